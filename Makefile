@@ -1,0 +1,29 @@
+# dltrain build, test and demo targets. `make help` lists them.
+GO      ?= go
+BIN     ?= bin/dltrain
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: help build test test-short lint demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+build: ## build bin/dltrain (pure Go)
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dltrain
+
+test: lint ## the test suite CI runs: lint, then every test
+	$(GO) test -count=1 ./...
+
+test-short: ## the fast tests only
+	$(GO) test -short -count=1 ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo: build ## train the demo: an MLP on the built-in digits
+	$(BIN) train --config configs/digits-mlp.yaml
+
+clean: ## remove build outputs
+	rm -rf bin

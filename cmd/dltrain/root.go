@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// app is what every command shares: where output goes and how the run
+// was asked to log.
+type app struct {
+	stdout, stderr io.Writer
+	logFormat      string
+	ran            bool // a command's RunE started: errors after this are not usage errors
+	signal         os.Signal
+}
+
+func newRootCommand(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dltrain",
+		Short: "Train and evaluate neural networks from YAML experiments",
+		Long: `dltrain turns a YAML experiment into a trained, honestly evaluated network.
+
+It reads the experiment (data source, model layers, training options), prepares the data
+with a seeded train/val/test split and preprocessing fitted on the training split only,
+trains with checkpoints and per-epoch metrics, and evaluates the best checkpoint on the
+held-out test split.`,
+		Example: `  dltrain train --config configs/digits-mlp.yaml
+  dltrain train --config configs/iris-mlp.yaml --set train.epochs=50 --set train.optimizer.lr=0.01
+  dltrain eval --run runs/digits-mlp/20261127-101500`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "format of progress and log lines on stderr: text or json")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%v\nrun '%s --help' for usage", err, c.CommandPath())
+	})
+	root.AddCommand(
+		newTrainCommand(a),
+		newEvalCommand(a),
+		newVersionCommand(a),
+	)
+	return root
+}
+
+// begin marks that a command's own work has started and checks the
+// persistent flags.
+func (a *app) begin() error {
+	a.ran = true
+	if a.logFormat != "text" && a.logFormat != "json" {
+		return usageErr("--log-format must be text or json, got %q", a.logFormat)
+	}
+	return nil
+}
+
+func (a *app) isTerminal() bool {
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// execute runs the command line and returns the process exit code.
+func execute(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	ctx, stop := a.watchSignals()
+	defer stop()
+	root := newRootCommand(a)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	code := exitCode(err, a)
+	fmt.Fprintf(stderr, "dltrain: %v\n", err)
+	return code
+}
+
+// watchSignals cancels the context at the first SIGINT or SIGTERM, so the
+// training loop finishes its step and saves a checkpoint; a second signal
+// exits at once.
+func (a *app) watchSignals() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		first := true
+		for s := range ch {
+			if !first {
+				fmt.Fprintf(a.stderr, "dltrain: second %v, exiting now\n", s)
+				os.Exit(signalCode(s))
+			}
+			first = false
+			a.signal = s
+			fmt.Fprintf(a.stderr, "dltrain: %v received, stopping after this step (send it again to exit now)\n", s)
+			cancel()
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 143
+	}
+	return 130
+}

@@ -1,0 +1,41 @@
+package compute
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Float is the element type of every tensor dltrain computes on.
+type Float interface{ ~float32 | ~float64 }
+
+// impl is the BLAS behind Gemm; openblas.go replaces it in cgo builds.
+var impl interface {
+	blas.Float32Level3
+	blas.Float64Level3
+} = gonum.Implementation{}
+
+// BLASName names the BLAS in use, for `dltrain version` and benchmarks.
+var BLASName = "gonum (pure Go)"
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// Gemm computes c = alpha·op(a)·op(b) + beta·c on row-major matrices, where
+// op(a) is m×k, op(b) is k×n and c is m×n.
+func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	switch cc := any(c).(type) {
+	case []float32:
+		impl.Sgemm(trans(transA), trans(transB), m, n, k, float32(alpha), any(a).([]float32), lda,
+			any(b).([]float32), ldb, float32(beta), cc, ldc)
+	case []float64:
+		impl.Dgemm(trans(transA), trans(transB), m, n, k, float64(alpha), any(a).([]float64), lda,
+			any(b).([]float64), ldb, float64(beta), cc, ldc)
+	}
+}

@@ -1,0 +1,112 @@
+package data
+
+import (
+	"math/rand/v2"
+)
+
+// Split is one part of a dataset: N samples, features and targets stored
+// flat and row-major in float32.
+type Split struct {
+	Name string // "train", "val" or "test"
+	N    int
+	X    []float32 // N × InputSize
+	Y    []float32 // N × TargetSize; a class index per sample in classification
+	// Lines holds the source line (or entry index) of each sample, so that
+	// any result can be traced back to the rows it came from.
+	Lines []int
+}
+
+// Dataset is what an experiment trains and evaluates on.
+type Dataset struct {
+	Meta
+	Train, Val, Test *Split
+}
+
+// Meta describes the samples and every preprocessing fitted on them.
+type Meta struct {
+	Task     string   `json:"task"`
+	Input    []int    `json:"input_shape"`  // per-sample input shape
+	Target   []int    `json:"target_shape"` // per-sample target shape; [] for a class index
+	Classes  []string `json:"classes,omitempty"`
+	Features []string `json:"features"`
+	Targets  []string `json:"targets"`
+	Scaling  *Scaling `json:"scaling,omitempty"`
+	Source   string   `json:"source"`
+	SHA256   string   `json:"sha256"` // of the source file(s) as read
+}
+
+// InputSize is the number of features per sample.
+func (m Meta) InputSize() int { return prod(m.Input) }
+
+// TargetSize is the number of target values per sample.
+func (m Meta) TargetSize() int { return prod(m.Target) }
+
+// ModelOutput is the per-sample shape a model's output must have for this
+// data: one logit per class, or one value per target.
+func (m Meta) ModelOutput() []int {
+	if m.Task == "classification" {
+		return []int{len(m.Classes)}
+	}
+	return m.Target
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// streams are the purposes that draw from the experiment seed. Each gets
+// its own PCG stream, so that, say, adding dropout does not change the
+// data order or the initial weights.
+const (
+	StreamSplit uint64 = 0x5eed0001 + iota
+	StreamOrder
+	StreamInit
+	StreamDropout
+	StreamAugment
+)
+
+// RNG returns the random stream for one purpose of an experiment seed.
+func RNG(seed, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, stream))
+}
+
+// Order returns the sample order of one epoch: a permutation of 0..n-1
+// that depends only on (seed, epoch).
+func Order(n int, seed uint64, epoch int) []int {
+	rng := rand.New(rand.NewPCG(seed^uint64(epoch)*0x9e3779b97f4a7c15, StreamOrder))
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	return idx
+}
+
+// Batches cuts an order into batches of size at most batch. The last one
+// is smaller when batch does not divide the count; it is kept.
+func Batches(order []int, batch int) [][]int {
+	var out [][]int
+	for lo := 0; lo < len(order); lo += batch {
+		out = append(out, order[lo:min(lo+batch, len(order))])
+	}
+	return out
+}
+
+// Float is the element type of model tensors.
+type Float interface{ ~float32 | ~float64 }
+
+// Gather copies the samples idx of a flat row-major table with rows of
+// width values into dst, in order, without allocating.
+func Gather[T Float](dst []T, src []float32, width int, idx []int) {
+	for i, r := range idx {
+		row := src[r*width : (r+1)*width]
+		d := dst[i*width : (i+1)*width]
+		for j, v := range row {
+			d[j] = T(v)
+		}
+	}
+}

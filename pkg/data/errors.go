@@ -1,0 +1,40 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrBadData is wrapped by every error caused by the data a user supplied
+// (exit code 2), as opposed to an internal failure.
+var ErrBadData = errors.New("bad data")
+
+// Error is a problem at one place in a data file.
+type Error struct {
+	File   string
+	Line   int    // 1-based; 0 when the problem is not on one line
+	Column int    // 1-based; 0 when the problem is not in one column
+	Field  string // column or entry name, when known
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	where := e.File
+	if e.Line > 0 {
+		where += fmt.Sprintf(":%d", e.Line)
+		if e.Column > 0 {
+			where += fmt.Sprintf(":%d", e.Column)
+		}
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", where, e.Msg)
+}
+
+// Unwrap makes errors.Is(err, ErrBadData) hold.
+func (e *Error) Unwrap() error { return ErrBadData }
+
+func badf(file string, line, col int, field, format string, args ...any) *Error {
+	return &Error{File: file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)}
+}

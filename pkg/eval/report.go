@@ -1,0 +1,75 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Report is the evaluation of one checkpoint on one split.
+type Report struct {
+	Run            string          `json:"run,omitempty"`
+	Checkpoint     string          `json:"checkpoint"`
+	Split          string          `json:"split"`
+	Task           string          `json:"task"`
+	Loss           float64         `json:"loss"`
+	Classification *Classification `json:"classification,omitempty"`
+	Regression     *Regression     `json:"regression,omitempty"`
+}
+
+// Metrics flattens the headline numbers: loss, accuracy, macro_f1 or mse,
+// mae, r2.
+func (r *Report) Metrics() map[string]float64 {
+	m := map[string]float64{"loss": r.Loss}
+	if c := r.Classification; c != nil {
+		m["accuracy"], m["macro_f1"] = c.Accuracy, c.MacroF1
+	}
+	if g := r.Regression; g != nil {
+		m["mse"], m["mae"], m["r2"] = g.MSE, g.MAE, g.R2
+	}
+	return m
+}
+
+// JSON renders the report, indented.
+func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+
+// WriteText renders the report as a readable table.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s split, %s checkpoint", r.Split, r.Checkpoint)
+	if r.Run != "" {
+		fmt.Fprintf(&b, " of %s", r.Run)
+	}
+	b.WriteString("\n")
+	if c := r.Classification; c != nil {
+		fmt.Fprintf(&b, "samples %d  loss %.4f  accuracy %.4f  macro-F1 %.4f\n\n", c.N, r.Loss, c.Accuracy, c.MacroF1)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "class\tprecision\trecall\tF1\tsupport\t")
+		for _, k := range c.Classes {
+			fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%d\t\n", k.Class, k.Precision, k.Recall, k.F1, k.Support)
+		}
+		tw.Flush()
+		b.WriteString("\nconfusion matrix (rows: true class, columns: predicted)\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 1, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, k := range c.Classes {
+			fmt.Fprintf(tw, "%s\t", k.Class)
+		}
+		fmt.Fprintln(tw)
+		for i, row := range c.Confusion {
+			fmt.Fprintf(tw, "%s\t", c.Classes[i].Class)
+			for _, v := range row {
+				fmt.Fprintf(tw, "%d\t", v)
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	if g := r.Regression; g != nil {
+		fmt.Fprintf(&b, "samples %d  loss %.6g  MSE %.6g  MAE %.6g  R² %.4f\n", g.N, r.Loss, g.MSE, g.MAE, g.R2)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

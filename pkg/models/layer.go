@@ -1,0 +1,191 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"sort"
+	"strings"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/ops"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Shape is the shape of one sample, without the batch axis.
+type Shape []int
+
+func (s Shape) String() string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// Size is the number of scalars in one sample.
+func (s Shape) Size() int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// Layer is one step of a network.
+type Layer interface {
+	// Setup declares the layer's parameters in scope and returns its output
+	// shape for a per-sample input shape, or an error naming both shapes.
+	Setup(s *Scope, in Shape) (Shape, error)
+	// Forward adds the layer's computation on x (batch first) to g.
+	Forward(g *Graph, x *G.Node) (*G.Node, error)
+}
+
+// FLOPer is implemented by layers that can count their floating-point
+// operations per sample in the forward pass (a multiply-add counts 2).
+type FLOPer interface {
+	FLOPs(in, out Shape) int64
+}
+
+// layerTypes is every layer type, by config name. A constructor reads the
+// layer's options; its problems are reported by Options.Done.
+var layerTypes = map[string]func(o *config.Options) Layer{
+	"dense":      newDense,
+	"dropout":    newDropout,
+	"flatten":    newFlatten,
+	"activation": newActivation,
+}
+
+func init() {
+	// Each activation is also a layer type of its own: {type: relu}.
+	for _, name := range ops.Activations() {
+		if name != "none" {
+			layerTypes[name] = activationOf(name)
+		}
+	}
+}
+
+// LayerTypes lists the known layer types.
+func LayerTypes() []string {
+	out := make([]string, 0, len(layerTypes))
+	for k := range layerTypes {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// parseLayer builds the layer a block describes, with every problem in its
+// options.
+func parseLayer(b config.Block) (Layer, string, config.Problems) {
+	newLayer, ok := layerTypes[b.Kind]
+	if !ok {
+		msg := fmt.Sprintf("unknown layer type %q", b.Kind)
+		if b.Kind == "" {
+			msg = "layer has no type"
+		}
+		return nil, "", config.Problems{b.Problem("type", "%s; known types: %s", msg, strings.Join(LayerTypes(), ", "))}
+	}
+	o := b.Read()
+	name := o.String("name", "")
+	init := o.String("init", "", InitializerNames()...)
+	l := newLayer(o)
+	if ps := o.Done(); len(ps) > 0 {
+		return nil, "", ps
+	}
+	if s, ok := l.(interface{ setInit(string) }); ok && init != "" {
+		s.setInit(init)
+	}
+	return l, name, nil
+}
+
+// Scope is what a layer's Setup declares its parameters in.
+type Scope struct {
+	Store *ParamStore
+	Name  string // the layer's name, prefix of its parameter names
+	Init  string // initializer for weights (layer option, else the model's)
+	RNG   *rand.Rand
+	added []*Param
+}
+
+// Weight declares a weight initialized with the scope's initializer.
+func (s *Scope) Weight(name string, shape []int, fanIn, fanOut int) (*Param, error) {
+	return s.add(name, Weight, shape, initializers[s.Init], fanIn, fanOut)
+}
+
+// Bias declares a bias initialized to zeros.
+func (s *Scope) Bias(name string, shape []int) (*Param, error) {
+	return s.add(name, Bias, shape, initializers["zeros"], 0, 0)
+}
+
+// Add declares a parameter with an explicit role and initializer name.
+func (s *Scope) Add(name string, role Role, shape []int, init string) (*Param, error) {
+	return s.add(name, role, shape, initializers[init], 0, 0)
+}
+
+func (s *Scope) add(name string, role Role, shape []int, init Initializer, fanIn, fanOut int) (*Param, error) {
+	p, err := s.Store.Add(s.Name+"/"+name, role, shape, init, fanIn, fanOut, s.RNG)
+	if err == nil {
+		s.added = append(s.added, p)
+	}
+	return p, err
+}
+
+// Graph is one computation being built: a Gorgonia graph in training or
+// evaluation mode, with parameter nodes bound to the store's tensors.
+type Graph struct {
+	G     *G.ExprGraph
+	Train bool
+	// Input is the data node; layers do not build gradients with respect to it.
+	Input *G.Node
+	// DropoutRNG is the stream dropout masks are drawn from (training only).
+	DropoutRNG *rand.Rand
+	// FreezeDropout keeps each dropout mask fixed after its first draw, for
+	// gradient checks.
+	FreezeDropout bool
+	// Dropouts collects the state of every dropout op added.
+	Dropouts []*ops.DropoutState
+
+	store *ParamStore
+	nodes map[*Param]*G.Node
+}
+
+// NewGraph starts a graph over the parameters of store.
+func NewGraph(store *ParamStore, train bool) *Graph {
+	return &Graph{G: G.NewGraph(), Train: train, store: store, nodes: map[*Param]*G.Node{}}
+}
+
+// Node returns the graph node bound to p's tensor, creating it on first use.
+func (g *Graph) Node(p *Param) *G.Node {
+	if n, ok := g.nodes[p]; ok {
+		return n
+	}
+	t := p.Value
+	n := G.NewTensor(g.G, t.Dtype(), t.Dims(), G.WithShape(t.Shape()...), G.WithName(p.Name), G.WithValue(t))
+	g.nodes[p] = n
+	return n
+}
+
+// Bound returns the nodes created for parameters, in store order, with the
+// parameters they are bound to.
+func (g *Graph) Bound() ([]*Param, G.Nodes) {
+	var ps []*Param
+	var ns G.Nodes
+	for _, p := range g.store.All() {
+		if n, ok := g.nodes[p]; ok {
+			ps = append(ps, p)
+			ns = append(ns, n)
+		}
+	}
+	return ps, ns
+}
+
+// NeedsGrad reports whether a layer must build the gradient with respect to
+// x: every node but the data input does.
+func (g *Graph) NeedsGrad(x *G.Node) bool { return x != g.Input }
+
+// Dtype is the element type of the graph.
+func (g *Graph) Dtype() tensor.Dtype { return g.store.Dtype() }
+
+func shapeErr(format string, args ...any) error { return fmt.Errorf(format, args...) }

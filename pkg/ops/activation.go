@@ -1,0 +1,284 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// activation is an element-wise function y = f(x) and its derivative
+// expressed with x and y (whichever is cheaper).
+type activation struct {
+	f     func(x, alpha float64) float64
+	deriv func(x, y, alpha float64) float64
+}
+
+// activations is every element-wise activation, by config name. softmax is
+// not element-wise and has its own kernel.
+var activations = map[string]activation{
+	"relu": {
+		f:     func(x, _ float64) float64 { return max(x, 0) },
+		deriv: func(x, _, _ float64) float64 { return step(x > 0) },
+	},
+	"leaky_relu": {
+		f: func(x, a float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return a * x
+		},
+		deriv: func(x, _, a float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return a
+		},
+	},
+	"elu": {
+		f: func(x, a float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return a * math.Expm1(x)
+		},
+		deriv: func(x, y, a float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return y + a
+		},
+	},
+	"gelu": { // exact form x·Φ(x), as PyTorch's default
+		f: func(x, _ float64) float64 { return x * normCDF(x) },
+		deriv: func(x, _, _ float64) float64 {
+			return normCDF(x) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		},
+	},
+	"tanh": {
+		f:     func(x, _ float64) float64 { return math.Tanh(x) },
+		deriv: func(_, y, _ float64) float64 { return 1 - y*y },
+	},
+	"sigmoid": {
+		f:     func(x, _ float64) float64 { return sigmoid(x) },
+		deriv: func(_, y, _ float64) float64 { return y * (1 - y) },
+	},
+	"softplus": {
+		f: func(x, _ float64) float64 {
+			if x > 20 {
+				return x
+			}
+			return math.Log1p(math.Exp(x))
+		},
+		deriv: func(x, _, _ float64) float64 { return sigmoid(x) },
+	},
+}
+
+// DefaultAlpha is the slope or scale of leaky_relu (0.01) and elu (1.0)
+// when the config does not give one, as in PyTorch.
+var DefaultAlpha = map[string]float64{"leaky_relu": 0.01, "elu": 1.0}
+
+// Activations lists every activation name the config accepts.
+func Activations() []string {
+	names := []string{"none", "softmax"}
+	for n := range activations {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func step(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func normCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Activate applies the named activation; "none" returns x itself.
+func Activate(x *G.Node, name string, alpha float64) (*G.Node, error) {
+	switch name {
+	case "", "none", "linear":
+		return x, nil
+	case "softmax":
+		return Apply(softmax{}, nil, x)
+	}
+	if _, ok := activations[name]; !ok {
+		return nil, fmt.Errorf("unknown activation %q; known: %v", name, Activations())
+	}
+	return Apply(act{name: name, alpha: alpha}, nil, x)
+}
+
+type act struct {
+	name  string
+	alpha float64
+}
+
+func (a act) Name() string { return a.name }
+
+func (act) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (a act) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		actForward(a, o, data[float32](in[0]))
+	case []float64:
+		actForward(a, o, data[float64](in[0]))
+	}
+	return nil
+}
+
+func actForward[T compute.Float](a act, out, x []T) {
+	if a.name == "relu" { // the hot one gets a loop without float64 round trips
+		for i, v := range x {
+			out[i] = max(v, 0)
+		}
+		return
+	}
+	f, alpha := activations[a.name].f, a.alpha
+	for i, v := range x {
+		out[i] = T(f(float64(v), alpha))
+	}
+}
+
+func (a act) Backward(in G.Nodes, out, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(actGrad(a), []bool{false, false, true}, in[0], out, grad)
+	return G.Nodes{g}, err
+}
+
+// actGrad computes dx = dy·f'(x) from (x, y, dy).
+type actGrad act
+
+func (a actGrad) Name() string { return a.name + "_grad" }
+
+func (actGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (a actGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		actBackward(act(a), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
+	case []float64:
+		actBackward(act(a), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
+	}
+	return nil
+}
+
+func actBackward[T compute.Float](a act, dx, x, y, dy []T) {
+	if a.name == "relu" {
+		for i, v := range x {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+		return
+	}
+	d, alpha := activations[a.name].deriv, a.alpha
+	for i := range x {
+		dx[i] = dy[i] * T(d(float64(x[i]), float64(y[i]), alpha))
+	}
+}
+
+var errSecondOrder = errors.New("second derivatives are not supported")
+
+func (actGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
+
+// softmax normalizes the last axis.
+type softmax struct{}
+
+func (softmax) Name() string { return "softmax" }
+
+func (softmax) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].Dims() < 1 {
+		return nil, fmt.Errorf("want at least one axis, got %v", in[0])
+	}
+	return in[0].Clone(), nil
+}
+
+func (softmax) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	n := in[0].Shape()[in[0].Dims()-1]
+	switch o := out.Data().(type) {
+	case []float32:
+		softmaxRows(o, data[float32](in[0]), n)
+	case []float64:
+		softmaxRows(o, data[float64](in[0]), n)
+	}
+	return nil
+}
+
+// softmaxRows writes the softmax of each row of length n, stably.
+func softmaxRows[T compute.Float](out, x []T, n int) {
+	for i := 0; i+n <= len(x); i += n {
+		row, o := x[i:i+n], out[i:i+n]
+		m := row[0]
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var s float64
+		for j, v := range row {
+			e := math.Exp(float64(v - m))
+			o[j] = T(e)
+			s += e
+		}
+		inv := 1 / s
+		for j := range o {
+			o[j] = T(float64(o[j]) * inv)
+		}
+	}
+}
+
+func (softmax) Backward(_ G.Nodes, out, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(softmaxGrad{}, []bool{false, true}, out, grad)
+	return G.Nodes{g}, err
+}
+
+// softmaxGrad computes dx = y ⊙ (dy − Σ dy⊙y) row by row from (y, dy).
+type softmaxGrad struct{}
+
+func (softmaxGrad) Name() string { return "softmax_grad" }
+
+func (softmaxGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (softmaxGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	n := in[0].Shape()[in[0].Dims()-1]
+	switch o := out.Data().(type) {
+	case []float32:
+		softmaxBackward(o, data[float32](in[0]), data[float32](in[1]), n)
+	case []float64:
+		softmaxBackward(o, data[float64](in[0]), data[float64](in[1]), n)
+	}
+	return nil
+}
+
+func softmaxBackward[T compute.Float](dx, y, dy []T, n int) {
+	for i := 0; i+n <= len(y); i += n {
+		var dot T
+		for j := i; j < i+n; j++ {
+			dot += dy[j] * y[j]
+		}
+		for j := i; j < i+n; j++ {
+			dx[j] = y[j] * (dy[j] - dot)
+		}
+	}
+}
+
+func (softmaxGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}

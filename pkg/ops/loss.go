@@ -1,0 +1,189 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// SoftmaxCrossEntropy returns the mean over the batch of −log softmax(logits)[label],
+// computed stably through log-sum-exp. logits is (batch, classes); labels
+// is (batch) holding class indices as numbers.
+func SoftmaxCrossEntropy(logits, labels *G.Node) (*G.Node, error) {
+	return Apply(softmaxCE{}, []bool{true, false}, logits, labels)
+}
+
+type softmaxCE struct{}
+
+func (softmaxCE) Name() string { return "softmax_cross_entropy" }
+
+func (softmaxCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].Dims() != 2 || in[1].Dims() != 1 || in[0][0] != in[1][0] {
+		return nil, fmt.Errorf("want logits (batch, classes) and labels (batch), got %v and %v", in[0], in[1])
+	}
+	return tensor.ScalarShape(), nil
+}
+
+func (softmaxCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	c := in[0].Shape()[1]
+	switch o := out.Data().(type) {
+	case []float32:
+		v, err := crossEntropy(data[float32](in[0]), data[float32](in[1]), c)
+		o[0] = float32(v)
+		return err
+	case []float64:
+		v, err := crossEntropy(data[float64](in[0]), data[float64](in[1]), c)
+		o[0] = v
+		return err
+	}
+	return nil
+}
+
+func label[T compute.Float](v T, classes int) (int, error) {
+	k := int(v)
+	if T(k) != v || k < 0 || k >= classes {
+		return 0, fmt.Errorf("label %v is not a class index in [0, %d)", v, classes)
+	}
+	return k, nil
+}
+
+// crossEntropy accumulates in float64 so that the mean of a large batch in
+// float32 does not lose the small terms.
+func crossEntropy[T compute.Float](logits, labels []T, c int) (float64, error) {
+	var total float64
+	for i, y := range labels {
+		k, err := label(y, c)
+		if err != nil {
+			return 0, err
+		}
+		total += logSumExp(logits[i*c:(i+1)*c]) - float64(logits[i*c+k])
+	}
+	return total / float64(len(labels)), nil
+}
+
+func logSumExp[T compute.Float](row []T) float64 {
+	m := float64(row[0])
+	for _, v := range row {
+		m = max(m, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(s)
+}
+
+func (softmaxCE) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(softmaxCEGrad{}, []bool{false, false, true}, in[0], in[1], grad)
+	return G.Nodes{g, nil}, err
+}
+
+// softmaxCEGrad computes d(loss)/d(logits) = g·(softmax − onehot)/batch.
+type softmaxCEGrad struct{}
+
+func (softmaxCEGrad) Name() string { return "softmax_cross_entropy_grad" }
+
+func (softmaxCEGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (softmaxCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	c := in[0].Shape()[1]
+	switch o := out.Data().(type) {
+	case []float32:
+		return crossEntropyGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c)
+	case []float64:
+		return crossEntropyGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c)
+	}
+	return nil
+}
+
+func crossEntropyGrad[T compute.Float](dx, logits, labels []T, g T, c int) error {
+	softmaxRows(dx, logits, c)
+	scale := g / T(len(labels))
+	for i, y := range labels {
+		k, err := label(y, c)
+		if err != nil {
+			return err
+		}
+		row := dx[i*c : (i+1)*c]
+		row[k] -= 1
+		for j := range row {
+			row[j] *= scale
+		}
+	}
+	return nil
+}
+
+func (softmaxCEGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
+
+// MeanSquaredError returns the mean over every element of (pred − target)².
+func MeanSquaredError(pred, target *G.Node) (*G.Node, error) {
+	return Apply(mse{}, []bool{true, false}, pred, target)
+}
+
+type mse struct{}
+
+func (mse) Name() string { return "mse" }
+
+func (mse) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].TotalSize() != in[1].TotalSize() {
+		return nil, fmt.Errorf("prediction %v and target %v differ in size", in[0], in[1])
+	}
+	return tensor.ScalarShape(), nil
+}
+
+func (mse) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		o[0] = float32(meanSquare(data[float32](in[0]), data[float32](in[1])))
+	case []float64:
+		o[0] = meanSquare(data[float64](in[0]), data[float64](in[1]))
+	}
+	return nil
+}
+
+func meanSquare[T compute.Float](p, t []T) float64 {
+	var s float64
+	for i := range p {
+		d := float64(p[i] - t[i])
+		s += d * d
+	}
+	return s / float64(len(p))
+}
+
+func (mse) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(mseGrad{}, []bool{false, false, true}, in[0], in[1], grad)
+	return G.Nodes{g, nil}, err
+}
+
+// mseGrad computes 2·g·(pred − target)/n.
+type mseGrad struct{}
+
+func (mseGrad) Name() string { return "mse_grad" }
+
+func (mseGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (mseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		squareGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0])
+	case []float64:
+		squareGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0])
+	}
+	return nil
+}
+
+func squareGrad[T compute.Float](dx, p, t []T, g T) {
+	scale := 2 * g / T(len(p))
+	for i := range p {
+		dx[i] = scale * (p[i] - t[i])
+	}
+}
+
+func (mseGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}

@@ -1,0 +1,102 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/eval"
+	"github.com/dltrain/dltrain/pkg/train"
+)
+
+// EvalOptions are the inputs of Eval.
+type EvalOptions struct {
+	Run        string // run directory
+	Checkpoint string // "best", "last" or a checkpoint file
+	Split      string // "test", "val" or "train"
+	Stdout     io.Writer
+	JSON       bool // print the report as JSON instead of a table
+}
+
+// Eval evaluates a checkpoint of a run on one split of the run's data,
+// rebuilt from the run's config.yaml (same seed, same split, preprocessing
+// refitted on the same training rows). It refuses when the data no longer
+// matches the checksum recorded at training time.
+func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
+	cfgPath := filepath.Join(opt.Run, "config.yaml")
+	if _, err := os.Stat(cfgPath); err != nil {
+		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
+	}
+	exp, err := config.Load(cfgPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	path := opt.Checkpoint
+	switch path {
+	case "", "best":
+		path = filepath.Join(opt.Run, "checkpoints", "best.ckpt")
+	case "last":
+		path = filepath.Join(opt.Run, "checkpoints", "last.ckpt")
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	s, _, err := prepare(exp)
+	if err != nil {
+		return nil, err
+	}
+	var meta data.Meta
+	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
+		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
+	}
+	if meta.SHA256 != s.ds.SHA256 {
+		return nil, fmt.Errorf("%w: the data %s changed since training (sha256 %.12s… then, %.12s… now); evaluating on it would not reproduce the run's split",
+			data.ErrBadData, exp.Data.Source, meta.SHA256, s.ds.SHA256)
+	}
+	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	split := map[string]*data.Split{"train": s.ds.Train, "val": s.ds.Val, "test": s.ds.Test}[opt.Split]
+	if split == nil {
+		return nil, fmt.Errorf("%w: unknown split %q; expected test, val or train", config.ErrInvalid, opt.Split)
+	}
+	if split.N == 0 {
+		return nil, fmt.Errorf("%w: the %s split of this run is empty", config.ErrInvalid, opt.Split)
+	}
+	r, err := train.Evaluate(s.session, split, max(exp.Train.BatchSize, 256), s.ds.Meta)
+	if err != nil {
+		return nil, err
+	}
+	r.Run, r.Checkpoint = opt.Run, opt.Checkpoint
+	if r.Checkpoint == "" {
+		r.Checkpoint = "best"
+	}
+	b, err := r.JSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(opt.Run, "eval"), 0o755); err != nil {
+		return nil, err
+	}
+	name := filepath.Base(r.Checkpoint)
+	if err := writeFileAtomic(filepath.Join(opt.Run, "eval", name+"-"+opt.Split+".json"), b); err != nil {
+		return nil, err
+	}
+	if opt.Stdout != nil {
+		if opt.JSON {
+			_, err = fmt.Fprintln(opt.Stdout, string(b))
+		} else {
+			err = r.WriteText(opt.Stdout)
+		}
+	}
+	return r, err
+}

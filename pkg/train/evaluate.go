@@ -1,0 +1,48 @@
+package train
+
+import (
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/eval"
+)
+
+// Evaluate runs the evaluation graph over a whole split, in order, in
+// batches of at most batch samples, and scores the outputs. It changes no
+// parameter and no running statistic.
+func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.Report, error) {
+	r := &eval.Report{Split: split.Name, Task: meta.Task}
+	if split.N == 0 {
+		return r, nil
+	}
+	outW := s.Model.OutputShape().Size()
+	outputs := make([]float64, split.N*outW)
+	order := make([]int, split.N)
+	for i := range order {
+		order[i] = i
+	}
+	var lossSum float64
+	for _, idx := range data.Batches(order, batch) {
+		lo := idx[0]
+		loss, err := s.Predict(split, idx, outputs[lo*outW:(lo+len(idx))*outW])
+		if err != nil {
+			return nil, err
+		}
+		lossSum += loss * float64(len(idx))
+	}
+	r.Loss = lossSum / float64(split.N)
+	if meta.Task == "classification" {
+		truth := make([]int, split.N)
+		for i, y := range split.Y {
+			truth[i] = int(y)
+		}
+		c := eval.Classify(meta.Classes, truth, eval.Argmax(outputs, outW))
+		r.Classification = &c
+	} else {
+		truth := make([]float64, len(split.Y))
+		for i, y := range split.Y {
+			truth[i] = float64(y)
+		}
+		g := eval.Regress(truth, outputs)
+		r.Regression = &g
+	}
+	return r, nil
+}

@@ -1,0 +1,104 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress reports training as it goes: on a terminal, a bar per epoch
+// with the running loss, samples/s and ETA; otherwise one line per epoch
+// (plain text, or a JSON object per line when JSON is set).
+type Progress struct {
+	NopHook
+	W        io.Writer
+	Terminal bool
+	JSON     bool
+	Epochs   int
+
+	bar        *progressbar.ProgressBar
+	epochStart time.Time
+	samples    int
+}
+
+func (p *Progress) startBar(l *Loop) {
+	total := (l.Data.Train.N + l.BatchSize - 1) / l.BatchSize
+	p.bar = progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(p.W),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", l.State.Epoch+1, p.Epochs)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+	)
+	_ = p.bar.Set(l.State.Batch)
+	p.epochStart, p.samples = time.Now(), 0
+}
+
+// AfterStep implements Hook.
+func (p *Progress) AfterStep(l *Loop, loss float64) error {
+	if !p.Terminal {
+		return nil
+	}
+	if p.bar == nil {
+		p.startBar(l)
+	}
+	p.samples += l.BatchSize
+	rate := float64(p.samples) / max(time.Since(p.epochStart).Seconds(), 1e-9)
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f %.0f samples/s", l.State.Epoch+1, p.Epochs, loss, rate))
+	return p.bar.Add(1)
+}
+
+// AfterEpoch implements Hook.
+func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+	if p.JSON {
+		obj := map[string]any{"event": "epoch", "epoch": s.Epoch, "epochs": p.Epochs, "step": s.Step, "lr": s.LR,
+			"train_loss": s.TrainLoss, "elapsed_s": s.Elapsed.Seconds()}
+		for k, v := range s.Val {
+			obj[k] = v
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(p.W, string(b))
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %d/%d  train_loss %.4f", s.Epoch, p.Epochs, s.TrainLoss)
+	if s.Penalty > 0 {
+		fmt.Fprintf(&b, "  penalty %.4f", s.Penalty)
+	}
+	keys := make([]string, 0, len(s.Val))
+	for k := range s.Val {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %s %.4f", k, s.Val[k])
+	}
+	fmt.Fprintf(&b, "  (%.1fs)", s.Elapsed.Seconds())
+	if s.Improved && len(s.Val) > 0 {
+		b.WriteString(" *")
+	}
+	_, err := fmt.Fprintln(p.W, b.String())
+	return err
+}
+
+// AtEnd implements Hook.
+func (p *Progress) AtEnd(*Loop, error) error {
+	if p.bar != nil {
+		_ = p.bar.Exit()
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package train
+
+import (
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/models"
+	"gorgonia.org/tensor"
+)
+
+// SGD is stochastic gradient descent with optional momentum, dampening and
+// Nesterov momentum, as torch.optim.SGD:
+//
+//	b ← g (first step), else b ← μ·b + (1−τ)·g
+//	d ← g + μ·b with Nesterov, else b (when μ > 0), else g
+//	θ ← θ − lr·d
+type SGD struct {
+	lr, momentum, dampening float64
+	nesterov                bool
+	state
+}
+
+var _ Optimizer = (*SGD)(nil)
+
+func newSGD(o *config.Options) Optimizer {
+	s := &SGD{
+		lr:        o.Float("lr", 0.01),
+		momentum:  o.Float("momentum", 0),
+		dampening: o.Float("dampening", 0),
+		nesterov:  o.Bool("nesterov", false),
+		state:     newState(),
+	}
+	o.Positive("lr", s.lr)
+	o.Range("momentum", s.momentum, 0, 1)
+	o.Range("dampening", s.dampening, 0, 1)
+	if s.nesterov && (s.momentum == 0 || s.dampening != 0) {
+		o.Fail("nesterov", "needs momentum > 0 and dampening 0")
+	}
+	return s
+}
+
+// LR implements Optimizer.
+func (s *SGD) LR() float64 { return s.lr }
+
+// SetState implements Optimizer.
+func (s *SGD) SetState(st OptimizerState) error {
+	s.steps = st.Steps
+	s.f32.load(st.Buffers)
+	s.f64.load(st.Buffers)
+	return nil
+}
+
+// Step implements Optimizer.
+func (s *SGD) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
+	first := s.steps == 0
+	s.steps++
+	for i, p := range params {
+		if err := checkPair(p, grads[i]); err != nil {
+			return err
+		}
+		switch w := p.Value.Data().(type) {
+		case []float32:
+			sgdStep(s, lr, first, w, grads[i].Data().([]float32), s.f32, p.Name)
+		case []float64:
+			sgdStep(s, lr, first, w, grads[i].Data().([]float64), s.f64, p.Name)
+		}
+	}
+	return nil
+}
+
+func sgdStep[T float32 | float64](s *SGD, lr float64, first bool, w, g []T, bufs buffers[T], name string) {
+	if s.momentum == 0 {
+		a := T(lr)
+		for j := range w {
+			w[j] -= a * g[j]
+		}
+		return
+	}
+	b := bufs.get(name+"/momentum", len(w))
+	mu, damp, a := T(s.momentum), T(1-s.dampening), T(lr)
+	for j := range w {
+		if first {
+			b[j] = g[j]
+		} else {
+			b[j] = mu*b[j] + damp*g[j]
+		}
+		d := b[j]
+		if s.nesterov {
+			d = g[j] + mu*b[j]
+		}
+		w[j] -= a * d
+	}
+}
+
