@@ -90,4 +90,3 @@ func validate(e *config.Experiment) config.Problems {
 	}
 	return ps
 }
-

@@ -89,4 +89,3 @@ func sgdStep[T float32 | float64](s *SGD, lr float64, first bool, w, g []T, bufs
 		w[j] -= a * d
 	}
 }
-
