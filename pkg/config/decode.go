@@ -30,14 +30,13 @@ func decodeInto(m map[string]any, rv reflect.Value, path string, src *source, ps
 			*ps = append(*ps, &Problem{Key: p, Pos: src.pos(p),
 				Msg: fmt.Sprintf("unknown key%s; known keys here: %s", suggest(k, known), strings.Join(known, ", "))})
 			// A misspelled section (`trian:`) still gets its contents
-			// checked, as if spelled right, so one run reports everything.
+			// checked, as if spelled right, so one run reports everything;
+			// the experiment is invalid anyway, so nothing runs with them.
 			if c := closest(k, known); c != "" {
-				if _, taken := m[c]; !taken {
+				if _, taken := src.at[join(path, c)]; !taken {
 					f := rv.Type().Field(fields[c])
 					if f.Type.Kind() == reflect.Struct && f.Type != blockType {
-						scratch := reflect.New(f.Type).Elem()
-						scratch.Set(rv.Field(fields[c]))
-						decodeValue(m[k], scratch, f, p, src, ps)
+						decodeValue(m[k], rv.Field(fields[c]), f, p, src, ps)
 					}
 				}
 			}

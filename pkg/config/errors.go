@@ -93,11 +93,22 @@ func (ps Problems) Err() error {
 func closest(s string, candidates []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		d := editDistance(s, c)
+		// On a tie, prefer the candidate sharing the longer prefix:
+		// "unit" means "units" more likely than "init".
+		if d < bestD || (d == bestD && best != "" && commonPrefix(s, c) > commonPrefix(s, best)) {
 			best, bestD = c, d
 		}
 	}
 	return best
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // editDistance is the Damerau–Levenshtein (optimal string alignment) distance.

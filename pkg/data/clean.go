@@ -93,6 +93,9 @@ func classLabels(f *frame, known []string, policy string, rep *Report) ([]float3
 	}
 	classes := known
 	if classes == nil {
+		if r := firstFraction(f.y); r >= 0 {
+			return nil, nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", f.y[r])
+		}
 		classes = inferClasses(f.y)
 	}
 	byName := map[string]int{}
@@ -117,6 +120,23 @@ func classLabels(f *frame, known []string, policy string, rep *Report) ([]float3
 		out[r] = float32(v)
 	}
 	return out, classes, nil
+}
+
+// firstFraction returns the first row whose label is a non-integer number
+// when every label is a number, or -1: such labels are a regression target,
+// not class names.
+func firstFraction(cells []string) int {
+	first := -1
+	for i, c := range cells {
+		v, err := strconv.ParseFloat(c, 64)
+		if err != nil {
+			return -1
+		}
+		if first < 0 && v != math.Trunc(v) {
+			first = i
+		}
+	}
+	return first
 }
 
 // inferClasses: all non-negative integers -> "0".."max"; otherwise the

@@ -23,7 +23,10 @@ func newDense(o *config.Options) Layer {
 		useBias:    o.Bool("bias", true),
 	}
 	d.alpha = o.Float("alpha", ops.DefaultAlpha[d.activation])
-	if d.units < 1 {
+	switch {
+	case !o.Block().Has("units"):
+		o.Fail("units", "is required: the number of output units")
+	case d.units < 1:
 		o.Fail("units", "must be >= 1, got %d", d.units)
 	}
 	return d

@@ -1,0 +1,60 @@
+package eval
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// The expected numbers are sklearn.metrics.classification_report's for
+// y_true = [0,0,0,1,1,2], y_pred = [0,1,0,1,1,1] (zero_division=0),
+// worked by hand: class 0 P=1 R=2/3; class 1 P=2/4 R=1; class 2 P=0 R=0.
+func TestClassify(t *testing.T) {
+	c := Classify([]string{"a", "b", "c"}, []int{0, 0, 0, 1, 1, 2}, []int{0, 1, 0, 1, 1, 1})
+	if c.N != 6 || c.Accuracy != 4.0/6 {
+		t.Errorf("n %d accuracy %v", c.N, c.Accuracy)
+	}
+	want := []ClassReport{
+		{"a", 1, 2.0 / 3, 0.8, 3},
+		{"b", 0.5, 1, 2.0 / 3, 2},
+		{"c", 0, 0, 0, 1},
+	}
+	for i, w := range want {
+		g := c.Classes[i]
+		if g.Class != w.Class || g.Support != w.Support || math.Abs(g.Precision-w.Precision) > 1e-12 ||
+			math.Abs(g.Recall-w.Recall) > 1e-12 || math.Abs(g.F1-w.F1) > 1e-12 {
+			t.Errorf("class %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if math.Abs(c.MacroF1-(0.8+2.0/3)/3) > 1e-12 {
+		t.Errorf("macro-F1 %v", c.MacroF1)
+	}
+	if c.Confusion[0][1] != 1 || c.Confusion[2][1] != 1 || c.Confusion[1][1] != 2 {
+		t.Errorf("confusion %v", c.Confusion)
+	}
+}
+
+func TestRegress(t *testing.T) {
+	r := Regress([]float64{1, 2, 3, 4}, []float64{1.5, 2, 2, 5})
+	// errors 0.5, 0, −1, 1: MSE 2.25/4, MAE 2.5/4; SS_tot = 5, R² = 1 − 2.25/5.
+	if r.MSE != 0.5625 || r.MAE != 0.625 || math.Abs(r.R2-0.55) > 1e-12 {
+		t.Errorf("%+v", r)
+	}
+	c := Regress([]float64{2, 2}, []float64{1, 3})
+	b, err := json.Marshal(c)
+	if err != nil || !strings.Contains(string(b), `"r2":null`) {
+		t.Errorf("constant targets: %s %v", b, err)
+	}
+	var back Regression
+	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(back.R2) || back.MSE != 1 {
+		t.Errorf("round trip %+v %v", back, err)
+	}
+}
+
+func TestArgmax(t *testing.T) {
+	got := Argmax([]float64{0.1, 0.7, 0.2, 3, -1, 3}, 3)
+	if got[0] != 1 || got[1] != 0 {
+		t.Errorf("argmax %v (ties go to the first)", got)
+	}
+}
