@@ -14,7 +14,9 @@ type exponential struct {
 
 func newExponential(o *config.Options, _ float64) Schedule {
 	s := &exponential{gamma: required(o, "gamma")}
-	o.Positive("gamma", s.gamma)
+	if !math.IsNaN(s.gamma) {
+		o.Positive("gamma", s.gamma)
+	}
 	return s
 }
 

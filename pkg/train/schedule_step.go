@@ -15,12 +15,12 @@ type stepSchedule struct {
 
 func newStepSchedule(o *config.Options, _ float64) Schedule {
 	s := &stepSchedule{gamma: o.Float("gamma", 0.1)}
-	size := required(o, "step_size")
-	o.Positive("step_size", size)
-	if size == math.Trunc(size) {
+	switch size := required(o, "step_size"); {
+	case math.IsNaN(size):
+	case size < 1 || size != math.Trunc(size):
+		o.Fail("step_size", "must be a whole number of epochs >= 1, got %v", size)
+	default:
 		s.size = int(size)
-	} else if !math.IsNaN(size) {
-		o.Fail("step_size", "must be a whole number of epochs, got %v", size)
 	}
 	o.Positive("gamma", s.gamma)
 	return s
