@@ -16,7 +16,9 @@ func param(name string, role models.Role, v ...float64) *models.Param {
 }
 
 // grad builds a 1-D tensor (a one-element backing alone would be a scalar).
-func grad(v ...float64) *tensor.Dense { return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v)) }
+func grad(v ...float64) *tensor.Dense {
+	return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))
+}
 
 func near(t *testing.T, what string, got, want []float64) {
 	t.Helper()
