@@ -94,9 +94,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		Capture:     capture(s),
 		Logf:        func(format string, args ...any) { logf(opt, format, args...) },
 	}
-	loop.Hooks = []train.Hook{
-		&train.Progress{W: opt.Stderr, Terminal: opt.Terminal, JSON: opt.LogFormat == "json", Epochs: exp.Train.Epochs},
-		&train.MetricsLog{Dir: dir},
+	loop.Hooks = []train.Hook{&train.MetricsLog{Dir: dir}}
+	if opt.Stderr != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: opt.Stderr, Terminal: opt.Terminal, JSON: opt.LogFormat == "json", Epochs: exp.Train.Epochs})
 	}
 	if exp.Train.TensorBoard {
 		loop.Hooks = append(loop.Hooks, &train.TensorBoard{Dir: dir})
