@@ -47,6 +47,7 @@ held-out test split.`,
 	root.AddCommand(
 		newTrainCommand(a),
 		newEvalCommand(a),
+		newPlotCommand(a),
 		newVersionCommand(a),
 	)
 	return root
