@@ -55,3 +55,27 @@ func TestTrainSectionProblems(t *testing.T) {
 		t.Errorf("defaults: %+v", d)
 	}
 }
+
+func TestExcludeCanBeEmptied(t *testing.T) {
+	base := "data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\n"
+	for _, c := range []struct {
+		text string
+		sets []string
+	}{
+		{base + "train: {regularization: {exclude: []}}\n", nil},
+		{base, []string{"train.regularization.exclude=[]"}},
+		{base, []string{"train.regularization.exclude=[dense1/*]"}},
+	} {
+		exp, err := config.Parse("x.yaml", []byte(c.text), c.sets, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if len(c.sets) > 0 && strings.Contains(c.sets[0], "dense1") {
+			want = 1
+		}
+		if got := exp.Train.Regularization.Exclude; len(got) != want {
+			t.Errorf("%q %v: exclude %v", c.text, c.sets, got)
+		}
+	}
+}
