@@ -1,7 +1,8 @@
 // Package run carries out what the commands ask for, end to end: it loads
 // and validates an experiment, prepares its data, builds the model, runs
 // the training loop with its hooks in a run directory, resumes interrupted
-// runs exactly, evaluates saved checkpoints and plots a run's curves. The commands in cmd/dltrain only parse flags and call it.
+// runs exactly, evaluates saved checkpoints and plots a run's curves. The
+// commands in cmd/dltrain only parse flags and call it.
 //
 // A run directory holds:
 //

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ type Progress struct {
 	JSON     bool
 	Epochs   int
 
+	throttle   time.Duration // between redraws of the bar; 100 ms when 0
 	bar        *progressbar.ProgressBar
 	epochStart time.Time
 	samples    int
@@ -32,7 +34,7 @@ func (p *Progress) startBar(l *Loop) {
 		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", l.State.Epoch+1, p.Epochs)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(cmp.Or(p.throttle, 100*time.Millisecond)),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(true),
 	)
