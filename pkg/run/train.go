@@ -83,7 +83,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		if err := restore(loop, s, r); err != nil {
 			return nil, err
 		}
-		logf(opt, "resuming %s from %s: epoch %d, step %d", dir, r.ckPath, loop.State.Epoch+1, loop.State.Step)
+		if loop.State.Stopped || loop.State.Epoch >= loop.Epochs {
+			logf(opt, "%s finished training already (epoch %d); evaluating it", dir, loop.State.Epoch)
+		} else {
+			logf(opt, "resuming %s from %s: epoch %d, step %d", dir, r.ckPath, loop.State.Epoch+1, loop.State.Step)
+		}
 	}
 	ckpt := &train.Checkpointer{
 		Dir:         filepath.Join(dir, "checkpoints"),
