@@ -19,6 +19,7 @@ type app struct {
 	logFormat      string
 	ran            bool // a command's RunE started: errors after this are not usage errors
 	signal         os.Signal
+	saveRequests   chan struct{} // SIGUSR1: save a checkpoint after the current step
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -46,6 +47,7 @@ held-out test split.`,
 	root.AddCommand(
 		newTrainCommand(a),
 		newEvalCommand(a),
+		newPlotCommand(a),
 		newVersionCommand(a),
 	)
 	return root
@@ -68,7 +70,7 @@ func (a *app) isTerminal() bool {
 
 // execute runs the command line and returns the process exit code.
 func execute(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdout: stdout, stderr: stderr, saveRequests: make(chan struct{}, 1)}
 	ctx, stop := a.watchSignals()
 	defer stop()
 	root := newRootCommand(a)
@@ -84,11 +86,22 @@ func execute(args []string, stdout, stderr io.Writer) int {
 
 // watchSignals cancels the context at the first SIGINT or SIGTERM, so the
 // training loop finishes its step and saves a checkpoint; a second signal
-// exits at once.
+// exits at once. SIGUSR1 (where it exists) asks for a checkpoint and
+// training goes on.
 func (a *app) watchSignals() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	save := notifySave()
+	go func() {
+		for range save {
+			select {
+			case a.saveRequests <- struct{}{}:
+				fmt.Fprintln(a.stderr, "dltrain: checkpoint requested (SIGUSR1), saving after this step")
+			default: // one is already pending
+			}
+		}
+	}()
 	go func() {
 		first := true
 		for s := range ch {
@@ -102,7 +115,7 @@ func (a *app) watchSignals() (context.Context, func()) {
 			cancel()
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	return ctx, func() { signal.Stop(ch); stopSave(save); cancel() }
 }
 
 func signalCode(s os.Signal) int {

@@ -22,24 +22,47 @@ type Model struct {
 
 // Train describes the optimization.
 type Train struct {
-	Epochs         int            `yaml:"epochs" doc:"passes over the training split"`
-	BatchSize      int            `yaml:"batch_size" doc:"samples per mini-batch; the last partial batch is trained on"`
-	Loss           Block          `yaml:"loss" kindkey:"kind" doc:"loss function"`
-	Optimizer      Block          `yaml:"optimizer" kindkey:"kind" doc:"optimizer and its options"`
-	Regularization Regularization `yaml:"regularization"`
-	Checkpoint     Checkpoint     `yaml:"checkpoint"`
-	Threads        int            `yaml:"threads" doc:"CPU threads for compute; 0 means all cores"`
+	Epochs          int            `yaml:"epochs" doc:"passes over the training split"`
+	BatchSize       int            `yaml:"batch_size" doc:"samples per mini-batch; the last partial batch is trained on"`
+	AccumulateSteps int            `yaml:"accumulate_steps" doc:"mini-batches whose gradients are averaged into one optimizer step (effective batch = batch_size × accumulate_steps)"`
+	Loss            Block          `yaml:"loss" kindkey:"kind" doc:"loss function"`
+	Optimizer       Block          `yaml:"optimizer" kindkey:"kind" doc:"optimizer and its options"`
+	Schedule        Block          `yaml:"schedule" kindkey:"kind" doc:"learning-rate schedule and its options (warm-up included)"`
+	Regularization  Regularization `yaml:"regularization"`
+	EarlyStopping   EarlyStopping  `yaml:"early_stopping"`
+	Checkpoint      Checkpoint     `yaml:"checkpoint"`
+	DivergeFactor   float64        `yaml:"diverge_factor" doc:"a step loss above diverge_factor × max(1, first step loss) counts as diverged (exit 3); 0 checks only for NaN/Inf"`
+	TensorBoard     bool           `yaml:"tensorboard" doc:"write a TensorBoard event file in the run directory"`
+	Threads         int            `yaml:"threads" doc:"CPU threads for compute; 0 means all cores"`
 }
 
-// Regularization holds weight penalties added to the loss.
+// Regularization holds weight penalties, decoupled weight decay and
+// gradient clipping.
 type Regularization struct {
-	L2 float64 `yaml:"l2" doc:"L2 penalty 0.5·l2·Σw² on weights (not biases), added to the loss"`
+	L1          float64  `yaml:"l1" doc:"L1 penalty l1·Σ|w|, added to the loss"`
+	L2          float64  `yaml:"l2" doc:"L2 penalty 0.5·l2·Σw², added to the loss"`
+	WeightDecay float64  `yaml:"weight_decay" doc:"decoupled weight decay: w ← w − lr·weight_decay·w before each update"`
+	Exclude     []string `yaml:"exclude" doc:"parameters the penalties and decay skip: roles (weight, bias, norm) or name patterns such as dense1/*"`
+	ClipNorm    float64  `yaml:"clip_norm" doc:"rescale the gradients when their global L2 norm exceeds this; 0 is off"`
+	ClipValue   float64  `yaml:"clip_value" doc:"clamp every gradient element to [−clip_value, clip_value]; 0 is off"`
 }
 
-// Checkpoint says which checkpoint counts as best.
+// EarlyStopping stops training when a metric stops improving.
+type EarlyStopping struct {
+	Metric   string  `yaml:"metric" doc:"logged metric to watch; empty means train.checkpoint.metric"`
+	Mode     string  `yaml:"mode" doc:"min, max, or auto (max for accuracy-like metrics)"`
+	Patience int     `yaml:"patience" doc:"epochs without improvement before stopping; 0 is off"`
+	MinDelta float64 `yaml:"min_delta" doc:"smallest change that counts as an improvement"`
+}
+
+// Checkpoint says when checkpoints are written, how many are kept and
+// which one counts as best.
 type Checkpoint struct {
-	Metric string `yaml:"metric" doc:"validation metric that selects the best checkpoint"`
-	Mode   string `yaml:"mode" doc:"min, max, or auto (max for accuracy-like metrics, min for losses)"`
+	Metric      string `yaml:"metric" doc:"metric that selects the best checkpoint"`
+	Mode        string `yaml:"mode" doc:"min, max, or auto (max for accuracy-like metrics, min for losses)"`
+	EveryEpochs int    `yaml:"every_epochs" doc:"write a checkpoint every this many epochs; 0 is never"`
+	EverySteps  int    `yaml:"every_steps" doc:"write a checkpoint every this many optimizer steps; 0 is never"`
+	Keep        int    `yaml:"keep" doc:"numbered checkpoints kept besides last.ckpt and best.ckpt"`
 }
 
 // Default returns the defaults every experiment starts from. A config file
@@ -56,11 +79,17 @@ func Default() Experiment {
 		},
 		Model: Model{Kind: "mlp", Init: "he_normal", DType: "float32"},
 		Train: Train{
-			Epochs:     10,
-			BatchSize:  64,
-			Loss:       Block{Kind: "cross_entropy"},
-			Optimizer:  Block{Kind: "adam"},
-			Checkpoint: Checkpoint{Metric: "val_loss", Mode: "auto"},
+			Epochs:          10,
+			BatchSize:       64,
+			AccumulateSteps: 1,
+			Loss:            Block{Kind: "cross_entropy"},
+			Optimizer:       Block{Kind: "adam"},
+			Schedule:        Block{Kind: "constant"},
+			Regularization:  Regularization{Exclude: []string{"bias", "norm"}},
+			EarlyStopping:   EarlyStopping{Mode: "auto"},
+			Checkpoint:      Checkpoint{Metric: "val_loss", Mode: "auto", EveryEpochs: 1, Keep: 1},
+			DivergeFactor:   1e6,
+			TensorBoard:     true,
 		},
 	}
 }

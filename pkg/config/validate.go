@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -100,9 +101,58 @@ func (e *Experiment) validateSchema() Problems {
 	if e.Train.Threads < 0 {
 		bad("train.threads", "must be >= 0 (0 means all cores), got %d", e.Train.Threads)
 	}
-	if r := e.Train.Regularization.L2; !(r >= 0) || math.IsInf(r, 0) {
-		bad("train.regularization.l2", "must be >= 0, got %v", r)
+	if e.Train.AccumulateSteps < 1 {
+		bad("train.accumulate_steps", "must be >= 1, got %d", e.Train.AccumulateSteps)
 	}
+	r := e.Train.Regularization
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"train.regularization.l1", r.L1}, {"train.regularization.l2", r.L2}, {"train.regularization.weight_decay", r.WeightDecay},
+		{"train.regularization.clip_norm", r.ClipNorm}, {"train.regularization.clip_value", r.ClipValue},
+		{"train.early_stopping.min_delta", e.Train.EarlyStopping.MinDelta}, {"train.diverge_factor", e.Train.DivergeFactor}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			bad(f.key, "must be >= 0, got %v", f.v)
+		}
+	}
+	for i, x := range r.Exclude {
+		if err := checkExclude(x); err != nil {
+			bad(fmt.Sprintf("train.regularization.exclude[%d]", i), "%v", err)
+		}
+	}
+	if e.Train.EarlyStopping.Patience < 0 {
+		bad("train.early_stopping.patience", "must be >= 0 (0 is off), got %d", e.Train.EarlyStopping.Patience)
+	}
+	oneOf("train.early_stopping.mode", e.Train.EarlyStopping.Mode, "auto", "min", "max")
 	oneOf("train.checkpoint.mode", e.Train.Checkpoint.Mode, "auto", "min", "max")
+	c := e.Train.Checkpoint
+	if c.EveryEpochs < 0 {
+		bad("train.checkpoint.every_epochs", "must be >= 0 (0 is never), got %d", c.EveryEpochs)
+	}
+	if c.EverySteps < 0 {
+		bad("train.checkpoint.every_steps", "must be >= 0 (0 is never), got %d", c.EverySteps)
+	}
+	if c.Keep < 1 {
+		bad("train.checkpoint.keep", "must be >= 1, got %d", c.Keep)
+	}
 	return ps
+}
+
+// ParamRoles are the parameter roles train.regularization.exclude may name.
+var ParamRoles = []string{"weight", "bias", "norm"}
+
+// checkExclude accepts a role name or a parameter-name pattern (path.Match
+// syntax, which needs a slash or a wildcard to tell it from a role).
+func checkExclude(x string) error {
+	if slices.Contains(ParamRoles, x) {
+		return nil
+	}
+	if !strings.ContainsAny(x, "/*?[") {
+		return fmt.Errorf("%q is neither a role (%s) nor a parameter name pattern such as dense1/* or */b%s",
+			x, strings.Join(ParamRoles, ", "), suggest(x, ParamRoles))
+	}
+	if _, err := path.Match(x, ""); err != nil {
+		return fmt.Errorf("bad pattern %q: %v", x, err)
+	}
+	return nil
 }

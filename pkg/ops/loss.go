@@ -13,29 +13,51 @@ import (
 // computed stably through log-sum-exp. logits is (batch, classes); labels
 // is (batch) holding class indices as numbers.
 func SoftmaxCrossEntropy(logits, labels *G.Node) (*G.Node, error) {
-	return Apply(softmaxCE{}, []bool{true, false}, logits, labels)
+	return SoftmaxCrossEntropyWith(logits, labels, CrossEntropyOptions{})
 }
 
-type softmaxCE struct{}
+// CrossEntropyOptions are the options of torch.nn.CrossEntropyLoss that
+// dltrain supports.
+type CrossEntropyOptions struct {
+	// Weights holds one weight per class (nil: all 1). The mean is then
+	// weighted: Σ w[yᵢ]·lossᵢ / Σ w[yᵢ].
+	Weights []float64
+	// Smoothing ε mixes the one-hot target with the uniform distribution:
+	// (1−ε)·onehot + ε/C.
+	Smoothing float64
+}
+
+// SoftmaxCrossEntropyWith is SoftmaxCrossEntropy with class weights and
+// label smoothing, with PyTorch's semantics:
+//
+//	loss = [ (1−ε)·Σᵢ w[yᵢ]·(lseᵢ − zᵢ,yᵢ) + ε/C·Σᵢ Σ_c w[c]·(lseᵢ − zᵢ,c) ] / Σᵢ w[yᵢ]
+func SoftmaxCrossEntropyWith(logits, labels *G.Node, opt CrossEntropyOptions) (*G.Node, error) {
+	return Apply(softmaxCE{opt}, []bool{true, false}, logits, labels)
+}
+
+type softmaxCE struct{ opt CrossEntropyOptions }
 
 func (softmaxCE) Name() string { return "softmax_cross_entropy" }
 
-func (softmaxCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+func (k softmaxCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	if in[0].Dims() != 2 || in[1].Dims() != 1 || in[0][0] != in[1][0] {
 		return nil, fmt.Errorf("want logits (batch, classes) and labels (batch), got %v and %v", in[0], in[1])
+	}
+	if k.opt.Weights != nil && len(k.opt.Weights) != in[0][1] {
+		return nil, fmt.Errorf("%d class weights for %d classes", len(k.opt.Weights), in[0][1])
 	}
 	return tensor.ScalarShape(), nil
 }
 
-func (softmaxCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+func (k softmaxCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	c := in[0].Shape()[1]
 	switch o := out.Data().(type) {
 	case []float32:
-		v, err := crossEntropy(data[float32](in[0]), data[float32](in[1]), c)
+		v, err := crossEntropy(data[float32](in[0]), data[float32](in[1]), c, k.opt)
 		o[0] = float32(v)
 		return err
 	case []float64:
-		v, err := crossEntropy(data[float64](in[0]), data[float64](in[1]), c)
+		v, err := crossEntropy(data[float64](in[0]), data[float64](in[1]), c, k.opt)
 		o[0] = v
 		return err
 	}
@@ -50,18 +72,36 @@ func label[T compute.Float](v T, classes int) (int, error) {
 	return k, nil
 }
 
+// classWeight is w[k], or 1 without weights.
+func classWeight(w []float64, k int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[k]
+}
+
 // crossEntropy accumulates in float64 so that the mean of a large batch in
 // float32 does not lose the small terms.
-func crossEntropy[T compute.Float](logits, labels []T, c int) (float64, error) {
-	var total float64
+func crossEntropy[T compute.Float](logits, labels []T, c int, opt CrossEntropyOptions) (float64, error) {
+	var nll, smooth, norm float64
+	eps := opt.Smoothing
 	for i, y := range labels {
 		k, err := label(y, c)
 		if err != nil {
 			return 0, err
 		}
-		total += logSumExp(logits[i*c:(i+1)*c]) - float64(logits[i*c+k])
+		row := logits[i*c : (i+1)*c]
+		lse := logSumExp(row)
+		wk := classWeight(opt.Weights, k)
+		norm += wk
+		nll += wk * (lse - float64(row[k]))
+		if eps != 0 {
+			for j, z := range row {
+				smooth += classWeight(opt.Weights, j) * (lse - float64(z))
+			}
+		}
 	}
-	return total / float64(len(labels)), nil
+	return ((1-eps)*nll + eps/float64(c)*smooth) / norm, nil
 }
 
 func logSumExp[T compute.Float](row []T) float64 {
@@ -76,41 +116,59 @@ func logSumExp[T compute.Float](row []T) float64 {
 	return m + math.Log(s)
 }
 
-func (softmaxCE) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
-	g, err := Apply(softmaxCEGrad{}, []bool{false, false, true}, in[0], in[1], grad)
+func (k softmaxCE) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(softmaxCEGrad(k), []bool{false, false, true}, in[0], in[1], grad)
 	return G.Nodes{g, nil}, err
 }
 
-// softmaxCEGrad computes d(loss)/d(logits) = g·(softmax − onehot)/batch.
-type softmaxCEGrad struct{}
+// softmaxCEGrad computes d(loss)/d(logits):
+//
+//	g/W · [ (1−ε)·w[y]·(p − onehot(y)) + ε/C·(Σw·p − w) ]
+type softmaxCEGrad softmaxCE
 
 func (softmaxCEGrad) Name() string { return "softmax_cross_entropy_grad" }
 
 func (softmaxCEGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
-func (softmaxCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+func (k softmaxCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	c := in[0].Shape()[1]
 	switch o := out.Data().(type) {
 	case []float32:
-		return crossEntropyGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c)
+		return crossEntropyGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c, k.opt)
 	case []float64:
-		return crossEntropyGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c)
+		return crossEntropyGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c, k.opt)
 	}
 	return nil
 }
 
-func crossEntropyGrad[T compute.Float](dx, logits, labels []T, g T, c int) error {
+func crossEntropyGrad[T compute.Float](dx, logits, labels []T, g T, c int, opt CrossEntropyOptions) error {
 	softmaxRows(dx, logits, c)
-	scale := g / T(len(labels))
-	for i, y := range labels {
+	var norm, sumW float64
+	for j := 0; j < c; j++ {
+		sumW += classWeight(opt.Weights, j)
+	}
+	for _, y := range labels {
 		k, err := label(y, c)
 		if err != nil {
 			return err
 		}
+		norm += classWeight(opt.Weights, k)
+	}
+	eps := opt.Smoothing
+	scale := float64(g) / norm
+	for i, y := range labels {
+		k := int(y)
+		wk := classWeight(opt.Weights, k)
 		row := dx[i*c : (i+1)*c]
-		row[k] -= 1
-		for j := range row {
-			row[j] *= scale
+		for j, p := range row {
+			d := (1 - eps) * wk * float64(p)
+			if j == k {
+				d -= (1 - eps) * wk
+			}
+			if eps != 0 {
+				d += eps / float64(c) * (sumW*float64(p) - classWeight(opt.Weights, j))
+			}
+			row[j] = T(scale * d)
 		}
 	}
 	return nil

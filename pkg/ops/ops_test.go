@@ -162,7 +162,7 @@ func TestLossGradients(t *testing.T) {
 
 func TestCrossEntropyIsStable(t *testing.T) {
 	logits := []float64{1000, -1000, 0, -1000, 1000, 0}
-	got, err := crossEntropy(logits, []float64{0, 2}, 3)
+	got, err := crossEntropy(logits, []float64{0, 2}, 3, CrossEntropyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestCrossEntropyIsStable(t *testing.T) {
 	if math.Abs(got-500) > 1e-9 {
 		t.Errorf("cross entropy = %v, want 500", got)
 	}
-	if _, err := crossEntropy(logits, []float64{0, 3}, 3); err == nil {
+	if _, err := crossEntropy(logits, []float64{0, 3}, 3, CrossEntropyOptions{}); err == nil {
 		t.Error("label 3 with 3 classes was accepted")
 	}
 }

@@ -2,6 +2,8 @@ package run
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -19,23 +21,33 @@ type setup struct {
 }
 
 // prepare loads the experiment's data and builds its model and session.
+// The loss decides the model's output shape (one logit for a binary
+// cross-entropy, one per class for cross-entropy, the targets' shape for
+// regression), and is checked against the data.
 func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
 	ds, rep, err := data.Load(exp)
-	if err != nil {
-		return nil, nil, err
-	}
-	model, err := models.Build(models.Spec{
-		Exp:     exp,
-		Input:   ds.Input,
-		Output:  ds.ModelOutput(),
-		InitRNG: data.RNG(exp.Seed, data.StreamInit),
-	})
 	if err != nil {
 		return nil, nil, err
 	}
 	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
 	if len(ps) > 0 {
 		return nil, nil, ps
+	}
+	output, ps := train.LossOutput(loss, exp.Train.Loss, ds.Meta)
+	if len(ps) > 0 {
+		return nil, nil, ps
+	}
+	model, err := models.Build(models.Spec{
+		Exp:     exp,
+		Input:   ds.Input,
+		Output:  output,
+		InitRNG: data.RNG(exp.Seed, data.StreamInit),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := train.CheckExclude(model.Params(), exp.Train.Regularization.Exclude); err != nil {
+		return nil, nil, config.Problems{exp.Problem("train.regularization.exclude", "%v", err)}
 	}
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
 	target := ds.Target
@@ -50,43 +62,74 @@ func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
 // monitor decides how the best epoch is chosen from the config.
 func monitor(exp *config.Experiment) train.Monitor {
 	c := exp.Train.Checkpoint
-	m := train.Monitor{Metric: c.Metric}
-	switch c.Mode {
-	case "max":
-		m.Max = true
-	case "auto":
-		for _, suffix := range []string{"accuracy", "f1", "r2"} {
-			if len(c.Metric) >= len(suffix) && c.Metric[len(c.Metric)-len(suffix):] == suffix {
-				m.Max = true
-			}
-		}
-	}
-	return m
+	return train.Monitor{Metric: c.Metric, Max: isMax(c.Mode, c.Metric)}
 }
 
-func validMetrics(task string) []string {
-	if task == "classification" {
-		return []string{"val_loss", "val_accuracy", "val_macro_f1"}
+func isMax(mode, metric string) bool {
+	return mode == "max" || (mode == "auto" && train.MaxIsBetter(metric))
+}
+
+// earlyStopping is the configured early stopping, or nil when off.
+func earlyStopping(exp *config.Experiment) *train.EarlyStopping {
+	es := exp.Train.EarlyStopping
+	if es.Patience == 0 {
+		return nil
 	}
-	return []string{"val_loss", "val_mse", "val_mae", "val_r2"}
+	metric, mode := es.Metric, es.Mode
+	if metric == "" {
+		metric, mode = exp.Train.Checkpoint.Metric, exp.Train.Checkpoint.Mode
+		if es.Mode != "auto" {
+			mode = es.Mode
+		}
+	}
+	return &train.EarlyStopping{Metric: metric, Max: isMax(mode, metric), Patience: es.Patience, MinDelta: es.MinDelta}
+}
+
+// loggedMetrics are the metrics a run logs each epoch, which early
+// stopping, plateau schedules and the best checkpoint may watch.
+func loggedMetrics(task string) []string {
+	if task == "classification" {
+		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
+	}
+	return []string{"train_loss", "val_loss", "val_mse", "val_mae", "val_r2"}
 }
 
 func init() { config.RegisterValidator(validate) }
 
-// validate checks the training section's registries (loss, optimizer) and
-// the monitored metric.
+// validate checks the training section's registries (loss, optimizer,
+// schedule) and the metrics it watches.
 func validate(e *config.Experiment) config.Problems {
 	_, ps := train.NewLoss(e.Train.Loss, e.Data.Task)
-	if _, ops := train.NewOptimizer(e.Train.Optimizer); len(ops) > 0 {
-		ps = append(ps, ops...)
+	opt, ops := train.NewOptimizer(e.Train.Optimizer)
+	ps = append(ps, ops...)
+	sched, sps := train.NewSchedule(e.Train.Schedule, max(e.Train.Epochs, 1), 1)
+	ps = append(ps, sps...)
+	known := loggedMetrics(e.Data.Task)
+	checkMetric := func(key, metric string) {
+		switch {
+		case !slices.Contains(known, metric):
+			ps = append(ps, e.Problem(key, "unknown metric %q for a %s task; known: %s", metric, e.Data.Task, strings.Join(known, ", ")))
+		case strings.HasPrefix(metric, "val_") && e.Data.Split.Val == 0:
+			ps = append(ps, e.Problem(key, "watches %s but data.split.val is 0: there is no validation split", metric))
+		}
 	}
-	ok := false
-	for _, m := range validMetrics(e.Data.Task) {
-		ok = ok || m == e.Train.Checkpoint.Metric
+	if m := e.Train.Checkpoint.Metric; !slices.Contains(known, m) {
+		ps = append(ps, e.Problem("train.checkpoint.metric", "unknown metric %q for a %s task; known: %s", m, e.Data.Task, strings.Join(known, ", ")))
 	}
-	if !ok {
-		ps = append(ps, e.Problem("train.checkpoint.metric", "unknown metric %q for a %s task; known: %v",
-			e.Train.Checkpoint.Metric, e.Data.Task, validMetrics(e.Data.Task)))
+	if es := e.Train.EarlyStopping; es.Patience > 0 {
+		metric := es.Metric
+		if metric == "" {
+			metric = e.Train.Checkpoint.Metric
+		}
+		checkMetric("train.early_stopping.metric", metric)
+	} else if es.Metric != "" {
+		ps = append(ps, e.Problem("train.early_stopping.patience", "early stopping on %s is off until patience is set (> 0)", es.Metric))
+	}
+	if r, ok := sched.(train.Reactive); ok {
+		checkMetric("train.schedule.metric", r.Metric())
+	}
+	if _, ok := opt.(train.Decayer); ok && e.Train.Regularization.WeightDecay != 0 {
+		ps = append(ps, e.Problem("train.regularization.weight_decay", "%s has its own decoupled weight decay: set train.optimizer.weight_decay instead", e.Train.Optimizer.Kind))
 	}
 	return ps
 }

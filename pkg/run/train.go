@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,14 @@ type TrainOptions struct {
 	Stderr    io.Writer
 	Terminal  bool   // stderr is a terminal: show a progress bar
 	LogFormat string // "text" or "json"
+	// Resume continues a run: "auto" (the newest unfinished run of the
+	// experiment under Out), a run directory, or a checkpoint file inside
+	// a run directory. Empty starts a new run.
+	Resume string
+	// SaveRequests asks for a checkpoint after the current step (SIGUSR1).
+	SaveRequests <-chan struct{}
+	// Hooks are added to the training loop after dltrain's own.
+	Hooks []train.Hook
 }
 
 // TrainResult says where a run went and how it scored.
@@ -33,11 +42,18 @@ type TrainResult struct {
 	Report *eval.Report // best checkpoint on the test split; nil without a test split
 }
 
-// Train runs an experiment from its config file to a test-set evaluation.
+// Train runs an experiment from its config file to a test-set evaluation,
+// or continues an interrupted run exactly where it stopped.
 func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
-	exp, err := config.Load(opt.Config, opt.Sets)
+	r, err := locateResume(opt)
 	if err != nil {
 		return nil, err
+	}
+	exp := r.exp
+	if exp == nil {
+		if exp, err = config.Load(opt.Config, opt.Sets); err != nil {
+			return nil, err
+		}
 	}
 	if exp.Train.Threads > 0 {
 		runtime.GOMAXPROCS(exp.Train.Threads)
@@ -46,50 +62,104 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := newRunDir(opt.Out, exp.Name)
+	dir := r.dir
+	if dir == "" {
+		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
+			return nil, err
+		}
+		logf(opt, "run directory %s", dir)
+		for _, n := range rep.Notes {
+			logf(opt, "data: %s", n)
+		}
+		if err := writeRunFiles(dir, exp, s.ds, rep); err != nil {
+			return nil, err
+		}
+	}
+	loop, err := newLoop(s)
 	if err != nil {
 		return nil, err
 	}
-	logf(opt, "run directory %s", dir)
-	for _, n := range rep.Notes {
-		logf(opt, "data: %s", n)
+	if r.ck != nil {
+		if err := restore(loop, s, r); err != nil {
+			return nil, err
+		}
+		if loop.State.Stopped || loop.State.Epoch >= loop.Epochs {
+			logf(opt, "%s finished training already (epoch %d); evaluating it", dir, loop.State.Epoch)
+		} else {
+			logf(opt, "resuming %s from %s: epoch %d, step %d", dir, r.ckPath, loop.State.Epoch+1, loop.State.Step)
+		}
 	}
-	if err := writeRunFiles(dir, exp, s.ds, rep); err != nil {
-		return nil, err
+	ckpt := &train.Checkpointer{
+		Dir:         filepath.Join(dir, "checkpoints"),
+		EveryEpochs: exp.Train.Checkpoint.EveryEpochs,
+		EverySteps:  exp.Train.Checkpoint.EverySteps,
+		Keep:        exp.Train.Checkpoint.Keep,
+		Requests:    opt.SaveRequests,
+		Capture:     capture(s),
+		Logf:        func(format string, args ...any) { logf(opt, format, args...) },
 	}
-	opt2, ps := train.NewOptimizer(exp.Train.Optimizer)
-	if len(ps) > 0 {
-		return nil, ps
+	loop.Hooks = []train.Hook{&train.MetricsLog{Dir: dir}}
+	if opt.Stderr != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: opt.Stderr, Terminal: opt.Terminal, JSON: opt.LogFormat == "json", Epochs: exp.Train.Epochs})
 	}
-	loop := &train.Loop{
-		Session:   s.session,
-		Optimizer: opt2,
-		Data:      s.ds,
-		Epochs:    exp.Train.Epochs,
-		BatchSize: exp.Train.BatchSize,
-		Seed:      exp.Seed,
-		L2:        exp.Train.Regularization.L2,
-		Monitor:   monitor(exp),
-		State:     train.NewState(),
+	if exp.Train.TensorBoard {
+		loop.Hooks = append(loop.Hooks, &train.TensorBoard{Dir: dir})
 	}
-	ckpt := &train.Checkpointer{Dir: filepath.Join(dir, "checkpoints"), Capture: capture(s)}
-	loop.Hooks = []train.Hook{
-		&train.Progress{W: opt.Stderr, Terminal: opt.Terminal, JSON: opt.LogFormat == "json", Epochs: exp.Train.Epochs},
-		&train.MetricsLog{Dir: dir},
-		ckpt,
-	}
-	logf(opt, "training %s: %d parameters, %d train / %d val / %d test samples",
-		exp.Model.Kind, s.model.Params().Count(), s.ds.Train.N, s.ds.Val.N, s.ds.Test.N)
-	if err := loop.Run(ctx); err != nil {
-		return &TrainResult{Dir: dir}, err
-	}
+	loop.Hooks = append(append(loop.Hooks, ckpt), opt.Hooks...)
+	logf(opt, "training %s: %d parameters, %d train / %d val / %d test samples, %d steps per epoch",
+		exp.Model.Kind, s.model.Params().Count(), s.ds.Train.N, s.ds.Val.N, s.ds.Test.N, loop.StepsPerEpoch())
 	res := &TrainResult{Dir: dir}
+	if err := loop.Run(ctx); err != nil {
+		switch {
+		case errors.Is(err, train.ErrInterrupted):
+			logf(opt, "checkpoint saved: %s (continue with: dltrain train --resume %s)", ckpt.LastPath(), dir)
+		case errors.Is(err, train.ErrDiverged):
+			logf(opt, "the last good checkpoint is kept: %s", ckpt.LastPath())
+		}
+		return res, err
+	}
+	if loop.State.Stopped {
+		logf(opt, "early stopping after epoch %d: best epoch %d", loop.State.Epoch, loop.State.BestEpoch)
+	}
 	if s.ds.Test.N == 0 {
 		logf(opt, "no test split (data.split.test is 0): skipping the final evaluation")
 		return res, nil
 	}
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
 	return res, err
+}
+
+// newLoop builds the training loop an experiment describes.
+func newLoop(s *setup) (*train.Loop, error) {
+	t := s.exp.Train
+	optim, ps := train.NewOptimizer(t.Optimizer)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	loop := &train.Loop{
+		Session:    s.session,
+		Optimizer:  optim,
+		Data:       s.ds,
+		Epochs:     t.Epochs,
+		BatchSize:  t.BatchSize,
+		Accumulate: t.AccumulateSteps,
+		Seed:       s.exp.Seed,
+		Reg: train.Regularizer{
+			L1: t.Regularization.L1, L2: t.Regularization.L2, WeightDecay: t.Regularization.WeightDecay,
+			ClipNorm: t.Regularization.ClipNorm, ClipValue: t.Regularization.ClipValue,
+			Skip: train.Excluder(t.Regularization.Exclude),
+		},
+		Monitor:       monitor(s.exp),
+		EarlyStop:     earlyStopping(s.exp),
+		DivergeFactor: t.DivergeFactor,
+		State:         train.NewState(),
+	}
+	sched, ps := train.NewSchedule(t.Schedule, t.Epochs, loop.StepsPerEpoch())
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	loop.Schedule = sched
+	return loop, nil
 }
 
 // capture returns a function that snapshots the whole training state.

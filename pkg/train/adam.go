@@ -21,7 +21,10 @@ type Adam struct {
 
 var _ Optimizer = (*Adam)(nil)
 
-func newAdam(o *config.Options) Optimizer {
+func newAdam(o *config.Options) Optimizer { return readAdam(o) }
+
+// readAdam reads the options Adam and AdamW share.
+func readAdam(o *config.Options) *Adam {
 	a := &Adam{lr: o.Float("lr", 0.001), state: newState()}
 	betas := o.Floats("betas", []float64{0.9, 0.999})
 	a.eps = o.Float("eps", 1e-8)
@@ -40,14 +43,6 @@ func newAdam(o *config.Options) Optimizer {
 
 // LR implements Optimizer.
 func (a *Adam) LR() float64 { return a.lr }
-
-// SetState implements Optimizer.
-func (a *Adam) SetState(st OptimizerState) error {
-	a.steps = st.Steps
-	a.f32.load(st.Buffers)
-	a.f64.load(st.Buffers)
-	return nil
-}
 
 // Step implements Optimizer.
 func (a *Adam) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {

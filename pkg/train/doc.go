@@ -9,6 +9,11 @@
 // with PyTorch's documented formulas and keep state that checkpoints save,
 // so a resumed run continues bit for bit.
 //
-// The Loop is small; progress display, metric logs and checkpoints attach
-// to it as Hooks.
+// Each family is a registry, one kind per file: losses (loss.go),
+// optimizers (optimizer.go), schedules (schedule.go). The Loop is small: per
+// optimizer step it accumulates mini-batch gradients, guards against
+// divergence, applies the Regularizer (penalties, clipping, decoupled
+// decay) and the optimizer at the schedule's rate; per epoch it evaluates,
+// tracks the best weights and early stopping. Progress display, metric
+// logs, TensorBoard events and checkpoints attach to it as Hooks.
 package train

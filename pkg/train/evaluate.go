@@ -34,7 +34,16 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		for i, y := range split.Y {
 			truth[i] = int(y)
 		}
-		c := eval.Classify(meta.Classes, truth, eval.Argmax(outputs, outW))
+		pred := eval.Argmax(outputs, outW)
+		if outW == 1 { // one logit (binary cross-entropy): class 1 when positive
+			for i, z := range outputs {
+				pred[i] = 0
+				if z > 0 {
+					pred[i] = 1
+				}
+			}
+		}
+		c := eval.Classify(meta.Classes, truth, pred)
 		r.Classification = &c
 	} else {
 		truth := make([]float64, len(split.Y))

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +17,11 @@ import (
 // NopHook implements Hook with no-ops, for embedding.
 type NopHook struct{}
 
+// BeforeRun implements Hook.
+func (NopHook) BeforeRun(*Loop) error { return nil }
+
 // AfterStep implements Hook.
-func (NopHook) AfterStep(*Loop, float64) error { return nil }
+func (NopHook) AfterStep(*Loop, StepStats) error { return nil }
 
 // AfterEpoch implements Hook.
 func (NopHook) AfterEpoch(*Loop, EpochStats) error { return nil }
@@ -25,44 +29,8 @@ func (NopHook) AfterEpoch(*Loop, EpochStats) error { return nil }
 // AtEnd implements Hook.
 func (NopHook) AtEnd(*Loop, error) error { return nil }
 
-// Checkpointer saves last.ckpt after every epoch and best.ckpt whenever the
-// monitored metric improves, and saves last.ckpt when training is
-// interrupted, so that --resume continues from the exact step.
-type Checkpointer struct {
-	NopHook
-	Dir string
-	// Capture builds the checkpoint of the loop's current state.
-	Capture func(l *Loop) *Checkpoint
-}
-
-// LastPath and BestPath are where the checkpoints go.
-func (c *Checkpointer) LastPath() string { return filepath.Join(c.Dir, "last.ckpt") }
-
-// BestPath is the checkpoint of the best epoch.
-func (c *Checkpointer) BestPath() string { return filepath.Join(c.Dir, "best.ckpt") }
-
-// AfterEpoch implements Hook.
-func (c *Checkpointer) AfterEpoch(l *Loop, s EpochStats) error {
-	ck := c.Capture(l)
-	if err := ck.Save(c.LastPath()); err != nil {
-		return err
-	}
-	if s.Improved {
-		return ck.Save(c.BestPath())
-	}
-	return nil
-}
-
-// AtEnd implements Hook: an interrupted run saves where it stopped. A
-// diverged run saves nothing, so the last good checkpoint stays.
-func (c *Checkpointer) AtEnd(l *Loop, err error) error {
-	if errors.Is(err, ErrInterrupted) {
-		return c.Capture(l).Save(c.LastPath())
-	}
-	return nil
-}
-
 // MetricsLog appends one row per epoch to metrics.csv and metrics.jsonl.
+// A resumed run appends to the files it finds, with their columns.
 type MetricsLog struct {
 	NopHook
 	Dir     string
@@ -75,20 +43,22 @@ var fixedColumns = []string{"epoch", "step", "lr", "train_loss", "penalty"}
 
 // AfterEpoch implements Hook.
 func (m *MetricsLog) AfterEpoch(_ *Loop, s EpochStats) error {
-	row := map[string]float64{
-		"epoch": float64(s.Epoch), "step": float64(s.Step), "lr": s.LR,
-		"train_loss": s.TrainLoss, "penalty": s.Penalty, "elapsed_s": s.Elapsed.Seconds(),
-	}
-	var val []string
-	for k, v := range s.Val {
-		row[k] = v
-		val = append(val, k)
-	}
-	sort.Strings(val)
+	row := s.Metrics()
+	row["epoch"], row["step"], row["elapsed_s"] = float64(s.Epoch), float64(s.Step), s.Elapsed.Seconds()
 	csvPath := filepath.Join(m.Dir, "metrics.csv")
 	if m.columns == nil {
-		m.columns = append(append(append([]string{}, fixedColumns...), val...), "elapsed_s")
-		if _, err := os.Stat(csvPath); errors.Is(err, os.ErrNotExist) {
+		header, err := readHeader(csvPath)
+		if err != nil {
+			return err
+		}
+		m.columns = header
+		if m.columns == nil {
+			var val []string
+			for k := range s.Val {
+				val = append(val, k)
+			}
+			sort.Strings(val)
+			m.columns = append(append(append([]string{}, fixedColumns...), val...), "elapsed_s")
 			if err := appendLine(csvPath, strings.Join(m.columns, ",")); err != nil {
 				return err
 			}
@@ -119,6 +89,23 @@ func (m *MetricsLog) AfterEpoch(_ *Loop, s EpochStats) error {
 	return appendLine(filepath.Join(m.Dir, "metrics.jsonl"), string(b))
 }
 
+// readHeader returns the columns of an existing metrics.csv, or nil.
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return nil, sc.Err()
+	}
+	return strings.Split(sc.Text(), ","), nil
+}
+
 func appendLine(path, line string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -131,4 +118,71 @@ func appendLine(path, line string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// TruncateMetrics drops the rows of metrics.csv and metrics.jsonl after
+// epoch (rows a run logged after the checkpoint it resumes from), so the
+// resumed run's rows follow on without duplicates. Each file is rewritten
+// atomically.
+func TruncateMetrics(dir string, epoch int) error {
+	csvPath := filepath.Join(dir, "metrics.csv")
+	b, err := os.ReadFile(csvPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || len(recs) == 0 {
+		return fmt.Errorf("%s: %v", csvPath, err)
+	}
+	var out strings.Builder
+	out.WriteString(strings.Join(recs[0], ",") + "\n")
+	for _, r := range recs[1:] {
+		if e, err := strconv.Atoi(r[0]); err == nil && e <= epoch {
+			out.WriteString(strings.Join(r, ",") + "\n")
+		}
+	}
+	if err := writeAtomic(csvPath, []byte(out.String())); err != nil {
+		return err
+	}
+	jsonPath := filepath.Join(dir, "metrics.jsonl")
+	b, err = os.ReadFile(jsonPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var kept strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var row struct{ Epoch int }
+		if json.Unmarshal([]byte(line), &row) == nil && row.Epoch <= epoch && line != "" {
+			kept.WriteString(line + "\n")
+		}
+	}
+	return writeAtomic(jsonPath, []byte(kept.String()))
+}
+
+// writeAtomic writes a small file through a temporary name, synced and
+// renamed over path.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -12,19 +12,19 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ErrDiverged is returned when the loss or a gradient stops being finite
-// (exit code 3).
+// ErrDiverged is returned when the loss or a gradient stops being finite,
+// or the loss explodes (exit code 3).
 var ErrDiverged = errors.New("training diverged")
 
 // ErrInterrupted is returned when the context is cancelled; the loop stops
-// after finishing the current step.
+// after finishing the current optimizer step.
 var ErrInterrupted = errors.New("training interrupted")
 
 // State is where a loop stands; checkpoints save it so a resumed run
 // continues exactly where it stopped.
 type State struct {
 	Epoch     int   // epochs completed
-	Batch     int   // batches completed in the current epoch
+	Batch     int   // mini-batches completed in the current epoch
 	Step      int64 // optimizer steps taken
 	LossSum   float64
 	LossCount int // samples seen this epoch, for the mean train loss
@@ -32,6 +32,11 @@ type State struct {
 	Best      float64 // best value of the monitored metric so far
 	BestEpoch int     // epoch (1-based) of Best; 0 when none yet
 	Elapsed   time.Duration
+	LR        float64       // learning rate of the last step
+	FirstLoss float64       // loss of the run's first mini-batch (divergence test)
+	Stop      StopState     // early stopping
+	Stopped   bool          // early stopping ended the training
+	Schedule  ScheduleState // a reactive schedule's state
 }
 
 // EpochStats is what one epoch measured.
@@ -44,19 +49,38 @@ type EpochStats struct {
 	Val       map[string]float64 // val_loss, val_accuracy, ... (empty without a val split)
 	Elapsed   time.Duration      // wall time since the start of training
 	Improved  bool               // the monitored metric improved (or there is none)
+	Stopped   bool               // early stopping ends the training after this epoch
+}
+
+// Metrics returns every logged metric of the epoch by name: train_loss,
+// penalty, lr and the validation metrics.
+func (s EpochStats) Metrics() map[string]float64 {
+	m := map[string]float64{"train_loss": s.TrainLoss, "penalty": s.Penalty, "lr": s.LR}
+	for k, v := range s.Val {
+		m[k] = v
+	}
+	return m
+}
+
+// StepStats is what one optimizer step did.
+type StepStats struct {
+	Loss    float64 // mean loss of the step's samples, penalty excluded
+	Samples int     // samples in the step (all accumulated mini-batches)
+	LR      float64
 }
 
 // Hook observes the loop. Every method may be a no-op; an error stops the
 // loop.
 type Hook interface {
-	AfterStep(l *Loop, loss float64) error
+	BeforeRun(l *Loop) error
+	AfterStep(l *Loop, s StepStats) error
 	AfterEpoch(l *Loop, s EpochStats) error
 	AtEnd(l *Loop, err error) error
 }
 
-// Monitor names the validation metric that decides the best epoch.
+// Monitor names the metric that decides the best epoch.
 type Monitor struct {
-	Metric string // e.g. "val_loss", "val_accuracy"
+	Metric string // e.g. "val_loss", "val_accuracy", "train_loss"
 	Max    bool   // larger is better
 }
 
@@ -78,46 +102,95 @@ func (m Monitor) Better(v, best float64) bool {
 type Loop struct {
 	Session   *Session
 	Optimizer Optimizer
+	Schedule  Schedule // nil: the optimizer's rate throughout
+	Reg       Regularizer
 	Data      *data.Dataset
 	Epochs    int
 	BatchSize int
-	Seed      uint64
-	L2        float64
-	Monitor   Monitor
-	Hooks     []Hook
-	State     State
+	// Accumulate is the number of mini-batches whose gradients are
+	// averaged (weighted by their sizes) into one optimizer step; 0 or 1
+	// steps after every mini-batch.
+	Accumulate int
+	Seed       uint64
+	Monitor    Monitor
+	EarlyStop  *EarlyStopping // nil: off
+	// DivergeFactor: a mini-batch loss above DivergeFactor·max(1, first
+	// loss) is a divergence; 0 checks only for NaN and Inf.
+	DivergeFactor float64
+	Hooks         []Hook
+	State         State
+	// Best holds the parameters of the best epoch so far; Run restores
+	// them when training ends (a resumed run loads them from best.ckpt).
+	Best []TensorRecord
+
+	acc []*tensor.Dense // accumulated gradients
 }
 
 // NewState returns the state of a loop that has not started.
-func NewState() State { return State{Best: math.NaN()} }
+func NewState() State {
+	return State{Best: math.NaN(), Stop: StopState{Best: math.NaN()}, Schedule: ScheduleState{LR: math.NaN()}}
+}
 
-// Run trains until the configured number of epochs is complete, the
-// context is cancelled (ErrInterrupted, after the current step), or the
-// training diverges (ErrDiverged).
-func (l *Loop) Run(ctx context.Context) (err error) {
-	defer func() {
-		for _, h := range l.Hooks {
-			if herr := h.AtEnd(l, err); herr != nil && err == nil {
-				err = herr
-			}
+// StepsPerEpoch is the number of optimizer steps in one epoch.
+func (l *Loop) StepsPerEpoch() int {
+	batches := (l.Data.Train.N + l.BatchSize - 1) / l.BatchSize
+	k := max(l.Accumulate, 1)
+	return (batches + k - 1) / k
+}
+
+// Clock is the loop's position for schedules.
+func (l *Loop) Clock() Clock {
+	return Clock{Step: l.State.Step, StepsPerEpoch: l.StepsPerEpoch(), Epochs: l.Epochs}
+}
+
+// LR is the learning rate of the next step.
+func (l *Loop) LR() float64 {
+	base := l.Optimizer.LR()
+	if l.Schedule == nil {
+		return base
+	}
+	return l.Schedule.LR(base, l.Clock())
+}
+
+// Run trains until the configured number of epochs is complete, early
+// stopping ends it, the context is cancelled (ErrInterrupted, after the
+// current step), or the training diverges (ErrDiverged). When training
+// ends normally the weights of the best epoch are restored.
+func (l *Loop) Run(ctx context.Context) error {
+	err := l.run(ctx)
+	for _, h := range l.Hooks {
+		if herr := h.AtEnd(l, err); herr != nil && err == nil {
+			err = herr
 		}
-	}()
+	}
+	if err == nil && l.Best != nil {
+		err = RestoreParams(l.Session.Model.Params(), l.Best)
+	}
+	return err
+}
+
+func (l *Loop) run(ctx context.Context) error {
+	for _, h := range l.Hooks {
+		if err := h.BeforeRun(l); err != nil {
+			return err
+		}
+	}
 	start := time.Now().Add(-l.State.Elapsed)
-	train := l.Data.Train
-	for l.State.Epoch < l.Epochs {
-		batches := data.Batches(data.Order(train.N, l.Seed, l.State.Epoch), l.BatchSize)
+	k := max(l.Accumulate, 1)
+	for !l.State.Stopped && l.State.Epoch < l.Epochs {
+		batches := data.Batches(data.Order(l.Data.Train.N, l.Seed, l.State.Epoch), l.BatchSize)
 		for l.State.Batch < len(batches) {
 			if err := ctx.Err(); err != nil {
 				l.State.Elapsed = time.Since(start)
 				return fmt.Errorf("%w at epoch %d, step %d", ErrInterrupted, l.State.Epoch+1, l.State.Step)
 			}
-			idx := batches[l.State.Batch]
-			loss, err := l.step(idx)
+			s, err := l.step(batches[l.State.Batch:min(l.State.Batch+k, len(batches))])
 			if err != nil {
 				return err
 			}
+			l.State.Elapsed = time.Since(start)
 			for _, h := range l.Hooks {
-				if err := h.AfterStep(l, loss); err != nil {
+				if err := h.AfterStep(l, s); err != nil {
 					return err
 				}
 			}
@@ -136,40 +209,121 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// step runs one mini-batch: forward, backward, regularization, update.
-func (l *Loop) step(idx []int) (float64, error) {
-	g, err := l.Session.Forward(l.Data.Train, idx)
-	if err != nil {
-		return 0, err
+// step runs one optimizer step over a group of mini-batches: forward and
+// backward on each, gradients averaged by sample count, regularization,
+// update.
+func (l *Loop) step(group [][]int) (StepStats, error) {
+	n := 0
+	for _, idx := range group {
+		n += len(idx)
 	}
+	lr := l.LR()
 	where := fmt.Sprintf("epoch %d, step %d", l.State.Epoch+1, l.State.Step+1)
-	if math.IsNaN(g.Loss) || math.IsInf(g.Loss, 0) {
-		return 0, fmt.Errorf("%w at %s: the loss is %v; lower the learning rate or check the data", ErrDiverged, where, g.Loss)
+	var (
+		params  []*models.Param
+		grads   []*tensor.Dense
+		lossSum float64
+	)
+	for i, idx := range group {
+		g, err := l.Session.Forward(l.Data.Train, idx)
+		if err != nil {
+			return StepStats{}, err
+		}
+		if err := l.guard(g, where); err != nil {
+			return StepStats{}, err
+		}
+		lossSum += g.Loss * float64(len(idx))
+		params = g.Params
+		if len(group) == 1 {
+			grads = g.Grads
+			continue
+		}
+		grads = l.accumulate(g.Grads, float64(len(idx))/float64(n), i == 0)
 	}
-	if name := firstNonFinite(g.Params, g.Grads); name != "" {
-		return 0, fmt.Errorf("%w at %s: the gradient of %s is not finite", ErrDiverged, where, name)
+	pen := l.Reg.Penalize(params, grads)
+	l.Reg.Clip(grads)
+	wd := l.Reg.WeightDecay
+	if d, ok := l.Optimizer.(Decayer); ok {
+		wd = d.WeightDecay()
 	}
-	pen := applyL2(l.L2, g.Params, g.Grads)
-	if err := l.Optimizer.Step(l.Optimizer.LR(), g.Params, g.Grads); err != nil {
-		return 0, err
+	l.Reg.Decay(lr, wd, params)
+	if err := l.Optimizer.Step(lr, params, grads); err != nil {
+		return StepStats{}, err
 	}
 	if name := l.Session.Model.Params().FirstNonFinite(); name != "" {
-		return 0, fmt.Errorf("%w at %s: the update made %s non-finite", ErrDiverged, where, name)
+		return StepStats{}, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower train.optimizer.lr", ErrDiverged, where, name, lr)
 	}
-	n := float64(len(idx))
-	l.State.LossSum += g.Loss * n
-	l.State.PenSum += pen * n
-	l.State.LossCount += len(idx)
-	l.State.Batch++
+	l.State.LossSum += lossSum
+	l.State.PenSum += pen * float64(n)
+	l.State.LossCount += n
+	l.State.Batch += len(group)
 	l.State.Step++
-	return g.Loss, nil
+	l.State.LR = lr
+	return StepStats{Loss: lossSum / float64(n), Samples: n, LR: lr}, nil
+}
+
+// guard stops training on a non-finite or exploding loss or a non-finite
+// gradient, naming what went wrong first.
+func (l *Loop) guard(g Gradients, where string) error {
+	if math.IsNaN(g.Loss) || math.IsInf(g.Loss, 0) {
+		what := "no gradient is non-finite yet"
+		if name := firstNonFinite(g.Params, g.Grads); name != "" {
+			what = "the first non-finite gradient is that of " + name
+		}
+		return fmt.Errorf("%w at %s: the loss is %v (%s); lower train.optimizer.lr or check the data", ErrDiverged, where, g.Loss, what)
+	}
+	if name := firstNonFinite(g.Params, g.Grads); name != "" {
+		return fmt.Errorf("%w at %s: the gradient of %s is not finite (loss %g); lower train.optimizer.lr or clip gradients (train.regularization.clip_norm)", ErrDiverged, where, name, g.Loss)
+	}
+	if l.State.Step == 0 && l.State.FirstLoss == 0 {
+		l.State.FirstLoss = g.Loss
+	}
+	if limit := l.DivergeFactor * max(1, l.State.FirstLoss); l.DivergeFactor > 0 && g.Loss > limit {
+		name, norm := largestGradient(g.Params, g.Grads)
+		return fmt.Errorf("%w at %s: the loss %.4g exceeds train.diverge_factor (%g) × the first loss (%.4g); the largest gradient is that of %s (norm %.4g); lower train.optimizer.lr",
+			ErrDiverged, where, g.Loss, l.DivergeFactor, max(1, l.State.FirstLoss), name, norm)
+	}
+	return nil
+}
+
+// accumulate adds w·grads into the loop's accumulation buffers (reset
+// first when first is set) and returns them.
+func (l *Loop) accumulate(grads []*tensor.Dense, w float64, first bool) []*tensor.Dense {
+	if len(l.acc) != len(grads) {
+		l.acc = make([]*tensor.Dense, len(grads))
+		for i, g := range grads {
+			l.acc[i] = tensor.New(tensor.WithShape(g.Shape().Clone()...), tensor.Of(g.Dtype()))
+		}
+	}
+	for i, g := range grads {
+		switch a := l.acc[i].Data().(type) {
+		case []float32:
+			axpy(a, g.Data().([]float32), float32(w), first)
+		case []float64:
+			axpy(a, g.Data().([]float64), w, first)
+		}
+	}
+	return l.acc
+}
+
+// axpy sets a to w·g (first) or adds w·g to it.
+func axpy[T float32 | float64](a, g []T, w T, first bool) {
+	if first {
+		for j, v := range g {
+			a[j] = w * v
+		}
+		return
+	}
+	for j, v := range g {
+		a[j] += w * v
+	}
 }
 
 func (l *Loop) endEpoch() (EpochStats, error) {
 	s := EpochStats{
 		Epoch:     l.State.Epoch + 1,
 		Step:      l.State.Step,
-		LR:        l.Optimizer.LR(),
+		LR:        l.State.LR,
 		TrainLoss: l.State.LossSum / float64(max(l.State.LossCount, 1)),
 		Penalty:   l.State.PenSum / float64(max(l.State.LossCount, 1)),
 		Val:       map[string]float64{},
@@ -184,48 +338,29 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 			s.Val["val_"+k] = v
 		}
 	}
+	metrics := s.Metrics()
 	s.Improved = true
-	if v, ok := s.Val[l.Monitor.Metric]; ok {
+	if v, ok := metrics[l.Monitor.Metric]; ok {
 		s.Improved = l.Monitor.Better(v, l.State.Best)
 		if s.Improved {
-			l.State.Best, l.State.BestEpoch = v, s.Epoch
+			l.State.Best = v
 		}
-	} else {
-		l.State.BestEpoch = s.Epoch // no validation: the best is the last
+	}
+	if s.Improved {
+		l.State.BestEpoch = s.Epoch
+		l.Best = CaptureParams(l.Session.Model.Params())
+	}
+	if l.EarlyStop != nil {
+		s.Stopped = l.EarlyStop.Observe(&l.State.Stop, s.Epoch, metrics)
+		l.State.Stopped = s.Stopped
+	}
+	if r, ok := l.Schedule.(Reactive); ok {
+		r.Observe(metrics, l.Optimizer.LR())
+		l.State.Schedule = r.State()
 	}
 	l.State.Epoch++
 	l.State.Batch, l.State.LossSum, l.State.PenSum, l.State.LossCount = 0, 0, 0, 0
 	return s, nil
-}
-
-// applyL2 adds l2·w to the gradient of every weight (not biases or
-// normalization parameters) and returns the penalty 0.5·l2·Σw².
-func applyL2(l2 float64, params []*models.Param, grads []*tensor.Dense) float64 {
-	if l2 == 0 {
-		return 0
-	}
-	var pen float64
-	for i, p := range params {
-		if p.Role != models.Weight {
-			continue
-		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			g := grads[i].Data().([]float32)
-			c := float32(l2)
-			for j, v := range w {
-				g[j] += c * v
-				pen += float64(v) * float64(v)
-			}
-		case []float64:
-			g := grads[i].Data().([]float64)
-			for j, v := range w {
-				g[j] += l2 * v
-				pen += v * v
-			}
-		}
-	}
-	return 0.5 * l2 * pen
 }
 
 func firstNonFinite(params []*models.Param, grads []*tensor.Dense) string {
@@ -246,4 +381,16 @@ func firstNonFinite(params []*models.Param, grads []*tensor.Dense) string {
 		}
 	}
 	return ""
+}
+
+// largestGradient names the parameter whose gradient has the largest L2
+// norm.
+func largestGradient(params []*models.Param, grads []*tensor.Dense) (string, float64) {
+	name, best := "", -1.0
+	for i, g := range grads {
+		if n := GlobalNorm([]*tensor.Dense{g}); n > best {
+			name, best = params[i].Name, n
+		}
+	}
+	return name, best
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
-	"github.com/dltrain/dltrain/pkg/ops"
+	"github.com/dltrain/dltrain/pkg/data"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -17,12 +17,18 @@ type Loss interface {
 	Build(out, target *G.Node) (*G.Node, error)
 	// Tasks lists the data tasks the loss applies to.
 	Tasks() []string
+	// Output returns the per-sample shape the model's output must have for
+	// data described by meta, or why the loss does not fit that data.
+	Output(meta data.Meta) ([]int, error)
 }
 
-// losses is every loss, by config name.
+// losses is every loss, by config name; each kind is in its own file.
 var losses = map[string]func(o *config.Options) Loss{
-	"cross_entropy": func(*config.Options) Loss { return crossEntropy{} },
-	"mse":           func(*config.Options) Loss { return meanSquared{} },
+	"cross_entropy":        newCrossEntropy,
+	"binary_cross_entropy": newBinaryCrossEntropy,
+	"mse":                  newMeanSquared,
+	"mae":                  newMeanAbsolute,
+	"huber":                newHuber,
 }
 
 // LossNames lists the known losses.
@@ -35,7 +41,8 @@ func LossNames() []string {
 	return out
 }
 
-// NewLoss builds the loss a block describes, checking it fits the task.
+// NewLoss builds the loss a block describes, checking its options and that
+// it applies to the task.
 func NewLoss(b config.Block, task string) (Loss, config.Problems) {
 	newLoss, ok := losses[b.Kind]
 	if !ok {
@@ -45,28 +52,27 @@ func NewLoss(b config.Block, task string) (Loss, config.Problems) {
 	l := newLoss(o)
 	ps := o.Done()
 	if !slices.Contains(l.Tasks(), task) {
-		ps = append(ps, b.Problem("kind", "loss %s does not apply to a %s task; it applies to: %s", b.Kind, task, strings.Join(l.Tasks(), ", ")))
+		ps = append(ps, b.Problem("", "loss %s does not apply to a %s task; it applies to: %s", b.Kind, task, strings.Join(l.Tasks(), ", ")))
 	}
 	return l, ps
 }
 
-// crossEntropy is softmax cross-entropy on logits against class indices.
-type crossEntropy struct{}
-
-func (crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
-	if out.Dims() != 2 {
-		return nil, fmt.Errorf("cross_entropy needs logits of shape (batch, classes), got %v", out.Shape())
+// LossOutput is l.Output with its error reported as a problem of the
+// loss's config block, so that a loss that does not fit the data is a
+// config error naming train.loss.
+func LossOutput(l Loss, b config.Block, meta data.Meta) ([]int, config.Problems) {
+	out, err := l.Output(meta)
+	if err != nil {
+		return nil, config.Problems{b.Problem("", "%v", err)}
 	}
-	return ops.SoftmaxCrossEntropy(out, target)
+	return out, nil
 }
 
-func (crossEntropy) Tasks() []string { return []string{"classification"} }
-
-// meanSquared is the mean over every element of the squared error.
-type meanSquared struct{}
-
-func (meanSquared) Build(out, target *G.Node) (*G.Node, error) {
-	return ops.MeanSquaredError(out, target)
+// regressionOutput is the output of every regression loss: one value per
+// target.
+func regressionOutput(meta data.Meta) ([]int, error) {
+	if meta.Task != "regression" {
+		return nil, fmt.Errorf("applies to regression data, not %s", meta.Task)
+	}
+	return meta.Target, nil
 }
-
-func (meanSquared) Tasks() []string { return []string{"regression"} }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,9 +20,16 @@ type Optimizer interface {
 	LR() float64
 	// State returns everything the optimizer needs to continue exactly.
 	State() OptimizerState
-	// SetState restores what State returned; buffers must match the
-	// parameters by name and size.
-	SetState(OptimizerState) error
+	// SetState restores what State returned; every buffer must belong to
+	// one of params, with its size.
+	SetState(st OptimizerState, params []*models.Param) error
+}
+
+// Decayer is an optimizer whose update includes decoupled weight decay
+// (AdamW); the training loop applies it with the regularization's
+// exclusions.
+type Decayer interface {
+	WeightDecay() float64
 }
 
 // OptimizerState is an optimizer's step count and per-parameter buffers,
@@ -33,8 +41,13 @@ type OptimizerState struct {
 
 // optimizers is every optimizer, by config name.
 var optimizers = map[string]func(o *config.Options) Optimizer{
-	"sgd":  newSGD,
-	"adam": newAdam,
+	"sgd":      newSGD,
+	"momentum": newMomentum,
+	"nesterov": newNesterov,
+	"adam":     newAdam,
+	"adamw":    newAdamW,
+	"rmsprop":  newRMSprop,
+	"adagrad":  newAdagrad,
 }
 
 // OptimizerNames lists the known optimizers.
@@ -55,16 +68,34 @@ func NewOptimizer(b config.Block) (Optimizer, config.Problems) {
 	}
 	o := b.Read()
 	opt := newOpt(o)
-	return opt, o.Done()
+	ps := o.Done()
+	if _, decays := opt.(Decayer); b.Has("weight_decay") && !decays {
+		ps = append(ps, b.Problem("weight_decay", "%s takes no weight_decay: use train.regularization.l2 "+
+			"(an L2 penalty, what torch's weight_decay does for %s) or train.regularization.weight_decay (decoupled)", b.Kind, b.Kind))
+		ps = slices.DeleteFunc(ps, func(p *config.Problem) bool {
+			return p.Key == b.Path+".weight_decay" && strings.HasPrefix(p.Msg, "unknown option")
+		})
+	}
+	return opt, ps
 }
 
 // buffers holds named per-parameter state of one dtype.
 type buffers[T float32 | float64] map[string][]T
 
 func (b buffers[T]) get(name string, n int) []T {
+	return b.getInit(name, n, 0)
+}
+
+// getInit returns the buffer, created filled with init when new.
+func (b buffers[T]) getInit(name string, n int, init T) []T {
 	s, ok := b[name]
 	if !ok || len(s) != n {
 		s = make([]T, n)
+		if init != 0 {
+			for i := range s {
+				s[i] = init
+			}
+		}
 		b[name] = s
 	}
 	return s
@@ -106,6 +137,40 @@ func (s *state) State() OptimizerState {
 	s.f32.export(out.Buffers)
 	s.f64.export(out.Buffers)
 	return out
+}
+
+// SetState implements Optimizer for every optimizer: buffers are named
+// "param/buffer" and must match a parameter's size.
+func (s *state) SetState(st OptimizerState, params []*models.Param) error {
+	sizes := map[string]int{}
+	for _, p := range params {
+		sizes[p.Name] = p.Value.Shape().TotalSize()
+	}
+	var bad []string
+	for k, v := range st.Buffers {
+		i := strings.LastIndexByte(k, '/')
+		n, ok := sizes[k[:max(i, 0)]]
+		if i < 0 || !ok || n != len(v) {
+			bad = append(bad, fmt.Sprintf("%s (%d values)", k, len(v)))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("%w: optimizer state does not match the model's parameters: %s", ErrBadCheckpoint, strings.Join(bad, ", "))
+	}
+	s.steps = st.Steps
+	var dt tensor.Dtype
+	if len(params) > 0 {
+		dt = params[0].Value.Dtype()
+	}
+	clear(s.f32)
+	clear(s.f64)
+	if dt == tensor.Float32 {
+		s.f32.load(st.Buffers)
+	} else {
+		s.f64.load(st.Buffers)
+	}
+	return nil
 }
 
 func checkPair(p *models.Param, g *tensor.Dense) error {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,37 +22,40 @@ type Progress struct {
 	JSON     bool
 	Epochs   int
 
+	throttle   time.Duration // between redraws of the bar; 100 ms when 0
 	bar        *progressbar.ProgressBar
 	epochStart time.Time
 	samples    int
 }
 
 func (p *Progress) startBar(l *Loop) {
-	total := (l.Data.Train.N + l.BatchSize - 1) / l.BatchSize
-	p.bar = progressbar.NewOptions(total,
+	p.bar = progressbar.NewOptions(l.StepsPerEpoch(),
 		progressbar.OptionSetWriter(p.W),
 		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", l.State.Epoch+1, p.Epochs)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(cmp.Or(p.throttle, 100*time.Millisecond)),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(true),
 	)
-	_ = p.bar.Set(l.State.Batch)
 	p.epochStart, p.samples = time.Now(), 0
 }
 
-// AfterStep implements Hook.
-func (p *Progress) AfterStep(l *Loop, loss float64) error {
+// AfterStep implements Hook: the bar shows the step's loss, the samples
+// per second since the epoch (or the resumed part of it) started, and the
+// ETA of the epoch.
+func (p *Progress) AfterStep(l *Loop, s StepStats) error {
 	if !p.Terminal {
 		return nil
 	}
 	if p.bar == nil {
 		p.startBar(l)
+		k := max(l.Accumulate, 1)
+		_ = p.bar.Set((l.State.Batch+k-1)/k - 1) // steps before this one (a resumed epoch starts part-way)
 	}
-	p.samples += l.BatchSize
+	p.samples += s.Samples
 	rate := float64(p.samples) / max(time.Since(p.epochStart).Seconds(), 1e-9)
-	p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f %.0f samples/s", l.State.Epoch+1, p.Epochs, loss, rate))
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f %.0f samples/s", l.State.Epoch+1, p.Epochs, s.Loss, rate))
 	return p.bar.Add(1)
 }
 
@@ -63,7 +67,7 @@ func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
 	}
 	if p.JSON {
 		obj := map[string]any{"event": "epoch", "epoch": s.Epoch, "epochs": p.Epochs, "step": s.Step, "lr": s.LR,
-			"train_loss": s.TrainLoss, "elapsed_s": s.Elapsed.Seconds()}
+			"train_loss": s.TrainLoss, "penalty": s.Penalty, "elapsed_s": s.Elapsed.Seconds(), "improved": s.Improved, "stopped": s.Stopped}
 		for k, v := range s.Val {
 			obj[k] = v
 		}
@@ -75,7 +79,7 @@ func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "epoch %d/%d  train_loss %.4f", s.Epoch, p.Epochs, s.TrainLoss)
+	fmt.Fprintf(&b, "epoch %d/%d  lr %.4g  train_loss %.4f", s.Epoch, p.Epochs, s.LR, s.TrainLoss)
 	if s.Penalty > 0 {
 		fmt.Fprintf(&b, "  penalty %.4f", s.Penalty)
 	}
@@ -90,6 +94,9 @@ func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
 	fmt.Fprintf(&b, "  (%.1fs)", s.Elapsed.Seconds())
 	if s.Improved && len(s.Val) > 0 {
 		b.WriteString(" *")
+	}
+	if s.Stopped {
+		b.WriteString("\nearly stopping: no improvement for the set patience")
 	}
 	_, err := fmt.Fprintln(p.W, b.String())
 	return err

@@ -28,6 +28,10 @@ func newSGD(o *config.Options) Optimizer {
 		nesterov:  o.Bool("nesterov", false),
 		state:     newState(),
 	}
+	return s.check(o)
+}
+
+func (s *SGD) check(o *config.Options) *SGD {
 	o.Positive("lr", s.lr)
 	o.Range("momentum", s.momentum, 0, 1)
 	o.Range("dampening", s.dampening, 0, 1)
@@ -39,14 +43,6 @@ func newSGD(o *config.Options) Optimizer {
 
 // LR implements Optimizer.
 func (s *SGD) LR() float64 { return s.lr }
-
-// SetState implements Optimizer.
-func (s *SGD) SetState(st OptimizerState) error {
-	s.steps = st.Steps
-	s.f32.load(st.Buffers)
-	s.f64.load(st.Buffers)
-	return nil
-}
 
 // Step implements Optimizer.
 func (s *SGD) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {

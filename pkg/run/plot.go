@@ -1,0 +1,161 @@
+package run
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// PlotOptions are the inputs of Plot.
+type PlotOptions struct {
+	Run     string   // run directory
+	Out     string   // where the figures go; default RUN/plots
+	Formats []string // file formats: png, svg (default both)
+	Stdout  io.Writer
+}
+
+// PlotSize is the size of every figure: 6 × 4 inches (576 × 384 pixels in
+// PNG at 96 dpi, 432 × 288 points in SVG).
+var PlotSize = struct{ W, H vg.Length }{6 * vg.Inch, 4 * vg.Inch}
+
+// Plot draws a run's curves from its metrics.csv, one figure per kind:
+// loss.* (train_loss, val_loss and the penalty when there is one),
+// metrics.* (the other validation metrics) and lr.* (the learning rate),
+// each against the epoch, with labelled axes and a legend. It returns the
+// files written.
+func Plot(opt PlotOptions) ([]string, error) {
+	cols, rows, err := readMetrics(filepath.Join(opt.Run, "metrics.csv"))
+	if err != nil {
+		return nil, err
+	}
+	if opt.Out == "" {
+		opt.Out = filepath.Join(opt.Run, "plots")
+	}
+	if len(opt.Formats) == 0 {
+		opt.Formats = []string{"png", "svg"}
+	}
+	for _, f := range opt.Formats {
+		if f != "png" && f != "svg" {
+			return nil, fmt.Errorf("%w: unknown plot format %q; known: png, svg", config.ErrInvalid, f)
+		}
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	var loss, other []string
+	for _, c := range cols {
+		switch {
+		case c == "train_loss" || c == "val_loss":
+			loss = append(loss, c)
+		case c == "penalty" && anyNonZero(rows[c]):
+			loss = append(loss, c)
+		case strings.HasPrefix(c, "val_"):
+			other = append(other, c)
+		}
+	}
+	figures := []struct {
+		name, title, ylabel string
+		series              []string
+	}{
+		{"loss", "Loss", "loss", loss},
+		{"metrics", "Validation metrics", "value", other},
+		{"lr", "Learning rate", "learning rate", []string{"lr"}},
+	}
+	var written []string
+	for _, fig := range figures {
+		if len(fig.series) == 0 {
+			continue
+		}
+		p := plot.New()
+		run := filepath.Clean(opt.Run)
+		p.Title.Text = fmt.Sprintf("%s — %s/%s", fig.title, filepath.Base(filepath.Dir(run)), filepath.Base(run))
+		p.X.Label.Text = "epoch"
+		p.Y.Label.Text = fig.ylabel
+		p.Add(plotter.NewGrid())
+		p.Legend.Top = true
+		var args []any
+		for _, s := range fig.series {
+			args = append(args, s, points(rows["epoch"], rows[s]))
+		}
+		if err := plotutil.AddLinePoints(p, args...); err != nil {
+			return written, err
+		}
+		for _, f := range opt.Formats {
+			path := filepath.Join(opt.Out, fig.name+"."+f)
+			if err := p.Save(PlotSize.W, PlotSize.H, path); err != nil {
+				return written, err
+			}
+			written = append(written, path)
+			if opt.Stdout != nil {
+				fmt.Fprintln(opt.Stdout, path)
+			}
+		}
+	}
+	return written, nil
+}
+
+func anyNonZero(v []float64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// points pairs xs and ys, leaving out empty cells (NaN).
+func points(xs, ys []float64) plotter.XYs {
+	var out plotter.XYs
+	for i := range xs {
+		if ys[i] == ys[i] {
+			out = append(out, plotter.XY{X: xs[i], Y: ys[i]})
+		}
+	}
+	return out
+}
+
+// readMetrics reads metrics.csv into columns; an empty cell is NaN.
+func readMetrics(path string) ([]string, map[string][]float64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%w: %s not found: is this a run directory with at least one epoch done?", config.ErrInvalid, path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", config.ErrInvalid, path, err)
+	}
+	if len(recs) < 2 {
+		return nil, nil, fmt.Errorf("%w: %s has no epoch rows yet", config.ErrInvalid, path)
+	}
+	cols := recs[0]
+	rows := map[string][]float64{}
+	for i, r := range recs[1:] {
+		for j, c := range cols {
+			v := nan
+			if j < len(r) && r[j] != "" {
+				if v, err = strconv.ParseFloat(r[j], 64); err != nil {
+					return nil, nil, fmt.Errorf("%w: %s:%d: column %s: %v", config.ErrInvalid, path, i+2, c, err)
+				}
+			}
+			rows[c] = append(rows[c], v)
+		}
+	}
+	return cols, rows, nil
+}
+
+var nan = func() float64 { z := 0.0; return z / z }()

@@ -1,0 +1,71 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestPlotWritesReadableFigures trains two epochs and plots them: every
+// PNG decodes at 576 × 384 pixels and every SVG is 6 × 4 inches (432 × 288
+// points) with the axis labels and legend entries in it.
+func TestPlotWritesReadableFigures(t *testing.T) {
+	cfg := writeConfig(t, resumeYAML)
+	res, err := Train(context.Background(), TrainOptions{Config: cfg, Out: t.TempDir(), Sets: []string{"train.epochs=2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Plot(PlotOptions{Run: res.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 6 {
+		t.Fatalf("wrote %v, want loss, metrics and lr in PNG and SVG", files)
+	}
+	want := map[string][]string{
+		"loss":    {"epoch", "loss", "train_loss", "val_loss", "penalty"},
+		"metrics": {"epoch", "value", "val_accuracy", "val_macro_f1"},
+		"lr":      {"epoch", "learning rate", "lr"},
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(f) {
+		case ".png":
+			img, err := png.Decode(bytesReader(b))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if s := img.Bounds().Size(); s.X != 576 || s.Y != 384 {
+				t.Errorf("%s: %v pixels, want 576 × 384", f, s)
+			}
+		case ".svg":
+			var svg struct {
+				Width  string `xml:"width,attr"`
+				Height string `xml:"height,attr"`
+			}
+			if err := xml.Unmarshal(b, &svg); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if svg.Width != "432pt" || svg.Height != "288pt" {
+				t.Errorf("%s: %s × %s, want 432pt × 288pt", f, svg.Width, svg.Height)
+			}
+			name := filepath.Base(f[:len(f)-4])
+			for _, text := range want[name] {
+				if !containsText(b, text) {
+					t.Errorf("%s has no %q (axis label or legend)", f, text)
+				}
+			}
+		}
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func containsText(b []byte, s string) bool { return bytes.Contains(b, []byte(">"+s+"<")) }

@@ -1,0 +1,268 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/train"
+)
+
+// resumeYAML trains the digits with everything that carries state across a
+// resume: dropout (RNG stream), Adam moments, a reduce-on-plateau schedule
+// after a warm-up, early stopping counters, L2, and an odd batch size so
+// the epoch ends on a partial batch.
+const resumeYAML = `
+name: resume
+seed: 3
+data: {source: builtin:digits}
+model:
+  layers:
+    - {type: dense, units: 32, activation: relu}
+    - {type: dropout, rate: 0.3}
+    - {type: dense, units: 10}
+train:
+  epochs: 6
+  batch_size: 50
+  optimizer: {kind: adam, lr: 0.01}
+  schedule: {kind: reduce_on_plateau, patience: 0, factor: 0.5, warmup_steps: 10}
+  regularization: {l2: 1.0e-4}
+  early_stopping: {patience: 5}
+  checkpoint: {metric: val_accuracy}
+`
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// stopAt cancels the run after a chosen optimizer step, as SIGTERM does.
+type stopAt struct {
+	train.NopHook
+	step   int64
+	cancel func()
+}
+
+func (s *stopAt) AfterStep(l *train.Loop, _ train.StepStats) error {
+	if l.State.Step == s.step {
+		s.cancel()
+	}
+	return nil
+}
+
+// TestResumeIsExact: 6 epochs straight, and the same run interrupted in
+// the middle of epoch 4 then resumed with --resume auto, end with
+// bit-identical checkpoints (weights, optimizer state, loop state) and the
+// same metrics rows.
+func TestResumeIsExact(t *testing.T) {
+	cfg := writeConfig(t, resumeYAML)
+	straightOut, resumedOut := t.TempDir(), t.TempDir()
+	straight, err := Train(context.Background(), TrainOptions{Config: cfg, Out: straightOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1,259 training samples in batches of 50: 26 steps per epoch; step 90
+	// is in the middle of epoch 4.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var log bytes.Buffer
+	first, err := Train(ctx, TrainOptions{Config: cfg, Out: resumedOut, Stderr: &log, Hooks: []train.Hook{&stopAt{step: 90, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	ck, err := train.LoadCheckpoint(filepath.Join(first.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.Epoch != 3 || ck.State.Batch == 0 || ck.State.Step != 90 {
+		t.Fatalf("interrupted at epoch %d batch %d step %d, want in the middle of epoch 4 at step 90", ck.State.Epoch+1, ck.State.Batch, ck.State.Step)
+	}
+	resumed, err := Train(context.Background(), TrainOptions{Config: cfg, Out: resumedOut, Resume: "auto", Stderr: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Dir != first.Dir {
+		t.Fatalf("resumed in %s, not in the interrupted run %s", resumed.Dir, first.Dir)
+	}
+	if !strings.Contains(log.String(), "resuming") {
+		t.Errorf("the log does not say it resumed:\n%s", log.String())
+	}
+	for _, name := range []string{"last.ckpt", "best.ckpt"} {
+		a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameParams(a.Params, b.Params) {
+			t.Errorf("%s: the resumed run's weights differ from the straight run's", name)
+		}
+		if !sameBuffers(a.Optimizer.Buffers, b.Optimizer.Buffers) || a.Optimizer.Steps != b.Optimizer.Steps {
+			t.Errorf("%s: optimizer state differs", name)
+		}
+		if a.State.Step != b.State.Step || a.State.Epoch != b.State.Epoch || a.State.BestEpoch != b.State.BestEpoch ||
+			a.State.Stop != b.State.Stop && !(math.IsNaN(a.State.Stop.Best) && math.IsNaN(b.State.Stop.Best)) ||
+			a.State.Schedule.LR != b.State.Schedule.LR && !(math.IsNaN(a.State.Schedule.LR) && math.IsNaN(b.State.Schedule.LR)) {
+			t.Errorf("%s: loop state differs:\n%+v\n%+v", name, a.State, b.State)
+		}
+		if !bytes.Equal(a.RNG["dropout"], b.RNG["dropout"]) {
+			t.Errorf("%s: dropout stream differs", name)
+		}
+	}
+	if a, b := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); a != b {
+		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", a, b)
+	}
+	if straight.Report.Loss != resumed.Report.Loss {
+		t.Errorf("test loss %v straight, %v resumed", straight.Report.Loss, resumed.Report.Loss)
+	}
+}
+
+func sameParams(a, b []train.TensorRecord) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || len(a[i].F32) != len(b[i].F32) || len(a[i].F64) != len(b[i].F64) {
+			return false
+		}
+		for j := range a[i].F32 {
+			if math.Float32bits(a[i].F32[j]) != math.Float32bits(b[i].F32[j]) {
+				return false
+			}
+		}
+		for j := range a[i].F64 {
+			if math.Float64bits(a[i].F64[j]) != math.Float64bits(b[i].F64[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sameBuffers(a, b map[string][]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w := b[k]
+		if len(v) != len(w) {
+			return false
+		}
+		for i := range v {
+			if math.Float64bits(v[i]) != math.Float64bits(w[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// metricsWithoutTime returns metrics.csv without its elapsed_s column.
+func metricsWithoutTime(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		out = append(out, line[:strings.LastIndexByte(line, ',')])
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestResumeRefusesAnotherExperiment(t *testing.T) {
+	cfg := writeConfig(t, resumeYAML)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	first, err := Train(ctx, TrainOptions{Config: cfg, Out: out, Hooks: []train.Hook{&stopAt{step: 3, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), TrainOptions{Config: cfg, Sets: []string{"train.optimizer.lr=0.1"}, Resume: first.Dir})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "train.optimizer.lr") {
+		t.Errorf("resume with another lr: %v", err)
+	}
+	_, err = Train(context.Background(), TrainOptions{Sets: []string{"train.epochs=9"}, Resume: first.Dir})
+	if !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("resume with --set alone: %v", err)
+	}
+	// A checkpoint of another model (the run's config edited by hand).
+	runCfg := filepath.Join(first.Dir, "config.yaml")
+	b, _ := os.ReadFile(runCfg)
+	os.WriteFile(runCfg, bytes.Replace(b, []byte("units: 32"), []byte("units: 48"), 1), 0o644)
+	_, err = Train(context.Background(), TrainOptions{Resume: filepath.Join(first.Dir, "checkpoints", "last.ckpt")})
+	if !errors.Is(err, train.ErrBadCheckpoint) || !strings.Contains(err.Error(), "dense1/W has shape") {
+		t.Errorf("resume into another model: %v", err)
+	}
+}
+
+func TestResumeAutoStartsFreshWhenNothingToResume(t *testing.T) {
+	cfg := writeConfig(t, strings.Replace(resumeYAML, "epochs: 6", "epochs: 1", 1))
+	out := t.TempDir()
+	var log bytes.Buffer
+	a, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Resume: "auto", Stderr: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Resume: "auto", Stderr: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Dir == b.Dir || strings.Count(log.String(), "no unfinished run") != 2 {
+		t.Errorf("auto after a finished run: %s then %s\n%s", a.Dir, b.Dir, log.String())
+	}
+}
+
+// TestBinaryCrossEntropyRun trains a two-class CSV with one logit.
+func TestBinaryCrossEntropyRun(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("x1,x2,label\n")
+	for i := 0; i < 200; i++ {
+		x1, x2 := float64(i%20)/10-1, float64(i/20)/5-1
+		label := "no"
+		if x1+x2 > 0.1 {
+			label = "yes"
+		}
+		csv.WriteString(strings.Join([]string{ftoa(x1), ftoa(x2), label}, ",") + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644)
+	cfg := filepath.Join(dir, "bce.yaml")
+	os.WriteFile(cfg, []byte(`
+name: bce
+data: {source: csv:d.csv, label: label}
+model: {layers: [{type: dense, units: 8, activation: tanh}, {type: dense, units: 1}]}
+train:
+  epochs: 40
+  batch_size: 16
+  loss: {kind: binary_cross_entropy, pos_weight: 1.5}
+  optimizer: {kind: adam, lr: 0.02}
+  checkpoint: {metric: val_accuracy}
+`), 0o644)
+	res, err := Train(context.Background(), TrainOptions{Config: cfg, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := res.Report.Classification.Accuracy; acc < 0.85 {
+		t.Errorf("test accuracy %.3f with one logit", acc)
+	}
+}
+
+func ftoa(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmtF(f), "0"), ".") }
+
+func fmtF(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }

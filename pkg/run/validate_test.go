@@ -1,0 +1,81 @@
+package run
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
+)
+
+// TestTrainSectionProblems: every bad training option is a config error
+// naming its key, reported together with the others.
+func TestTrainSectionProblems(t *testing.T) {
+	base := "data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\n"
+	cases := []struct {
+		train, key, msg string
+	}{
+		{"{loss: mse}", "train.loss", "does not apply to a classification task"},
+		{"{optimizer: {kind: adamw}, regularization: {weight_decay: 0.1}}", "train.regularization.weight_decay", "train.optimizer.weight_decay"},
+		{"{early_stopping: {patience: 3, metric: val_mse}}", "train.early_stopping.metric", "unknown metric"},
+		{"{early_stopping: {metric: val_loss}}", "train.early_stopping.patience", "off until patience"},
+		{"{schedule: {kind: reduce_on_plateau, metric: val_r2}}", "train.schedule.metric", "unknown metric"},
+		{"{regularization: {exclude: [biases]}}", "train.regularization.exclude[0]", `neither a role`},
+		{"{regularization: {l1: -1}}", "train.regularization.l1", "must be >= 0"},
+		{"{accumulate_steps: 0}", "train.accumulate_steps", "must be >= 1"},
+		{"{checkpoint: {keep: 0}}", "train.checkpoint.keep", "must be >= 1"},
+		{"{checkpoint: {every_steps: -1}}", "train.checkpoint.every_steps", "must be >= 0"},
+		{"{schedule: {kind: cosine, warmup_epochs: 2, perid: 3}}", "train.schedule.perid", `did you mean "period"`},
+	}
+	for _, c := range cases {
+		t.Run(c.train, func(t *testing.T) {
+			_, err := config.Parse("x.yaml", []byte(base+"train: "+c.train+"\n"), nil, nil)
+			var ps config.Problems
+			if !errors.As(err, &ps) || !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("error %v", err)
+			}
+			for _, p := range ps {
+				if p.Key == c.key && strings.Contains(p.Msg, c.msg) {
+					return
+				}
+			}
+			t.Errorf("problems %v; want one at %s containing %q", ps, c.key, c.msg)
+		})
+	}
+	// Early stopping needs a validation split.
+	_, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2}"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "no validation split") {
+		t.Errorf("early stopping without a val split: %v", err)
+	}
+	exp, err := config.Parse("x.yaml", []byte(base), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := exp.Train; d.AccumulateSteps != 1 || d.Schedule.Kind != "constant" || len(d.Regularization.Exclude) != 2 || d.Checkpoint.Keep != 1 || !d.TensorBoard {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+func TestExcludeCanBeEmptied(t *testing.T) {
+	base := "data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\n"
+	for _, c := range []struct {
+		text string
+		sets []string
+	}{
+		{base + "train: {regularization: {exclude: []}}\n", nil},
+		{base, []string{"train.regularization.exclude=[]"}},
+		{base, []string{"train.regularization.exclude=[dense1/*]"}},
+	} {
+		exp, err := config.Parse("x.yaml", []byte(c.text), c.sets, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if len(c.sets) > 0 && strings.Contains(c.sets[0], "dense1") {
+			want = 1
+		}
+		if got := exp.Train.Regularization.Exclude; len(got) != want {
+			t.Errorf("%q %v: exclude %v", c.text, c.sets, got)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/ops"
+	G "gorgonia.org/gorgonia"
+)
+
+// crossEntropy is softmax cross-entropy on logits against class indices,
+// as torch.nn.CrossEntropyLoss: optional label smoothing and class
+// weights (the mean is then weighted by the weights of the true classes).
+type crossEntropy struct {
+	opt ops.CrossEntropyOptions
+}
+
+func newCrossEntropy(o *config.Options) Loss {
+	l := &crossEntropy{}
+	l.opt.Smoothing = o.Float("label_smoothing", 0)
+	o.Range("label_smoothing", l.opt.Smoothing, 0, 1)
+	l.opt.Weights = o.Floats("weights", nil)
+	for i, w := range l.opt.Weights {
+		if !(w >= 0) {
+			o.Fail("weights", "item %d: a class weight must be >= 0, got %v", i, w)
+		}
+	}
+	return l
+}
+
+func (l *crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
+	if out.Dims() != 2 {
+		return nil, fmt.Errorf("cross_entropy needs logits of shape (batch, classes), got %v", out.Shape())
+	}
+	return ops.SoftmaxCrossEntropyWith(out, target, l.opt)
+}
+
+func (*crossEntropy) Tasks() []string { return []string{"classification"} }
+
+func (l *crossEntropy) Output(meta data.Meta) ([]int, error) {
+	if n := len(l.opt.Weights); n > 0 && n != len(meta.Classes) {
+		return nil, fmt.Errorf("weights: %d class weights for %d classes (%v)", n, len(meta.Classes), meta.Classes)
+	}
+	return []int{len(meta.Classes)}, nil
+}

@@ -1,0 +1,190 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dltrain/dltrain/pkg/models"
+	"gorgonia.org/tensor"
+)
+
+// Regularizer is what the loop does to gradients and weights around each
+// optimizer step, in this order:
+//
+//  1. L1 and L2 penalties: their gradients l1·sign(w) and l2·w are added,
+//     and l1·Σ|w| + 0.5·l2·Σw² is reported as the step's penalty;
+//  2. clipping: each gradient element clamped to ±ClipValue, then every
+//     gradient rescaled when their global L2 norm exceeds ClipNorm (as
+//     torch.nn.utils.clip_grad_norm_);
+//  3. decoupled weight decay: w ← w − lr·WeightDecay·w (as AdamW).
+//
+// Penalties and decay skip the parameters Skip selects.
+type Regularizer struct {
+	L1, L2, WeightDecay float64
+	ClipNorm, ClipValue float64
+	// Skip selects the parameters penalties and decay leave alone.
+	Skip func(p *models.Param) bool
+}
+
+// Excluder returns the Skip function for train.regularization.exclude:
+// each entry is a role (weight, bias, norm) or a path.Match pattern on
+// parameter names. Buffers are never penalized.
+func Excluder(exclude []string) func(p *models.Param) bool {
+	return func(p *models.Param) bool {
+		if p.Role == models.Buffer {
+			return true
+		}
+		for _, x := range exclude {
+			if x == p.Role.String() {
+				return true
+			}
+			if ok, _ := path.Match(x, p.Name); ok {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// CheckExclude reports patterns of exclude that match no parameter of the
+// store (a typo would otherwise silently penalize everything).
+func CheckExclude(store *models.ParamStore, exclude []string) error {
+	var unused []string
+	for _, x := range exclude {
+		if slices.Contains([]string{"weight", "bias", "norm"}, x) {
+			continue
+		}
+		used := false
+		for _, p := range store.All() {
+			if ok, _ := path.Match(x, p.Name); ok {
+				used = true
+			}
+		}
+		if !used {
+			unused = append(unused, x)
+		}
+	}
+	if len(unused) > 0 {
+		var names []string
+		for _, p := range store.All() {
+			names = append(names, p.Name)
+		}
+		return fmt.Errorf("%s match no parameter; the parameters are: %s", strings.Join(unused, ", "), strings.Join(names, ", "))
+	}
+	return nil
+}
+
+func (r *Regularizer) skip(p *models.Param) bool { return r.Skip != nil && r.Skip(p) }
+
+// Penalize adds the L1 and L2 gradients to grads and returns the penalty.
+func (r *Regularizer) Penalize(params []*models.Param, grads []*tensor.Dense) float64 {
+	if r.L1 == 0 && r.L2 == 0 {
+		return 0
+	}
+	var pen float64
+	for i, p := range params {
+		if r.skip(p) {
+			continue
+		}
+		switch w := p.Value.Data().(type) {
+		case []float32:
+			pen += penalize(r.L1, r.L2, w, grads[i].Data().([]float32))
+		case []float64:
+			pen += penalize(r.L1, r.L2, w, grads[i].Data().([]float64))
+		}
+	}
+	return pen
+}
+
+func penalize[T float32 | float64](l1, l2 float64, w, g []T) float64 {
+	var abs, sq float64
+	c1, c2 := T(l1), T(l2)
+	for j, v := range w {
+		switch {
+		case v > 0:
+			g[j] += c1
+		case v < 0:
+			g[j] -= c1
+		}
+		g[j] += c2 * v
+		abs += math.Abs(float64(v))
+		sq += float64(v) * float64(v)
+	}
+	return l1*abs + 0.5*l2*sq
+}
+
+// Clip clamps and rescales grads in place and returns their global L2
+// norm before rescaling (0 when ClipNorm is off).
+func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
+	if r.ClipValue > 0 {
+		for _, g := range grads {
+			switch d := g.Data().(type) {
+			case []float32:
+				clamp(d, float32(r.ClipValue))
+			case []float64:
+				clamp(d, r.ClipValue)
+			}
+		}
+	}
+	if r.ClipNorm == 0 {
+		return 0
+	}
+	norm := GlobalNorm(grads)
+	coef := r.ClipNorm / (norm + 1e-6)
+	if coef < 1 {
+		for _, g := range grads {
+			switch d := g.Data().(type) {
+			case []float32:
+				scale(d, float32(coef))
+			case []float64:
+				scale(d, coef)
+			}
+		}
+	}
+	return norm
+}
+
+// GlobalNorm is the L2 norm of every gradient taken together.
+func GlobalNorm(grads []*tensor.Dense) float64 {
+	var s float64
+	for _, g := range grads {
+		for _, v := range models.Float64s(g) {
+			s += v * v
+		}
+	}
+	return math.Sqrt(s)
+}
+
+func clamp[T float32 | float64](d []T, c T) {
+	for j, v := range d {
+		d[j] = min(max(v, -c), c)
+	}
+}
+
+func scale[T float32 | float64](d []T, c T) {
+	for j := range d {
+		d[j] *= c
+	}
+}
+
+// Decay shrinks every decayed parameter by lr·wd (decoupled weight decay).
+func (r *Regularizer) Decay(lr, wd float64, params []*models.Param) {
+	if wd == 0 {
+		return
+	}
+	f := 1 - lr*wd
+	for _, p := range params {
+		if r.skip(p) {
+			continue
+		}
+		switch w := p.Value.Data().(type) {
+		case []float32:
+			scale(w, float32(f))
+		case []float64:
+			scale(w, f)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package train
+
+import (
+	"math"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/models"
+	"gorgonia.org/tensor"
+)
+
+// RMSprop is Hinton's RMSprop as torch.optim.RMSprop (without weight
+// decay, a regularization option):
+//
+//	v ← α·v + (1−α)·g²
+//	centered: ḡ ← α·ḡ + (1−α)·g;  ṽ = v − ḡ²   else ṽ = v
+//	momentum μ > 0: b ← μ·b + g/(√ṽ + ε);  θ ← θ − lr·b
+//	otherwise:       θ ← θ − lr·g/(√ṽ + ε)
+type RMSprop struct {
+	lr, alpha, eps, momentum float64
+	centered                 bool
+	state
+}
+
+var _ Optimizer = (*RMSprop)(nil)
+
+func newRMSprop(o *config.Options) Optimizer {
+	r := &RMSprop{
+		lr:       o.Float("lr", 0.01),
+		alpha:    o.Float("alpha", 0.99),
+		eps:      o.Float("eps", 1e-8),
+		momentum: o.Float("momentum", 0),
+		centered: o.Bool("centered", false),
+		state:    newState(),
+	}
+	o.Positive("lr", r.lr)
+	o.Range("alpha", r.alpha, 0, 1)
+	o.Positive("eps", r.eps)
+	o.Range("momentum", r.momentum, 0, 1)
+	return r
+}
+
+// LR implements Optimizer.
+func (r *RMSprop) LR() float64 { return r.lr }
+
+// Step implements Optimizer.
+func (r *RMSprop) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
+	r.steps++
+	for i, p := range params {
+		if err := checkPair(p, grads[i]); err != nil {
+			return err
+		}
+		switch w := p.Value.Data().(type) {
+		case []float32:
+			rmspropStep(r, lr, w, grads[i].Data().([]float32), r.f32, p.Name)
+		case []float64:
+			rmspropStep(r, lr, w, grads[i].Data().([]float64), r.f64, p.Name)
+		}
+	}
+	return nil
+}
+
+func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buffers[T], name string) {
+	v := bufs.get(name+"/square_avg", len(w))
+	var avg, b []T
+	if r.centered {
+		avg = bufs.get(name+"/grad_avg", len(w))
+	}
+	if r.momentum > 0 {
+		b = bufs.get(name+"/momentum", len(w))
+	}
+	alpha, c := T(r.alpha), T(1-r.alpha)
+	a, eps, mu := T(lr), T(r.eps), T(r.momentum)
+	for j, gj := range g {
+		v[j] = alpha*v[j] + c*gj*gj
+		vt := v[j]
+		if avg != nil {
+			avg[j] = alpha*avg[j] + c*gj
+			vt -= avg[j] * avg[j]
+		}
+		d := gj / (T(math.Sqrt(float64(vt))) + eps)
+		if b != nil {
+			b[j] = mu*b[j] + d
+			d = b[j]
+		}
+		w[j] -= a * d
+	}
+}
