@@ -27,7 +27,7 @@ func stepScalar(t *testing.T, o Optimizer, w float64, grads []float64) []float64
 	t.Helper()
 	p := &models.Param{Name: "w", Value: tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{w}))}
 	var out []float64
-	for _, g := range grads {
+	for _, g := range handGrads {
 		gt := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{g}))
 		if err := o.Step(o.LR(), []*models.Param{p}, []*tensor.Dense{gt}); err != nil {
 			t.Fatal(err)
@@ -37,7 +37,7 @@ func stepScalar(t *testing.T, o Optimizer, w float64, grads []float64) []float64
 	return out
 }
 
-func near(t *testing.T, what string, got, want []float64) {
+func nearHand(t *testing.T, what string, got, want []float64) {
 	t.Helper()
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
@@ -46,30 +46,30 @@ func near(t *testing.T, what string, got, want []float64) {
 	}
 }
 
-var grads = []float64{0.5, -1, 2}
+var handGrads = []float64{0.5, -1, 2}
 
 func TestSGDByHand(t *testing.T) {
 	// w ← w − lr·g with lr 0.1 from w = 1.
-	got := stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1}), 1, grads)
-	near(t, "sgd", got, []float64{0.95, 1.05, 0.85})
+	got := stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1}), 1, handGrads)
+	nearHand(t, "sgd", got, []float64{0.95, 1.05, 0.85})
 }
 
 func TestMomentumByHand(t *testing.T) {
 	// b₁ = g₁ = 0.5; b₂ = 0.9·0.5 − 1 = −0.55; b₃ = 0.9·(−0.55) + 2 = 1.505.
 	// w: 1 − 0.05 = 0.95; 0.95 + 0.055 = 1.005; 1.005 − 0.1505 = 0.8545.
-	got := stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1, "momentum": 0.9}), 1, grads)
-	near(t, "momentum", got, []float64{0.95, 1.005, 0.8545})
+	got := stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1, "momentum": 0.9}), 1, handGrads)
+	nearHand(t, "momentum", got, []float64{0.95, 1.005, 0.8545})
 	// Nesterov: d = g + μ·b. d₁ = 0.5 + 0.45 = 0.95; d₂ = −1 + 0.9·(−0.55) = −1.495;
 	// d₃ = 2 + 0.9·1.505 = 3.3545. w: 0.905, 1.0545, 0.71905.
-	got = stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1, "momentum": 0.9, "nesterov": true}), 1, grads)
-	near(t, "nesterov", got, []float64{0.905, 1.0545, 0.71905})
+	got = stepScalar(t, newOpt(t, "sgd", map[string]any{"lr": 0.1, "momentum": 0.9, "nesterov": true}), 1, handGrads)
+	nearHand(t, "nesterov", got, []float64{0.905, 1.0545, 0.71905})
 }
 
 func TestAdamByHand(t *testing.T) {
 	const lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
 	w, m, v := 1.0, 0.0, 0.0
 	var want []float64
-	for i, g := range grads {
+	for i, g := range handGrads {
 		step := float64(i + 1)
 		m = b1*m + (1-b1)*g
 		v = b2*v + (1-b2)*g*g
@@ -83,11 +83,11 @@ func TestAdamByHand(t *testing.T) {
 	if math.Abs(want[0]-(1-lr)) > 1e-9 {
 		t.Fatalf("first step %v, want %v", want[0], 1-lr)
 	}
-	got := stepScalar(t, newOpt(t, "adam", map[string]any{"lr": lr}), 1, grads)
-	near(t, "adam", got, want)
+	got := stepScalar(t, newOpt(t, "adam", map[string]any{"lr": lr}), 1, handGrads)
+	nearHand(t, "adam", got, want)
 }
 
-func TestOptimizerOptionsAreChecked(t *testing.T) {
+func TestOptimizerOptionsAreCheckedByHand(t *testing.T) {
 	for _, c := range []struct {
 		kind string
 		opts map[string]any

@@ -34,7 +34,7 @@ func tinySetup(t *testing.T, n int, rate float64) (*Session, *data.Dataset) {
 		split.Y[i] = float32(rng.IntN(3))
 	}
 	ds := &data.Dataset{Meta: data.Meta{Task: "classification", Classes: []string{"a", "b", "c"}, Input: []int{4}}, Train: split, Val: split, Test: split}
-	return NewSession(m, crossEntropy{}, []int{}, rand.New(rand.NewPCG(5, 6))), ds
+	return NewSession(m, &crossEntropy{}, []int{}, rand.New(rand.NewPCG(5, 6))), ds
 }
 
 // TestPartialBatchGradientIsExact: the last, smaller batch of an epoch
