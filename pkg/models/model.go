@@ -28,9 +28,10 @@ type LayerInfo struct {
 	Name   string
 	Type   string
 	Output Shape
-	Params int   // trainable scalars
-	FLOPs  int64 // forward floating-point operations per sample; 0 when unknown
-	Depth  int   // nesting depth (residual blocks hold layers)
+	Params  int   // trainable scalars
+	Buffers int   // scalars saved but not trained (batch norm running statistics)
+	FLOPs   int64 // forward floating-point operations per sample; 0 when unknown
+	Depth   int   // nesting depth (residual blocks hold layers)
 }
 
 // Spec is what building a model needs beyond the experiment: the shapes
@@ -46,6 +47,7 @@ type Spec struct {
 // kinds is every model kind, by config name.
 var kinds = map[string]func(Spec) (Model, error){
 	"mlp": buildSequential("mlp"),
+	"cnn": buildSequential("cnn"),
 }
 
 // Kinds lists the known model kinds.
