@@ -25,9 +25,9 @@ type Model interface {
 
 // LayerInfo describes one layer of a built model.
 type LayerInfo struct {
-	Name   string
-	Type   string
-	Output Shape
+	Name    string
+	Type    string
+	Output  Shape
 	Params  int   // trainable scalars
 	Buffers int   // scalars saved but not trained (batch norm running statistics)
 	FLOPs   int64 // forward floating-point operations per sample; 0 when unknown
