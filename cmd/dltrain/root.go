@@ -47,6 +47,8 @@ held-out test split.`,
 		newTrainCommand(a),
 		newEvalCommand(a),
 		newVersionCommand(a),
+		newSummaryCommand(a),
+		newGradcheckCommand(a),
 	)
 	return root
 }

@@ -71,7 +71,7 @@ func setupStack(ls []parsed, parent *Scope, in Shape) ([]builtLayer, Shape, conf
 			if errors.As(err, &nested) {
 				return nil, nil, nested
 			}
-			return nil, nil, config.Problems{b.Problem("", "layer %d (%s %q): %v", i, b.Kind, name, err)}
+			return nil, nil, config.Problems{b.Problem("", "layer %d (%s %q): %v", i, b.Kind, scope.Name, err)}
 		}
 		out = append(out, builtLayer{Layer: l.Layer, info: describeLayer(scope, b.Kind, l.Layer, shape, next)})
 		shape = next
