@@ -75,42 +75,89 @@ func (p pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	return nil
 }
 
-// each calls visit with the input index of every element of output
-// (y, x)'s window that lies inside the input, in row-major order.
-func (w Window) each(d poolDims, y, x int, visit func(i int)) {
+// argmax returns the input index of the maximum of output (y, x)'s window
+// of one plane (the first in row-major order on a tie), or -1 when the
+// window holds only padding.
+func argmax[T compute.Float](plane []T, w Window, d poolDims, y, x int) int {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	if ih0 >= 0 && iw0 >= 0 && ih0+(w.KH-1)*w.DH < d.h && iw0+(w.KW-1)*w.DW < d.w {
+		// The window lies inside the input: no bounds to check.
+		best := ih0*d.w + iw0
+		bv := plane[best]
+		for ki := 0; ki < w.KH; ki++ {
+			row := (ih0+ki*w.DH)*d.w + iw0
+			for kj := 0; kj < w.KW; kj++ {
+				if v := plane[row+kj*w.DW]; v > bv {
+					best, bv = row+kj*w.DW, v
+				}
+			}
+		}
+		return best
+	}
+	best := -1
+	var bv T
 	for ki := 0; ki < w.KH; ki++ {
-		ih := y*w.SH - w.PadT + ki*w.DH
+		ih := ih0 + ki*w.DH
 		if ih < 0 || ih >= d.h {
 			continue
 		}
+		row := plane[ih*d.w : (ih+1)*d.w]
 		for kj := 0; kj < w.KW; kj++ {
-			iw := x*w.SW - w.PadL + kj*w.DW
-			if iw >= 0 && iw < d.w {
-				visit(ih*d.w + iw)
+			iw := iw0 + kj*w.DW
+			if iw < 0 || iw >= d.w {
+				continue
+			}
+			if v := row[iw]; best < 0 || v > bv {
+				best, bv = ih*d.w+iw, v
+			}
+		}
+	}
+	return best
+}
+
+// windowSum returns the sum of output (y, x)'s window of one plane and the
+// number of input elements it covers.
+func windowSum[T compute.Float](plane []T, w Window, d poolDims, y, x int) (sum T, n int) {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	for ki := 0; ki < w.KH; ki++ {
+		ih := ih0 + ki*w.DH
+		if ih < 0 || ih >= d.h {
+			continue
+		}
+		row := plane[ih*d.w : (ih+1)*d.w]
+		for kj := 0; kj < w.KW; kj++ {
+			if iw := iw0 + kj*w.DW; iw >= 0 && iw < d.w {
+				sum += row[iw]
+				n++
+			}
+		}
+	}
+	return sum, n
+}
+
+// spreadWindow adds g to every input element of output (y, x)'s window.
+func spreadWindow[T compute.Float](grad []T, w Window, d poolDims, y, x int, g T) {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	for ki := 0; ki < w.KH; ki++ {
+		ih := ih0 + ki*w.DH
+		if ih < 0 || ih >= d.h {
+			continue
+		}
+		row := grad[ih*d.w : (ih+1)*d.w]
+		for kj := 0; kj < w.KW; kj++ {
+			if iw := iw0 + kj*w.DW; iw >= 0 && iw < d.w {
+				row[iw] += g
 			}
 		}
 	}
 }
 
-// argmax returns the input index of the maximum of output (y, x)'s window
-// of one plane, or -1 when the window holds only padding.
-func argmax[T compute.Float](plane []T, w Window, d poolDims, y, x int) int {
-	best := -1
-	w.each(d, y, x, func(i int) {
-		if best < 0 || plane[i] > plane[best] {
-			best = i
-		}
-	})
-	return best
-}
-
-// divisor is what the sum of output (y, x)'s window is divided by.
-func (p pool) divisor(d poolDims, y, x int) int {
+// divisor is what the sum of a window covering n input elements is
+// divided by.
+func (p pool) divisor(n int) int {
 	if p.includePad {
 		return p.win.KH * p.win.KW
 	}
-	n := 0
-	p.win.each(d, y, x, func(int) { n++ })
 	return n
 }
 
@@ -129,10 +176,9 @@ func poolForward[T compute.Float](p pool, d poolDims, out, x []T) {
 						}
 						continue
 					}
-					var s T
-					p.win.each(d, y, xo, func(i int) { s += plane[i] })
-					if n := p.divisor(d, y, xo); n > 0 {
-						s /= T(n)
+					s, n := windowSum(plane, p.win, d, y, xo)
+					if div := p.divisor(n); div > 0 {
+						s /= T(div)
 					}
 					o[y*d.ow+xo] = s
 				}
@@ -197,10 +243,11 @@ func poolBackward[T compute.Float](p pool, d poolDims, dx, x, dy []T) {
 						}
 						continue
 					}
-					if n := p.divisor(d, y, xo); n > 0 {
-						v /= T(n)
+					_, n := windowSum(plane, p.win, d, y, xo)
+					if div := p.divisor(n); div > 0 {
+						v /= T(div)
 					}
-					p.win.each(d, y, xo, func(i int) { g[i] += v })
+					spreadWindow(g, p.win, d, y, xo, v)
 				}
 			}
 		}
