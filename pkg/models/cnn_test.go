@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ const lenet = `{kind: cnn, layers: [
 
 const mlp = `{kind: mlp, layers: [{type: dense, units: 256, activation: relu}, {type: dense, units: 128, activation: relu}, {type: dense, units: 10}]}`
 
-// The workloads of docs/bench/WORKLOADS.md; PyTorch counts the same
+// The lenet and mlp benchmark workloads (WORKLOADS.md); PyTorch counts the same
 // models' parameters as 44,426 (LeNet) and 235,146 (MLP).
 func TestParameterCountsMatchPyTorch(t *testing.T) {
 	tests := []struct {
@@ -393,5 +394,30 @@ func TestRunningStatsSurviveACheckpoint(t *testing.T) {
 	}
 	if fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Error("the restored model evaluates differently")
+	}
+}
+
+// The README's layer reference must list every registered layer type.
+func TestReadmeDocumentsEveryLayerType(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "#### Layers")
+	end := strings.Index(text[max(start, 0):], "\n### ")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no Layers section")
+	}
+	section := text[start : start+end]
+	for _, typ := range models.LayerTypes() {
+		if !strings.Contains(section, "`"+typ+"`") {
+			t.Errorf("layer type %s is not in the README's Layers section", typ)
+		}
+	}
+	for _, kind := range models.Kinds() {
+		if !strings.Contains(text, "`"+kind+"`") {
+			t.Errorf("model kind %s is not in the README", kind)
+		}
 	}
 }
