@@ -125,6 +125,23 @@ func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.De
 	if err != nil {
 		return nil, err
 	}
+	first := make([][]float64, len(withGrad.grads))
+	for i, g := range withGrad.grads {
+		first[i] = append([]float64(nil), g.Value().Data().([]float64)...)
+	}
+	// A second run must give the same loss and gradients bit for bit: an op
+	// that keeps state between runs, or a machine that reuses a buffer it
+	// should not, shows here.
+	if l, err := withGrad.run(); err != nil || l != l0 {
+		return nil, fmt.Errorf("a second run gives the loss %v, the first %v (%v)", l, l0, err)
+	}
+	for i, g := range withGrad.grads {
+		for j, v := range g.Value().Data().([]float64) {
+			if v != first[i][j] {
+				return nil, fmt.Errorf("a second run gives another gradient for %s[%d]: %v, then %v", withGrad.params[i].Name, j, first[i][j], v)
+			}
+		}
+	}
 	if l1, err := lossOnly.run(); err != nil || l1 != l0 {
 		return nil, fmt.Errorf("the loss-only graph gives %v, the gradient graph %v (%v): their dropout masks or batch statistics differ", l1, l0, err)
 	}
@@ -133,8 +150,7 @@ func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.De
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		analytic := append([]float64(nil), withGrad.grads[i].Value().Data().([]float64)...)
-		res, err := compare(p, analytic, lossOnly.run, opt)
+		res, err := compare(p, first[i], lossOnly.run, opt)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Name, err)
 		}

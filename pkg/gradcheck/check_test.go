@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/ops"
 	"github.com/dltrain/dltrain/pkg/train"
@@ -80,6 +82,11 @@ var cases = []gradCase{
 // with its biases and normalization parameters jittered.
 func buildCase(t *testing.T, c gradCase) (models.Model, train.Loss, string) {
 	t.Helper()
+	return buildCaseAs(t, c, "float64")
+}
+
+func buildCaseAs(t *testing.T, c gradCase, dtype string) (models.Model, train.Loss, string) {
+	t.Helper()
 	kind, loss, task := c.kind, c.loss, "classification"
 	if kind == "" {
 		kind = "cnn"
@@ -90,8 +97,8 @@ func buildCase(t *testing.T, c gradCase) (models.Model, train.Loss, string) {
 	if loss == "mse" {
 		task = "regression"
 	}
-	text := fmt.Sprintf("name: t\ndata: {source: builtin:iris, task: %s}\nmodel: {kind: %s, dtype: float64, layers: %s}\ntrain: {loss: %s, checkpoint: {metric: val_loss}}\n",
-		task, kind, c.layers, loss)
+	text := fmt.Sprintf("name: t\ndata: {source: builtin:iris, task: %s}\nmodel: {kind: %s, dtype: %s, layers: %s}\ntrain: {loss: %s, checkpoint: {metric: val_loss}}\n",
+		task, kind, dtype, c.layers, loss)
 	exp, err := config.Parse("case.yaml", []byte(text), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -270,4 +277,52 @@ func (s scale) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 func (s scale) Backward(_ G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
 	g, err := ops.Apply(scale{k: s.gradK}, nil, grad)
 	return G.Nodes{g}, err
+}
+
+// The float32 kernels compute what the float64 ones (checked above) do:
+// the same model in both dtypes, from the same initial values, gives the
+// same gradients to float32 precision through a training session.
+func TestFloat32GradientsMatchFloat64(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m64, loss, task := buildCaseAs(t, c, "float64")
+			m32, _, _ := buildCaseAs(t, c, "float32")
+			x, y := inputs(m64, task, 5, rand.New(rand.NewPCG(11, 12)))
+			split := &data.Split{N: 5}
+			for _, v := range x.Data().([]float64) {
+				split.X = append(split.X, float32(v))
+			}
+			for _, v := range y.Data().([]float64) {
+				split.Y = append(split.Y, float32(v))
+			}
+			target := []int{}
+			if task == "regression" {
+				target = m64.OutputShape()
+			}
+			idx := []int{0, 1, 2, 3, 4}
+			var grads [2]train.Gradients
+			for i, m := range []models.Model{m64, m32} {
+				s := train.NewSession(m, loss, target, rand.New(rand.NewPCG(13, 14)))
+				g, err := s.Forward(split, idx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				grads[i] = g
+			}
+			if d := math.Abs(grads[0].Loss-grads[1].Loss) / max(math.Abs(grads[0].Loss), 1); d > 1e-5 {
+				t.Errorf("loss %v in float64, %v in float32", grads[0].Loss, grads[1].Loss)
+			}
+			for i, p := range grads[0].Params {
+				g64, g32 := models.Float64s(grads[0].Grads[i]), models.Float64s(grads[1].Grads[i])
+				var scale, diff float64
+				for j := range g64 {
+					scale = max(scale, math.Abs(g64[j]))
+					diff = max(diff, math.Abs(g64[j]-g32[j]))
+				}
+				if diff > 1e-4*max(scale, 1e-3) {
+					t.Errorf("%s: float32 gradient differs by %.3g (largest %.3g)", p.Name, diff, scale)
+				}
+			}
+		})
+	}
 }

@@ -56,6 +56,12 @@ func (b *batchNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if !g.Train {
 		return ops.BatchNormInference(x, gamma, beta, g.Node(b.mean), g.Node(b.variance), b.eps)
 	}
+	if s := x.Shape(); s.TotalSize()/s[1] < 2 {
+		// PyTorch refuses this too: the unbiased variance of one value is 0/0.
+		return nil, fmt.Errorf("%w: batchnorm in training needs more than one value per channel, and a batch of %d sample(s) "+
+			"of shape %v has %d; choose train.batch_size so that no batch (the last of an epoch included) holds a single sample",
+			config.ErrInvalid, s[0], Shape(s[1:]), s.TotalSize()/s[1])
+	}
 	stats := &ops.RunningStats{Mean: b.mean.Value, Var: b.variance.Value, Momentum: b.momentum}
 	return ops.BatchNorm(x, gamma, beta, b.eps, stats, g.NeedsGrad(x))
 }

@@ -421,3 +421,22 @@ func TestReadmeDocumentsEveryLayerType(t *testing.T) {
 		}
 	}
 }
+
+// A training batch norm over one flat sample cannot work (PyTorch refuses
+// it too); it is a config error that says what to change.
+func TestBatchNormRefusesABatchOfOneFlatSample(t *testing.T) {
+	m, err := build(t, `{kind: mlp, layers: [{type: dense, units: 4}, {type: batchnorm}, {type: dense, units: 3}]}`, []int{5}, []int{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &data.Split{N: 1, X: make([]float32, 5), Y: []float32{1}}
+	loss, _ := train.NewLoss(config.Block{Kind: "cross_entropy"}, "classification")
+	s := train.NewSession(m, loss, []int{}, rand.New(rand.NewPCG(1, 1)))
+	_, err = s.Forward(ds, []int{0})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "train.batch_size") {
+		t.Fatalf("error %v, want a config error naming train.batch_size", err)
+	}
+	if _, err := s.Predict(ds, []int{0}, nil); err != nil {
+		t.Fatalf("evaluating one sample: %v", err)
+	}
+}
