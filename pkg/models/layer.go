@@ -126,7 +126,7 @@ func parseLayer(b config.Block) (Layer, string, config.Problems) {
 // parsed is one layer read from its config block, not yet set up.
 type parsed struct {
 	Layer
-	name  string // "" until named by setupStack
+	name  string // the configured name; "" for the default (type and counter)
 	block config.Block
 }
 
