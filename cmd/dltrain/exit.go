@@ -6,6 +6,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/gradcheck"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -15,6 +16,7 @@ const (
 	exitInternal    = 1
 	exitUsage       = 2 // bad config, data, checkpoint or command line
 	exitDiverged    = 3
+	exitGradient    = 4   // dltrain gradcheck found a gradient above the tolerance
 	exitInterrupted = 130 // 143 after SIGTERM
 )
 
@@ -36,6 +38,8 @@ func exitCode(err error, a *app) int {
 		return exitInterrupted
 	case errors.Is(err, train.ErrDiverged):
 		return exitDiverged
+	case errors.Is(err, gradcheck.ErrMismatch):
+		return exitGradient
 	case errors.Is(err, errUsage), errors.Is(err, config.ErrInvalid), errors.Is(err, data.ErrBadData),
 		errors.Is(err, train.ErrBadCheckpoint), !a.ran:
 		// Errors before any command ran are cobra's: unknown command or flag.

@@ -49,6 +49,8 @@ held-out test split.`,
 		newEvalCommand(a),
 		newPlotCommand(a),
 		newVersionCommand(a),
+		newSummaryCommand(a),
+		newGradcheckCommand(a),
 	)
 	return root
 }

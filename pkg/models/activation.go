@@ -33,3 +33,6 @@ func (a *activationLayer) Setup(_ *Scope, in Shape) (Shape, error) { return in, 
 func (a *activationLayer) Forward(_ *Graph, x *G.Node) (*G.Node, error) {
 	return ops.Activate(x, a.fn, a.alpha)
 }
+
+// FLOPs counts one per element.
+func (a *activationLayer) FLOPs(in, _ Shape) int64 { return int64(in.Size()) }

@@ -36,7 +36,7 @@ func (d *dense) setInit(s string) { d.init = s }
 
 func (d *dense) Setup(s *Scope, in Shape) (Shape, error) {
 	if len(in) != 1 {
-		return nil, shapeErr("dense needs a flat input, got %v; add {type: flatten} before it", in)
+		return nil, shapeErr("dense needs a flat input (features), got %v; add {type: flatten} before it to make it (%d)", in, in.Size())
 	}
 	if d.init != "" {
 		s.Init = d.init

@@ -10,4 +10,11 @@
 // each (layerTypes, kinds); every type lives in its own file. A layer reads
 // its options through config.Options, so an option it does not take is a
 // config error naming the key and the options it has.
+//
+// Per-sample shapes are channel first, as in PyTorch: (channels, height,
+// width) for conv2d and 2-D pooling, (channels, length) for conv1d. Each
+// layer's Setup derives its output shape from its input's, so a stack that
+// does not fit is a config problem naming the layer and both shapes before
+// any graph is built. The mlp and cnn kinds share one Sequential builder,
+// whose stacking residual blocks reuse for the layers they hold.
 package models

@@ -51,10 +51,22 @@ type FLOPer interface {
 // layerTypes is every layer type, by config name. A constructor reads the
 // layer's options; its problems are reported by Options.Done.
 var layerTypes = map[string]func(o *config.Options) Layer{
-	"dense":      newDense,
-	"dropout":    newDropout,
-	"flatten":    newFlatten,
-	"activation": newActivation,
+	"dense":           newDense,
+	"dropout":         newDropout,
+	"flatten":         newFlatten,
+	"activation":      newActivation,
+	"conv2d":          newConv2D,
+	"conv1d":          newConv1D,
+	"maxpool2d":       poolOf("maxpool2d", 2, false),
+	"avgpool2d":       poolOf("avgpool2d", 2, true),
+	"maxpool1d":       poolOf("maxpool1d", 1, false),
+	"avgpool1d":       poolOf("avgpool1d", 1, true),
+	"global_avgpool":  newGlobalAvgPool,
+	"batchnorm":       newBatchNorm,
+	"layernorm":       newLayerNorm,
+	"spatial_dropout": newSpatialDropout,
+	"reshape":         newReshape,
+	"residual":        newResidual,
 }
 
 func init() {
@@ -91,13 +103,46 @@ func parseLayer(b config.Block) (Layer, string, config.Problems) {
 	name := o.String("name", "")
 	init := o.String("init", "", InitializerNames()...)
 	l := newLayer(o)
-	if ps := o.Done(); len(ps) > 0 {
+	ps := o.Done()
+	if n, ok := l.(interface{ nestedProblems() config.Problems }); ok {
+		ps = append(ps, n.nestedProblems()...)
+	}
+	if strings.Contains(name, "/") {
+		ps = append(ps, b.Problem("name", "must not contain '/', which separates the parts of parameter names; got %q", name))
+	}
+	if init != "" {
+		if s, ok := l.(interface{ setInit(string) }); ok {
+			s.setInit(init)
+		} else {
+			ps = append(ps, b.Problem("init", "a %s layer has no weights to initialize", b.Kind))
+		}
+	}
+	if len(ps) > 0 {
 		return nil, "", ps
 	}
-	if s, ok := l.(interface{ setInit(string) }); ok && init != "" {
-		s.setInit(init)
-	}
 	return l, name, nil
+}
+
+// parsed is one layer read from its config block, not yet set up.
+type parsed struct {
+	Layer
+	name  string // the configured name; "" for the default (type and counter)
+	block config.Block
+}
+
+// parseBlocks reads a list of layer blocks, with every problem of every
+// block.
+func parseBlocks(bs []config.Block) ([]parsed, config.Problems) {
+	var out []parsed
+	var ps config.Problems
+	for _, b := range bs {
+		l, name, lps := parseLayer(b)
+		ps = append(ps, lps...)
+		if len(lps) == 0 {
+			out = append(out, parsed{Layer: l, name: name, block: b})
+		}
+	}
+	return out, ps
 }
 
 // Scope is what a layer's Setup declares its parameters in.
@@ -107,6 +152,15 @@ type Scope struct {
 	Init  string // initializer for weights (layer option, else the model's)
 	RNG   *rand.Rand
 	added []*Param
+}
+
+// Child returns the scope of a layer called name inside s: its parameters
+// are named S/NAME/..., with s's initializer unless the layer sets its own.
+func (s *Scope) Child(name string) *Scope {
+	if s.Name != "" {
+		name = s.Name + "/" + name
+	}
+	return &Scope{Store: s.Store, Name: name, Init: s.Init, RNG: s.RNG}
 }
 
 // Weight declares a weight initialized with the scope's initializer.

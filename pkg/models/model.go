@@ -25,12 +25,13 @@ type Model interface {
 
 // LayerInfo describes one layer of a built model.
 type LayerInfo struct {
-	Name   string
-	Type   string
-	Output Shape
-	Params int   // trainable scalars
-	FLOPs  int64 // forward floating-point operations per sample; 0 when unknown
-	Depth  int   // nesting depth (residual blocks hold layers)
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Output  Shape  `json:"output_shape"`
+	Params  int    `json:"params"`            // trainable scalars
+	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics)
+	FLOPs   int64  `json:"flops"`             // forward floating-point operations per sample; 0 when unknown
+	Depth   int    `json:"depth"`             // nesting depth (residual blocks hold layers)
 }
 
 // Spec is what building a model needs beyond the experiment: the shapes
@@ -46,6 +47,7 @@ type Spec struct {
 // kinds is every model kind, by config name.
 var kinds = map[string]func(Spec) (Model, error){
 	"mlp": buildSequential("mlp"),
+	"cnn": buildSequential("cnn"),
 }
 
 // Kinds lists the known model kinds.

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -17,6 +18,7 @@ type Sequential struct {
 	layers []builtLayer
 }
 
+// builtLayer is a layer after Setup, with what a summary shows of it.
 type builtLayer struct {
 	Layer
 	info LayerInfo
@@ -28,38 +30,12 @@ func buildSequential(kind string) func(Spec) (Model, error) {
 	return func(spec Spec) (Model, error) {
 		e := spec.Exp
 		store := NewParamStore(DType(e.Model.DType))
-		m := &Sequential{kind: kind, store: store, in: spec.Input}
-		shape := spec.Input
-		counts := map[string]int{}
-		var ps config.Problems
-		for i, b := range e.Model.Layers {
-			l, name, lps := parseLayer(b)
-			if len(lps) > 0 {
-				ps = append(ps, lps...)
-				continue
-			}
-			counts[b.Kind]++
-			if name == "" {
-				name = fmt.Sprintf("%s%d", b.Kind, counts[b.Kind])
-			}
-			scope := &Scope{Store: store, Name: name, Init: e.Model.Init, RNG: spec.InitRNG}
-			out, err := l.Setup(scope, shape)
-			if err != nil {
-				ps = append(ps, b.Problem("", "layer %d (%s %q): %v", i, b.Kind, name, err))
-				break // later shapes would only repeat this problem
-			}
-			info := LayerInfo{Name: name, Type: b.Kind, Output: out}
-			for _, p := range scope.added {
-				if p.Trainable() {
-					info.Params += p.Value.Shape().TotalSize()
-				}
-			}
-			if f, ok := l.(FLOPer); ok {
-				info.FLOPs = f.FLOPs(shape, out)
-			}
-			m.layers = append(m.layers, builtLayer{Layer: l, info: info})
-			shape = out
+		ls, ps := parseBlocks(e.Model.Layers)
+		if len(ps) > 0 {
+			return nil, ps
 		}
+		root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG}
+		layers, shape, ps := setupStack(ls, root, spec.Input)
 		if len(ps) == 0 && spec.Output != nil && !equalShapes(shape, spec.Output) {
 			last := e.Model.Layers[len(e.Model.Layers)-1]
 			ps = append(ps, last.Problem("", "the model's output %v does not match what the loss needs, %v; "+
@@ -68,9 +44,81 @@ func buildSequential(kind string) func(Spec) (Model, error) {
 		if len(ps) > 0 {
 			return nil, ps
 		}
-		m.out = shape
-		return m, nil
+		return &Sequential{kind: kind, store: store, in: spec.Input, out: shape, layers: layers}, nil
 	}
+}
+
+// setupStack sets up layers one after the other from the input shape in,
+// each in a child scope of parent named after the layer (by default its
+// type and a counter: conv2d1, conv2d2, ...). The first layer whose Setup
+// fails stops it, since later shapes would only repeat the problem; the
+// problem names the layer's key path, index, type, name and shapes.
+func setupStack(ls []parsed, parent *Scope, in Shape) ([]builtLayer, Shape, config.Problems) {
+	counts := map[string]int{}
+	shape := in
+	var out []builtLayer
+	for i, l := range ls {
+		b := l.block
+		counts[b.Kind]++
+		name := l.name
+		if name == "" {
+			name = fmt.Sprintf("%s%d", b.Kind, counts[b.Kind])
+		}
+		scope := parent.Child(name)
+		next, err := l.Setup(scope, shape)
+		if err != nil {
+			var nested config.Problems
+			if errors.As(err, &nested) {
+				return nil, nil, nested
+			}
+			return nil, nil, config.Problems{b.Problem("", "layer %d (%s %q): %v", i, b.Kind, scope.Name, err)}
+		}
+		out = append(out, builtLayer{Layer: l.Layer, info: describeLayer(scope, b.Kind, l.Layer, shape, next)})
+		shape = next
+	}
+	return out, shape, nil
+}
+
+// describeLayer is the summary row of a layer set up in scope.
+func describeLayer(s *Scope, typ string, l Layer, in, out Shape) LayerInfo {
+	info := LayerInfo{Name: s.Name, Type: typ, Output: out}
+	for _, p := range s.added {
+		if p.Trainable() {
+			info.Params += p.Value.Shape().TotalSize()
+		} else {
+			info.Buffers += p.Value.Shape().TotalSize()
+		}
+	}
+	if f, ok := l.(FLOPer); ok {
+		info.FLOPs = f.FLOPs(in, out)
+	}
+	return info
+}
+
+// forwardStack applies layers in order.
+func forwardStack(g *Graph, layers []builtLayer, x *G.Node) (*G.Node, error) {
+	var err error
+	for _, l := range layers {
+		if x, err = l.Forward(g, x); err != nil {
+			return nil, fmt.Errorf("layer %s: %w", l.info.Name, err)
+		}
+	}
+	return x, nil
+}
+
+// flattenInfo lists the rows of layers, each block followed by its own
+// layers one level deeper.
+func flattenInfo(layers []builtLayer, depth int) []LayerInfo {
+	var out []LayerInfo
+	for _, l := range layers {
+		info := l.info
+		info.Depth = depth
+		out = append(out, info)
+		if n, ok := l.Layer.(interface{ sublayers() []builtLayer }); ok {
+			out = append(out, flattenInfo(n.sublayers(), depth+1)...)
+		}
+	}
+	return out
 }
 
 func equalShapes(a, b Shape) bool {
@@ -96,20 +144,9 @@ func (m *Sequential) OutputShape() Shape { return m.out }
 
 // Forward implements Model.
 func (m *Sequential) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	var err error
-	for _, l := range m.layers {
-		if x, err = l.Forward(g, x); err != nil {
-			return nil, fmt.Errorf("layer %s: %w", l.info.Name, err)
-		}
-	}
-	return x, nil
+	return forwardStack(g, m.layers, x)
 }
 
-// Layers implements Model.
-func (m *Sequential) Layers() []LayerInfo {
-	out := make([]LayerInfo, len(m.layers))
-	for i, l := range m.layers {
-		out[i] = l.info
-	}
-	return out
-}
+// Layers implements Model: one row per layer, the layers of a residual
+// block following it one level deeper.
+func (m *Sequential) Layers() []LayerInfo { return flattenInfo(m.layers, 0) }

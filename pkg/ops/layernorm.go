@@ -1,0 +1,232 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LayerNorm normalizes x over its trailing axes, as PyTorch's layer_norm
+// with normalized_shape = gamma's shape: each run of D = |gamma| trailing
+// values gets zero mean and unit (biased) variance, then is scaled by gamma
+// and shifted by beta element by element. It is the same in training and
+// evaluation. When wrtX is false the input gradient is not built.
+func LayerNorm(x, gamma, beta *G.Node, eps float64, wrtX bool) (*G.Node, error) {
+	return Apply(layerNorm{eps: eps}, []bool{wrtX, true, true}, x, gamma, beta)
+}
+
+type layerNorm struct{ eps float64 }
+
+func (layerNorm) Name() string { return "layernorm" }
+
+// checkTrailing checks that the last axes of x are the shape p.
+func checkTrailing(x, p tensor.Shape) error {
+	if p.Dims() == 0 || p.Dims() >= x.Dims() {
+		return fmt.Errorf("normalized shape %v must be the trailing axes of %v (after the batch)", p, x)
+	}
+	if !tensor.Shape(x[x.Dims()-p.Dims():]).Eq(p) {
+		return fmt.Errorf("normalized shape %v is not the trailing shape of %v", p, x)
+	}
+	return nil
+}
+
+func (layerNorm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := checkTrailing(in[0], in[1]); err != nil {
+		return nil, err
+	}
+	if !in[1].Eq(in[2]) {
+		return nil, fmt.Errorf("gamma %v and beta %v differ", in[1], in[2])
+	}
+	return in[0].Clone(), nil
+}
+
+func (k layerNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		layerNormForward(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
+	case []float64:
+		layerNormForward(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
+	}
+	return nil
+}
+
+// rowStats returns the mean and 1/√(biased variance + eps) of a row.
+func rowStats[T compute.Float](row []T, eps float64) (mean, inv float64) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	mean = s / float64(len(row))
+	var q float64
+	for _, v := range row {
+		d := float64(v) - mean
+		q += d * d
+	}
+	return mean, 1 / math.Sqrt(q/float64(len(row))+eps)
+}
+
+func layerNormForward[T compute.Float](eps float64, y, x, gamma, beta []T) {
+	d := len(gamma)
+	for r := 0; r+d <= len(x); r += d {
+		row := x[r : r+d]
+		mean, inv := rowStats(row, eps)
+		for j, v := range row {
+			y[r+j] = T((float64(v)-mean)*inv)*gamma[j] + beta[j]
+		}
+	}
+}
+
+func (k layerNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {
+	gs := make(G.Nodes, 3)
+	var err error
+	if wrt[0] {
+		if gs[0], err = Apply(layerNormGradX{eps: k.eps}, []bool{false, false, true}, in[0], in[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	gamma := in[1].Shape().Clone()
+	if gs[1], err = Apply(layerNormGradGamma{eps: k.eps, shape: gamma}, []bool{false, true}, in[0], grad); err != nil {
+		return nil, err
+	}
+	if gs[2], err = Apply(trailingSum{shape: gamma}, nil, grad); err != nil {
+		return nil, err
+	}
+	return gs, nil
+}
+
+// layerNormGradX computes dx from (x, gamma, dy) row by row: with g = γ⊙dy
+// and x̂ the normalized row, dx = (g − mean(g) − x̂·mean(g⊙x̂))/σ.
+type layerNormGradX struct{ eps float64 }
+
+func (layerNormGradX) Name() string { return "layernorm_grad_x" }
+
+func (layerNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := checkTrailing(in[0], in[1]); err != nil {
+		return nil, err
+	}
+	return in[0].Clone(), nil
+}
+
+func (k layerNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		layerNormBackX(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
+	case []float64:
+		layerNormBackX(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
+	}
+	return nil
+}
+
+func layerNormBackX[T compute.Float](eps float64, dx, x, gamma, dy []T) {
+	d := len(gamma)
+	for r := 0; r+d <= len(x); r += d {
+		row := x[r : r+d]
+		mean, inv := rowStats(row, eps)
+		var sumG, sumGXhat float64
+		for j, v := range row {
+			g := float64(dy[r+j]) * float64(gamma[j])
+			sumG += g
+			sumGXhat += g * (float64(v) - mean) * inv
+		}
+		mg, mgx := sumG/float64(d), sumGXhat/float64(d)
+		for j, v := range row {
+			g := float64(dy[r+j]) * float64(gamma[j])
+			dx[r+j] = T((g - mg - (float64(v)-mean)*inv*mgx) * inv)
+		}
+	}
+}
+
+func (layerNormGradX) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
+
+// layerNormGradGamma computes dγ = Σ over rows of dy⊙x̂ from (x, dy).
+type layerNormGradGamma struct {
+	eps   float64
+	shape tensor.Shape
+}
+
+func (layerNormGradGamma) Name() string { return "layernorm_grad_gamma" }
+
+func (k layerNormGradGamma) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := checkTrailing(in[0], k.shape); err != nil {
+		return nil, err
+	}
+	if !in[0].Eq(in[1]) {
+		return nil, fmt.Errorf("x %v and dy %v differ", in[0], in[1])
+	}
+	return k.shape.Clone(), nil
+}
+
+func (k layerNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		layerNormBackGamma(k.eps, o, data[float32](in[0]), data[float32](in[1]))
+	case []float64:
+		layerNormBackGamma(k.eps, o, data[float64](in[0]), data[float64](in[1]))
+	}
+	return nil
+}
+
+func layerNormBackGamma[T compute.Float](eps float64, dg, x, dy []T) {
+	d := len(dg)
+	acc := make([]float64, d)
+	for r := 0; r+d <= len(x); r += d {
+		row := x[r : r+d]
+		mean, inv := rowStats(row, eps)
+		for j, v := range row {
+			acc[j] += float64(dy[r+j]) * (float64(v) - mean) * inv
+		}
+	}
+	for j, v := range acc {
+		dg[j] = T(v)
+	}
+}
+
+func (layerNormGradGamma) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
+
+// trailingSum sums x over its leading axes, keeping the trailing shape:
+// the gradient of an element-wise shift broadcast over rows.
+type trailingSum struct{ shape tensor.Shape }
+
+func (trailingSum) Name() string { return "trailing_sum" }
+
+func (k trailingSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := checkTrailing(in[0], k.shape); err != nil {
+		return nil, err
+	}
+	return k.shape.Clone(), nil
+}
+
+func (k trailingSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch o := out.Data().(type) {
+	case []float32:
+		sumRows(o, data[float32](in[0]))
+	case []float64:
+		sumRows(o, data[float64](in[0]))
+	}
+	return nil
+}
+
+// sumRows sums the consecutive rows of len(out) values of x into out.
+func sumRows[T compute.Float](out, x []T) {
+	d := len(out)
+	acc := make([]float64, d)
+	for r := 0; r+d <= len(x); r += d {
+		for j, v := range x[r : r+d] {
+			acc[j] += float64(v)
+		}
+	}
+	for j, v := range acc {
+		out[j] = T(v)
+	}
+}
+
+func (k trailingSum) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}

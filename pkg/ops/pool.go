@@ -1,0 +1,336 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Gorgonia's AveragePool2D and AveragePool1D compute wrong values and
+// gradients, and its GlobalAveragePool2D panics when differentiated
+// (GORGONIA_NOTES.md); these kernels replace them, and max pooling too so
+// that every pooling op shares one window geometry with convolutions.
+
+// MaxPool returns the maximum of each window of x, channel first: (batch,
+// C, H, W) or (batch, C, L). Padding never wins: it reads as −∞. A tie
+// sends the gradient to the first maximum in row-major order.
+func MaxPool(x *G.Node, win Window) (*G.Node, error) {
+	return Apply(pool{win: win}, nil, x)
+}
+
+// AvgPool returns the mean of each window of x. With includePad the sum is
+// divided by the whole window size, padding counted as zeros (PyTorch's
+// count_include_pad=True); without it, by the number of input elements the
+// window covers.
+func AvgPool(x *G.Node, win Window, includePad bool) (*G.Node, error) {
+	return Apply(pool{win: win, avg: true, includePad: includePad}, nil, x)
+}
+
+type pool struct {
+	win        Window
+	avg        bool
+	includePad bool
+}
+
+func (p pool) Name() string {
+	if p.avg {
+		return "avgpool"
+	}
+	return "maxpool"
+}
+
+func (p pool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].Dims() < 3 {
+		return nil, fmt.Errorf("want (batch, channels, length) or (batch, channels, height, width), got %v", in[0])
+	}
+	return p.win.outShape(in[0], in[0][1])
+}
+
+// poolDims is batch·channels planes of h×w in and oh×ow out.
+type poolDims struct{ planes, h, w, oh, ow int }
+
+func (p pool) dims(x tensor.Shape) (poolDims, error) {
+	out, err := p.OutShape([]tensor.Shape{x})
+	if err != nil {
+		return poolDims{}, err
+	}
+	n, c, h, w, _ := planes(x)
+	_, _, oh, ow, _ := planes(out)
+	return poolDims{planes: n * c, h: h, w: w, oh: oh, ow: ow}, nil
+}
+
+func (p pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	d, err := p.dims(in[0].Shape())
+	if err != nil {
+		return err
+	}
+	switch o := out.Data().(type) {
+	case []float32:
+		poolForward(p, d, o, data[float32](in[0]))
+	case []float64:
+		poolForward(p, d, o, data[float64](in[0]))
+	}
+	return nil
+}
+
+// argmax returns the input index of the maximum of output (y, x)'s window
+// of one plane (the first in row-major order on a tie), or -1 when the
+// window holds only padding.
+func argmax[T compute.Float](plane []T, w Window, d poolDims, y, x int) int {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	if ih0 >= 0 && iw0 >= 0 && ih0+(w.KH-1)*w.DH < d.h && iw0+(w.KW-1)*w.DW < d.w {
+		// The window lies inside the input: no bounds to check.
+		best := ih0*d.w + iw0
+		bv := plane[best]
+		for ki := 0; ki < w.KH; ki++ {
+			row := (ih0+ki*w.DH)*d.w + iw0
+			for kj := 0; kj < w.KW; kj++ {
+				if v := plane[row+kj*w.DW]; v > bv {
+					best, bv = row+kj*w.DW, v
+				}
+			}
+		}
+		return best
+	}
+	best := -1
+	var bv T
+	for ki := 0; ki < w.KH; ki++ {
+		ih := ih0 + ki*w.DH
+		if ih < 0 || ih >= d.h {
+			continue
+		}
+		row := plane[ih*d.w : (ih+1)*d.w]
+		for kj := 0; kj < w.KW; kj++ {
+			iw := iw0 + kj*w.DW
+			if iw < 0 || iw >= d.w {
+				continue
+			}
+			if v := row[iw]; best < 0 || v > bv {
+				best, bv = ih*d.w+iw, v
+			}
+		}
+	}
+	return best
+}
+
+// windowSum returns the sum of output (y, x)'s window of one plane and the
+// number of input elements it covers.
+func windowSum[T compute.Float](plane []T, w Window, d poolDims, y, x int) (sum T, n int) {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	for ki := 0; ki < w.KH; ki++ {
+		ih := ih0 + ki*w.DH
+		if ih < 0 || ih >= d.h {
+			continue
+		}
+		row := plane[ih*d.w : (ih+1)*d.w]
+		for kj := 0; kj < w.KW; kj++ {
+			if iw := iw0 + kj*w.DW; iw >= 0 && iw < d.w {
+				sum += row[iw]
+				n++
+			}
+		}
+	}
+	return sum, n
+}
+
+// spreadWindow adds g to every input element of output (y, x)'s window.
+func spreadWindow[T compute.Float](grad []T, w Window, d poolDims, y, x int, g T) {
+	ih0, iw0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+	for ki := 0; ki < w.KH; ki++ {
+		ih := ih0 + ki*w.DH
+		if ih < 0 || ih >= d.h {
+			continue
+		}
+		row := grad[ih*d.w : (ih+1)*d.w]
+		for kj := 0; kj < w.KW; kj++ {
+			if iw := iw0 + kj*w.DW; iw >= 0 && iw < d.w {
+				row[iw] += g
+			}
+		}
+	}
+}
+
+// divisor is what the sum of a window covering n input elements is
+// divided by.
+func (p pool) divisor(n int) int {
+	if p.includePad {
+		return p.win.KH * p.win.KW
+	}
+	return n
+}
+
+func poolForward[T compute.Float](p pool, d poolDims, out, x []T) {
+	parallel(d.planes, func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
+			o := out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+			for y := 0; y < d.oh; y++ {
+				for xo := 0; xo < d.ow; xo++ {
+					if !p.avg {
+						if i := argmax(plane, p.win, d, y, xo); i >= 0 {
+							o[y*d.ow+xo] = plane[i]
+						} else {
+							o[y*d.ow+xo] = 0
+						}
+						continue
+					}
+					s, n := windowSum(plane, p.win, d, y, xo)
+					if div := p.divisor(n); div > 0 {
+						s /= T(div)
+					}
+					o[y*d.ow+xo] = s
+				}
+			}
+		}
+	})
+}
+
+func (p pool) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(poolGrad{pool: p, x: in[0].Shape().Clone()}, []bool{false, true}, in[0], grad)
+	return G.Nodes{g}, err
+}
+
+// poolGrad computes dx from (x, dy): each output's gradient goes to its
+// window's maximum (max pooling, recomputed from x) or is spread evenly
+// over the window (average pooling).
+type poolGrad struct {
+	pool
+	x tensor.Shape
+}
+
+func (p poolGrad) Name() string { return p.pool.Name() + "_grad" }
+
+func (p poolGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	out, err := p.pool.OutShape(in[:1])
+	if err != nil {
+		return nil, err
+	}
+	if !out.Eq(in[1]) {
+		return nil, fmt.Errorf("output gradient %v does not match the output %v", in[1], out)
+	}
+	return in[0].Clone(), nil
+}
+
+func (p poolGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	d, err := p.dims(in[0].Shape())
+	if err != nil {
+		return err
+	}
+	switch o := out.Data().(type) {
+	case []float32:
+		poolBackward(p.pool, d, o, data[float32](in[0]), data[float32](in[1]))
+	case []float64:
+		poolBackward(p.pool, d, o, data[float64](in[0]), data[float64](in[1]))
+	}
+	return nil
+}
+
+func poolBackward[T compute.Float](p pool, d poolDims, dx, x, dy []T) {
+	parallel(d.planes, func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
+			g := dx[pl*d.h*d.w : (pl+1)*d.h*d.w]
+			dyp := dy[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+			clear(g)
+			for y := 0; y < d.oh; y++ {
+				for xo := 0; xo < d.ow; xo++ {
+					v := dyp[y*d.ow+xo]
+					if !p.avg {
+						if i := argmax(plane, p.win, d, y, xo); i >= 0 {
+							g[i] += v
+						}
+						continue
+					}
+					_, n := windowSum(plane, p.win, d, y, xo)
+					if div := p.divisor(n); div > 0 {
+						v /= T(div)
+					}
+					spreadWindow(g, p.win, d, y, xo, v)
+				}
+			}
+		}
+	})
+}
+
+func (poolGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
+
+// GlobalAvgPool averages a channel-first tensor over every spatial
+// position: (batch, C, ...) -> (batch, C).
+func GlobalAvgPool(x *G.Node) (*G.Node, error) { return Apply(globalAvgPool{}, nil, x) }
+
+type globalAvgPool struct{}
+
+func (globalAvgPool) Name() string { return "global_avgpool" }
+
+func (globalAvgPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].Dims() < 3 {
+		return nil, fmt.Errorf("want (batch, channels, spatial...), got %v", in[0])
+	}
+	return tensor.Shape{in[0][0], in[0][1]}, nil
+}
+
+func (globalAvgPool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	_, _, per := channelLayout(in[0].Shape())
+	switch o := out.Data().(type) {
+	case []float32:
+		meanRuns(o, data[float32](in[0]), per)
+	case []float64:
+		meanRuns(o, data[float64](in[0]), per)
+	}
+	return nil
+}
+
+// meanRuns writes the mean of each run of per consecutive values of x.
+func meanRuns[T compute.Float](out, x []T, per int) {
+	for i := range out {
+		var s float64
+		for _, v := range x[i*per : (i+1)*per] {
+			s += float64(v)
+		}
+		out[i] = T(s / float64(per))
+	}
+}
+
+func (globalAvgPool) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(spreadRuns{shape: in[0].Shape().Clone()}, nil, grad)
+	return G.Nodes{g}, err
+}
+
+// spreadRuns is the gradient of a mean over runs: each value of (batch,
+// C), divided by the run length, is repeated over its run.
+type spreadRuns struct{ shape tensor.Shape }
+
+func (spreadRuns) Name() string { return "global_avgpool_grad" }
+
+func (s spreadRuns) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].TotalSize() != s.shape[0]*s.shape[1] {
+		return nil, fmt.Errorf("gradient %v does not match the pooled %v", in[0], s.shape)
+	}
+	return s.shape.Clone(), nil
+}
+
+func (s spreadRuns) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	_, _, per := channelLayout(s.shape)
+	switch o := out.Data().(type) {
+	case []float32:
+		spread(o, data[float32](in[0]), per)
+	case []float64:
+		spread(o, data[float64](in[0]), per)
+	}
+	return nil
+}
+
+func spread[T compute.Float](out, g []T, per int) {
+	inv := 1 / T(per)
+	for i, v := range g {
+		fill(out[i*per:(i+1)*per], v*inv)
+	}
+}
+
+func (s spreadRuns) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}

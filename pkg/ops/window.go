@@ -1,0 +1,160 @@
+package ops
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	"gorgonia.org/tensor"
+)
+
+// Window is the geometry of a window sliding over the spatial axes of a
+// channel-first tensor: a convolution kernel or a pooling window. Tensors
+// are (batch, channels, height, width) for 2-D windows and (batch,
+// channels, length) for 1-D ones; a 1-D window has KH = SH = DH = 1 and no
+// vertical padding, so one implementation serves both.
+type Window struct {
+	KH, KW                 int // window size
+	SH, SW                 int // stride
+	DH, DW                 int // dilation: 1 means adjacent elements
+	PadT, PadB, PadL, PadR int // zero padding at the top, bottom, left and right
+}
+
+// Extent returns the span the dilated window covers: d·(k−1)+1 per axis.
+func (w Window) Extent() (h, wd int) {
+	return w.DH*(w.KH-1) + 1, w.DW*(w.KW-1) + 1
+}
+
+// Out returns the output size for an input of h×wd, or an error naming
+// both sizes when the window does not fit in the padded input.
+func (w Window) Out(h, wd int) (oh, ow int, err error) {
+	eh, ew := w.Extent()
+	ph, pw := h+w.PadT+w.PadB, wd+w.PadL+w.PadR
+	if eh > ph || ew > pw {
+		return 0, 0, fmt.Errorf("window %d×%d (dilated extent %d×%d) is larger than the padded input %d×%d",
+			w.KH, w.KW, eh, ew, ph, pw)
+	}
+	return (ph-eh)/w.SH + 1, (pw-ew)/w.SW + 1, nil
+}
+
+// SamePadding returns the padding before and after an axis of size in that
+// makes the output size ⌈in/stride⌉ (TensorFlow's and PyTorch's "same";
+// the odd element goes after).
+func SamePadding(in, k, stride, dilation int) (lo, hi int) {
+	out := (in + stride - 1) / stride
+	total := max((out-1)*stride+dilation*(k-1)+1-in, 0)
+	return total / 2, total - total/2
+}
+
+func (w Window) check() error {
+	if w.KH < 1 || w.KW < 1 || w.SH < 1 || w.SW < 1 || w.DH < 1 || w.DW < 1 ||
+		w.PadT < 0 || w.PadB < 0 || w.PadL < 0 || w.PadR < 0 {
+		return fmt.Errorf("invalid window %+v", w)
+	}
+	return nil
+}
+
+// identity reports whether the window is a 1×1 kernel with stride 1 and
+// no padding, for which im2col is the input itself.
+func (w Window) identity() bool {
+	return w.KH == 1 && w.KW == 1 && w.SH == 1 && w.SW == 1 && w.PadT+w.PadB+w.PadL+w.PadR == 0
+}
+
+// planes splits a channel-first shape with a batch axis into batch,
+// channels, height and width; a 1-D shape (batch, channels, length) has
+// height 1.
+func planes(s tensor.Shape) (n, c, h, w int, err error) {
+	switch s.Dims() {
+	case 3:
+		return s[0], s[1], 1, s[2], nil
+	case 4:
+		return s[0], s[1], s[2], s[3], nil
+	}
+	return 0, 0, 0, 0, fmt.Errorf("want (batch, channels, length) or (batch, channels, height, width), got %v", s)
+}
+
+// outShape is the channel-first output shape of a window over in, with c
+// output channels.
+func (w Window) outShape(in tensor.Shape, c int) (tensor.Shape, error) {
+	if err := w.check(); err != nil {
+		return nil, err
+	}
+	n, _, h, wd, err := planes(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Dims() == 3 && (w.KH != 1 || w.SH != 1 || w.DH != 1 || w.PadT+w.PadB != 0) {
+		return nil, fmt.Errorf("a 1-D input %v needs a 1-D window, got %+v", in, w)
+	}
+	oh, ow, err := w.Out(h, wd)
+	if err != nil {
+		return nil, err
+	}
+	if in.Dims() == 3 {
+		return tensor.Shape{n, c, ow}, nil
+	}
+	return tensor.Shape{n, c, oh, ow}, nil
+}
+
+// parallel runs fn over [0, n) cut into at most GOMAXPROCS contiguous
+// chunks, one goroutine each; worker numbers the chunk. The cut depends
+// only on n and GOMAXPROCS, so results that combine per-worker partial
+// sums in worker order are reproducible for a given thread count.
+func parallel(n int, fn func(worker, lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	chunk := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for k := 0; k*chunk < n; k++ {
+		lo, hi := k*chunk, min((k+1)*chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(k, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// workers returns how many chunks parallel cuts n into.
+func workers(n int) int {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		return 1
+	}
+	chunk := (n + w - 1) / w
+	return (n + chunk - 1) / chunk
+}
+
+// scratch is per-worker working memory an op keeps between steps.
+type scratch struct {
+	f32 [][]float32
+	f64 [][]float64
+}
+
+// buffers returns k buffers of n elements each, reusing earlier ones.
+func buffers[T compute.Float](s *scratch, k, n int) [][]T {
+	var bufs *[][]T
+	switch any(*new(T)).(type) {
+	case float32:
+		bufs = any(&s.f32).(*[][]T)
+	default:
+		bufs = any(&s.f64).(*[][]T)
+	}
+	for len(*bufs) < k {
+		*bufs = append(*bufs, nil)
+	}
+	for i := 0; i < k; i++ {
+		if cap((*bufs)[i]) < n {
+			(*bufs)[i] = make([]T, n)
+		}
+		(*bufs)[i] = (*bufs)[i][:n]
+	}
+	return (*bufs)[:k]
+}
