@@ -71,7 +71,7 @@ func Parse(name string, text []byte, sets []string, env []string) (*Experiment, 
 		}
 		v.Set(key, val)
 		setKeys[key] = true
-		src.at[key] = Pos{Origin: "--set " + s}
+		src.override(key, Pos{Origin: "--set " + s})
 	}
 	all := v.AllSettings()
 	ps = append(ps, applyEnv(all, v.AllKeys(), env, setKeys, src)...)
@@ -166,7 +166,7 @@ func applyEnv(all map[string]any, keys []string, env []string, setKeys map[strin
 			val = raw
 		}
 		setPath(all, key, normalizeValue(val))
-		src.at[key] = Pos{Origin: "env " + name}
+		src.override(key, Pos{Origin: "env " + name})
 	}
 	_ = names
 	return ps

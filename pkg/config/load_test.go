@@ -260,3 +260,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSetReplacesTheFilePositionsOfWhatItOverrides(t *testing.T) {
+	e, err := parse(t, minimal, []string{"model.layers=[{type: dense, units: 7}]"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Pos("model.layers[0].units"); got.Line != 0 || !strings.HasPrefix(got.Origin, "--set model.layers=") {
+		t.Errorf("position of a --set layer option = %+v, want the --set flag", got)
+	}
+}

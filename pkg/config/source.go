@@ -40,6 +40,17 @@ func (s *source) pos(path string) Pos {
 	return Pos{}
 }
 
+// override records that key was set by pos, replacing the file positions
+// of the key and of everything under it (a --set list replaces the file's).
+func (s *source) override(key string, pos Pos) {
+	for p := range s.at {
+		if strings.HasPrefix(p, key+".") || strings.HasPrefix(p, key+"[") {
+			delete(s.at, p)
+		}
+	}
+	s.at[key] = pos
+}
+
 // parseYAML decodes a YAML document into plain maps, lists and scalars,
 // recording the position of every key and list item.
 func parseYAML(file string, text []byte, src *source) (map[string]any, Problems) {

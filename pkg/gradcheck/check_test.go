@@ -259,6 +259,8 @@ func (halfGradLoss) Build(out, target *G.Node) (*G.Node, error) {
 
 func (halfGradLoss) Tasks() []string { return []string{"classification"} }
 
+func (halfGradLoss) Output(meta data.Meta) ([]int, error) { return []int{len(meta.Classes)}, nil }
+
 // scale multiplies by k and claims its gradient multiplies by gradK.
 type scale struct{ k, gradK float64 }
 
