@@ -46,6 +46,7 @@ held-out test split.`,
 	root.AddCommand(
 		newTrainCommand(a),
 		newEvalCommand(a),
+		newPrepareCommand(a),
 		newVersionCommand(a),
 	)
 	return root

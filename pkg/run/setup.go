@@ -20,7 +20,7 @@ type setup struct {
 
 // prepare loads the experiment's data and builds its model and session.
 func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
-	ds, rep, err := data.Load(exp)
+	ds, rep, err := data.Open(exp) // an up-to-date prepared dataset, or prepared in memory
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +39,7 @@ func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
 	}
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
 	target := ds.Target
-	if ds.Task == "classification" {
+	if data.ClassTask(ds.Task) {
 		target = []int{} // one class index per sample
 	}
 	s := &setup{exp: exp, ds: ds, model: model, dropout: src,
@@ -65,7 +65,7 @@ func monitor(exp *config.Experiment) train.Monitor {
 }
 
 func validMetrics(task string) []string {
-	if task == "classification" {
+	if data.ClassTask(task) {
 		return []string{"val_loss", "val_accuracy", "val_macro_f1"}
 	}
 	return []string{"val_loss", "val_mse", "val_mae", "val_r2"}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -147,6 +148,13 @@ func writeRunFiles(dir string, exp *config.Experiment, ds *data.Dataset, rep *da
 	}
 	b, err := json.MarshalIndent(dataFile{Meta: ds.Meta, Train: ds.Train.N, Val: ds.Val.N, Test: ds.Test.N, Notes: rep.Notes}, "", "  ")
 	if err != nil {
+		return err
+	}
+	var split bytes.Buffer // which split every sample is in, for audits
+	if err := data.WriteAssignment(&split, ds); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, data.AssignmentFile), split.Bytes()); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, "data.json"), b)

@@ -60,7 +60,7 @@ func (crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.SoftmaxCrossEntropy(out, target)
 }
 
-func (crossEntropy) Tasks() []string { return []string{"classification"} }
+func (crossEntropy) Tasks() []string { return []string{"classification", "language_model"} }
 
 // meanSquared is the mean over every element of the squared error.
 type meanSquared struct{}
@@ -69,4 +69,4 @@ func (meanSquared) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.MeanSquaredError(out, target)
 }
 
-func (meanSquared) Tasks() []string { return []string{"regression"} }
+func (meanSquared) Tasks() []string { return []string{"regression", "forecasting"} }
