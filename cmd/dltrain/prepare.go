@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -64,7 +65,7 @@ when it is up to date and rebuilds it when the source or the data section change
 
 func runPrepare(a *app, o *prepareOptions) error {
 	exp, err := config.Load(o.config, o.sets)
-	if err != nil {
+	if err = dataProblems(exp, err); err != nil {
 		return err
 	}
 	dir := o.out
@@ -81,6 +82,27 @@ func runPrepare(a *app, o *prepareOptions) error {
 	fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
 	return nil
+}
+
+// dataProblems drops the problems of the model, train and augment
+// sections, which do not matter to preparing the data: a config whose model
+// is not written yet can still be prepared.
+func dataProblems(exp *config.Experiment, err error) error {
+	var ps config.Problems
+	if exp == nil || !errors.As(err, &ps) {
+		return err
+	}
+	var keep config.Problems
+	for _, p := range ps {
+		top, _, _ := strings.Cut(p.Key, ".")
+		if top != "model" && top != "train" && top != "augment" {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return keep
 }
 
 func listBuiltins(w io.Writer) error {

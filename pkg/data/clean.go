@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Report records what preparing the data did, in words a user can check:
@@ -323,28 +324,28 @@ func rowHashes(f *frame, labels bool) []uint64 {
 	out := make([]uint64, f.rows())
 	nc, nt := len(f.cats), len(f.targets)
 	var h maphash.Hash
-	var buf [4]byte
 	for r := range out {
 		h.SetSeed(seed)
-		for _, v := range f.x[r*f.width : (r+1)*f.width] {
-			b := math.Float32bits(v)
-			buf[0], buf[1], buf[2], buf[3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
-			h.Write(buf[:])
-		}
+		h.Write(floatBytes(f.x[r*f.width : (r+1)*f.width]))
 		for _, c := range f.cx[r*nc : (r+1)*nc] {
 			h.WriteString(c)
 			h.WriteByte(0)
 		}
 		if labels {
-			for _, v := range f.yv[r*nt : (r+1)*nt] {
-				b := math.Float32bits(v)
-				buf[0], buf[1], buf[2], buf[3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
-				h.Write(buf[:])
-			}
+			h.Write(floatBytes(f.yv[r*nt : (r+1)*nt]))
 		}
 		out[r] = h.Sum64()
 	}
 	return out
+}
+
+// floatBytes views float32 values as their bytes (in the machine's order,
+// which is all a hash within one process needs).
+func floatBytes(v []float32) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
 }
 
 // sameRow compares two rows of f exactly (bit patterns, so NaN equals NaN).

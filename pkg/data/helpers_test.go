@@ -15,7 +15,7 @@ import (
 
 // experiment parses a config written in dir (as dir/exp.yaml), so that
 // relative data paths resolve against dir.
-func experiment(t *testing.T, dir, yaml string) (*config.Experiment, error) {
+func experiment(t testing.TB, dir, yaml string) (*config.Experiment, error) {
 	t.Helper()
 	path := filepath.Join(dir, "exp.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {

@@ -33,6 +33,9 @@ var idxTypes = map[byte]struct {
 // header cannot make the reader allocate without bound.
 const maxGzipRatio = 1100
 
+// maxItems bounds the number of values a header may announce.
+const maxItems = 1 << 40
+
 // idxHeader is the parsed header of an IDX file.
 type idxHeader struct {
 	file string
@@ -84,11 +87,11 @@ func openIDX(file string, in io.Reader, size int64) (*idxHeader, error) {
 		if d == 0 {
 			return nil, badFile(file, "dimension %d is 0: the file holds no data", i+1)
 		}
-		total *= d
-		if total > 1<<40 {
+		h.dims = append(h.dims, int(d))
+		if total > maxItems/d {
 			return nil, badFile(file, "dimensions %v are implausibly large", h.dims)
 		}
-		h.dims = append(h.dims, int(d))
+		total *= d
 	}
 	header = 4 + 4*int64(nd)
 	payload := total * int64(t.size)

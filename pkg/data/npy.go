@@ -156,10 +156,10 @@ func (h *npyHeader) parse(text string) error {
 	}
 	total := int64(1)
 	for _, d := range h.shape {
-		total *= int64(d)
-		if total > 1<<40 {
+		if d > 0 && total > maxItems/int64(d) {
 			return fmt.Errorf("shape %v is implausibly large", h.shape)
 		}
+		total *= int64(d)
 	}
 	return nil
 }

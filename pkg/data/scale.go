@@ -28,6 +28,15 @@ func (s *Scaling) width() int {
 	return s.Width
 }
 
+// params maps each feature of a sample to its parameter.
+func (s *Scaling) params(w int) []int {
+	out := make([]int, w)
+	for j := range out {
+		out[j] = s.param(j)
+	}
+	return out
+}
+
 // fitScaling fits kind on the rows of x (width w), with params parameters
 // shared by runs of inner consecutive features (params = w, inner = 1 for
 // one per feature). Standard scaling uses the population standard
@@ -41,24 +50,30 @@ func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 	if params != w || inner != 1 {
 		s.Width, s.Inner = w, inner
 	}
+	pidx := s.params(w)
+	rows := len(x) / w
 	count := make([]float64, params)
-	for i := range x {
-		count[s.param(i%w)]++
+	for _, p := range pidx {
+		count[p] += float64(rows)
 	}
 	switch kind {
 	case "standard":
 		sum := make([]float64, params)
-		for i, v := range x {
-			sum[s.param(i%w)] += float64(v)
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				sum[pidx[j]] += float64(v)
+			}
 		}
 		for p := range sum {
 			s.Shift[p] = sum[p] / count[p]
 		}
 		ss := make([]float64, params)
-		for i, v := range x {
-			p := s.param(i % w)
-			d := float64(v) - s.Shift[p]
-			ss[p] += d * d
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				p := pidx[j]
+				d := float64(v) - s.Shift[p]
+				ss[p] += d * d
+			}
 		}
 		for p := range ss {
 			s.Mul[p] = 1
@@ -71,10 +86,16 @@ func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 		for p := range lo {
 			lo[p], hi[p] = math.Inf(1), math.Inf(-1)
 		}
-		for i, v := range x {
-			p := s.param(i % w)
-			lo[p] = math.Min(lo[p], float64(v))
-			hi[p] = math.Max(hi[p], float64(v))
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				p, f := pidx[j], float64(v)
+				if f < lo[p] {
+					lo[p] = f
+				}
+				if f > hi[p] {
+					hi[p] = f
+				}
+			}
 		}
 		for p := range lo {
 			s.Shift[p], s.Mul[p] = lo[p], 1
@@ -92,16 +113,13 @@ func (s *Scaling) Apply(x []float32) {
 		return
 	}
 	w := s.width()
-	if s.Width == 0 {
-		for i, v := range x {
-			j := i % w
-			x[i] = float32((float64(v) - s.Shift[j]) * s.Mul[j])
+	pidx := s.params(w)
+	for lo := 0; lo+w <= len(x); lo += w {
+		row := x[lo : lo+w]
+		for j, v := range row {
+			p := pidx[j]
+			row[j] = float32((float64(v) - s.Shift[p]) * s.Mul[p])
 		}
-		return
-	}
-	for i, v := range x {
-		p := s.param(i % w)
-		x[i] = float32((float64(v) - s.Shift[p]) * s.Mul[p])
 	}
 }
 

@@ -89,6 +89,8 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		logf(opt, "no test split (data.split.test is 0): skipping the final evaluation")
 		return res, nil
 	}
+	s, loop, ckpt = nil, nil, nil
+	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
 	return res, err
 }
