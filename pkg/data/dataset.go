@@ -52,6 +52,9 @@ type Meta struct {
 	// Split is the split method used: random, stratified, group, time,
 	// column or preset (a given test set).
 	Split string `json:"split,omitempty"`
+	// Columns are the numeric feature columns of a table source as read,
+	// before categorical encoding and constant dropping; nil for arrays.
+	Columns []string `json:"columns,omitempty"`
 	// Imputation fills missing features (data.clean.missing mean, median
 	// or constant).
 	Imputation *Imputation `json:"imputation,omitempty"`

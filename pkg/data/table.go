@@ -22,7 +22,7 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 	if len(d.Classes) > 0 {
 		known = d.Classes
 	}
-	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source}
+	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source, Columns: f.features}
 	var err error
 	if ClassTask(d.Task) {
 		meta.Classes, err = classLabels(f, known, d.Clean.Missing, rep)
