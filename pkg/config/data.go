@@ -249,9 +249,6 @@ func (e *Experiment) validateSplit() Problems {
 			bad("data.split.column", "applies only to split methods group, time and column (method is %s)", s.Method)
 		}
 	}
-	if s.Method != "random" && s.Method != "auto" && s.Stratify && e.Changed("data.split.stratify") {
-		bad("data.split.stratify", "applies only to split method random (method is %s); remove it", s.Method)
-	}
 	if s.Method == "column" {
 		for _, k := range []string{"train", "val", "test"} {
 			if e.Changed("data.split." + k) {

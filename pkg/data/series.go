@@ -162,39 +162,8 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 		}
 	}
 	meta.Input = []int{s.Lookback, ni}
-	ds := &Dataset{Meta: meta}
-	bounds := [3]int{trainEnd, valEnd, n}
-	start := first + s.Lookback + s.Horizon - 1
-	for p := range splitNames {
-		sp := &Split{Name: splitNames[p]}
-		lo := 0
-		if p > 0 {
-			lo = bounds[p-1]
-		}
-		// Targets step by stride from the first possible one, wherever
-		// the part starts, so windows are aligned across parts.
-		t0 := max(start, lo)
-		if r := (t0 - start) % s.Stride; r != 0 {
-			t0 += s.Stride - r
-		}
-		for t := t0; t < bounds[p]; t += s.Stride {
-			in0 := t - s.Horizon - s.Lookback + 1
-			sp.X = append(sp.X, cols[in0*ni:(in0+s.Lookback)*ni]...)
-			for _, j := range tgt {
-				sp.Y = append(sp.Y, f.x[t*w+j])
-			}
-			sp.Lines = append(sp.Lines, f.lines[t])
-			sp.N++
-		}
-		switch p {
-		case 0:
-			ds.Train = sp
-		case 1:
-			ds.Val = sp
-		default:
-			ds.Test = sp
-		}
-	}
+	parts := cutWindows(f, cols, ni, tgt, [3]int{trainEnd, valEnd, n}, s)
+	ds := &Dataset{Meta: meta, Train: parts[0], Val: parts[1], Test: parts[2]}
 	need := fmt.Sprintf("lookback %d + horizon %d", s.Lookback, s.Horizon)
 	if s.Difference > 0 {
 		need += fmt.Sprintf(" + difference %d", s.Difference)
@@ -210,6 +179,40 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 	rep.add("cut windows of %d steps, targets %d step(s) ahead, stride %d: train %d, val %d, test %d; every window lies in the past of its target, and the split is in time order (train up to %s, test from %s)",
 		s.Lookback, s.Horizon, s.Stride, ds.Train.N, ds.Val.N, ds.Test.N, timeAt(f, trainEnd-1), timeAt(f, valEnd))
 	return ds, nil
+}
+
+// cutWindows cuts the windows of each part of the series: part p holds
+// the windows whose target time step t lies in [bounds[p-1], bounds[p]);
+// targets step by the stride from the first possible one, wherever a part
+// starts, so windows are aligned across parts. A window's inputs are the
+// rows t−horizon−lookback+1 … t−horizon of cols (ni scaled input columns);
+// its targets the tgt columns of row t of f.
+func cutWindows(f *frame, cols []float32, ni int, tgt []int, bounds [3]int, s config.Series) [3]*Split {
+	var parts [3]*Split
+	w := f.width
+	start := s.Difference + s.Lookback + s.Horizon - 1 // the first row every window input is defined on
+	for p := range parts {
+		sp := &Split{Name: splitNames[p]}
+		lo := 0
+		if p > 0 {
+			lo = bounds[p-1]
+		}
+		t0 := max(start, lo)
+		if r := (t0 - start) % s.Stride; r != 0 {
+			t0 += s.Stride - r
+		}
+		for t := t0; t < bounds[p]; t += s.Stride {
+			in0 := t - s.Horizon - s.Lookback + 1
+			sp.X = append(sp.X, cols[in0*ni:(in0+s.Lookback)*ni]...)
+			for _, j := range tgt {
+				sp.Y = append(sp.Y, f.x[t*w+j])
+			}
+			sp.Lines = append(sp.Lines, f.lines[t])
+			sp.N++
+		}
+		parts[p] = sp
+	}
+	return parts
 }
 
 // timeAt names time step t: its time cell, or its line.

@@ -16,28 +16,8 @@ import (
 func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (*Dataset, error) {
 	d := exp.Data
 	rep.add("read %d rows of %d features from %s", f.rows(), f.width+len(f.cats), d.Source)
-	if err := cleanMissing(f, d.Clean.Missing, rep); err != nil {
-		return nil, err
-	}
-	if len(d.Classes) > 0 {
-		known = d.Classes
-	}
-	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source, Columns: f.features}
-	var err error
-	if ClassTask(d.Task) {
-		meta.Classes, err = classLabels(f, known, d.Clean.Missing, rep)
-		meta.Target = []int{}
-	} else {
-		err = regressionTargets(f, d.Clean.Missing, rep)
-		meta.Target = []int{len(f.targets)}
-	}
+	meta, err := cleanRows(exp, f, known, rep)
 	if err != nil {
-		return nil, err
-	}
-	if f.rows() == 0 {
-		return nil, badFile(f.file, "no rows are left after cleaning")
-	}
-	if err := cleanDuplicates(f, d.Clean.Duplicates, rep); err != nil {
 		return nil, err
 	}
 	var strat []float32
@@ -69,7 +49,65 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 			folds[i] = a.fold[r]
 		}
 	}
-	nTrain := a.count(splitTrain)
+	x, err := fitFeatures(exp, f, a.count(splitTrain), &meta, rep)
+	if err != nil {
+		return nil, err
+	}
+	w, yw := meta.InputSize(), meta.TargetSize()
+	var parts [3]*Split
+	lo := 0
+	for s, name := range splitNames {
+		k := a.count(int8(s))
+		sp := &Split{Name: name, N: k,
+			X: x[lo*w : (lo+k)*w : (lo+k)*w], Y: f.yv[lo*yw : (lo+k)*yw : (lo+k)*yw], Lines: f.lines[lo : lo+k : lo+k]}
+		if f.names != nil {
+			sp.Names = f.names[lo : lo+k : lo+k]
+		}
+		if folds != nil {
+			sp.Folds = folds[lo : lo+k : lo+k]
+		}
+		parts[s] = sp
+		lo += k
+	}
+	return &Dataset{Meta: meta, Train: parts[0], Val: parts[1], Test: parts[2]}, nil
+}
+
+// cleanRows applies the missing-value policy, reads the labels (into
+// f.yv) and handles duplicate rows; it returns the dataset's description
+// so far.
+func cleanRows(exp *config.Experiment, f *frame, known []string, rep *Report) (Meta, error) {
+	d := exp.Data
+	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source, Columns: f.features}
+	if err := cleanMissing(f, d.Clean.Missing, rep); err != nil {
+		return meta, err
+	}
+	if len(d.Classes) > 0 {
+		known = d.Classes
+	}
+	var err error
+	if ClassTask(d.Task) {
+		meta.Classes, err = classLabels(f, known, d.Clean.Missing, rep)
+		meta.Target = []int{}
+	} else {
+		err = regressionTargets(f, d.Clean.Missing, rep)
+		meta.Target = []int{len(f.targets)}
+	}
+	if err != nil {
+		return meta, err
+	}
+	if f.rows() == 0 {
+		return meta, badFile(f.file, "no rows are left after cleaning")
+	}
+	return meta, cleanDuplicates(f, d.Clean.Duplicates, rep)
+}
+
+// fitFeatures fits the imputation, the categorical encodings, the
+// constant-feature check and the scaling on the first nTrain rows of f
+// (the training split), applies them to every row, records them in meta,
+// and returns the features of every row.
+func fitFeatures(exp *config.Experiment, f *frame, nTrain int, meta *Meta, rep *Report) ([]float32, error) {
+	d := exp.Data
+	var err error
 	if p := d.Clean.Missing; p == "mean" || p == "median" || p == "constant" {
 		if meta.Imputation, err = fitImputation(f, p, d.Clean.Fill, nTrain); err != nil {
 			return nil, err
@@ -91,8 +129,7 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 			rep.add("%d val/test cells hold a category never seen in training (encoded as unknown)", unseen)
 		}
 	}
-	n := f.rows()
-	w := len(x) / n
+	w := len(x) / f.rows()
 	shape := f.shape
 	if w != f.width || shape == nil {
 		shape = []int{w}
@@ -133,30 +170,7 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 		}
 		rep.add("fitted %s scaling on the %d training rows only%s", meta.Scaling.Kind, nTrain, how)
 	}
-	ds := &Dataset{Meta: meta}
-	yw := meta.TargetSize()
-	lo := 0
-	for s, name := range splitNames {
-		k := a.count(int8(s))
-		sp := &Split{Name: name, N: k,
-			X: x[lo*w : (lo+k)*w : (lo+k)*w], Y: f.yv[lo*yw : (lo+k)*yw : (lo+k)*yw], Lines: f.lines[lo : lo+k : lo+k]}
-		if f.names != nil {
-			sp.Names = f.names[lo : lo+k : lo+k]
-		}
-		if folds != nil {
-			sp.Folds = folds[lo : lo+k : lo+k]
-		}
-		switch s {
-		case 0:
-			ds.Train = sp
-		case 1:
-			ds.Val = sp
-		default:
-			ds.Test = sp
-		}
-		lo += k
-	}
-	return ds, nil
+	return x, nil
 }
 
 // describeSplit names the split method for the dataset's description.

@@ -97,29 +97,9 @@ func tokenize(text string, kind string) []token {
 func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error) {
 	d := exp.Data
 	opt := d.Text
-	raw, err := os.ReadFile(path)
+	toks, err := readCorpus(path, opt)
 	if err != nil {
-		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
-	}
-	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(raw) {
-		at := 0
-		for at < len(raw) {
-			r, size := utf8.DecodeRune(raw[at:])
-			if r == utf8.RuneError && size <= 1 {
-				break
-			}
-			at += size
-		}
-		return nil, badf(path, bytes.Count(raw[:at], []byte("\n"))+1, 0, "", "invalid UTF-8 at byte %d; expected UTF-8 text", at)
-	}
-	text := strings.ReplaceAll(string(raw), "\r\n", "\n")
-	if opt.Lowercase {
-		text = strings.ToLower(text)
-	}
-	toks := tokenize(text, opt.Tokens)
-	if len(toks) == 0 {
-		return nil, badFile(path, "the file holds no tokens; expected text")
+		return nil, err
 	}
 	n := len(toks)
 	nTest, nVal := counts(n, d.Split)
@@ -221,6 +201,36 @@ func TokenName(t string) string {
 		}
 	}
 	return t
+}
+
+// readCorpus reads a UTF-8 corpus (a byte order mark and CRLF line ends
+// accepted) and cuts it into tokens.
+func readCorpus(path string, opt config.Text) ([]token, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
+	}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(raw) {
+		at := 0
+		for at < len(raw) {
+			r, size := utf8.DecodeRune(raw[at:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return nil, badf(path, bytes.Count(raw[:at], []byte("\n"))+1, 0, "", "invalid UTF-8 at byte %d; expected UTF-8 text", at)
+	}
+	text := strings.ReplaceAll(string(raw), "\r\n", "\n")
+	if opt.Lowercase {
+		text = strings.ToLower(text)
+	}
+	toks := tokenize(text, opt.Tokens)
+	if len(toks) == 0 {
+		return nil, badFile(path, "the file holds no tokens; expected text")
+	}
+	return toks, nil
 }
 
 func blockOf(i int, bounds [3]int) int {
