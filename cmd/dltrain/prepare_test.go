@@ -124,3 +124,39 @@ func TestPrepareCommand(t *testing.T) {
 		t.Errorf("a prepared directory was left for bad data")
 	}
 }
+
+// TestExampleConfigsTrain (acceptance): every example config trains as
+// shipped (one epoch here) and evaluates on its test split.
+func TestExampleConfigsTrain(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			tmp := t.TempDir()
+			code, _, stderr := runCLI(t, "train", "--config", path, "--out", tmp, "--set", "train.epochs=1",
+				"--set", "data.prepared="+filepath.Join(tmp, "none"))
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(onlyRun(t, tmp), "report.json")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestFewerRowsThanABatch: six rows and a batch of 64 still train: the
+// one partial batch is trained on.
+func TestFewerRowsThanABatch(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,y\n1,2,0\n2,1,1\n3,4,0\n4,3,1\n5,6,0\n6,5,1\n"), 0o644)
+	cfg := filepath.Join(dir, "tiny.yaml")
+	os.WriteFile(cfg, []byte(`name: tiny
+data: {source: csv:d.csv, label: y, split: {train: 0.5, val: 0.25, test: 0.25, stratify: false}}
+model: {layers: [{type: dense, units: 2}]}
+train: {epochs: 2, batch_size: 64}
+`), 0o644)
+	code, out, stderr := runCLI(t, "train", "--config", cfg, "--out", filepath.Join(dir, "runs"))
+	if code != 0 || !strings.Contains(out, "samples 2") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+}
