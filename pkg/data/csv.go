@@ -78,6 +78,7 @@ type csvOptions struct {
 	cats     []string // categorical feature columns
 	key      string   // column read into frame.keys (split column or series time); "" for none
 	exclude  []string // columns that are not features by default
+	size     int64    // bytes of input, when known: sizes the arrays up front
 }
 
 // missingMarkers are cell texts read as "no value".
@@ -152,11 +153,26 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 		if err := f.addRecord(file, rec, header, cols, r.FieldPos); err != nil {
 			return nil, err
 		}
+		if f.rows() == 256 && opt.size > 0 {
+			f.reserve(int(float64(opt.size) / float64(r.InputOffset()) * 256 * 1.02))
+		}
 	}
 	if f.rows() == 0 {
 		return nil, badf(file, 1, 0, "", "the file has a header line but no data rows")
 	}
 	return f, nil
+}
+
+// reserve grows the frame's arrays to hold rows rows without copying
+// again: a large table then costs its size once, not the up to 2.25 times
+// of repeated appends. Pages never written are never resident.
+func (f *frame) reserve(rows int) {
+	if more := rows - f.rows(); more > 0 {
+		f.x = slices.Grow(f.x, more*f.width)
+		f.cx = slices.Grow(f.cx, more*len(f.cats))
+		f.y = slices.Grow(f.y, more*len(f.targets))
+		f.lines = slices.Grow(f.lines, more)
+	}
 }
 
 func blank(rec []string) bool {
@@ -197,13 +213,15 @@ func (f *frame) addRecord(file string, rec, header []string, cols columns, pos f
 			miss(i, cell)
 			cell = ""
 		}
-		f.cx = append(f.cx, cell)
+		f.cx = append(f.cx, strings.Clone(cell))
 	}
+	// Cells kept as text are cloned: a substring would keep the record's
+	// whole line alive.
 	for _, i := range cols.targets {
-		f.y = append(f.y, strings.TrimSpace(rec[i]))
+		f.y = append(f.y, strings.Clone(strings.TrimSpace(rec[i])))
 	}
 	if cols.key >= 0 {
-		f.keys = append(f.keys, strings.TrimSpace(rec[cols.key]))
+		f.keys = append(f.keys, strings.Clone(strings.TrimSpace(rec[cols.key])))
 	}
 	f.lines = append(f.lines, line)
 	return nil
@@ -389,7 +407,11 @@ func loadDelimited(exp *config.Experiment, path string, comma rune, rep *Report)
 		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
 	}
 	defer in.Close()
-	f, err := readCSV(path, in, tableCSVOptions(d, comma, nil))
+	opt := tableCSVOptions(d, comma, nil)
+	if st, err := in.Stat(); err == nil {
+		opt.size = st.Size()
+	}
+	f, err := readCSV(path, in, opt)
 	if err != nil {
 		return nil, err
 	}
