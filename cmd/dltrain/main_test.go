@@ -180,7 +180,7 @@ func TestBadCSVExits2NamingFileLineAndColumn(t *testing.T) {
 	csvPath, _ := filepath.Abs("../../testdata/csv/non-numeric.csv")
 	for _, c := range []struct{ label, want string }{
 		{"y", csvPath + `:3:3: column "b": expected a number, got "x"`},
-		{"target", `label column "target" does not exist; the columns are: a, b, y`},
+		{"target", `label (target) column "target" does not exist; the columns are: a, b, y`},
 	} {
 		cfg := writeFile(t, dir, "csv.yaml", `name: csv
 data: {source: "csv:`+csvPath+`", label: `+c.label+`}

@@ -69,14 +69,9 @@ type Checkpoint struct {
 // lists only what differs.
 func Default() Experiment {
 	return Experiment{
-		Name: "experiment",
-		Seed: 1,
-		Data: Data{
-			Task:       "classification",
-			Clean:      Clean{Missing: "error"},
-			Preprocess: Preprocess{Scale: "standard"},
-			Split:      Split{Train: 0.7, Val: 0.15, Test: 0.15, Stratify: true},
-		},
+		Name:  "experiment",
+		Seed:  1,
+		Data:  DefaultData(),
 		Model: Model{Kind: "mlp", Init: "he_normal", DType: "float32"},
 		Train: Train{
 			Epochs:          10,

@@ -80,6 +80,7 @@ func Parse(name string, text []byte, sets []string, env []string) (*Experiment, 
 	exp.src = src
 	decodeInto(all, reflect.ValueOf(&exp).Elem(), "", src, &ps)
 	exp.Data.Source = resolveSource(exp.Data.Source, filepath.Dir(name))
+	exp.Data.Prepared = resolvePath(exp.Data.Prepared, filepath.Dir(name))
 	ps = append(ps, exp.Validate()...)
 	if len(ps) > 0 {
 		sortProblems(ps)
@@ -237,6 +238,17 @@ func resolveSource(src, base string) string {
 		}
 	}
 	return scheme + ":" + strings.Join(parts, ",")
+}
+
+// resolvePath makes a relative path absolute, relative to base.
+func resolvePath(p, base string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if abs, err := filepath.Abs(filepath.Join(base, p)); err == nil {
+		return abs
+	}
+	return p
 }
 
 func sortProblems(ps Problems) {

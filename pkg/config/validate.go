@@ -66,31 +66,7 @@ func (e *Experiment) validateSchema() Problems {
 	if strings.TrimSpace(e.Name) == "" || strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == ".." {
 		bad("name", "must be a non-empty name without slashes, got %q", e.Name)
 	}
-	if e.Data.Source == "" {
-		bad("data.source", "is required, e.g. builtin:digits or csv:data.csv")
-	}
-	for i, d := range e.Data.Shape {
-		if d <= 0 {
-			bad(fmt.Sprintf("data.shape[%d]", i), "must be > 0, got %d", d)
-		}
-	}
-	oneOf("data.clean.missing", e.Data.Clean.Missing, "error", "drop")
-	oneOf("data.preprocess.scale", e.Data.Preprocess.Scale, "none", "standard", "minmax")
-	s := e.Data.Split
-	for _, f := range []struct {
-		key string
-		v   float64
-	}{{"data.split.train", s.Train}, {"data.split.val", s.Val}, {"data.split.test", s.Test}} {
-		if !(f.v >= 0 && f.v <= 1) {
-			bad(f.key, "must be a fraction in [0, 1], got %v", f.v)
-		}
-	}
-	if s.Train <= 0 {
-		bad("data.split.train", "must be > 0, got %v", s.Train)
-	}
-	if sum := s.Train + s.Val + s.Test; math.Abs(sum-1) > 1e-9 {
-		bad("data.split", "train + val + test must be 1, got %v + %v + %v = %v", s.Train, s.Val, s.Test, sum)
-	}
+	ps = append(ps, e.validateData()...)
 	oneOf("model.dtype", e.Model.DType, "float32", "float64")
 	if e.Train.Epochs < 1 {
 		bad("train.epochs", "must be >= 1, got %d", e.Train.Epochs)

@@ -8,8 +8,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 //go:embed builtin/*.csv builtin/*.csv.gz builtin/PROVENANCE.md
@@ -19,8 +22,10 @@ var builtinFS embed.FS
 type Builtin struct {
 	Name     string
 	File     string
+	Kind     string // "table" (one row per sample) or "series" (one row per time step)
 	Task     string
 	Label    string   // label (target) column
+	Time     string   // time column of a series
 	Classes  []string // class names for integer labels 0..k-1
 	Shape    []int    // natural per-sample shape of the features
 	Rows     int
@@ -33,7 +38,7 @@ type Builtin struct {
 // builtins is every built-in data set, by name (source: builtin:NAME).
 var builtins = map[string]Builtin{
 	"digits": {
-		Name: "digits", File: "builtin/digits.csv.gz", Task: "classification", Label: "label",
+		Name: "digits", File: "builtin/digits.csv.gz", Kind: "table", Task: "classification", Label: "label",
 		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 		Shape:   []int{1, 8, 8}, Rows: 1797,
 		About:   "8×8 handwritten digits, pixel values 0–16",
@@ -41,12 +46,19 @@ var builtins = map[string]Builtin{
 		Licence: "CC BY 4.0",
 	},
 	"iris": {
-		Name: "iris", File: "builtin/iris.csv", Task: "classification", Label: "species",
+		Name: "iris", File: "builtin/iris.csv", Kind: "table", Task: "classification", Label: "species",
 		Classes: []string{"setosa", "versicolor", "virginica"},
 		Shape:   []int{4}, Rows: 150,
 		About:   "Fisher's iris: sepal and petal length and width (cm)",
 		Source:  "UCI Iris, as shipped with scikit-learn",
 		Licence: "CC BY 4.0",
+	},
+	"sunspots": {
+		Name: "sunspots", File: "builtin/sunspots.csv", Kind: "series", Task: "forecasting", Label: "SUNACTIVITY", Time: "YEAR",
+		Shape: []int{1}, Rows: 309,
+		About:   "yearly mean sunspot activity, 1700–2008 (one value per year)",
+		Source:  "NOAA NGDC, as shipped with statsmodels",
+		Licence: "public domain",
 	},
 }
 
@@ -90,4 +102,90 @@ func (b Builtin) open() ([]byte, string, error) {
 		}
 	}
 	return raw, hex.EncodeToString(sum[:]), nil
+}
+
+// builtinOptions are the data keys that apply to some built-in: those of
+// tables and series, less the file layout.
+var builtinOptions = []string{"label", "targets", "features", "categorical", "classes", "preprocess.encoding",
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference"}
+
+// seriesOptions are the data keys that apply to series sources.
+var seriesOptions = []string{"label", "targets", "features", "csv.header", "csv.delimiter",
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference"}
+
+// builtinSource reads a data set embedded in the binary (builtin:NAME): a
+// table, or a series windowed like series:PATH.
+var builtinSource = sourceKind{
+	tasks:   []string{"classification", "regression", "forecasting"},
+	options: builtinOptions,
+	digest: func(name string, _ config.Data) ([]SourceFile, error) {
+		b, err := lookupBuiltin(name)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := builtinFS.ReadFile(b.File)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(raw)
+		return []SourceFile{{Path: "builtin:" + name, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(raw))}}, nil
+	},
+	load:  loadBuiltin,
+	check: builtinCheck,
+}
+
+func builtinCheck(e *config.Experiment, name string) config.Problems {
+	b, err := lookupBuiltin(name)
+	if err != nil {
+		return config.Problems{e.Problem("data.source", "%v", strings.TrimPrefix(err.Error(), ErrBadData.Error()+": "))}
+	}
+	var ps config.Problems
+	allowed := tableOptions
+	if b.Kind == "series" {
+		allowed = seriesOptions
+		if e.Data.Task != "forecasting" {
+			ps = append(ps, e.Problem("data.task", "builtin:%s is a time series: set data.task: forecasting", name))
+		}
+		ps = append(ps, orderedCheck(e)...)
+		ps = append(ps, seriesCheck(e)...)
+	} else {
+		if e.Data.Task == "forecasting" {
+			ps = append(ps, e.Problem("data.task", "builtin:%s is a table, not a time series; forecasting needs a series source", name))
+		}
+		ps = append(ps, tableCheck(e)...)
+	}
+	for _, key := range sourceOptions {
+		if e.Changed("data."+key) && slices.Contains(builtinOptions, key) && !slices.Contains(allowed, key) {
+			ps = append(ps, e.Problem("data."+key, "does not apply to builtin:%s (a %s)", name, b.Kind))
+		}
+	}
+	return ps
+}
+
+func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, error) {
+	b, err := lookupBuiltin(name)
+	if err != nil {
+		return nil, err
+	}
+	text, _, err := b.open()
+	if err != nil {
+		return nil, err
+	}
+	d := exp.Data
+	file := "builtin:" + name
+	if b.Kind == "series" {
+		return loadSeries(exp, file, bytes.NewReader(text), b.Label, b.Time, rep)
+	}
+	opt := tableCSVOptions(d, ',', b.Excluded)
+	opt.header = true
+	opt.targets = targetsOf(d, b.Label)
+	f, err := readCSV(file, bytes.NewReader(text), opt)
+	if err != nil {
+		return nil, err
+	}
+	var classes []string
+	if len(opt.targets) == 1 && opt.targets[0] == b.Label && d.Task == b.Task {
+		classes = b.Classes
+	}
+	return buildTable(exp, f, classes, rep)
 }

@@ -2,10 +2,12 @@ package data
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Report records what preparing the data did, in words a user can check:
@@ -18,16 +20,31 @@ func (r *Report) add(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
 
+// nouns counts: "1 row", "3 rows".
+func nouns(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // lineList formats up to ten line numbers: "lines 14, 88, 102 and 9 more".
-func lineList(lines []int) string {
+func lineList(lines []int) string { return posList("line", lines) }
+
+// posList formats up to ten positions of a kind ("line", "entry").
+func posList(kind string, pos []int) string {
 	var b strings.Builder
-	b.WriteString("line")
-	if len(lines) > 1 {
+	b.WriteString(kind)
+	if len(pos) > 1 {
+		if strings.HasSuffix(kind, "y") {
+			b.Reset()
+			b.WriteString(strings.TrimSuffix(kind, "y") + "ie")
+		}
 		b.WriteString("s")
 	}
-	for i, l := range lines {
+	for i, l := range pos {
 		if i == 10 {
-			fmt.Fprintf(&b, " and %d more", len(lines)-10)
+			fmt.Fprintf(&b, " and %d more", len(pos)-10)
 			break
 		}
 		if i > 0 {
@@ -38,8 +55,21 @@ func lineList(lines []int) string {
 	return b.String()
 }
 
+// rowList formats the positions of rows of f.
+func (f *frame) rowList(rows []int) string {
+	pos := make([]int, len(rows))
+	for i, r := range rows {
+		pos[i] = f.lines[r]
+	}
+	if f.entries {
+		return posList("entry", pos)
+	}
+	return posList("line", pos)
+}
+
 // cleanMissing applies the missing-value policy to rows holding an empty,
-// NaN or infinite feature: "error" stops at the first, "drop" removes them.
+// NaN or infinite feature: "error" stops at the first, "drop" removes them;
+// the imputing policies leave them for fitImputation, after the split.
 func cleanMissing(f *frame, policy string, rep *Report) error {
 	if len(f.missing) == 0 {
 		return nil
@@ -49,52 +79,89 @@ func cleanMissing(f *frame, policy string, rep *Report) error {
 		bad = append(bad, r)
 	}
 	slices.Sort(bad)
-	if policy == "error" {
+	list := f.rowList(bad)
+	switch policy {
+	case "error":
 		c := f.missing[bad[0]]
-		return badf(f.file, c.line, c.col, c.field,
-			"missing or non-finite value %q (%d rows have one); set data.clean.missing: drop to drop such rows", c.text, len(bad))
+		e := badf(f.file, c.line, c.col, c.field,
+			"missing or non-finite value %q (%s in all); set data.clean.missing to drop, mean, median or constant to handle them", c.text, nouns(len(bad), "such row"))
+		if f.entries {
+			e.Line, e.Column, e.Entry = 0, 0, c.line
+		}
+		return e
+	case "drop":
+		f.keepRows(func(r int) bool { _, miss := f.missing[r]; return !miss })
+		rep.add("dropped %s with missing or non-finite values: %s", nouns(len(bad), "row"), list)
+	default:
+		rep.add("%s with missing or non-finite values (%s): filled with the training split's %s", nouns(len(bad), "row"), list,
+			map[string]string{"mean": "mean", "median": "median", "constant": "constant data.clean.fill"}[policy])
 	}
-	lines := make([]int, len(bad))
-	for i, r := range bad {
-		lines[i] = f.lines[r]
-	}
-	f.keepRows(func(r int) bool { _, miss := f.missing[r]; return !miss })
-	rep.add("dropped %d rows with missing or non-finite values: %s", len(bad), lineList(lines))
 	return nil
 }
 
 // keepRows removes the rows for which keep is false.
 func (f *frame) keepRows(keep func(row int) bool) {
-	nf, nt := len(f.features), len(f.targets)
-	w := 0
+	w, nf, nc := 0, f.width, len(f.cats)
+	nt := len(f.targets)
 	missing := map[int]cellPos{}
 	for r := 0; r < f.rows(); r++ {
 		if !keep(r) {
 			continue
 		}
 		copy(f.x[w*nf:(w+1)*nf], f.x[r*nf:(r+1)*nf])
-		copy(f.y[w*nt:(w+1)*nt], f.y[r*nt:(r+1)*nt])
+		copy(f.cx[w*nc:(w+1)*nc], f.cx[r*nc:(r+1)*nc])
+		if f.y != nil {
+			copy(f.y[w*nt:(w+1)*nt], f.y[r*nt:(r+1)*nt])
+		} else {
+			copy(f.yv[w*nt:(w+1)*nt], f.yv[r*nt:(r+1)*nt])
+		}
 		f.lines[w] = f.lines[r]
+		if f.names != nil {
+			f.names[w] = f.names[r]
+		}
+		if f.keys != nil {
+			f.keys[w] = f.keys[r]
+		}
+		if f.preset != nil {
+			f.preset[w] = f.preset[r]
+		}
 		if c, ok := f.missing[r]; ok {
 			missing[w] = c
 		}
 		w++
 	}
-	f.x, f.y, f.lines, f.missing = f.x[:w*nf], f.y[:w*nt], f.lines[:w], missing
+	f.x, f.cx, f.lines, f.missing = f.x[:w*nf], f.cx[:w*nc], f.lines[:w], missing
+	if f.y != nil {
+		f.y = f.y[:w*nt]
+	} else {
+		f.yv = f.yv[:w*nt]
+	}
+	if f.names != nil {
+		f.names = f.names[:w]
+	}
+	if f.keys != nil {
+		f.keys = f.keys[:w]
+	}
+	if f.preset != nil {
+		f.preset = f.preset[:w]
+	}
 }
 
-// classLabels turns label cells into class indices. With known classes
-// (a built-in, or data.classes) a cell must be an index in range or a class
-// name; otherwise integer labels are their own index and text labels are
-// indexed in sorted order.
-func classLabels(f *frame, known []string, policy string, rep *Report) ([]float32, []string, error) {
+// classLabels turns the label cells of f into class indices in f.yv. With
+// known classes (a built-in, or data.classes) a cell must be a class name
+// or an index in range; otherwise integer labels are their own index and
+// text labels are indexed in sorted order.
+func classLabels(f *frame, known []string, policy string, rep *Report) ([]string, error) {
+	if f.y == nil {
+		return classIndices(f, known)
+	}
 	if err := dropMissingLabels(f, policy, rep); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	classes := known
-	if classes == nil {
-		if r := firstFraction(f.y); r >= 0 {
-			return nil, nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", f.y[r])
+	if len(classes) == 0 {
+		if err := numericNotInteger(f); err != nil {
+			return nil, err
 		}
 		classes = inferClasses(f.y)
 	}
@@ -111,15 +178,62 @@ func classLabels(f *frame, known []string, policy string, rep *Report) ([]float3
 		v, err := strconv.ParseFloat(cell, 64)
 		switch {
 		case err != nil:
-			return nil, nil, badf(f.file, f.lines[r], 0, f.targets[0], "unknown class %q; the classes are: %s", cell, strings.Join(classes, ", "))
+			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "unknown class %q; the classes are: %s", cell, strings.Join(classes, ", "))
 		case v != math.Trunc(v):
-			return nil, nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", cell)
-		case v < 0 || int(v) >= len(classes):
-			return nil, nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is out of range: there are %d classes, 0 to %d", cell, len(classes), len(classes)-1)
+			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", cell)
+		case v < 0 || v >= float64(len(classes)):
+			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is out of range: there are %d classes, 0 to %d", cell, len(classes), len(classes)-1)
 		}
 		out[r] = float32(v)
 	}
-	return out, classes, nil
+	f.y, f.yv = nil, out
+	return classes, nil
+}
+
+// classIndices checks numeric labels (array sources): integers in
+// 0..k-1, k being the number of known classes, or else the largest label
+// plus one.
+func classIndices(f *frame, known []string) ([]string, error) {
+	maxLabel := -1
+	for r, v := range f.yv {
+		if v != float32(math.Trunc(float64(v))) || math.IsNaN(float64(v)) {
+			return nil, f.rowErr(r, "", "class label %v is not an integer (is the task regression?)", v)
+		}
+		if v < 0 || (len(known) > 0 && int(v) >= len(known)) {
+			return nil, f.rowErr(r, "", "class label %v is out of range: there are %d classes, 0 to %d", v, max(len(known), maxLabel+1), max(len(known), maxLabel+1)-1)
+		}
+		if v > 1<<24 {
+			return nil, f.rowErr(r, "", "class label %v is implausibly large; expected class indices 0..k-1", v)
+		}
+		maxLabel = max(maxLabel, int(v))
+	}
+	if len(known) > 0 {
+		return known, nil
+	}
+	classes := make([]string, maxLabel+1)
+	for i := range classes {
+		classes[i] = strconv.Itoa(i)
+	}
+	return classes, nil
+}
+
+// numericNotInteger refuses labels that are all numbers but not all
+// integers: they look like regression targets, not class names.
+func numericNotInteger(f *frame) error {
+	bad := -1
+	for r, cell := range f.y {
+		v, err := strconv.ParseFloat(cell, 64)
+		if err != nil {
+			return nil // text labels: class names
+		}
+		if bad < 0 && v != math.Trunc(v) {
+			bad = r
+		}
+	}
+	if bad >= 0 {
+		return badf(f.file, f.lines[bad], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", f.y[bad])
+	}
+	return nil
 }
 
 // firstFraction returns the first row whose label is a non-integer number
@@ -147,7 +261,7 @@ func inferClasses(cells []string) []string {
 	for _, c := range cells {
 		seen[c] = true
 		v, err := strconv.Atoi(c)
-		if err != nil || v < 0 {
+		if err != nil || v < 0 || v > 1<<24 {
 			allInts = false
 		} else {
 			maxInt = max(maxInt, v)
@@ -168,41 +282,254 @@ func inferClasses(cells []string) []string {
 	return out
 }
 
-// regressionTargets parses target cells as numbers.
-func regressionTargets(f *frame, policy string, rep *Report) ([]float32, error) {
+// regressionTargets parses the target cells of f as numbers into f.yv.
+func regressionTargets(f *frame, policy string, rep *Report) error {
+	if f.y == nil {
+		for i, v := range f.yv {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return f.rowErr(i/len(f.targets), "", "expected a finite number as the regression target, got %v", v)
+			}
+		}
+		return nil
+	}
 	if err := dropMissingLabels(f, policy, rep); err != nil {
-		return nil, err
+		return err
 	}
 	out := make([]float32, len(f.y))
 	nt := len(f.targets)
 	for i, cell := range f.y {
 		v, err := strconv.ParseFloat(cell, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, badf(f.file, f.lines[i/nt], 0, f.targets[i%nt], "expected a finite number as the regression target, got %q", cell)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
+			return badf(f.file, f.lines[i/nt], 0, f.targets[i%nt], "expected a finite number as the regression target, got %q", cell)
 		}
 		out[i] = float32(v)
 	}
-	return out, nil
+	f.y, f.yv = nil, out
+	return nil
 }
 
+// dropMissingLabels removes rows whose target is missing, or stops at the
+// first with policy "error". A target is never imputed.
 func dropMissingLabels(f *frame, policy string, rep *Report) error {
-	var lines []int
+	var rows []int
 	missing := map[int]bool{}
+	nt := len(f.targets)
 	for i, cell := range f.y {
-		if slices.Contains(missingMarkers, strings.ToLower(cell)) {
-			r := i / len(f.targets)
+		if isMissing(cell) {
+			r := i / nt
 			if policy == "error" {
-				return badf(f.file, f.lines[r], 0, f.targets[i%len(f.targets)], "the label is missing; set data.clean.missing: drop to drop such rows")
+				return badf(f.file, f.lines[r], 0, f.targets[i%nt], "the label is missing; set data.clean.missing to drop (or mean, median, constant: a row without a label is dropped) to drop such rows")
 			}
 			if !missing[r] {
 				missing[r] = true
-				lines = append(lines, f.lines[r])
+				rows = append(rows, r)
 			}
 		}
 	}
-	if len(lines) > 0 {
+	if len(rows) > 0 {
+		list := f.rowList(rows)
 		f.keepRows(func(r int) bool { return !missing[r] })
-		rep.add("dropped %d rows with a missing label: %s", len(lines), lineList(lines))
+		rep.add("dropped %s with a missing label: %s", nouns(len(rows), "row"), list)
 	}
 	return nil
+}
+
+// rowHashes hashes the features (and, with labels, the targets) of every
+// row; equal rows have equal hashes.
+func rowHashes(f *frame, labels bool) []uint64 {
+	seed := maphash.MakeSeed()
+	out := make([]uint64, f.rows())
+	nc, nt := len(f.cats), len(f.targets)
+	var h maphash.Hash
+	for r := range out {
+		h.SetSeed(seed)
+		h.Write(floatBytes(f.x[r*f.width : (r+1)*f.width]))
+		for _, c := range f.cx[r*nc : (r+1)*nc] {
+			h.WriteString(c)
+			h.WriteByte(0)
+		}
+		if labels {
+			h.Write(floatBytes(f.yv[r*nt : (r+1)*nt]))
+		}
+		out[r] = h.Sum64()
+	}
+	return out
+}
+
+// floatBytes views float32 values as their bytes (in the machine's order,
+// which is all a hash within one process needs).
+func floatBytes(v []float32) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
+}
+
+// sameRow compares two rows of f exactly (bit patterns, so NaN equals NaN).
+func sameRow(f *frame, a, b int, labels bool) bool {
+	w, nc, nt := f.width, len(f.cats), len(f.targets)
+	for j := 0; j < w; j++ {
+		if math.Float32bits(f.x[a*w+j]) != math.Float32bits(f.x[b*w+j]) {
+			return false
+		}
+	}
+	if !slices.Equal(f.cx[a*nc:(a+1)*nc], f.cx[b*nc:(b+1)*nc]) {
+		return false
+	}
+	if labels {
+		for j := 0; j < nt; j++ {
+			if math.Float32bits(f.yv[a*nt+j]) != math.Float32bits(f.yv[b*nt+j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// firstCopies returns, for each row identical (features and targets) to an
+// earlier row, that earlier row; -1 for rows seen first.
+func firstCopies(f *frame, labels bool) []int {
+	hashes := rowHashes(f, labels)
+	byHash := map[uint64][]int{}
+	out := make([]int, f.rows())
+	for r, h := range hashes {
+		out[r] = -1
+		for _, prev := range byHash[h] {
+			if sameRow(f, prev, r, labels) {
+				out[r] = prev
+				break
+			}
+		}
+		if out[r] < 0 {
+			byHash[h] = append(byHash[h], r)
+		}
+	}
+	return out
+}
+
+// cleanDuplicates reports rows identical to an earlier row (features and
+// label) and keeps, drops or refuses them.
+func cleanDuplicates(f *frame, policy string, rep *Report) error {
+	first := firstCopies(f, true)
+	var dups []int
+	for r, p := range first {
+		if p >= 0 {
+			if policy == "error" {
+				return f.rowErr(r, "", "the row is identical to the row at %s; set data.clean.duplicates to keep or drop", f.where(p))
+			}
+			dups = append(dups, r)
+		}
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	list := f.rowList(dups)
+	if policy == "drop" {
+		f.keepRows(func(r int) bool { return first[r] < 0 })
+		rep.add("dropped %s identical to an earlier row: %s", nouns(len(dups), "row"), list)
+		return nil
+	}
+	rep.add("%s identical to an earlier row, kept (data.clean.duplicates: drop removes them): %s", nouns(len(dups), "row"), list)
+	return nil
+}
+
+// Imputation fills missing features with values fitted on the training
+// split: x' = Values[j] where x is missing.
+type Imputation struct {
+	Kind   string    `json:"kind"` // mean, median or constant
+	Values []float32 `json:"values"`
+	// Categories holds the fill of each categorical column: its most
+	// frequent training category.
+	Categories []string `json:"categories,omitempty"`
+}
+
+// fitImputation computes the fill of every numeric feature from the rows
+// of x (width w) and of every categorical column from cx.
+func fitImputation(f *frame, kind string, fill float64, trainRows int) (*Imputation, error) {
+	w := f.width
+	im := &Imputation{Kind: kind, Values: make([]float32, w)}
+	col := make([]float64, 0, trainRows)
+	for j := 0; j < w; j++ {
+		col = col[:0]
+		for r := 0; r < trainRows; r++ {
+			if v := f.x[r*w+j]; !math.IsNaN(float64(v)) {
+				col = append(col, float64(v))
+			}
+		}
+		switch kind {
+		case "constant":
+			im.Values[j] = float32(fill)
+			continue
+		case "mean", "median":
+			if len(col) == 0 {
+				return nil, badf(f.file, 0, 0, f.features[j], "has no value in the training split to compute a %s from; drop the column or use data.clean.missing: constant", kind)
+			}
+		}
+		if kind == "mean" {
+			var s float64
+			for _, v := range col {
+				s += v
+			}
+			im.Values[j] = float32(s / float64(len(col)))
+		} else {
+			slices.Sort(col)
+			n := len(col)
+			im.Values[j] = float32((col[(n-1)/2] + col[n/2]) / 2)
+		}
+	}
+	nc := len(f.cats)
+	for j := 0; j < nc; j++ {
+		count := map[string]int{}
+		for r := 0; r < trainRows; r++ {
+			if c := f.cx[r*nc+j]; c != "" {
+				count[c]++
+			}
+		}
+		best := ""
+		for c, k := range count {
+			if best == "" || k > count[best] || (k == count[best] && c < best) {
+				best = c
+			}
+		}
+		if best == "" {
+			return nil, badf(f.file, 0, 0, f.cats[j], "has no category in the training split to fill missing cells with")
+		}
+		im.Categories = append(im.Categories, best)
+	}
+	return im, nil
+}
+
+// apply fills the missing cells of every row of f.
+func (im *Imputation) apply(f *frame) int {
+	n := 0
+	for i, v := range f.x {
+		if math.IsNaN(float64(v)) {
+			f.x[i] = im.Values[i%f.width]
+			n++
+		}
+	}
+	nc := len(f.cats)
+	for i, c := range f.cx {
+		if c == "" {
+			f.cx[i] = im.Categories[i%nc]
+			n++
+		}
+	}
+	return n
+}
+
+// constantColumns returns the features that take one value over the first
+// rows rows of x (width w).
+func constantColumns(x []float32, w, rows int) []int {
+	var out []int
+	for j := 0; j < w; j++ {
+		c := true
+		for r := 1; r < rows && c; r++ {
+			c = x[r*w+j] == x[j]
+		}
+		if c && rows > 0 {
+			out = append(out, j)
+		}
+	}
+	return out
 }

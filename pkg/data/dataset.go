@@ -11,15 +11,31 @@ type Split struct {
 	N    int
 	X    []float32 // N × InputSize
 	Y    []float32 // N × TargetSize; a class index per sample in classification
-	// Lines holds the source line (or entry index) of each sample, so that
-	// any result can be traced back to the rows it came from.
+	// Lines holds the source line (or 1-based entry) of each sample, so
+	// that any result can be traced back to the rows it came from.
 	Lines []int
+	// Names holds each sample's file (image folders); nil otherwise.
+	Names []string
+	// Folds holds each sample's k-fold index; nil without data.split.folds.
+	Folds []int
 }
 
 // Dataset is what an experiment trains and evaluates on.
 type Dataset struct {
 	Meta
 	Train, Val, Test *Split
+	// Files are the source files read, with their checksums.
+	Files []SourceFile
+}
+
+// Splits returns train, val and test, in that order.
+func (ds *Dataset) Splits() []*Split { return []*Split{ds.Train, ds.Val, ds.Test} }
+
+// SourceFile is one file a dataset was read from.
+type SourceFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
 }
 
 // Meta describes the samples and every preprocessing fitted on them.
@@ -32,7 +48,27 @@ type Meta struct {
 	Targets  []string `json:"targets"`
 	Scaling  *Scaling `json:"scaling,omitempty"`
 	Source   string   `json:"source"`
-	SHA256   string   `json:"sha256"` // of the source file(s) as read
+	SHA256   string   `json:"sha256"` // of the source file (several files: of their list of checksums)
+	// Split is the split method used: random, stratified, group, time,
+	// column or preset (a given test set).
+	Split string `json:"split,omitempty"`
+	// Columns are the numeric feature columns of a table source as read,
+	// before categorical encoding and constant dropping; nil for arrays.
+	Columns []string `json:"columns,omitempty"`
+	// Imputation fills missing features (data.clean.missing mean, median
+	// or constant).
+	Imputation *Imputation `json:"imputation,omitempty"`
+	// Encodings are the categorical features' categories, learned on the
+	// training split.
+	Encodings []Encoding `json:"encodings,omitempty"`
+	// DroppedConstant lists features dropped for being constant on the
+	// training split (data.clean.constant: drop).
+	DroppedConstant []string `json:"dropped_constant,omitempty"`
+	// Text describes how a corpus became sequences; its vocabulary is
+	// Classes.
+	Text *TextMeta `json:"text,omitempty"`
+	// Series describes how a series became windows.
+	Series *SeriesMeta `json:"series,omitempty"`
 }
 
 // InputSize is the number of features per sample.
@@ -44,7 +80,7 @@ func (m Meta) TargetSize() int { return prod(m.Target) }
 // ModelOutput is the per-sample shape a model's output must have for this
 // data: one logit per class, or one value per target.
 func (m Meta) ModelOutput() []int {
-	if m.Task == "classification" {
+	if ClassTask(m.Task) {
 		return []int{len(m.Classes)}
 	}
 	return m.Target
@@ -67,6 +103,7 @@ const (
 	StreamInit
 	StreamDropout
 	StreamAugment
+	StreamFolds
 )
 
 // RNG returns the random stream for one purpose of an experiment seed.

@@ -14,6 +14,7 @@ type Error struct {
 	File   string
 	Line   int    // 1-based; 0 when the problem is not on one line
 	Column int    // 1-based; 0 when the problem is not in one column
+	Entry  int    // 1-based item of a binary file (image, label, array row); 0 when none
 	Field  string // column or entry name, when known
 	Msg    string
 }
@@ -26,6 +27,9 @@ func (e *Error) Error() string {
 			where += fmt.Sprintf(":%d", e.Column)
 		}
 	}
+	if e.Entry > 0 {
+		where += fmt.Sprintf(": entry %d", e.Entry)
+	}
 	if e.Field != "" {
 		return fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg)
 	}
@@ -37,4 +41,14 @@ func (e *Error) Unwrap() error { return ErrBadData }
 
 func badf(file string, line, col int, field, format string, args ...any) *Error {
 	return &Error{File: file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// badEntry is a problem with the entry-th item (1-based) of a binary file.
+func badEntry(file string, entry int, format string, args ...any) *Error {
+	return &Error{File: file, Entry: entry, Msg: fmt.Sprintf(format, args...)}
+}
+
+// badFile is a problem with a whole file.
+func badFile(file, format string, args ...any) *Error {
+	return &Error{File: file, Msg: fmt.Sprintf(format, args...)}
 }

@@ -4,24 +4,50 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 )
 
-// source reads one kind of data source into a frame, with the class names
-// it knows (nil when the labels must be inferred) and the sha256 of what
-// it read.
-type source func(ref string, d config.Data) (f *frame, classes []string, sha string, err error)
-
-// sources is every data source kind, by the scheme before the colon in
-// data.source.
-var sources = map[string]source{
-	"builtin": readBuiltin,
-	"csv":     readCSVFile,
+// sourceKind is one kind of data source, named by the scheme before the
+// colon in data.source.
+type sourceKind struct {
+	// tasks lists the data tasks the source can feed.
+	tasks []string
+	// options lists the source-specific data keys (or key prefixes, ending
+	// in a dot) that apply to it; setting another is an error.
+	options []string
+	// digest lists the files the source reads, with their checksums.
+	digest func(ref string, d config.Data) ([]SourceFile, error)
+	// load reads, cleans, splits and preprocesses the data.
+	load func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error)
+	// check reports problems visible before reading any data.
+	check func(e *config.Experiment, ref string) config.Problems
 }
+
+// sources is every data source kind, by scheme.
+var sources = map[string]sourceKind{
+	"builtin": builtinSource,
+	"csv":     csvSource,
+	"tsv":     tsvSource,
+	"idx":     idxSource,
+	"npy":     npySource,
+	"npz":     npzSource,
+	"images":  imagesSource,
+	"text":    textSource,
+	"series":  seriesSource,
+}
+
+// sourceOptions are the data keys that apply to some source kinds only.
+var sourceOptions = []string{"label", "targets", "features", "categorical", "classes",
+	"csv.header", "csv.delimiter", "arrays.x", "arrays.y", "images.size", "images.color",
+	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding",
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference",
+	"preprocess.encoding"}
 
 // Schemes lists the known source kinds.
 func Schemes() []string {
@@ -33,38 +59,90 @@ func Schemes() []string {
 	return out
 }
 
-func readBuiltin(name string, d config.Data) (*frame, []string, string, error) {
-	b, err := lookupBuiltin(name)
-	if err != nil {
-		return nil, nil, "", err
+func lookupSource(src string) (sourceKind, string, error) {
+	scheme, ref, ok := strings.Cut(src, ":")
+	kind, known := sources[scheme]
+	if !ok || !known {
+		return sourceKind{}, "", fmt.Errorf("%w: unknown data source %q; expected SCHEME:REF with scheme one of %s", ErrBadData, src, strings.Join(Schemes(), ", "))
 	}
-	text, sha, err := b.open()
-	if err != nil {
-		return nil, nil, "", err
+	if ref == "" {
+		return sourceKind{}, "", fmt.Errorf("%w: data source %q names nothing after the colon", ErrBadData, src)
 	}
-	label := d.Label
-	if label == "" {
-		label = b.Label
-	}
-	f, err := readCSV("builtin:"+name, text, csvOptions{label: label, features: d.Features})
-	if err != nil {
-		return nil, nil, "", err
-	}
-	var classes []string
-	if label == b.Label && d.Task == b.Task {
-		classes = b.Classes
-	}
-	return f, classes, sha, nil
+	return kind, ref, nil
 }
 
-func readCSVFile(path string, d config.Data) (*frame, []string, string, error) {
-	text, err := os.ReadFile(path)
+// Load reads, cleans, splits and preprocesses the data an experiment
+// names, in memory. Everything fitted (imputation, encodings, vocabulary,
+// scaling) is fitted on the training split only.
+func Load(exp *config.Experiment) (*Dataset, *Report, error) {
+	kind, ref, err := lookupSource(exp.Data.Source)
 	if err != nil {
-		return nil, nil, "", &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+		return nil, nil, err
 	}
-	sum := sha256.Sum256(text)
-	f, err := readCSV(path, text, csvOptions{label: d.Label, features: d.Features})
-	return f, nil, hex.EncodeToString(sum[:]), err
+	files, err := kind.digest(ref, exp.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{}
+	ds, err := kind.load(exp, ref, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds.Files = files
+	ds.SHA256 = combinedSHA(files)
+	if ds.Train.N == 0 {
+		return nil, nil, fmt.Errorf("%w: %s: no training samples", ErrBadData, exp.Data.Source)
+	}
+	return ds, rep, nil
+}
+
+// combinedSHA is the checksum of the source: that of its one file, or of
+// the list of its files' checksums.
+func combinedSHA(files []SourceFile) string {
+	if len(files) == 1 {
+		return files[0].SHA256
+	}
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s  %s\n", f.SHA256, f.Path)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileDigests checksums files.
+func fileDigests(paths []string) ([]SourceFile, error) {
+	out := make([]SourceFile, 0, len(paths))
+	for _, p := range paths {
+		sf, err := fileDigest(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sf)
+	}
+	return out, nil
+}
+
+func fileDigest(path string) (SourceFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return SourceFile{}, badFile(path, "cannot read: %v", unwrapPath(err))
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return SourceFile{}, badFile(path, "cannot read: %v", unwrapPath(err))
+	}
+	return SourceFile{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
+
+// splitRef splits a comma-separated list of paths.
+func splitRef(ref string) []string {
+	parts := strings.Split(ref, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
 }
 
 func unwrapPath(err error) error {
@@ -74,91 +152,115 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Load reads, cleans, splits and scales the data an experiment names. The
-// scaling is fitted on the training split only.
-func Load(exp *config.Experiment) (*Dataset, *Report, error) {
-	d := exp.Data
-	scheme, ref, _ := strings.Cut(d.Source, ":")
-	read, ok := sources[scheme]
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: unknown data source %q", ErrBadData, d.Source)
-	}
-	f, classes, sha, err := read(ref, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep := &Report{}
-	rep.add("read %d rows of %d features from %s", f.rows(), len(f.features), d.Source)
-	if err := cleanMissing(f, d.Clean.Missing, rep); err != nil {
-		return nil, nil, err
-	}
-	meta := Meta{Task: d.Task, Features: f.features, Targets: f.targets, Source: d.Source, SHA256: sha}
-	var y []float32
-	switch d.Task {
-	case "classification":
-		y, meta.Classes, err = classLabels(f, classes, d.Clean.Missing, rep)
-		meta.Target = []int{}
-	default:
-		y, err = regressionTargets(f, d.Clean.Missing, rep)
-		meta.Target = []int{len(f.targets)}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	nf := len(f.features)
-	meta.Input = []int{nf}
-	if len(d.Shape) > 0 {
-		if prod(d.Shape) != nf {
-			return nil, nil, config.Problems{exp.Problem("data.shape", "shape %v holds %d values but the data has %d features", d.Shape, prod(d.Shape), nf)}
-		}
-		meta.Input = append([]int(nil), d.Shape...)
-	}
-	var strat []float32
-	if d.Task == "classification" {
-		strat = y
-	}
-	a, err := splitRows(f.rows(), strat, d.Split, exp.Seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	yw := meta.TargetSize()
-	ds := &Dataset{Meta: meta}
-	ds.Train = take("train", a.train, f.x, nf, y, yw, f.lines)
-	ds.Val = take("val", a.val, f.x, nf, y, yw, f.lines)
-	ds.Test = take("test", a.test, f.x, nf, y, yw, f.lines)
-	ds.Scaling = fitScaling(d.Preprocess.Scale, ds.Train.X, nf)
-	for _, s := range []*Split{ds.Train, ds.Val, ds.Test} {
-		ds.Scaling.Apply(s.X)
-	}
-	rep.add("split %d rows into train %d, val %d, test %d (seed %d%s)", f.rows(), ds.Train.N, ds.Val.N, ds.Test.N, exp.Seed,
-		map[bool]string{true: ", stratified", false: ""}[d.Split.Stratify && d.Task == "classification"])
-	if ds.Scaling != nil {
-		rep.add("fitted %s scaling on the %d training rows only", ds.Scaling.Kind, ds.Train.N)
-	}
-	return ds, rep, nil
-}
-
 func init() { config.RegisterValidator(validate) }
 
-// validate checks the data section without reading any data.
+// validate checks the data section against the source kind, without
+// reading any data.
 func validate(e *config.Experiment) config.Problems {
-	var ps config.Problems
 	d := e.Data
-	scheme, ref, ok := strings.Cut(d.Source, ":")
-	if d.Source != "" {
-		if _, known := sources[scheme]; !ok || !known {
-			ps = append(ps, e.Problem("data.source", "unknown source %q; expected SCHEME:REF with scheme one of %s (e.g. builtin:digits, csv:data.csv)",
-				d.Source, strings.Join(Schemes(), ", ")))
-		} else if scheme == "builtin" {
-			if _, err := lookupBuiltin(ref); err != nil {
-				ps = append(ps, e.Problem("data.source", "%v", strings.TrimPrefix(err.Error(), ErrBadData.Error()+": ")))
-			}
-		} else if scheme == "csv" && d.Label == "" {
-			ps = append(ps, e.Problem("data.label", "a csv source needs the name of its label column"))
+	if d.Source == "" {
+		return nil // the schema reports it
+	}
+	var ps config.Problems
+	kind, ref, err := lookupSource(d.Source)
+	if err != nil {
+		scheme, _, _ := strings.Cut(d.Source, ":")
+		return config.Problems{e.Problem("data.source", "%s", strings.TrimPrefix(err.Error(), ErrBadData.Error()+": ")+
+			suggestScheme(scheme))}
+	}
+	scheme, _, _ := strings.Cut(d.Source, ":")
+	if _, ok := tasks[d.Task]; !ok {
+		ps = append(ps, e.Problem("data.task", "unknown task %q; known: %s", d.Task, strings.Join(Tasks(), ", ")))
+	} else if !slices.Contains(kind.tasks, d.Task) {
+		ps = append(ps, e.Problem("data.task", "a %s source feeds %s, not %s; set data.task: %s", scheme, strings.Join(kind.tasks, " or "), d.Task, kind.tasks[0]))
+	}
+	for _, key := range sourceOptions {
+		if e.Changed("data."+key) && !slices.Contains(kind.options, key) {
+			ps = append(ps, e.Problem("data."+key, "does not apply to a %s source", scheme))
 		}
 	}
-	if d.Task != "classification" && d.Task != "regression" {
-		ps = append(ps, e.Problem("data.task", "must be classification or regression, got %q", d.Task))
+	if kind.check != nil {
+		ps = append(ps, kind.check(e, ref)...)
+	}
+	if d.Clean.Constant == "drop" && len(d.Shape) > 0 {
+		ps = append(ps, e.Problem("data.clean.constant", "drop changes the number of features, which data.shape fixes; keep constant features or remove data.shape"))
 	}
 	return ps
+}
+
+func suggestScheme(scheme string) string {
+	for _, s := range Schemes() {
+		if strings.EqualFold(s, scheme) {
+			return fmt.Sprintf(" (did you mean %q?)", s)
+		}
+	}
+	return ""
+}
+
+// orderedCheck is the split check of a source whose samples are in time
+// order (text, series): only a time split keeps the future out of
+// training.
+func orderedCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	s := e.Data.Split
+	if s.Method != "auto" && s.Method != "time" {
+		ps = append(ps, e.Problem("data.split.method", "must be time (or auto) for a source in time order: a %s split would put the future into training", s.Method))
+	}
+	if s.Column != "" {
+		ps = append(ps, e.Problem("data.split.column", "does not apply: the samples are already in time order"))
+	}
+	if s.Folds != 0 {
+		ps = append(ps, e.Problem("data.split.folds", "k-fold assignment does not apply to a source in time order"))
+	}
+	return ps
+}
+
+// tableCheck is the check shared by the sources read as tables.
+func tableCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	d := e.Data
+	if len(d.Targets) > 0 && d.Label != "" {
+		ps = append(ps, e.Problem("data.targets", "give either data.label or data.targets, not both"))
+	}
+	if len(d.Targets) > 1 && ClassTask(d.Task) {
+		ps = append(ps, e.Problem("data.targets", "a %s task has one label column; several targets need task regression", d.Task))
+	}
+	if len(d.Categorical) > 0 && d.Preprocess.PerChannel {
+		ps = append(ps, e.Problem("data.preprocess.per_channel", "does not combine with categorical features"))
+	}
+	if len(d.Categorical) == 0 && e.Changed("data.preprocess.encoding") {
+		ps = append(ps, e.Problem("data.preprocess.encoding", "applies only with data.categorical"))
+	}
+	if len(d.Classes) > 0 && !ClassTask(d.Task) {
+		ps = append(ps, e.Problem("data.classes", "applies only to classification"))
+	}
+	return ps
+}
+
+// arrayCheck is the check shared by sources of fixed-size samples (idx,
+// npy, images): no columns to pick.
+func arrayCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	s := e.Data.Split
+	if s.Method == "group" || s.Method == "column" || s.Method == "time" {
+		ps = append(ps, e.Problem("data.split.method", "%s needs a column; this source has none (use random)", s.Method))
+	}
+	if len(e.Data.Classes) > 0 && !ClassTask(e.Data.Task) {
+		ps = append(ps, e.Problem("data.classes", "applies only to classification"))
+	}
+	return ps
+}
+
+// targetsOf returns the target columns a table source asks for: data.targets,
+// or else data.label, or else def.
+func targetsOf(d config.Data, def string) []string {
+	switch {
+	case len(d.Targets) > 0:
+		return d.Targets
+	case d.Label != "":
+		return []string{d.Label}
+	case def != "":
+		return []string{def}
+	}
+	return nil
 }

@@ -2,57 +2,105 @@ package data
 
 import "math"
 
-// Scaling is a per-feature affine transform x' = (x − Shift)·Mul fitted on
-// the training split and applied unchanged to every split, at training,
-// evaluation and prediction time.
+// Scaling is an affine transform x' = (x − Shift[p])·Mul[p] fitted on the
+// training split and applied unchanged to every split, at training,
+// evaluation and prediction time. Feature j of a sample uses parameter
+// p = (j / Inner) mod len(Shift): one parameter per feature (Inner 1,
+// len(Shift) = Width), per channel of a [C, H, W] sample (Inner H·W) or
+// per column of a [T, C] window (Inner 1, len(Shift) = C).
 type Scaling struct {
 	Kind  string    `json:"kind"` // "standard" or "minmax"
 	Shift []float64 `json:"shift"`
 	Mul   []float64 `json:"mul"`
+	Width int       `json:"width,omitempty"` // features per sample; 0 means len(Shift)
+	Inner int       `json:"inner,omitempty"` // consecutive features sharing a parameter; 0 means 1
 }
 
-// fitScaling fits kind on the rows of x (width w). Standard scaling uses the
-// population standard deviation, as scikit-learn's StandardScaler; a
-// constant column is left unscaled (multiplier 1) rather than divided by 0.
-func fitScaling(kind string, x []float32, w int) *Scaling {
+func (s *Scaling) param(j int) int {
+	inner := max(s.Inner, 1)
+	return (j / inner) % len(s.Shift)
+}
+
+func (s *Scaling) width() int {
+	if s.Width == 0 {
+		return len(s.Shift)
+	}
+	return s.Width
+}
+
+// params maps each feature of a sample to its parameter.
+func (s *Scaling) params(w int) []int {
+	out := make([]int, w)
+	for j := range out {
+		out[j] = s.param(j)
+	}
+	return out
+}
+
+// fitScaling fits kind on the rows of x (width w), with params parameters
+// shared by runs of inner consecutive features (params = w, inner = 1 for
+// one per feature). Standard scaling uses the population standard
+// deviation, as scikit-learn's StandardScaler; a constant feature is left
+// unscaled (multiplier 1) rather than divided by 0.
+func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 	if kind == "none" || len(x) == 0 {
 		return nil
 	}
-	n := len(x) / w
-	s := &Scaling{Kind: kind, Shift: make([]float64, w), Mul: make([]float64, w)}
+	s := &Scaling{Kind: kind, Shift: make([]float64, params), Mul: make([]float64, params)}
+	if params != w || inner != 1 {
+		s.Width, s.Inner = w, inner
+	}
+	pidx := s.params(w)
+	rows := len(x) / w
+	count := make([]float64, params)
+	for _, p := range pidx {
+		count[p] += float64(rows)
+	}
 	switch kind {
 	case "standard":
-		sum := make([]float64, w)
-		for i, v := range x {
-			sum[i%w] += float64(v)
+		sum := make([]float64, params)
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				sum[pidx[j]] += float64(v)
+			}
 		}
-		for j := range sum {
-			s.Shift[j] = sum[j] / float64(n)
+		for p := range sum {
+			s.Shift[p] = sum[p] / count[p]
 		}
-		ss := make([]float64, w)
-		for i, v := range x {
-			d := float64(v) - s.Shift[i%w]
-			ss[i%w] += d * d
+		ss := make([]float64, params)
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				p := pidx[j]
+				d := float64(v) - s.Shift[p]
+				ss[p] += d * d
+			}
 		}
-		for j := range ss {
-			s.Mul[j] = 1
-			if sd := math.Sqrt(ss[j] / float64(n)); sd > 0 {
-				s.Mul[j] = 1 / sd
+		for p := range ss {
+			s.Mul[p] = 1
+			if sd := math.Sqrt(ss[p] / count[p]); sd > 0 {
+				s.Mul[p] = 1 / sd
 			}
 		}
 	case "minmax":
-		lo, hi := make([]float64, w), make([]float64, w)
-		for j := 0; j < w; j++ {
-			lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+		lo, hi := make([]float64, params), make([]float64, params)
+		for p := range lo {
+			lo[p], hi[p] = math.Inf(1), math.Inf(-1)
 		}
-		for i, v := range x {
-			lo[i%w] = math.Min(lo[i%w], float64(v))
-			hi[i%w] = math.Max(hi[i%w], float64(v))
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*w : (r+1)*w] {
+				p, f := pidx[j], float64(v)
+				if f < lo[p] {
+					lo[p] = f
+				}
+				if f > hi[p] {
+					hi[p] = f
+				}
+			}
 		}
-		for j := range lo {
-			s.Shift[j], s.Mul[j] = lo[j], 1
-			if hi[j] > lo[j] {
-				s.Mul[j] = 1 / (hi[j] - lo[j])
+		for p := range lo {
+			s.Shift[p], s.Mul[p] = lo[p], 1
+			if hi[p] > lo[p] {
+				s.Mul[p] = 1 / (hi[p] - lo[p])
 			}
 		}
 	}
@@ -64,9 +112,24 @@ func (s *Scaling) Apply(x []float32) {
 	if s == nil {
 		return
 	}
-	w := len(s.Shift)
-	for i, v := range x {
-		j := i % w
-		x[i] = float32((float64(v) - s.Shift[j]) * s.Mul[j])
+	w := s.width()
+	pidx := s.params(w)
+	for lo := 0; lo+w <= len(x); lo += w {
+		row := x[lo : lo+w]
+		for j, v := range row {
+			p := pidx[j]
+			row[j] = float32((float64(v) - s.Shift[p]) * s.Mul[p])
+		}
+	}
+}
+
+// skip marks features that must not be scaled (encoded categories): their
+// parameters become the identity.
+func (s *Scaling) skip(features []int) {
+	if s == nil {
+		return
+	}
+	for _, j := range features {
+		s.Shift[s.param(j)], s.Mul[s.param(j)] = 0, 1
 	}
 }

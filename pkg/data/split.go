@@ -5,80 +5,449 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 )
 
-// assignment holds the row indices of each split, each sorted.
+// The splits, in the order their rows are stored.
+const (
+	splitTrain int8 = iota
+	splitVal
+	splitTest
+)
+
+var splitNames = [3]string{"train", "val", "test"}
+
+// assignment says where every row of a frame goes.
 type assignment struct {
-	train, val, test []int
+	of   []int8 // split of each row
+	fold []int  // fold of each row, -1 for test rows; nil without folds
 }
 
-// splitRows assigns rows to train, val and test with a seeded shuffle.
-// With stratify (classification), each class is split on its own, so every
-// split keeps the class proportions.
-func splitRows(n int, labels []float32, cfg config.Split, seed uint64) (assignment, error) {
-	rng := RNG(seed, StreamSplit)
-	var a assignment
-	if cfg.Stratify && labels != nil {
-		byClass := map[float32][]int{}
-		var keys []float32
-		for i, y := range labels {
-			if _, ok := byClass[y]; !ok {
-				keys = append(keys, y)
+// rows returns the rows of one split, in source order.
+func (a assignment) rows(split int8) []int {
+	var out []int
+	for r, s := range a.of {
+		if s == split {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (a assignment) count(split int8) int {
+	n := 0
+	for _, s := range a.of {
+		if s == split {
+			n++
+		}
+	}
+	return n
+}
+
+// splitMethod resolves "auto": time order for series and text, random
+// otherwise.
+func splitMethod(d config.Data, ordered bool) string {
+	if d.Split.Method == "auto" {
+		if ordered {
+			return "time"
+		}
+		return "random"
+	}
+	return d.Split.Method
+}
+
+// assignRows deals the rows of f into train, val and test by the
+// configured method. labels (classification) allow stratifying.
+func assignRows(f *frame, labels []float32, d config.Data, seed uint64, rep *Report) (assignment, error) {
+	cfg := d.Split
+	n := f.rows()
+	a := assignment{of: make([]int8, n)}
+	var free []int
+	for r := 0; r < n; r++ {
+		if f.preset != nil && f.preset[r] >= 0 {
+			a.of[r] = f.preset[r]
+		} else {
+			free = append(free, r)
+		}
+	}
+	var err error
+	switch method := splitMethod(d, false); method {
+	case "random":
+		err = splitRandom(a, free, labels, cfg, seed)
+	case "group":
+		err = splitGroups(a, free, f, cfg, seed, rep)
+	case "time":
+		err = splitTime(a, free, f, cfg, rep)
+	case "column":
+		err = splitColumn(a, free, f)
+	default:
+		err = fmt.Errorf("%w: unknown split method %q", ErrBadData, method)
+	}
+	if err != nil {
+		return a, err
+	}
+	if cfg.Folds >= 2 {
+		a.fold = assignFolds(a, f, labels, d, seed)
+		for r, k := range a.fold {
+			if k == cfg.Fold {
+				a.of[r] = splitVal
 			}
-			byClass[y] = append(byClass[y], i)
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			cut(byClass[k], cfg, rng, &a)
+	}
+	return a, checkSizes(a, n, cfg, d.Split.Method == "column")
+}
+
+func checkSizes(a assignment, n int, cfg config.Split, column bool) error {
+	if a.count(splitTrain) == 0 {
+		return fmt.Errorf("%w: %d rows leave no training samples with split %v/%v/%v", ErrBadData, n, cfg.Train, cfg.Val, cfg.Test)
+	}
+	if column {
+		return nil
+	}
+	if cfg.Test > 0 && a.count(splitTest) == 0 {
+		return fmt.Errorf("%w: %d rows are too few for a test split of %v; add data or set data.split.test: 0", ErrBadData, n, cfg.Test)
+	}
+	if (cfg.Val > 0 || cfg.Folds >= 2) && a.count(splitVal) == 0 {
+		return fmt.Errorf("%w: %d rows are too few for a validation split of %v; add data or set data.split.val: 0", ErrBadData, n, cfg.Val)
+	}
+	return nil
+}
+
+// splitRandom assigns rows with a seeded shuffle. With stratify
+// (classification), each class is split on its own, so every split keeps
+// the class proportions.
+func splitRandom(a assignment, rows []int, labels []float32, cfg config.Split, seed uint64) error {
+	rng := RNG(seed, StreamSplit)
+	if cfg.Folds >= 2 {
+		cfg.Val = 0 // the validation split is a fold
+	}
+	if cfg.Stratify && labels != nil {
+		for _, class := range strata(rows, labels) {
+			cut(class, cfg, rng, a)
 		}
-	} else {
-		all := make([]int, n)
-		for i := range all {
-			all[i] = i
+		return nil
+	}
+	cut(rows, cfg, rng, a)
+	return nil
+}
+
+// strata groups rows by label, classes in increasing order.
+func strata(rows []int, labels []float32) [][]int {
+	byClass := map[float32][]int{}
+	var keys []float32
+	for _, r := range rows {
+		y := labels[r]
+		if _, ok := byClass[y]; !ok {
+			keys = append(keys, y)
 		}
-		cut(all, cfg, rng, &a)
+		byClass[y] = append(byClass[y], r)
 	}
-	slices.Sort(a.train)
-	slices.Sort(a.val)
-	slices.Sort(a.test)
-	if len(a.train) == 0 {
-		return a, fmt.Errorf("%w: %d rows leave no training samples with split %v/%v/%v", ErrBadData, n, cfg.Train, cfg.Val, cfg.Test)
+	slices.Sort(keys)
+	out := make([][]int, len(keys))
+	for i, k := range keys {
+		out[i] = byClass[k]
 	}
-	if cfg.Test > 0 && len(a.test) == 0 {
-		return a, fmt.Errorf("%w: %d rows are too few for a test split of %v; add data or set data.split.test: 0", ErrBadData, n, cfg.Test)
-	}
-	if cfg.Val > 0 && len(a.val) == 0 {
-		return a, fmt.Errorf("%w: %d rows are too few for a validation split of %v; add data or set data.split.val: 0", ErrBadData, n, cfg.Val)
-	}
-	return a, nil
+	return out
 }
 
 // cut shuffles rows and deals them out by the fractions, rounding the
 // val and test counts and giving the rest to train.
-func cut(rows []int, cfg config.Split, rng *rand.Rand, a *assignment) {
+func cut(rows []int, cfg config.Split, rng *rand.Rand, a assignment) {
 	rows = slices.Clone(rows)
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	n := len(rows)
-	nTest := int(math.Round(cfg.Test * float64(n)))
-	nVal := int(math.Round(cfg.Val * float64(n)))
-	if nTest+nVal >= n { // keep at least one training row per stratum
+	nTest, nVal := counts(len(rows), cfg)
+	for i, r := range rows {
+		switch {
+		case i < nTest:
+			a.of[r] = splitTest
+		case i < nTest+nVal:
+			a.of[r] = splitVal
+		default:
+			a.of[r] = splitTrain
+		}
+	}
+}
+
+// counts rounds the test and val sizes of n rows, keeping at least one
+// row for training.
+func counts(n int, cfg config.Split) (nTest, nVal int) {
+	nTest = int(math.Round(cfg.Test * float64(n)))
+	nVal = int(math.Round(cfg.Val * float64(n)))
+	if nTest+nVal >= n {
 		nTest = min(nTest, max(n-1, 0))
 		nVal = min(nVal, max(n-1-nTest, 0))
 	}
-	a.test = append(a.test, rows[:nTest]...)
-	a.val = append(a.val, rows[nTest:nTest+nVal]...)
-	a.train = append(a.train, rows[nTest+nVal:]...)
+	return nTest, nVal
 }
 
-// take builds a Split from the chosen rows of x and y.
-func take(name string, rows []int, x []float32, xw int, y []float32, yw int, lines []int) *Split {
-	s := &Split{Name: name, N: len(rows), X: make([]float32, len(rows)*xw), Y: make([]float32, len(rows)*yw), Lines: make([]int, len(rows))}
-	Gather(s.X, x, xw, rows)
-	Gather(s.Y, y, yw, rows)
-	for i, r := range rows {
-		s.Lines[i] = lines[r]
+// groupsOf lists the distinct keys of rows in order of first appearance,
+// with their rows.
+func groupsOf(rows []int, keys []string) ([]string, map[string][]int) {
+	var order []string
+	members := map[string][]int{}
+	for _, r := range rows {
+		k := keys[r]
+		if _, ok := members[k]; !ok {
+			order = append(order, k)
+		}
+		members[k] = append(members[k], r)
 	}
-	return s
+	return order, members
+}
+
+// splitGroups keeps every group (rows sharing a value of the group column)
+// whole: groups are shuffled and dealt to test, then val, until each has
+// its share of rows; the rest train.
+func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint64, rep *Report) error {
+	order, members := groupsOf(rows, f.keys)
+	if cfg.Folds >= 2 {
+		cfg.Val = 0
+	}
+	rng := RNG(seed, StreamSplit)
+	slices.Sort(order)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	nTest, nVal := counts(len(rows), cfg)
+	var got [3]int
+	var groups [3]int
+	for _, g := range order {
+		s := splitTrain
+		switch {
+		case got[splitTest] < nTest:
+			s = splitTest
+		case got[splitVal] < nVal:
+			s = splitVal
+		}
+		for _, r := range members[g] {
+			a.of[r] = s
+		}
+		got[s] += len(members[g])
+		groups[s]++
+	}
+	if groups[splitTrain] == 0 {
+		return badf(f.file, 0, 0, f.keyName, "has %d groups: too few to keep a whole group for training after the val and test splits", len(order))
+	}
+	rep.add("split by group column %q: %d groups; train %d groups (%d rows), val %d (%d), test %d (%d); no group is in two splits",
+		f.keyName, len(order), groups[splitTrain], got[splitTrain], groups[splitVal], got[splitVal], groups[splitTest], got[splitTest])
+	return nil
+}
+
+// splitTime gives the earliest rows to train, the next to val and the
+// latest to test, so that nothing trained on lies in the future of what is
+// evaluated. Rows are ordered by the time column when one is named
+// (numbers, or else text such as ISO 8601 dates), by file order otherwise.
+func splitTime(a assignment, rows []int, f *frame, cfg config.Split, rep *Report) error {
+	ordered := slices.Clone(rows)
+	if f.keys != nil {
+		t, err := timeKeys(f, rows)
+		if err != nil {
+			return err
+		}
+		slices.SortStableFunc(ordered, func(p, q int) int { return t(p, q) })
+	}
+	nTest, nVal := counts(len(ordered), cfg)
+	nTrain := len(ordered) - nTest - nVal
+	for i, r := range ordered {
+		switch {
+		case i < nTrain:
+			a.of[r] = splitTrain
+		case i < nTrain+nVal:
+			a.of[r] = splitVal
+		default:
+			a.of[r] = splitTest
+		}
+	}
+	what := "file order"
+	if f.keys != nil {
+		what = fmt.Sprintf("column %q", f.keyName)
+		if nTrain > 0 && nTrain < len(ordered) {
+			what += fmt.Sprintf(": train up to %s, the rest from %s on", f.keys[ordered[nTrain-1]], f.keys[ordered[nTrain]])
+		}
+	}
+	rep.add("split in time order (%s): train %d, val %d, test %d rows; no training row is later than a val or test row", what, nTrain, nVal, nTest)
+	return nil
+}
+
+// timeKeys returns a comparison of rows by their time cell: numerically
+// when every cell is a number, as text otherwise. A missing cell is an
+// error.
+func timeKeys(f *frame, rows []int) (func(p, q int) int, error) {
+	nums := make(map[int]float64, len(rows))
+	numeric := true
+	for _, r := range rows {
+		if isMissing(f.keys[r]) {
+			return nil, f.rowErr(r, f.keyName, "the time is missing")
+		}
+		v, err := strconv.ParseFloat(f.keys[r], 64)
+		if err != nil {
+			numeric = false
+		}
+		nums[r] = v
+	}
+	if numeric {
+		return func(p, q int) int { return cmpFloat(nums[p], nums[q]) }, nil
+	}
+	return func(p, q int) int { return strings.Compare(f.keys[p], f.keys[q]) }, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// splitColumn reads each row's split from the split column: train, val
+// (or validation) or test.
+func splitColumn(a assignment, rows []int, f *frame) error {
+	for _, r := range rows {
+		switch strings.ToLower(f.keys[r]) {
+		case "train", "training":
+			a.of[r] = splitTrain
+		case "val", "valid", "validation":
+			a.of[r] = splitVal
+		case "test":
+			a.of[r] = splitTest
+		default:
+			return f.rowErr(r, f.keyName, "split %q is not one of train, val (validation) or test", f.keys[r])
+		}
+	}
+	return nil
+}
+
+// assignFolds deals the non-test rows into k folds from their own seeded
+// stream: stratified by class (random split with stratify), by whole
+// groups (group split), or shuffled.
+func assignFolds(a assignment, f *frame, labels []float32, d config.Data, seed uint64) []int {
+	k := d.Split.Folds
+	rng := RNG(seed, StreamFolds)
+	fold := make([]int, len(a.of))
+	var rows []int
+	for r, s := range a.of {
+		fold[r] = -1
+		if s != splitTest {
+			rows = append(rows, r)
+		}
+	}
+	switch splitMethod(d, false) {
+	case "group":
+		order, members := groupsOf(rows, f.keys)
+		slices.Sort(order)
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		size := make([]int, k)
+		for _, g := range order {
+			best := 0
+			for i := range size {
+				if size[i] < size[best] {
+					best = i
+				}
+			}
+			for _, r := range members[g] {
+				fold[r] = best
+			}
+			size[best] += len(members[g])
+		}
+	default:
+		groups := [][]int{rows}
+		if d.Split.Stratify && labels != nil {
+			groups = strata(rows, labels)
+		}
+		next := 0
+		for _, g := range groups {
+			g = slices.Clone(g)
+			rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+			for _, r := range g {
+				fold[r] = next % k
+				next++
+			}
+		}
+	}
+	return fold
+}
+
+// order returns the rows of a frame in storage order: train rows, then
+// val, then test, each in source order.
+func (a assignment) order() []int {
+	out := make([]int, 0, len(a.of))
+	for s := splitTrain; s <= splitTest; s++ {
+		out = append(out, a.rows(s)...)
+	}
+	return out
+}
+
+// permute reorders the rows (of width w) of s in place so that row i
+// becomes the former row perm[i]; it needs one spare row.
+func permute[T any](s []T, w int, perm []int) {
+	if w == 0 || len(s) == 0 {
+		return
+	}
+	tmp := make([]T, w)
+	done := make([]bool, len(perm))
+	for i := range perm {
+		if done[i] || perm[i] == i {
+			done[i] = true
+			continue
+		}
+		copy(tmp, s[i*w:(i+1)*w])
+		j := i
+		for {
+			done[j] = true
+			k := perm[j]
+			if k == i {
+				copy(s[j*w:(j+1)*w], tmp)
+				break
+			}
+			copy(s[j*w:(j+1)*w], s[k*w:(k+1)*w])
+			j = k
+		}
+	}
+}
+
+// reorder stores the rows of f in the order perm.
+func (f *frame) reorder(perm []int) {
+	permute(f.x, f.width, perm)
+	permute(f.cx, len(f.cats), perm)
+	permute(f.yv, len(f.targets), perm)
+	permute(f.lines, 1, perm)
+	if f.names != nil {
+		permute(f.names, 1, perm)
+	}
+	if f.keys != nil {
+		permute(f.keys, 1, perm)
+	}
+}
+
+// leaks reports rows of val and test whose features equal those of a
+// training row: identical inputs in two splits make the held-out score
+// optimistic.
+func leaks(f *frame, a assignment, rep *Report) {
+	hashes := rowHashes(f, false)
+	train := map[uint64][]int{}
+	for r, s := range a.of {
+		if s == splitTrain {
+			train[hashes[r]] = append(train[hashes[r]], r)
+		}
+	}
+	for _, s := range []int8{splitVal, splitTest} {
+		var same []int
+		for r, sr := range a.of {
+			if sr != s {
+				continue
+			}
+			for _, t := range train[hashes[r]] {
+				if sameRow(f, r, t, false) {
+					same = append(same, r)
+					break
+				}
+			}
+		}
+		if len(same) > 0 {
+			rep.add("%s split: %s with the same features as a training sample (a possible leak): %s", splitNames[s], nouns(len(same), "sample"), f.rowList(same))
+		}
+	}
 }

@@ -119,7 +119,7 @@ func checkBatch(exp *config.Experiment, ds *data.Dataset, m models.Model, n int)
 	}
 	out := m.OutputShape().Size()
 	xt := tensor.New(tensor.WithShape(append([]int{n}, m.InputShape()...)...), tensor.WithBacking(x))
-	if exp.Data.Task == "classification" {
+	if data.ClassTask(exp.Data.Task) {
 		y := make([]float64, n)
 		for i := range y {
 			y[i] = float64(rng.IntN(out))

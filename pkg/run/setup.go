@@ -25,7 +25,7 @@ type setup struct {
 // cross-entropy, one per class for cross-entropy, the targets' shape for
 // regression), and is checked against the data.
 func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
-	ds, rep, err := data.Load(exp)
+	ds, rep, err := data.Open(exp) // an up-to-date prepared dataset, or prepared in memory
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,7 +51,7 @@ func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
 	}
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
 	target := ds.Target
-	if ds.Task == "classification" {
+	if data.ClassTask(ds.Task) {
 		target = []int{} // one class index per sample
 	}
 	s := &setup{exp: exp, ds: ds, model: model, dropout: src,
@@ -88,7 +88,7 @@ func earlyStopping(exp *config.Experiment) *train.EarlyStopping {
 // loggedMetrics are the metrics a run logs each epoch, which early
 // stopping, plateau schedules and the best checkpoint may watch.
 func loggedMetrics(task string) []string {
-	if task == "classification" {
+	if data.ClassTask(task) {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
 	}
 	return []string{"train_loss", "val_loss", "val_mse", "val_mae", "val_r2"}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,6 +126,8 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		logf(opt, "no test split (data.split.test is 0): skipping the final evaluation")
 		return res, nil
 	}
+	s, loop, ckpt = nil, nil, nil
+	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
 	return res, err
 }
@@ -217,6 +220,13 @@ func writeRunFiles(dir string, exp *config.Experiment, ds *data.Dataset, rep *da
 	}
 	b, err := json.MarshalIndent(dataFile{Meta: ds.Meta, Train: ds.Train.N, Val: ds.Val.N, Test: ds.Test.N, Notes: rep.Notes}, "", "  ")
 	if err != nil {
+		return err
+	}
+	var split bytes.Buffer // which split every sample is in, for audits
+	if err := data.WriteAssignment(&split, ds); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, data.AssignmentFile), split.Bytes()); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, "data.json"), b)

@@ -36,7 +36,7 @@ func (l *crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.SoftmaxCrossEntropyWith(out, target, l.opt)
 }
 
-func (*crossEntropy) Tasks() []string { return []string{"classification"} }
+func (*crossEntropy) Tasks() []string { return []string{"classification", "language_model"} }
 
 func (l *crossEntropy) Output(meta data.Meta) ([]int, error) {
 	if n := len(l.opt.Weights); n > 0 && n != len(meta.Classes) {

@@ -29,7 +29,7 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		lossSum += loss * float64(len(idx))
 	}
 	r.Loss = lossSum / float64(split.N)
-	if meta.Task == "classification" {
+	if data.ClassTask(meta.Task) {
 		truth := make([]int, split.N)
 		for i, y := range split.Y {
 			truth[i] = int(y)

@@ -71,7 +71,7 @@ func LossOutput(l Loss, b config.Block, meta data.Meta) ([]int, config.Problems)
 // regressionOutput is the output of every regression loss: one value per
 // target.
 func regressionOutput(meta data.Meta) ([]int, error) {
-	if meta.Task != "regression" {
+	if data.ClassTask(meta.Task) {
 		return nil, fmt.Errorf("applies to regression data, not %s", meta.Task)
 	}
 	return meta.Target, nil

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dltrain/dltrain/pkg/train"
+)
+
+// run executes the command line and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := execute(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// metricsWithoutTime drops the elapsed_s column, the only one that may
+// differ between identical runs.
+func metricsWithoutTime(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		out = append(out, line[:strings.LastIndex(line, ",")])
+	}
+	return strings.Join(out, "\n")
+}
+
+func onlyRunUnder(t *testing.T, parent string) string {
+	t.Helper()
+	runs, _ := filepath.Glob(filepath.Join(parent, "*", "*"))
+	if len(runs) != 1 {
+		t.Fatalf("%d runs under %s", len(runs), parent)
+	}
+	return runs[0]
+}
+
+// TestPrepareThenTrainIsIdentical (acceptance): training from a prepared
+// dataset gives bit-identical metrics, weights and test report to training
+// from the source alone.
+func TestPrepareThenTrainIsIdentical(t *testing.T) {
+	for _, cfg := range []string{"penguins-mlp.yaml", "sunspots-forecast.yaml"} {
+		t.Run(cfg, func(t *testing.T) {
+			config := filepath.Join("..", "..", "configs", cfg)
+			tmp := t.TempDir()
+			prep := filepath.Join(tmp, "prepared")
+			set := []string{"--set", "data.prepared=" + prep, "--set", "train.epochs=8"}
+			code, _, stderr := runCLI(t, append([]string{"train", "--config", config, "--out", filepath.Join(tmp, "a")}, set...)...)
+			if code != 0 || strings.Contains(stderr, "prepared dataset") {
+				t.Fatalf("train without prepare: exit %d\n%s", code, stderr)
+			}
+			code, stdout, stderr := runCLI(t, append([]string{"prepare", "--config", config}, set...)...)
+			if code != 0 || !strings.Contains(stdout, "wrote "+prep) {
+				t.Fatalf("prepare: exit %d\n%s%s", code, stdout, stderr)
+			}
+			code, _, stderr = runCLI(t, append([]string{"train", "--config", config, "--out", filepath.Join(tmp, "b")}, set...)...)
+			if code != 0 || !strings.Contains(stderr, "using the prepared dataset "+prep) {
+				t.Fatalf("train with prepare: exit %d\n%s", code, stderr)
+			}
+			a, b := onlyRunUnder(t, filepath.Join(tmp, "a")), onlyRunUnder(t, filepath.Join(tmp, "b"))
+			if ma, mb := metricsWithoutTime(t, a), metricsWithoutTime(t, b); ma != mb {
+				t.Errorf("metrics differ:\n%s\n%s", ma, mb)
+			}
+			for _, ck := range []string{"best.ckpt", "last.ckpt"} {
+				ca, err := train.LoadCheckpoint(filepath.Join(a, "checkpoints", ck))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cb, err := train.LoadCheckpoint(filepath.Join(b, "checkpoints", ck))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(ca.Params, cb.Params) || !bytes.Equal(ca.Meta, cb.Meta) {
+					t.Errorf("%s: weights or data description differ", ck)
+				}
+			}
+			ra, _ := os.ReadFile(filepath.Join(a, "report.json"))
+			rb, _ := os.ReadFile(filepath.Join(b, "report.json"))
+			if strings.ReplaceAll(string(ra), a, "") != strings.ReplaceAll(string(rb), b, "") {
+				t.Errorf("reports differ:\n%s\n%s", ra, rb)
+			}
+			sa, _ := os.ReadFile(filepath.Join(a, "assignment.csv"))
+			sb, _ := os.ReadFile(filepath.Join(prep, "assignment.csv"))
+			if len(sa) == 0 || !bytes.Equal(sa, sb) {
+				t.Error("the run's assignment.csv differs from the prepared one")
+			}
+		})
+	}
+}
+
+// TestPrepareCommand: --list, usage errors, and bad data exit 2 without
+// leaving a prepared directory.
+func TestPrepareCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "prepare", "--list")
+	for _, want := range []string{"builtin:sunspots", "forecasting", "public domain", "builtin:digits", "1×8×8", "CC BY 4.0"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("--list: exit %d, no %q in\n%s", code, want, out)
+		}
+	}
+	if code, _, stderr := runCLI(t, "prepare"); code != 2 || !strings.Contains(stderr, "--config is required") {
+		t.Errorf("no --config: exit %d %s", code, stderr)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,y\n1,0\n2,oops,3\n"), 0o644)
+	os.WriteFile(cfg, []byte("name: bad\ndata: {source: csv:d.csv, label: y}\n"), 0o644)
+	out2 := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(t, "prepare", "--config", cfg, "--out", out2)
+	if code != 2 || !strings.Contains(stderr, "d.csv:3") || !strings.Contains(stderr, "ragged row") {
+		t.Errorf("bad data: exit %d %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("left behind: %v", entries)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Errorf("a prepared directory was left for bad data")
+	}
+}
+
+// TestExampleConfigsTrain (acceptance): every example config trains as
+// shipped (one epoch here) and evaluates on its test split.
+func TestExampleConfigsTrain(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			tmp := t.TempDir()
+			code, _, stderr := runCLI(t, "train", "--config", path, "--out", tmp, "--set", "train.epochs=1",
+				"--set", "data.prepared="+filepath.Join(tmp, "none"))
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(onlyRunUnder(t, tmp), "report.json")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestFewerRowsThanABatch: six rows and a batch of 64 still train: the
+// one partial batch is trained on.
+func TestFewerRowsThanABatch(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.csv"), []byte("a,b,y\n1,2,0\n2,1,1\n3,4,0\n4,3,1\n5,6,0\n6,5,1\n"), 0o644)
+	cfg := filepath.Join(dir, "tiny.yaml")
+	os.WriteFile(cfg, []byte(`name: tiny
+data: {source: csv:d.csv, label: y, split: {train: 0.5, val: 0.25, test: 0.25, stratify: false}}
+model: {layers: [{type: dense, units: 2}]}
+train: {epochs: 2, batch_size: 64}
+`), 0o644)
+	code, out, stderr := runCLI(t, "train", "--config", cfg, "--out", filepath.Join(dir, "runs"))
+	if code != 0 || !strings.Contains(out, "samples 2") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+}

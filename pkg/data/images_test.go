@@ -1,0 +1,147 @@
+package data
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// pngBytes encodes a w×h gray image whose pixel (x, y) is base+x+w·y.
+func pngBytes(w, h int, base uint8) []byte {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = base + uint8(i)
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+func jpegBytes(w, h int, c color.RGBA) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 100})
+	return b.Bytes()
+}
+
+// imageTree writes files (path -> bytes) under a fresh directory.
+func imageTree(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range files {
+		p := filepath.Join(dir, "img", name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const imagesConfig = "name: t\ndata:\n  source: images:img\n  preprocess: {scale: none}\n  split: {train: 1, val: 0, test: 0}\n"
+
+func loadImagesTree(t *testing.T, yaml string, files map[string][]byte) (*Dataset, *Report, error) {
+	t.Helper()
+	dir := imageTree(t, files)
+	exp, err := experiment(t, dir, yaml)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Load(exp)
+}
+
+// TestImages reads class folders channel-first, resizes and converts.
+func TestImages(t *testing.T) {
+	files := map[string][]byte{
+		"cat/a.png": pngBytes(2, 2, 10), "cat/b.PNG": pngBytes(2, 2, 20),
+		"dog/c.png": pngBytes(2, 2, 30), "dog/.DS_Store": []byte("junk"),
+	}
+	ds, rep, err := loadImagesTree(t, imagesConfig, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ds.Classes, []string{"cat", "dog"}) || !slices.Equal(ds.Input, []int{1, 2, 2}) {
+		t.Fatalf("classes %v input %v", ds.Classes, ds.Input)
+	}
+	if !slices.Equal(ds.Train.X, []float32{10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33}) || !slices.Equal(ds.Train.Y, []float32{0, 0, 1}) {
+		t.Errorf("X %v Y %v", ds.Train.X, ds.Train.Y)
+	}
+	if !slices.Equal(ds.Train.Names, []string{"cat/a.png", "cat/b.PNG", "dog/c.png"}) {
+		t.Errorf("names %v", ds.Train.Names)
+	}
+	if n := rep.Notes; len(n) < 2 || n[1] != "skipped 1 hidden file" {
+		t.Errorf("notes %q", n)
+	}
+
+	// Resize a 4×4 gradient to 2×2: each output pixel averages a 2×2 block.
+	ds, _, err = loadImagesTree(t, imagesConfig+"  images: {size: [2, 2]}\n", map[string][]byte{"a/x.png": pngBytes(4, 4, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{2.5, 4.5, 10.5, 12.5}; !slices.Equal(ds.Train.X, want) {
+		t.Errorf("resized %v, want %v", ds.Train.X, want)
+	}
+
+	// RGB from a JPEG: three planes.
+	ds, _, err = loadImagesTree(t, imagesConfig+"  images: {color: rgb}\n", map[string][]byte{"a/x.jpg": jpegBytes(2, 2, color.RGBA{200, 100, 50, 255})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ds.Input, []int{3, 2, 2}) || abs32(ds.Train.X[0]-200) > 3 || abs32(ds.Train.X[4]-100) > 3 || abs32(ds.Train.X[8]-50) > 3 {
+		t.Errorf("rgb input %v X %v", ds.Input, ds.Train.X)
+	}
+	// data.classes sets the order.
+	ds, _, err = loadImagesTree(t, imagesConfig+"  classes: [dog, cat]\n", files)
+	if err != nil || !slices.Equal(ds.Train.Y, []float32{0, 1, 1}) {
+		t.Errorf("classes order: %v %v", err, ds.Train.Y)
+	}
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// TestImagesBadInput: a truncated or corrupt PNG, an empty class, a stray
+// file, mixed sizes are refused, naming the file or folder.
+func TestImagesBadInput(t *testing.T) {
+	good := pngBytes(3, 3, 0)
+	for _, tc := range []struct {
+		name   string
+		config string
+		files  map[string][]byte
+		want   []string
+	}{
+		{"truncated PNG", imagesConfig, map[string][]byte{"a/x.png": good, "b/y.png": good[:len(good)/2]}, []string{"b/y.png", "cannot decode the image (corrupt or truncated?)"}},
+		{"corrupt PNG", imagesConfig, map[string][]byte{"a/x.png": good, "b/y.png": []byte("\x89PNG\r\n\x1a\nnot really")}, []string{"b/y.png", "cannot decode"}},
+		{"JPEG named .png", imagesConfig, map[string][]byte{"a/x.png": jpegBytes(2, 2, color.RGBA{})}, []string{"a/x.png", "cannot decode"}},
+		{"empty class", imagesConfig, map[string][]byte{"a/x.png": good, "b/.keep": nil}, []string{"img/b", `class folder "b" holds no images`}},
+		{"stray file", imagesConfig, map[string][]byte{"a/x.png": good, "a/notes.txt": []byte("hi")}, []string{"a/notes.txt", "is not a PNG or JPEG file"}},
+		{"file beside the classes", imagesConfig, map[string][]byte{"a/x.png": good, "README": []byte("hi")}, []string{"img/README", "expected only class folders"}},
+		{"nested folder", imagesConfig, map[string][]byte{"a/x.png": good, "a/deeper/y.png": good}, []string{"a/deeper", "is a folder inside a class folder"}},
+		{"sizes differ", imagesConfig, map[string][]byte{"a/x.png": good, "b/y.png": pngBytes(4, 3, 0)}, []string{"b/y.png", "is 3×4", "is 3×3", "data.images.size"}},
+		{"no class folders", imagesConfig, map[string][]byte{".hidden": nil}, []string{"holds no class folders"}},
+		{"class missing", imagesConfig + "  classes: [a, zebra]\n", map[string][]byte{"a/x.png": good}, []string{`no folder for class "zebra"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := loadImagesTree(t, tc.config, tc.files)
+			wantBadData(t, err, tc.want...)
+		})
+	}
+	exp, _ := experiment(t, t.TempDir(), imagesConfig)
+	_, _, err := Load(exp)
+	wantBadData(t, err, "img", "cannot read the image folder")
+}

@@ -1,0 +1,451 @@
+package data
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dltrain/dltrain/pkg/config"
+)
+
+// FormatVersion is the version of the prepared-dataset layout and of the
+// pipeline that fills it; a prepared dataset of another version is stale.
+const FormatVersion = 1
+
+// ManifestFile is the name of a prepared dataset's description.
+const ManifestFile = "manifest.json"
+
+// AssignmentFile is the name of the per-sample split assignment, in a
+// prepared dataset and in a run directory.
+const AssignmentFile = "assignment.csv"
+
+// Manifest describes a prepared dataset: what it was made from, how, and
+// where each split's tensors are.
+type Manifest struct {
+	Format int    `json:"format"`
+	Name   string `json:"name"` // the experiment's name
+	// Fingerprint is the sha256 of the data section of the config, the
+	// seed and the format version: a change to any of them makes the
+	// prepared dataset stale.
+	Fingerprint string       `json:"fingerprint"`
+	Seed        uint64       `json:"seed"`
+	Created     string       `json:"created"`
+	Sources     []SourceFile `json:"sources"`
+	Meta        Meta         `json:"meta"`
+	Splits      []SplitFiles `json:"splits"`
+	Assignment  string       `json:"assignment"`
+	Notes       []string     `json:"notes"`
+	Config      config.Data  `json:"config"`
+}
+
+// SplitFiles locates one split's tensors: X of shape [N, input...] and Y
+// of shape [N, target...], each a little-endian float32 .npy file.
+type SplitFiles struct {
+	Name    string `json:"name"`
+	N       int    `json:"samples"`
+	X       string `json:"x"`
+	Y       string `json:"y"`
+	XSHA256 string `json:"x_sha256"`
+	YSHA256 string `json:"y_sha256"`
+}
+
+// Fingerprint is the identity of how an experiment's data is prepared: a
+// sha256 of its data section (less data.prepared, which only says where
+// the result goes), its seed and the format version.
+func Fingerprint(exp *config.Experiment) string {
+	d := exp.Data
+	d.Prepared = ""
+	b, _ := json.Marshal(struct {
+		Format int
+		Seed   uint64
+		Data   config.Data
+	}{FormatVersion, exp.Seed, d})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// PreparedDir is where an experiment's prepared dataset lives:
+// data.prepared, or prepared/NAME under the current directory.
+func PreparedDir(exp *config.Experiment) string {
+	if exp.Data.Prepared != "" {
+		return exp.Data.Prepared
+	}
+	return filepath.Join("prepared", exp.Name)
+}
+
+// testHookAfterWrite, when set (tests only), runs after each file of a
+// prepared dataset is written; an error stops the write as a crash would.
+var testHookAfterWrite func(name string) error
+
+// Prepare loads the experiment's data and writes it as a prepared dataset
+// to dir: a temporary directory beside dir is filled, every file synced,
+// then renamed into place, so that dir is either the old dataset, the new
+// one, or absent, never half-written.
+func Prepare(exp *config.Experiment, dir string) (*Dataset, *Report, *Manifest, error) {
+	ds, rep, err := Load(exp)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := writePrepared(exp, dir, ds, rep)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ds, rep, m, nil
+}
+
+func writePrepared(exp *config.Experiment, dir string, ds *Dataset, rep *Report) (*Manifest, error) {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temporary directory for %s: %w", dir, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	m := &Manifest{Format: FormatVersion, Name: exp.Name, Fingerprint: Fingerprint(exp), Seed: exp.Seed,
+		Created: time.Now().UTC().Format(time.RFC3339), Sources: ds.Files, Meta: ds.Meta,
+		Assignment: AssignmentFile, Notes: rep.Notes, Config: exp.Data}
+	m.Config.Prepared = ""
+	for _, s := range ds.Splits() {
+		sf := SplitFiles{Name: s.Name, N: s.N, X: s.Name + "-x.npy", Y: s.Name + "-y.npy"}
+		if sf.XSHA256, err = writeFileSynced(filepath.Join(tmp, sf.X), func(w io.Writer) error {
+			return writeNpy(w, append([]int{s.N}, ds.Input...), s.X)
+		}); err != nil {
+			return nil, err
+		}
+		if sf.YSHA256, err = writeFileSynced(filepath.Join(tmp, sf.Y), func(w io.Writer) error {
+			return writeNpy(w, append([]int{s.N}, ds.Target...), s.Y)
+		}); err != nil {
+			return nil, err
+		}
+		m.Splits = append(m.Splits, sf)
+	}
+	if _, err := writeFileSynced(filepath.Join(tmp, AssignmentFile), func(w io.Writer) error { return WriteAssignment(w, ds) }); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := writeFileSynced(filepath.Join(tmp, ManifestFile), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+		return nil, err
+	}
+	if err := syncDir(tmp); err != nil {
+		return nil, err
+	}
+	if err := replaceDir(tmp, dir); err != nil {
+		return nil, err
+	}
+	done = true
+	return m, syncDir(parent)
+}
+
+// writeFileSynced writes a file through fill, syncs it, and returns its
+// sha256.
+func writeFileSynced(path string, fill func(io.Writer) error) (string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && testHookAfterWrite != nil {
+		err = testHookAfterWrite(filepath.Base(path))
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// replaceDir renames tmp to dir. An existing dir is first renamed aside
+// and removed after, so that dir never holds a mix of old and new files.
+func replaceDir(tmp, dir string) error {
+	var old string
+	if _, err := os.Stat(dir); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				return fmt.Errorf("%w: %s exists and is not a prepared dataset (no %s); not replacing it", ErrBadData, dir, ManifestFile)
+			}
+		}
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("moving the previous %s aside: %w", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return fmt.Errorf("renaming %s to %s: %w", tmp, dir, err)
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// ReadManifest reads the manifest of the prepared dataset in dir.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: %s: not a valid manifest: %v", ErrBadData, filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
+
+// Staleness says why a prepared dataset no longer matches its experiment;
+// it is empty when the dataset is up to date.
+func Staleness(exp *config.Experiment, m *Manifest) (string, error) {
+	if m.Format != FormatVersion {
+		return fmt.Sprintf("it was written by format version %d, this dltrain writes %d", m.Format, FormatVersion), nil
+	}
+	if fp := Fingerprint(exp); m.Fingerprint != fp {
+		return fmt.Sprintf("the data section of the config or the seed changed (fingerprint %.12s… then, %.12s… now)", m.Fingerprint, fp), nil
+	}
+	kind, ref, err := lookupSource(exp.Data.Source)
+	if err != nil {
+		return "", err
+	}
+	files, err := kind.digest(ref, exp.Data)
+	if err != nil {
+		return "", err
+	}
+	if len(files) != len(m.Sources) {
+		return "the source files changed", nil
+	}
+	for i, f := range files {
+		if f.SHA256 != m.Sources[i].SHA256 {
+			return fmt.Sprintf("%s changed (sha256 %.12s… then, %.12s… now)", f.Path, m.Sources[i].SHA256, f.SHA256), nil
+		}
+	}
+	return "", nil
+}
+
+// ReadPrepared loads the prepared dataset in dir, checking every file
+// against the checksum its manifest records.
+func ReadPrepared(dir string) (*Dataset, *Manifest, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds := &Dataset{Meta: m.Meta, Files: m.Sources}
+	byName := map[string]*Split{}
+	for _, sf := range m.Splits {
+		s := &Split{Name: sf.Name, N: sf.N}
+		xs, x, err := readPreparedNpy(filepath.Join(dir, sf.X), sf.XSHA256)
+		if err != nil {
+			return nil, nil, err
+		}
+		ys, y, err := readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(xs) == 0 || xs[0] != sf.N || prod(xs[1:]) != m.Meta.InputSize() || len(ys) == 0 || ys[0] != sf.N || prod(ys[1:]) != m.Meta.TargetSize() {
+			return nil, nil, fmt.Errorf("%w: %s: the %s tensors have shapes %v and %v, not what the manifest describes", ErrBadData, dir, sf.Name, xs, ys)
+		}
+		s.X, s.Y = x, y
+		byName[sf.Name] = s
+	}
+	ds.Train, ds.Val, ds.Test = byName["train"], byName["val"], byName["test"]
+	if ds.Train == nil || ds.Val == nil || ds.Test == nil {
+		return nil, nil, fmt.Errorf("%w: %s: the manifest does not list train, val and test", ErrBadData, dir)
+	}
+	f, err := os.Open(filepath.Join(dir, m.Assignment))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadData, dir, err)
+	}
+	defer f.Close()
+	if err := readAssignment(f, ds); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadData, filepath.Join(dir, m.Assignment), err)
+	}
+	return ds, m, nil
+}
+
+// readPreparedNpy reads one tensor file, verifying its sha256.
+func readPreparedNpy(path, want string) ([]int, []float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: prepared dataset: %v", ErrBadData, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	h := sha256.New()
+	r := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
+	hdr, err := readNpyHeader(path, r, st.Size())
+	if err != nil {
+		return nil, nil, err
+	}
+	vals, err := readNpyValues(hdr, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got := drainSum(r, h); got != want {
+		return nil, nil, fmt.Errorf("%w: %s is corrupt: sha256 %.12s…, the manifest says %.12s…; run dltrain prepare again", ErrBadData, path, got, want)
+	}
+	return hdr.shape, vals, nil
+}
+
+func drainSum(r io.Reader, h hash.Hash) string {
+	io.Copy(io.Discard, r)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Open returns the experiment's dataset. When a prepared dataset exists at
+// PreparedDir it is used if up to date, and rebuilt (with a note saying
+// why) if stale; without one, the data is prepared in memory. Every path
+// gives the same samples, bit for bit.
+func Open(exp *config.Experiment) (*Dataset, *Report, error) {
+	dir := PreparedDir(exp)
+	m, err := ReadManifest(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return Load(exp)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	why, err := Staleness(exp, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if why != "" {
+		ds, rep, _, err := Prepare(exp, dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rebuilding the stale prepared dataset %s: %w", dir, err)
+		}
+		rep.Notes = append([]string{fmt.Sprintf("the prepared dataset %s was stale (%s): rebuilt it", dir, why)}, rep.Notes...)
+		return ds, rep, nil
+	}
+	ds, m, err := ReadPrepared(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, m.Notes...)}
+	return ds, rep, nil
+}
+
+// WriteAssignment writes which split every sample is in, with the source
+// line (or entry) it came from, its file (image folders) and its fold, as
+// CSV: split,index,line,name,fold.
+func WriteAssignment(w io.Writer, ds *Dataset) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"split", "index", "line", "name", "fold"}); err != nil {
+		return err
+	}
+	for _, s := range ds.Splits() {
+		for i := 0; i < s.N; i++ {
+			rec := []string{s.Name, strconv.Itoa(i), "", "", ""}
+			if i < len(s.Lines) {
+				rec[2] = strconv.Itoa(s.Lines[i])
+			}
+			if s.Names != nil {
+				rec[3] = s.Names[i]
+			}
+			if s.Folds != nil {
+				rec[4] = strconv.Itoa(s.Folds[i])
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// readAssignment fills the Lines, Names and Folds of the splits of ds from
+// an assignment file.
+func readAssignment(r io.Reader, ds *Dataset) error {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		return err
+	}
+	byName := map[string]*Split{"train": ds.Train, "val": ds.Val, "test": ds.Test}
+	for _, s := range byName {
+		s.Lines = make([]int, 0, s.N)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		s := byName[rec[0]]
+		if s == nil || len(rec) != 5 {
+			return fmt.Errorf("unexpected record %v", rec)
+		}
+		line, err := strconv.Atoi(rec[2])
+		if err != nil {
+			return fmt.Errorf("bad line %q", rec[2])
+		}
+		s.Lines = append(s.Lines, line)
+		if rec[3] != "" {
+			s.Names = append(s.Names, strings.Clone(rec[3]))
+		}
+		if rec[4] != "" {
+			k, err := strconv.Atoi(rec[4])
+			if err != nil {
+				return fmt.Errorf("bad fold %q", rec[4])
+			}
+			s.Folds = append(s.Folds, k)
+		}
+	}
+	for _, s := range byName {
+		if len(s.Lines) != s.N || (s.Names != nil && len(s.Names) != s.N) || (s.Folds != nil && len(s.Folds) != s.N) {
+			return fmt.Errorf("the %s split lists %d samples, its tensors hold %d", s.Name, len(s.Lines), s.N)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package data
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// tableCSV is n rows: x1, x2 numeric, color categorical, g a group id,
+// when a time, y a class; rows appear in a shuffled time order.
+func tableCSV(n int, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	b.WriteString("x1,x2,color,g,when,y\n")
+	perm := rng.Perm(n)
+	for i := 0; i < n; i++ {
+		k := perm[i]
+		fmt.Fprintf(&b, "%.3f,%d,%s,g%d,%d,%d\n", rng.NormFloat64()*5+float64(k%7), k%13, []string{"red", "green", "blue"}[k%3], (k*7)%23, 1000+k, k%3)
+	}
+	return b.String()
+}
+
+const tableConfig = `
+name: t
+data:
+  source: csv:d.csv
+  label: y
+  features: [x1, x2, color]
+  categorical: [color]
+`
+
+// TestScalingFromTrainOnly (acceptance): changing a test row changes
+// nothing fitted (scaling, imputation, encodings) and no training sample.
+func TestScalingFromTrainOnly(t *testing.T) {
+	text := tableCSV(200, 1)
+	for _, extra := range []string{
+		"  preprocess: {scale: standard}\n",
+		"  preprocess: {scale: minmax, encoding: index}\n  clean: {missing: mean}\n",
+		"  preprocess: {scale: standard}\n  clean: {missing: median}\n  split: {method: group, column: g}\n",
+	} {
+		t.Run(strings.TrimSpace(extra), func(t *testing.T) {
+			a, _ := mustLoad(t, tableConfig+extra, map[string]string{"d.csv": text})
+			line := a.Test.Lines[0]
+			rows := strings.Split(text, "\n")
+			cells := strings.Split(rows[line-1], ",")
+			cells[0], cells[1], cells[2] = "1e6", "-99999", "purple"
+			rows[line-1] = strings.Join(cells, ",")
+			b, _ := mustLoad(t, tableConfig+extra, map[string]string{"d.csv": strings.Join(rows, "\n")})
+			if fmt.Sprint(a.Scaling, a.Imputation, a.Encodings) != fmt.Sprint(b.Scaling, b.Imputation, b.Encodings) {
+				t.Errorf("fitted preprocessing changed with a test row:\n%v %v %v\n%v %v %v", a.Scaling, a.Imputation, a.Encodings, b.Scaling, b.Imputation, b.Encodings)
+			}
+			if !sameBits(a.Train.X, b.Train.X) || !sameBits(a.Val.X, b.Val.X) || sameBits(a.Test.X, b.Test.X) {
+				t.Error("train or val samples changed, or the test change did not show")
+			}
+		})
+	}
+}
+
+// groupsBySplit maps each group id to the splits its rows landed in.
+func groupsBySplit(ds *Dataset, text string) map[string]map[string]bool {
+	rows := strings.Split(text, "\n")
+	out := map[string]map[string]bool{}
+	for _, s := range ds.Splits() {
+		for _, line := range s.Lines {
+			g := strings.Split(rows[line-1], ",")[3]
+			if out[g] == nil {
+				out[g] = map[string]bool{}
+			}
+			out[g][s.Name] = true
+		}
+	}
+	return out
+}
+
+// TestGroupSplitPromise: no group has rows in two splits, for many seeds
+// and fractions, and the fractions are roughly kept.
+func TestGroupSplitPromise(t *testing.T) {
+	text := tableCSV(300, 2)
+	for seed := 1; seed <= 8; seed++ {
+		for _, fr := range []string{"{train: 0.7, val: 0.15, test: 0.15", "{train: 0.5, val: 0.25, test: 0.25", "{train: 0.8, val: 0, test: 0.2"} {
+			cfg := fmt.Sprintf("%s  split: %s, method: group, column: g}\nseed: %d\n", tableConfig, fr, seed)
+			ds, _ := mustLoad(t, cfg, map[string]string{"d.csv": text})
+			for g, in := range groupsBySplit(ds, text) {
+				if len(in) > 1 {
+					t.Fatalf("seed %d %s: group %s is in %v", seed, fr, g, in)
+				}
+			}
+			if ds.Train.N < 100 || (strings.Contains(fr, "test: 0.2") && ds.Test.N == 0) {
+				t.Errorf("seed %d %s: sizes %d/%d/%d", seed, fr, ds.Train.N, ds.Val.N, ds.Test.N)
+			}
+		}
+	}
+}
+
+// TestTimeSplitTable: with a time column, every training row is earlier
+// than every val row, which is earlier than every test row, whatever the
+// file order.
+func TestTimeSplitTable(t *testing.T) {
+	text := tableCSV(100, 3)
+	ds, rep := mustLoad(t, tableConfig+"  split: {method: time, column: when}\n", map[string]string{"d.csv": text})
+	rows := strings.Split(text, "\n")
+	when := func(s *Split) (lo, hi string) {
+		var ts []string
+		for _, l := range s.Lines {
+			ts = append(ts, strings.Split(rows[l-1], ",")[4])
+		}
+		return slices.Min(ts), slices.Max(ts)
+	}
+	_, trHi := when(ds.Train)
+	vaLo, vaHi := when(ds.Val)
+	teLo, _ := when(ds.Test)
+	if !(trHi < vaLo && vaHi < teLo) || ds.Train.N != 70 || ds.Test.N != 15 {
+		t.Errorf("train up to %s, val %s..%s, test from %s; sizes %d/%d/%d", trHi, vaLo, vaHi, teLo, ds.Train.N, ds.Val.N, ds.Test.N)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), `split in time order (column "when": train up to 1069, the rest from 1070 on)`) {
+		t.Errorf("notes %q", rep.Notes)
+	}
+}
+
+// TestColumnSplit: the split column decides; a bad value names its line.
+func TestColumnSplit(t *testing.T) {
+	text := "a,y,part\n1,0,train\n2,1,TRAIN\n3,0,validation\n4,1,test\n5,0,train\n"
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  preprocess: {scale: none}\n  split: {method: column, column: part}\n"
+	ds, _ := mustLoad(t, cfg, map[string]string{"d.csv": text})
+	if !slices.Equal(ds.Train.Lines, []int{2, 3, 6}) || !slices.Equal(ds.Val.Lines, []int{4}) || !slices.Equal(ds.Test.Lines, []int{5}) {
+		t.Errorf("lines %v %v %v", ds.Train.Lines, ds.Val.Lines, ds.Test.Lines)
+	}
+	if !slices.Equal(ds.Features, []string{"a"}) {
+		t.Errorf("the split column must not be a feature: %v", ds.Features)
+	}
+	_, _, err := load(t, cfg, map[string]string{"d.csv": strings.Replace(text, "test", "holdout", 1)})
+	wantBadData(t, err, "d.csv:5", `split "holdout" is not one of train, val (validation) or test`)
+	_, _, err = load(t, strings.Replace(cfg, "column, column: part}", "column, column: part, train: 0.5, val: 0.5, test: 0}", 1), nil)
+	wantBadData(t, err, "data.split.train", "remove the fractions")
+}
+
+// TestKFold: the folds partition the non-test rows, are balanced (and
+// stratified), keep groups whole, leave the test split unchanged, and each
+// fold in turn is the validation split.
+func TestKFold(t *testing.T) {
+	text := tableCSV(230, 4)
+	base := tableConfig + "  split: {train: 0.8, val: 0, test: 0.2, folds: 5, fold: %d%s}\n"
+	var test []int
+	seen := map[int]int{}
+	for k := 0; k < 5; k++ {
+		ds, _ := mustLoad(t, fmt.Sprintf(base, k, ""), map[string]string{"d.csv": text})
+		if k == 0 {
+			test = ds.Test.Lines
+			size := map[int]int{}
+			perClass := map[[2]int]int{}
+			for _, s := range []*Split{ds.Train, ds.Val} {
+				for i, f := range s.Folds {
+					size[f]++
+					perClass[[2]int{f, int(s.Y[i])}]++
+				}
+			}
+			for f := 0; f < 5; f++ {
+				if size[f] < 36 || size[f] > 38 {
+					t.Errorf("fold %d has %d rows of 184", f, size[f])
+				}
+				for c := 0; c < 3; c++ {
+					if n := perClass[[2]int{f, c}]; n < 11 || n > 14 {
+						t.Errorf("fold %d class %d: %d rows (not stratified)", f, c, n)
+					}
+				}
+			}
+		}
+		if !slices.Equal(ds.Test.Lines, test) {
+			t.Fatal("the test split changed with the fold")
+		}
+		for i, l := range ds.Val.Lines {
+			if ds.Val.Folds[i] != k {
+				t.Fatalf("fold %d: a val row of fold %d", k, ds.Val.Folds[i])
+			}
+			seen[l]++
+		}
+	}
+	if len(seen) != 230-len(test) {
+		t.Errorf("%d rows were validation once; want every non-test row (%d)", len(seen), 230-len(test))
+	}
+	for l, n := range seen {
+		if n != 1 {
+			t.Errorf("line %d was in %d validation folds", l, n)
+		}
+	}
+	ds, _ := mustLoad(t, fmt.Sprintf(base, 2, ", method: group, column: g"), map[string]string{"d.csv": text})
+	rows := strings.Split(text, "\n")
+	foldOf := map[string]int{}
+	for _, s := range []*Split{ds.Train, ds.Val} {
+		for i, l := range s.Lines {
+			g := strings.Split(rows[l-1], ",")[3]
+			if f, ok := foldOf[g]; ok && f != s.Folds[i] {
+				t.Fatalf("group %s is in folds %d and %d", g, f, s.Folds[i])
+			}
+			foldOf[g] = s.Folds[i]
+		}
+	}
+	_, _, err := load(t, strings.Replace(fmt.Sprintf(base, 0, ""), "train: 0.8, val: 0,", "train: 0.7, val: 0.1,", 1), nil)
+	wantBadData(t, err, "data.split.val", "must be 0 with data.split.folds")
+}
+
+// TestSplitDeterminism: the assignment is a function of the seed.
+func TestSplitDeterminism(t *testing.T) {
+	text := tableCSV(120, 5)
+	a, _ := mustLoad(t, tableConfig, map[string]string{"d.csv": text})
+	b, _ := mustLoad(t, tableConfig, map[string]string{"d.csv": text})
+	c, _ := mustLoad(t, tableConfig+"seed: 9\n", map[string]string{"d.csv": text})
+	if !slices.Equal(a.Test.Lines, b.Test.Lines) || slices.Equal(a.Test.Lines, c.Test.Lines) {
+		t.Error("the split is not a function of the seed")
+	}
+	counts := map[float32]int{}
+	for _, y := range a.Test.Y {
+		counts[y]++
+	}
+	if counts[0] != 6 || counts[1] != 6 || counts[2] != 6 {
+		t.Errorf("stratified test classes %v; want 6 each", counts)
+	}
+}
+
+// TestLeakReport: rows of val or test identical to a training row are
+// reported with their lines.
+func TestLeakReport(t *testing.T) {
+	text := "a,b,y\n" + strings.Repeat("1,1,0\n", 10) + "2,3,1\n4,5,0\n6,7,1\n8,9,0\n"
+	_, rep := mustLoad(t, "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  split: {stratify: false}\n", map[string]string{"d.csv": text})
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "with the same features as a training sample (a possible leak)") || !strings.Contains(notes, "9 rows identical to an earlier row") {
+		t.Errorf("notes %q", notes)
+	}
+}
