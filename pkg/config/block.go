@@ -154,29 +154,15 @@ func (o *Options) String(key, def string, allowed ...string) string {
 }
 
 // Ints reads an option that is an integer or a list of integers.
-func (o *Options) Ints(key string, def []int) []int {
-	v, ok := o.get(key)
-	if !ok {
-		return def
-	}
-	list, isList := v.([]any)
-	if !isList {
-		list = []any{v}
-	}
-	out := make([]int, len(list))
-	for i, e := range list {
-		n, err := toInt(e)
-		if err != nil {
-			o.Fail(key, "item %d: %v", i, err)
-			return def
-		}
-		out[i] = n
-	}
-	return out
-}
+func (o *Options) Ints(key string, def []int) []int { return readList(o, key, def, toInt) }
 
 // Floats reads an option that is a number or a list of numbers.
 func (o *Options) Floats(key string, def []float64) []float64 {
+	return readList(o, key, def, toFloat)
+}
+
+// readList reads a scalar or a list of scalars, each converted by conv.
+func readList[T any](o *Options, key string, def []T, conv func(any) (T, error)) []T {
 	v, ok := o.get(key)
 	if !ok {
 		return def
@@ -185,14 +171,14 @@ func (o *Options) Floats(key string, def []float64) []float64 {
 	if !isList {
 		list = []any{v}
 	}
-	out := make([]float64, len(list))
+	out := make([]T, len(list))
 	for i, e := range list {
-		f, err := toFloat(e)
+		x, err := conv(e)
 		if err != nil {
 			o.Fail(key, "item %d: %v", i, err)
 			return def
 		}
-		out[i] = f
+		out[i] = x
 	}
 	return out
 }
