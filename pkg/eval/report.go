@@ -8,13 +8,20 @@ import (
 	"text/tabwriter"
 )
 
+// maxMatrixClasses is the most classes whose confusion matrix the text
+// report prints; a language model's vocabulary makes an unreadable one.
+const maxMatrixClasses = 20
+
 // Report is the evaluation of one checkpoint on one split.
 type Report struct {
-	Run            string          `json:"run,omitempty"`
-	Checkpoint     string          `json:"checkpoint"`
-	Split          string          `json:"split"`
-	Task           string          `json:"task"`
-	Loss           float64         `json:"loss"`
+	Run        string  `json:"run,omitempty"`
+	Checkpoint string  `json:"checkpoint"`
+	Split      string  `json:"split"`
+	Task       string  `json:"task"`
+	Loss       float64 `json:"loss"`
+	// Perplexity is exp(loss) for a language model: the effective number
+	// of equally likely next tokens.
+	Perplexity     float64         `json:"perplexity,omitempty"`
 	Classification *Classification `json:"classification,omitempty"`
 	Regression     *Regression     `json:"regression,omitempty"`
 }
@@ -25,6 +32,9 @@ func (r *Report) Metrics() map[string]float64 {
 	m := map[string]float64{"loss": r.Loss}
 	if c := r.Classification; c != nil {
 		m["accuracy"], m["macro_f1"] = c.Accuracy, c.MacroF1
+	}
+	if r.Perplexity > 0 {
+		m["perplexity"] = r.Perplexity
 	}
 	if g := r.Regression; g != nil {
 		m["mse"], m["mae"], m["r2"] = g.MSE, g.MAE, g.R2
@@ -44,13 +54,22 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	if c := r.Classification; c != nil {
-		fmt.Fprintf(&b, "samples %d  loss %.4f  accuracy %.4f  macro-F1 %.4f\n\n", c.N, r.Loss, c.Accuracy, c.MacroF1)
+		fmt.Fprintf(&b, "samples %d  loss %.4f  accuracy %.4f  macro-F1 %.4f", c.N, r.Loss, c.Accuracy, c.MacroF1)
+		if r.Perplexity > 0 {
+			fmt.Fprintf(&b, "  perplexity %.3f", r.Perplexity)
+		}
+		b.WriteString("\n\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "class\tprecision\trecall\tF1\tsupport\t")
 		for _, k := range c.Classes {
 			fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%d\t\n", k.Class, k.Precision, k.Recall, k.F1, k.Support)
 		}
 		tw.Flush()
+		if len(c.Classes) > maxMatrixClasses {
+			fmt.Fprintf(&b, "\n(the %d×%d confusion matrix is in the JSON report)\n", len(c.Classes), len(c.Classes))
+			_, err := io.WriteString(w, b.String())
+			return err
+		}
 		b.WriteString("\nconfusion matrix (rows: true class, columns: predicted)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 1, ' ', tabwriter.AlignRight)
 		fmt.Fprint(tw, "\t")

@@ -3,6 +3,7 @@ package train
 import (
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
+	"math"
 )
 
 // Evaluate runs the evaluation graph over a whole split, in order, in
@@ -45,6 +46,9 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		}
 		c := eval.Classify(meta.Classes, truth, pred)
 		r.Classification = &c
+		if meta.Task == "language_model" {
+			r.Perplexity = math.Exp(r.Loss)
+		}
 	} else {
 		truth := make([]float64, len(split.Y))
 		for i, y := range split.Y {
