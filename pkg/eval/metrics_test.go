@@ -58,3 +58,24 @@ func TestArgmax(t *testing.T) {
 		t.Errorf("argmax %v (ties go to the first)", got)
 	}
 }
+
+func TestReportTextSkipsLargeMatricesAndShowsPerplexity(t *testing.T) {
+	names := make([]string, 21)
+	truth := make([]int, 21)
+	for i := range names {
+		names[i] = string(rune('a' + i))
+		truth[i] = i
+	}
+	c := Classify(names, truth, truth)
+	r := &Report{Split: "test", Checkpoint: "best", Task: "language_model", Loss: 0.5, Perplexity: math.Exp(0.5), Classification: &c}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "confusion matrix (rows") || !strings.Contains(b.String(), "21×21 confusion matrix is in the JSON report") {
+		t.Errorf("text report:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "perplexity 1.649") || r.Metrics()["perplexity"] != math.Exp(0.5) {
+		t.Errorf("perplexity missing:\n%s", b.String())
+	}
+}
