@@ -47,6 +47,7 @@ held-out test split.`,
 		newTrainCommand(a),
 		newEvalCommand(a),
 		newVersionCommand(a),
+		newBenchCommand(a),
 	)
 	return root
 }

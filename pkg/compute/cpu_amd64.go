@@ -1,0 +1,10 @@
+//go:build !purego
+
+package compute
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	useAVX512 = cpu.X86.HasAVX512F
+	useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasAVX
+}
