@@ -12,10 +12,34 @@ import (
 )
 
 // activation is an element-wise function y = f(x) and its derivative
-// expressed with x and y (whichever is cheaper).
+// expressed with x and y (whichever is cheaper), in float64: the
+// reference, and the path of every dtype without its own loops. The hot
+// activations also have whole-slice loops in the tensor's own dtype
+// (pkg/compute), which skip the float64 round trip and the call per element.
 type activation struct {
 	f     func(x, alpha float64) float64
 	deriv func(x, y, alpha float64) float64
+	v32   loops[float32]
+	v64   loops[float64]
+}
+
+// loops are an activation's whole-slice kernels for one dtype; nil
+// fields fall back to f and deriv.
+type loops[T compute.Float] struct {
+	forward  func(out, x []T)
+	backward func(dx, x, y, dy []T)
+}
+
+// loopsOf returns a's loops for T.
+func loopsOf[T compute.Float](a *activation) loops[T] {
+	if l, ok := any(a.v32).(loops[T]); ok {
+		return l
+	}
+	return any(a.v64).(loops[T])
+}
+
+func reluLoops[T compute.Float]() loops[T] {
+	return loops[T]{compute.Relu[T], func(dx, x, _, dy []T) { compute.ReluGrad(dx, x, dy) }}
 }
 
 // activations is every element-wise activation, by config name. softmax is
@@ -24,6 +48,8 @@ var activations = map[string]activation{
 	"relu": {
 		f:     func(x, _ float64) float64 { return max(x, 0) },
 		deriv: func(x, _, _ float64) float64 { return step(x > 0) },
+		v32:   reluLoops[float32](),
+		v64:   reluLoops[float64](),
 	},
 	"leaky_relu": {
 		f: func(x, a float64) float64 {
@@ -62,10 +88,12 @@ var activations = map[string]activation{
 	"tanh": {
 		f:     func(x, _ float64) float64 { return math.Tanh(x) },
 		deriv: func(_, y, _ float64) float64 { return 1 - y*y },
+		v32:   loops[float32]{compute.Tanh[float32], func(dx, _, y, dy []float32) { compute.TanhGrad(dx, y, dy) }},
 	},
 	"sigmoid": {
 		f:     func(x, _ float64) float64 { return sigmoid(x) },
 		deriv: func(_, y, _ float64) float64 { return y * (1 - y) },
+		v32:   loops[float32]{compute.Sigmoid[float32], func(dx, _, y, dy []float32) { compute.SigmoidGrad(dx, y, dy) }},
 	},
 	"softplus": {
 		f: func(x, _ float64) float64 {
@@ -143,13 +171,12 @@ func (a act) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func actForward[T compute.Float](a act, out, x []T) {
-	if a.name == "relu" { // the hot one gets a loop without float64 round trips
-		for i, v := range x {
-			out[i] = max(v, 0)
-		}
+	def := activations[a.name]
+	if l := loopsOf[T](&def); l.forward != nil {
+		l.forward(out, x)
 		return
 	}
-	f, alpha := activations[a.name].f, a.alpha
+	f, alpha := def.f, a.alpha
 	for i, v := range x {
 		out[i] = T(f(float64(v), alpha))
 	}
@@ -178,17 +205,12 @@ func (a actGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func actBackward[T compute.Float](a act, dx, x, y, dy []T) {
-	if a.name == "relu" {
-		for i, v := range x {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+	def := activations[a.name]
+	if l := loopsOf[T](&def); l.backward != nil {
+		l.backward(dx, x, y, dy)
 		return
 	}
-	d, alpha := activations[a.name].deriv, a.alpha
+	d, alpha := def.deriv, a.alpha
 	for i := range x {
 		dx[i] = dy[i] * T(d(float64(x[i]), float64(y[i]), alpha))
 	}

@@ -197,3 +197,54 @@ func TestOpReusesItsOutputBuffer(t *testing.T) {
 		m.Reset()
 	}
 }
+
+// TestActivationFloat32MatchesFloat64 checks the float32 loops (pkg/compute
+// kernels for the hot activations) against the float64 reference that the
+// gradient checks validate, forward and backward.
+func TestActivationFloat32MatchesFloat64(t *testing.T) {
+	for _, name := range Activations() {
+		if name == "none" || name == "softmax" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(6, 7))
+			const n = 100
+			x64, dy64 := randTensor(rng, n), randTensor(rng, n)
+			for i, v := range data[float64](x64) {
+				data[float64](x64)[i] = 12 * v // reach the tails
+			}
+			x32, dy32 := to32(x64), to32(dy64)
+			a := act{name: name, alpha: DefaultAlpha[name]}
+			y64, y32 := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float64)), tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+			dx64, dx32 := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float64)), tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+			for _, err := range []error{
+				a.Forward(y64, []*tensor.Dense{x64}), a.Forward(y32, []*tensor.Dense{x32}),
+				actGrad(a).Forward(dx64, []*tensor.Dense{x64, y64, dy64}), actGrad(a).Forward(dx32, []*tensor.Dense{x32, y32, dy32}),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n {
+				for _, c := range []struct {
+					what string
+					a32  float32
+					b64  float64
+				}{{"forward", data[float32](y32)[i], data[float64](y64)[i]}, {"backward", data[float32](dx32)[i], data[float64](dx64)[i]}} {
+					if d := math.Abs(float64(c.a32) - c.b64); d > 1e-6*max(1, math.Abs(c.b64)) {
+						t.Errorf("%s at x=%v: float32 %v, float64 %v", c.what, data[float64](x64)[i], c.a32, c.b64)
+					}
+				}
+			}
+		})
+	}
+}
+
+func to32(t *tensor.Dense) *tensor.Dense {
+	v := data[float64](t)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(out))
+}
