@@ -161,10 +161,12 @@ func (a act) Name() string { return a.name }
 func (act) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a act) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		actForward(a, o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		actForward(a, o, data[float64](in[0]))
 	}
 	return nil
@@ -195,10 +197,12 @@ func (a actGrad) Name() string { return a.name + "_grad" }
 func (actGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a actGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		actBackward(act(a), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		actBackward(act(a), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
 	}
 	return nil
@@ -236,10 +240,12 @@ func (softmax) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (softmax) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	n := in[0].Shape()[in[0].Dims()-1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		softmaxRows(o, data[float32](in[0]), n)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		softmaxRows(o, data[float64](in[0]), n)
 	}
 	return nil
@@ -280,10 +286,12 @@ func (softmaxGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in
 
 func (softmaxGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	n := in[0].Shape()[in[0].Dims()-1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		softmaxBackward(o, data[float32](in[0]), data[float32](in[1]), n)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		softmaxBackward(o, data[float64](in[0]), data[float64](in[1]), n)
 	}
 	return nil

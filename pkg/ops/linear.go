@@ -39,10 +39,12 @@ func (linear) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (linear) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		linearForward(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		linearForward(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
 	}
 	return nil
@@ -104,10 +106,12 @@ func (m matMul) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 func (m matMul) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	a, b := in[0].Shape(), in[1].Shape()
 	r, k, c, _ := m.dims(a, b)
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float32](in[0]), a[1], data[float32](in[1]), b[1], 0, o, c)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float64](in[0]), a[1], data[float64](in[1]), b[1], 0, o, c)
 	}
 	return nil
@@ -154,10 +158,12 @@ func (colSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (colSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		colSumOf(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		colSumOf(o, data[float64](in[0]))
 	}
 	return nil
@@ -192,10 +198,12 @@ func (b broadcastRows) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (b broadcastRows) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		repeatRows(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		repeatRows(o, data[float64](in[0]))
 	}
 	return nil
