@@ -21,6 +21,11 @@ type activation struct {
 	deriv func(x, y, alpha float64) float64
 	v32   loops[float32]
 	v64   loops[float64]
+	// byOutput says the derivative is a function of y alone: deriv and
+	// the loops give f'(x) when handed y in place of x (relu: y > 0 iff
+	// x > 0). Such an activation can be fused into the layer before it,
+	// which then need not keep x.
+	byOutput bool
 }
 
 // loops are an activation's whole-slice kernels for one dtype; nil
@@ -46,10 +51,11 @@ func reluLoops[T compute.Float]() loops[T] {
 // not element-wise and has its own kernel.
 var activations = map[string]activation{
 	"relu": {
-		f:     func(x, _ float64) float64 { return max(x, 0) },
-		deriv: func(x, _, _ float64) float64 { return step(x > 0) },
-		v32:   reluLoops[float32](),
-		v64:   reluLoops[float64](),
+		f:        func(x, _ float64) float64 { return max(x, 0) },
+		deriv:    func(x, _, _ float64) float64 { return step(x > 0) },
+		v32:      reluLoops[float32](),
+		v64:      reluLoops[float64](),
+		byOutput: true,
 	},
 	"leaky_relu": {
 		f: func(x, a float64) float64 {
@@ -86,14 +92,16 @@ var activations = map[string]activation{
 		},
 	},
 	"tanh": {
-		f:     func(x, _ float64) float64 { return math.Tanh(x) },
-		deriv: func(_, y, _ float64) float64 { return 1 - y*y },
-		v32:   loops[float32]{compute.Tanh[float32], func(dx, _, y, dy []float32) { compute.TanhGrad(dx, y, dy) }},
+		f:        func(x, _ float64) float64 { return math.Tanh(x) },
+		deriv:    func(_, y, _ float64) float64 { return 1 - y*y },
+		v32:      loops[float32]{compute.Tanh[float32], func(dx, _, y, dy []float32) { compute.TanhGrad(dx, y, dy) }},
+		byOutput: true,
 	},
 	"sigmoid": {
-		f:     func(x, _ float64) float64 { return sigmoid(x) },
-		deriv: func(_, y, _ float64) float64 { return y * (1 - y) },
-		v32:   loops[float32]{compute.Sigmoid[float32], func(dx, _, y, dy []float32) { compute.SigmoidGrad(dx, y, dy) }},
+		f:        func(x, _ float64) float64 { return sigmoid(x) },
+		deriv:    func(_, y, _ float64) float64 { return y * (1 - y) },
+		v32:      loops[float32]{compute.Sigmoid[float32], func(dx, _, y, dy []float32) { compute.SigmoidGrad(dx, y, dy) }},
+		byOutput: true,
 	},
 	"softplus": {
 		f: func(x, _ float64) float64 {
@@ -218,6 +226,30 @@ func actBackward[T compute.Float](a act, dx, x, y, dy []T) {
 	for i := range x {
 		dx[i] = dy[i] * T(d(float64(x[i]), float64(y[i]), alpha))
 	}
+}
+
+// actGradOut computes dx = dy·f'(x) from (y, dy), for activations whose
+// derivative is a function of their output (byOutput).
+type actGradOut act
+
+func (a actGradOut) Name() string { return a.name + "_grad_out" }
+
+func (actGradOut) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (a actGradOut) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		y := data[float32](in[0])
+		actBackward(act(a), data[float32](out), y, y, data[float32](in[1]))
+	case tensor.Float64:
+		y := data[float64](in[0])
+		actBackward(act(a), data[float64](out), y, y, data[float64](in[1]))
+	}
+	return nil
+}
+
+func (actGradOut) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
 }
 
 var errSecondOrder = errors.New("second derivatives are not supported")

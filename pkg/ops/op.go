@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/chewxy/hm"
+	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -273,20 +274,18 @@ func (o *op) asDense(i int, v G.Value) (*tensor.Dense, error) {
 
 // data returns a tensor's backing slice as []T, without the allocation
 // of tensor.Dense.Data. The dtype must be T's.
-func data[T float32 | float64](t *tensor.Dense) []T {
+func data[T compute.Float](t *tensor.Dense) []T {
 	var z T
-	switch any(z).(type) {
-	case float32:
+	if unsafe.Sizeof(z) == 4 {
 		if t.Dtype() != tensor.Float32 {
 			panic(fmt.Sprintf("internal: %v tensor read as float32", t.Dtype()))
 		}
 		s := t.Float32s()
 		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-	default:
-		if t.Dtype() != tensor.Float64 {
-			panic(fmt.Sprintf("internal: %v tensor read as float64", t.Dtype()))
-		}
-		s := t.Float64s()
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 	}
+	if t.Dtype() != tensor.Float64 {
+		panic(fmt.Sprintf("internal: %v tensor read as float64", t.Dtype()))
+	}
+	s := t.Float64s()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
