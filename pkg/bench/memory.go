@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // memory reads the process's resident set size from /proc/self/status
@@ -40,6 +41,15 @@ func kilobytes(line []byte) int64 {
 	}
 	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
 	return n * 1024
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeak restarts the peak RSS count (Linux ≥ 4.0), so that each

@@ -10,7 +10,7 @@ import (
 // workload, then one line per workload that did not run, with its reason.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tbatch\tsteps/s\tsamples/s\tms/step\tGFLOP/s\tof floor\tallocs/step\tKB/step\tpeak RSS\tRSS growth\t")
+	fmt.Fprintln(tw, "workload\tbatch\tsteps/s\tsamples/s\tms/step\tCPU ms/step\tGFLOP/s\tof floor\tallocs/step\tKB/step\tpeak RSS\tRSS growth\t")
 	for _, r := range results {
 		if r.Error != "" {
 			continue
@@ -19,8 +19,8 @@ func WriteTable(w io.Writer, results []Result) error {
 		if r.FloorFraction > 0 {
 			floor = fmt.Sprintf("%.1f%%", 100*r.FloorFraction)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.0f\t%.3f\t%.1f\t%s\t%.1f\t%.1f\t%s\t%s\t\n",
-			r.Workload, r.Batch, r.StepsPerS, r.SamplesPerS, r.MsPerStep, r.GFLOPS, floor,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.0f\t%.3f\t%.3f\t%.1f\t%s\t%.1f\t%.1f\t%s\t%s\t\n",
+			r.Workload, r.Batch, r.StepsPerS, r.SamplesPerS, r.MsPerStep, r.CPUMsPerStep, r.GFLOPS, floor,
 			r.AllocsPerStep, r.BytesPerStep/1024, mib(r.PeakRSS), mib(r.RSSGrowth))
 	}
 	if err := tw.Flush(); err != nil {

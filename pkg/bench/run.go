@@ -46,6 +46,10 @@ type Result struct {
 	StepsPerS   float64 `json:"steps_per_s"`   // median over the windows
 	SamplesPerS float64 `json:"samples_per_s"` // StepsPerS × Batch
 	MsPerStep   float64 `json:"ms_per_step"`
+	// CPUMsPerStep is the process's CPU time (user and system, every
+	// thread) per timed step: on a machine shared with other work it
+	// stays near the truth when wall-clock rates do not.
+	CPUMsPerStep float64 `json:"cpu_ms_per_step"`
 	// StepGFLOP is the work of one training step, estimated as 3× the
 	// forward FLOPs (forward, then the gradients with respect to inputs
 	// and to weights, each about one forward).
@@ -88,6 +92,7 @@ func Run(w Workload, o Options) (Result, error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	rssStart, _ := memory()
+	cpuStart := cpuTime()
 	r := Result{Workload: w.Name, Batch: t.exp.Train.BatchSize, Threads: compute.Threads(), BLAS: compute.BLASName}
 	window := o.Seconds / float64(o.Windows)
 	for range o.Windows {
@@ -102,11 +107,13 @@ func Run(w Workload, o Options) (Result, error) {
 		r.WindowRates = append(r.WindowRates, float64(n)/time.Since(t0).Seconds())
 		r.Steps += n
 	}
+	cpu := cpuTime() - cpuStart
 	runtime.ReadMemStats(&after)
 	rssEnd, peak := memory()
 	r.StepsPerS = median(r.WindowRates)
 	r.SamplesPerS = r.StepsPerS * float64(r.Batch)
 	r.MsPerStep = 1000 / r.StepsPerS
+	r.CPUMsPerStep = cpu.Seconds() * 1000 / float64(r.Steps)
 	r.StepGFLOP = 3 * float64(t.forwardFLOPs()) * float64(r.Batch) / 1e9
 	r.GFLOPS = r.StepGFLOP * r.StepsPerS
 	if o.Floor > 0 {

@@ -2,7 +2,6 @@ package compute
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Float is the element type of every tensor dltrain computes on.
@@ -18,7 +17,7 @@ type BLAS interface {
 }
 
 // impl is the BLAS behind Gemm; openblas.go replaces it in cgo builds.
-var impl BLAS = gonum.Implementation{}
+var impl BLAS = pureGo{}
 
 // BLASName names the BLAS in use, for `dltrain version` and benchmarks.
 var BLASName = "gonum (pure Go)"
