@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -116,5 +117,27 @@ func TestMachineDoesNotAllocate(t *testing.T) {
 	must(t, m.RunAll())
 	if n := testing.AllocsPerRun(20, func() { _ = m.RunAll() }); n > 0 {
 		t.Errorf("%v allocations per run, want 0", n)
+	}
+}
+
+// TestGorgoniaOpsShareTheBLAS checks that Gorgonia's own matrix product
+// runs on compute's BLAS: its result equals compute.Gemm's bit for bit.
+func TestGorgoniaOpsShareTheBLAS(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	xv, wv := to32(randTensor(rng, 33, 70)), to32(randTensor(rng, 70, 40))
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(33, 70), G.WithName("x"), G.WithValue(xv))
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(70, 40), G.WithName("w"), G.WithValue(wv))
+	y, err := G.Mul(x, w)
+	must(t, err)
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	must(t, m.RunAll())
+	want := make([]float32, 33*40)
+	compute.Gemm(false, false, 33, 40, 70, 1, data[float32](xv), 70, data[float32](wv), 40, 0, want, 40)
+	for i, v := range data[float32](y.Value().(*tensor.Dense)) {
+		if v != want[i] {
+			t.Fatalf("element %d: gorgonia %v, compute.Gemm %v", i, v, want[i])
+		}
 	}
 }

@@ -24,6 +24,10 @@ type Kernel interface {
 	Backward(in G.Nodes, out, grad *G.Node, wrt []bool) (G.Nodes, error)
 }
 
+// Gorgonia's own ops, where dltrain uses them, multiply on the same BLAS
+// as dltrain's (the AVX-512 kernel or OpenBLAS; see pkg/compute).
+func init() { G.Use(compute.Implementation()) }
+
 var opIDs atomic.Int64
 
 // op adapts a Kernel to Gorgonia's Op, SDOp and UsePreallocDoer.
