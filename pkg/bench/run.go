@@ -13,8 +13,11 @@ import (
 // Options control a measurement.
 type Options struct {
 	// Seconds is the total time of the timed windows (default 5, as
-	// pytorch_ref.py); the warm-up runs max(0.5, Seconds/5) more.
+	// pytorch_ref.py).
 	Seconds float64
+	// Warmup is the time stepped before timing (default max(0.5,
+	// Seconds/5), as pytorch_ref.py).
+	Warmup float64
 	// Windows is the number of timed windows whose median is reported
 	// (default 5).
 	Windows int
@@ -28,6 +31,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Seconds <= 0 {
 		o.Seconds = 5
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = max(0.5, o.Seconds/5)
 	}
 	if o.Windows <= 0 {
 		o.Windows = 5
@@ -85,7 +91,7 @@ func Run(w Workload, o Options) (Result, error) {
 	}
 	runtime.GC()
 	resetPeak()
-	loss, err := runFor(t, max(0.5, o.Seconds/5))
+	loss, err := runFor(t, o.Warmup)
 	if err != nil {
 		return Result{}, err
 	}
