@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
@@ -39,9 +39,8 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if exp.Train.Threads > 0 {
-		runtime.GOMAXPROCS(exp.Train.Threads)
-	}
+	// GOMAXPROCS and the BLAS's threads together, so they do not fight.
+	compute.SetThreads(exp.Train.Threads)
 	s, rep, err := prepare(exp)
 	if err != nil {
 		return nil, err
