@@ -121,3 +121,42 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// TestSgemmSameAtEveryThreadCount checks that splitting a product over
+// cores changes no bit of the result, by columns and by rows.
+func TestSgemmSameAtEveryThreadCount(t *testing.T) {
+	if _, ok := impl.(pureGo); !ok {
+		t.Skip("OpenBLAS's results depend on its thread count (measured: last-bit differences)")
+	}
+	before := Threads()
+	defer SetThreads(before)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, sh := range [][3]int{{64, 256, 784}, {784, 10, 128}, {37, 300, 70}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tr := range [][2]bool{{false, false}, {true, true}} {
+			lda, ldb := k, n
+			if tr[0] {
+				lda = m
+			}
+			if tr[1] {
+				ldb = k
+			}
+			a, b := randSlice(rng, m*k, 1), randSlice(rng, k*n, 1)
+			var want []float32
+			for _, threads := range []int{1, 2, 3, 4} {
+				SetThreads(threads)
+				c := make([]float32, m*n)
+				Gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n)
+				if want == nil {
+					want = c
+					continue
+				}
+				for i := range c {
+					if c[i] != want[i] {
+						t.Fatalf("%v trans %v, %d threads: c[%d] = %v, 1 thread %v", sh, tr, threads, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -20,7 +20,12 @@ func (p pureGo) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []flo
 		return
 	}
 	checkGemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	sgemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g := gemmArgs{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if parts := Threads(); parts > 1 && m*n*k >= parallelMin {
+		g.parallel(min(parts, maxParts))
+		return
+	}
+	g.run()
 }
 
 // Blocking of sgemm: a micro-tile of C is mr×nr; the k axis is cut in
@@ -32,6 +37,118 @@ const (
 	kc = 256
 	nc = 1024
 )
+
+// gemmArgs are the operands of one product.
+type gemmArgs struct {
+	tA, tB  bool
+	m, n, k int
+	alpha   float32
+	a       []float32
+	lda     int
+	b       []float32
+	ldb     int
+	beta    float32
+	c       []float32
+	ldc     int
+}
+
+func (g *gemmArgs) run() {
+	sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
+}
+
+// Products of at least parallelMin multiply-adds (about 100 µs on one
+// core) are split over up to Threads() cores, by blocks of whole tiles, so
+// that every element of C is computed by the same instructions whatever
+// the thread count: results do not depend on it. Smaller products stay on
+// one core: on the 2-core machine of docs/PERFORMANCE.md, splitting the
+// mlp's products (at most 12.8M multiply-adds) made them slower, as waking
+// a worker and packing A twice cost more than the second core gave.
+const (
+	parallelMin = 1 << 24
+	maxParts    = 16
+)
+
+// gemmWork feeds the worker goroutines (started on first use, one fewer
+// than the CPUs: the caller computes a part itself).
+var (
+	gemmWork    = make(chan *gemmTask)
+	startWorker sync.Once
+)
+
+type gemmTask struct {
+	args gemmArgs
+	wg   *sync.WaitGroup
+}
+
+// gemmBatch is the bookkeeping of one parallel product, pooled so that a
+// product allocates nothing.
+type gemmBatch struct {
+	wg    sync.WaitGroup
+	tasks [maxParts]gemmTask
+}
+
+var gemmBatches = sync.Pool{New: func() any { return new(gemmBatch) }}
+
+func gemmWorker() {
+	for t := range gemmWork {
+		t.args.run()
+		t.wg.Done()
+	}
+}
+
+// parallel splits the product into parts along n (columns of C and B) or,
+// when n is too narrow, along m (rows of C and A), each part a multiple of
+// the tile, runs parts−1 of them on the workers and one itself.
+func (g *gemmArgs) parallel(parts int) {
+	byCols := g.n/nr >= parts
+	tiles := (g.n + nr - 1) / nr
+	if !byCols {
+		tiles = (g.m + mr - 1) / mr
+		if tiles < parts {
+			parts = tiles
+		}
+	}
+	if parts < 2 {
+		g.run()
+		return
+	}
+	startWorker.Do(func() {
+		for range maxParts - 1 {
+			go gemmWorker()
+		}
+	})
+	bt := gemmBatches.Get().(*gemmBatch)
+	defer gemmBatches.Put(bt)
+	for q := range parts {
+		lo, hi := q*tiles/parts, (q+1)*tiles/parts
+		part := *g
+		if byCols {
+			j0, j1 := lo*nr, min(hi*nr, g.n)
+			part.n, part.c = j1-j0, g.c[j0:]
+			if g.tB {
+				part.b = g.b[j0*g.ldb:]
+			} else {
+				part.b = g.b[j0:]
+			}
+		} else {
+			i0, i1 := lo*mr, min(hi*mr, g.m)
+			part.m, part.c = i1-i0, g.c[i0*g.ldc:]
+			if g.tA {
+				part.a = g.a[i0:]
+			} else {
+				part.a = g.a[i0*g.lda:]
+			}
+		}
+		if q == parts-1 {
+			part.run()
+			bt.wg.Wait()
+			break
+		}
+		bt.tasks[q] = gemmTask{args: part, wg: &bt.wg}
+		bt.wg.Add(1)
+		gemmWork <- &bt.tasks[q]
+	}
+}
 
 // gemmBuf is the packing space of one sgemm call.
 type gemmBuf struct {
