@@ -63,10 +63,9 @@ func (g *gemmArgs) run() {
 // one core: on the 2-core machine of docs/PERFORMANCE.md, splitting the
 // mlp's products (at most 12.8M multiply-adds) made them slower, as waking
 // a worker and packing A twice cost more than the second core gave.
-const (
-	parallelMin = 1 << 24
-	maxParts    = 16
-)
+var parallelMin = 1 << 24 // a variable so that tests can split small products
+
+const maxParts = 16
 
 // gemmWork feeds the worker goroutines (started on first use, one fewer
 // than the CPUs: the caller computes a part itself).
