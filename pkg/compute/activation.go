@@ -35,9 +35,14 @@ func Relu[T Float](out, x []T) {
 	}
 }
 
-// ReluGrad writes dx = dy where x > 0, else 0.
+// ReluGrad writes dx = dy where x > 0, else 0 (vectorized for float32
+// on amd64).
 func ReluGrad[T Float](dx, x, dy []T) {
 	x, dy = x[:len(dx)], dy[:len(dx)]
+	if dx32, ok := any(dx).([]float32); ok {
+		done := reluGradVec(dx32, any(x).([]float32), any(dy).([]float32))
+		dx, x, dy = dx[done:], x[done:], dy[done:]
+	}
 	for i, v := range x {
 		if v > 0 {
 			dx[i] = dy[i]

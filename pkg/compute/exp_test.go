@@ -105,3 +105,26 @@ func TestSigmoidMatchesScalar(t *testing.T) {
 		}
 	})
 }
+
+func TestReluGradMatchesScalar(t *testing.T) {
+	vectorPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 1))
+		for _, n := range []int{0, 1, 8, 15, 16, 17, 40, 1000} {
+			x, dy := randSlice(rng, n, 1), randSlice(rng, n, 1)
+			if n >= 16 {
+				x[0], x[1], x[2] = 0, float32(math.Copysign(0, -1)), float32(math.NaN())
+			}
+			dx := make([]float32, n)
+			ReluGrad(dx, x, dy)
+			for i, v := range x {
+				want := float32(0)
+				if v > 0 {
+					want = dy[i]
+				}
+				if dx[i] != want {
+					t.Fatalf("n=%d: x %v dy %v: dx %v, want %v", n, v, dy[i], dx[i], want)
+				}
+			}
+		}
+	})
+}

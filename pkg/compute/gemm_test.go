@@ -45,6 +45,14 @@ func naiveGemm(tA, tB bool, m, n, k int, alpha float64, a []float32, lda int, b 
 // leading dimensions, and alpha/beta cases; entries of C outside the
 // m×n matrix must not change.
 func TestSgemmMatchesDefinition(t *testing.T) {
+	defer func(v int) { directBMaxM = v }(directBMaxM)
+	for _, d := range []int{0, 1 << 30} { // B packed always, B in place where full
+		directBMaxM = d
+		t.Run(fmt.Sprintf("directBMaxM=%d", d), testSgemmDefinition)
+	}
+}
+
+func testSgemmDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	shapes := [][3]int{{1, 1, 1}, {8, 32, 1}, {7, 31, 5}, {9, 33, 17}, {16, 64, 256}, {17, 65, 257},
 		{64, 256, 784}, {784, 256, 64}, {64, 10, 128}, {3, 1100, 40}, {40, 3, 600}}
@@ -157,6 +165,29 @@ func TestSgemmSameAtEveryThreadCount(t *testing.T) {
 						t.Fatalf("%v trans %v, %d threads: c[%d] = %v, 1 thread %v", sh, tr, threads, i, c[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+func TestPackBT32MatchesScalarPack(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, kb := range []int{16, 32, 256} {
+		ldb := kb + 5
+		b := randSlice(rng, 32*ldb, 1)
+		want, got := make([]float32, kb*nr), make([]float32, kb*nr)
+		for j := range nr {
+			for p := range kb {
+				want[p*nr+j] = b[j*ldb+p]
+			}
+		}
+		packBT32(kb, &b[0], ldb, &got[0])
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("kb=%d: element %d (p %d, j %d) = %v, want %v", kb, i, i/nr, i%nr, got[i], want[i])
 			}
 		}
 	}
