@@ -22,8 +22,24 @@ func Sigmoid[T Float](out, x []T) {
 // SigmoidGrad writes dx = dy·y·(1−y) from the sigmoid's output y.
 func SigmoidGrad[T Float](dx, y, dy []T) {
 	y, dy = y[:len(dx)], dy[:len(dx)]
+	if dx32, ok := any(dx).([]float32); ok {
+		done := sigmoidGradVec(dx32, any(y).([]float32), any(dy).([]float32))
+		dx, y, dy = dx[done:], y[done:], dy[done:]
+	}
 	for i, v := range y {
 		dx[i] = dy[i] * T(v*(1-v))
+	}
+}
+
+// Add adds src to dst element by element.
+func Add[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	if d32, ok := any(dst).([]float32); ok {
+		done := addVec(d32, any(src).([]float32))
+		dst, src = dst[done:], src[done:]
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 

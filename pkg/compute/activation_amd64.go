@@ -23,3 +23,27 @@ func reluGradVec(dx, x, dy []float32) int {
 	}
 	return 0
 }
+
+//go:noescape
+func addAVX512(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidGradAVX512(dx, y, dy *float32, n int, one *float32)
+
+var one32 = float32(1)
+
+func addVec(dst, src []float32) int {
+	if n := len(dst) &^ 15; useAVX512 && n > 0 {
+		addAVX512(&dst[0], &src[0], n)
+		return n
+	}
+	return 0
+}
+
+func sigmoidGradVec(dx, y, dy []float32) int {
+	if n := len(dx) &^ 15; useAVX512 && n > 0 {
+		sigmoidGradAVX512(&dx[0], &y[0], &dy[0], n, &one32)
+		return n
+	}
+	return 0
+}

@@ -56,3 +56,52 @@ rg256:
 rg256done:
 	VZEROUPPER
 	RET
+
+// func addAVX512(dst, src *float32, n int)
+TEXT ·addAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+add512:
+	TESTQ CX, CX
+	JEQ   add512done
+	VMOVUPS (DI), Z0
+	VADDPS  (SI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     add512
+
+add512done:
+	VZEROUPPER
+	RET
+
+// dx = dy·(y·(1−y)), in the order of SigmoidGrad's loop.
+// func sigmoidGradAVX512(dx, y, dy *float32, n int, one *float32)
+TEXT ·sigmoidGradAVX512(SB), NOSPLIT, $0-40
+	MOVQ dx+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ one+32(FP), AX
+	VBROADCASTSS (AX), Z3
+
+sg512:
+	TESTQ CX, CX
+	JEQ   sg512done
+	VMOVUPS (SI), Z0
+	VSUBPS  Z0, Z3, Z1       // 1 − y
+	VMULPS  Z1, Z0, Z1       // y·(1 − y)
+	VMULPS  (DX), Z1, Z1     // ·dy
+	VMOVUPS Z1, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     sg512
+
+sg512done:
+	VZEROUPPER
+	RET

@@ -128,3 +128,24 @@ func TestReluGradMatchesScalar(t *testing.T) {
 		}
 	})
 }
+
+func TestAddAndSigmoidGradMatchScalar(t *testing.T) {
+	vectorPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(6, 1))
+		for _, n := range []int{0, 1, 15, 16, 17, 100} {
+			a, b, y, dy := randSlice(rng, n, 1), randSlice(rng, n, 1), randSlice(rng, n, 1), randSlice(rng, n, 1)
+			sum := append([]float32(nil), a...)
+			Add(sum, b)
+			dx := make([]float32, n)
+			SigmoidGrad(dx, y, dy)
+			for i := range n {
+				if sum[i] != a[i]+b[i] {
+					t.Fatalf("Add: element %d = %v, want %v", i, sum[i], a[i]+b[i])
+				}
+				if want := dy[i] * float32(y[i]*(1-y[i])); dx[i] != want {
+					t.Fatalf("SigmoidGrad: element %d = %v, want %v", i, dx[i], want)
+				}
+			}
+		}
+	})
+}

@@ -8,3 +8,7 @@ package compute
 func sigmoidVec(out, x []float32) int { return 0 }
 
 func reluGradVec(dx, x, dy []float32) int { return 0 }
+
+func addVec(dst, src []float32) int { return 0 }
+
+func sigmoidGradVec(dx, y, dy []float32) int { return 0 }

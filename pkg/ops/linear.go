@@ -256,10 +256,7 @@ func colSumOf[T compute.Float](out, x []T) {
 	clear(out)
 	c := len(out)
 	for i := 0; i+c <= len(x); i += c {
-		row := x[i : i+c]
-		for j, v := range row {
-			out[j] += v
-		}
+		compute.Add(out, x[i:i+c])
 	}
 }
 
