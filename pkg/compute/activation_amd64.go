@@ -47,3 +47,13 @@ func sigmoidGradVec(dx, y, dy []float32) int {
 	}
 	return 0
 }
+
+//go:noescape
+func finiteAVX512(x *float32, n int) (ok bool)
+
+func finiteVec(x []float32) (done int, ok bool) {
+	if n := len(x) &^ 15; useAVX512 && n > 0 {
+		return n, finiteAVX512(&x[0], n)
+	}
+	return 0, true
+}

@@ -105,3 +105,44 @@ sg512:
 sg512done:
 	VZEROUPPER
 	RET
+
+// x−x is 0 for a finite x and NaN for NaN or ±Inf; the sum of those stays
+// 0 only when every element is finite.
+// func finiteAVX512(x *float32, n int) (ok bool)
+TEXT ·finiteAVX512(SB), NOSPLIT, $0-17
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+fin512:
+	CMPQ  CX, $32
+	JLT   fin512tail
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VSUBPS  Z0, Z0, Z0
+	VSUBPS  Z1, Z1, Z1
+	VADDPS  Z0, Z2, Z2
+	VADDPS  Z1, Z3, Z3
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	JMP     fin512
+
+fin512tail:
+	TESTQ CX, CX
+	JEQ   fin512sum
+	VMOVUPS (SI), Z0
+	VSUBPS  Z0, Z0, Z0
+	VADDPS  Z0, Z2, Z2
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     fin512tail
+
+fin512sum:
+	VADDPS  Z3, Z2, Z2
+	VPXORD  Z4, Z4, Z4
+	VCMPPS  $0x04, Z4, Z2, K1    // lanes not equal to 0 (NaN included)
+	KORTESTW K1, K1
+	SETEQ   ok+16(FP)
+	VZEROUPPER
+	RET

@@ -100,8 +100,17 @@ func MomentumStep[T Float](w, g, b []T, lr, momentum, dampening float64, nestero
 	}
 }
 
-// AllFinite reports whether no element of x is NaN or ±Inf.
+// AllFinite reports whether no element of x is NaN or ±Inf (vectorized
+// for float32 on amd64): the check a training loop makes on gradients and
+// weights at every step.
 func AllFinite[T Float](x []T) bool {
+	if x32, ok := any(x).([]float32); ok {
+		done, finite := finiteVec(x32)
+		if !finite {
+			return false
+		}
+		x = x[done:]
+	}
 	// x−x is 0 for finite x and NaN otherwise; summing keeps any NaN and
 	// needs one branch for the whole slice.
 	var s T

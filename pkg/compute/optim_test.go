@@ -106,6 +106,20 @@ func TestMomentumStepFormula(t *testing.T) {
 }
 
 func TestAllFinite(t *testing.T) {
+	vectorPaths(t, testAllFinite)
+}
+
+func testAllFinite(t *testing.T) {
+	long := func(bad float32, at int) []float32 {
+		x := make([]float32, 100)
+		for i := range x {
+			x[i] = float32(i) - 50
+		}
+		if at >= 0 {
+			x[at] = bad
+		}
+		return x
+	}
 	for _, c := range []struct {
 		x    []float32
 		want bool
@@ -114,10 +128,24 @@ func TestAllFinite(t *testing.T) {
 		{[]float32{1, -3e38, 0}, true},
 		{[]float32{1, float32(math.NaN())}, false},
 		{[]float32{float32(math.Inf(-1)), 1}, false},
+		{long(0, -1), true},
+		{long(float32(math.NaN()), 3), false},
+		{long(float32(math.Inf(1)), 40), false},
+		{long(float32(math.Inf(-1)), 70), false},
+		{long(float32(math.NaN()), 99), false},
+		{long(3e38, 64), true},
 	} {
 		if got := AllFinite(c.x); got != c.want {
 			t.Errorf("AllFinite(%v) = %v", c.x, got)
 		}
+	}
+}
+
+func BenchmarkAllFinite(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 235146, 1)
+	b.SetBytes(4 * 235146)
+	for b.Loop() {
+		AllFinite(x)
 	}
 }
 

@@ -12,3 +12,5 @@ func reluGradVec(dx, x, dy []float32) int { return 0 }
 func addVec(dst, src []float32) int { return 0 }
 
 func sigmoidGradVec(dx, y, dy []float32) int { return 0 }
+
+func finiteVec(x []float32) (int, bool) { return 0, true }
