@@ -1,7 +1,10 @@
 package compute
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -56,44 +59,95 @@ func (g *gemmArgs) run() {
 	sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
 }
 
-// Products of at least parallelMin multiply-adds (about 100 µs on one
-// core) are split over up to Threads() cores, by blocks of whole tiles, so
-// that every element of C is computed by the same instructions whatever
-// the thread count: results do not depend on it. Smaller products stay on
-// one core: on the 2-core machine of docs/PERFORMANCE.md, splitting the
-// mlp's products (at most 12.8M multiply-adds) made them slower, as waking
-// a worker and packing A twice cost more than the second core gave.
-var parallelMin = 1 << 24 // a variable so that tests can split small products
+// Products of at least parallelMin multiply-adds (about a microsecond on
+// one core) are split over up to Threads() cores, by blocks of whole
+// tiles, so that every element of C is computed by the same instructions
+// whatever the thread count: results do not depend on it. With spinning
+// workers (gemmWorker) the mlp's products ran 1.9× faster on 2 cores;
+// with workers that slept between products they had run slower than on
+// one.
+var parallelMin = 1 << 18 // a variable so that tests can split small products
 
 const maxParts = 16
 
-// gemmWork feeds the worker goroutines (started on first use, one fewer
-// than the CPUs: the caller computes a part itself).
+// gemmWorker is a goroutine that computes parts of parallel products.
+// After a part it spins for spinFor before sleeping, as OpenBLAS's threads
+// do: waking a sleeping goroutine took tens of microseconds here, as long
+// as a whole product of the mlp, while consecutive products of a training
+// step are microseconds apart.
+type gemmWorker struct {
+	slot     atomic.Pointer[gemmTask]
+	sleeping atomic.Bool
+	wake     chan struct{}
+}
+
+const spinFor = 200 * time.Microsecond
+
 var (
-	gemmWork    = make(chan *gemmTask)
+	workers     []*gemmWorker // runtime.NumCPU()−1 of them: the caller computes a part too
 	startWorker sync.Once
 )
 
 type gemmTask struct {
 	args gemmArgs
-	wg   *sync.WaitGroup
+	left *atomic.Int32 // parts of the product not done yet
+}
+
+func (w *gemmWorker) loop() {
+	for {
+		t := w.take()
+		t.args.run()
+		t.left.Add(-1)
+	}
+}
+
+// take returns the next task: spinning first, then sleeping until give
+// wakes it.
+func (w *gemmWorker) take() *gemmTask {
+	deadline := time.Now().Add(spinFor)
+	for i := 1; ; i++ {
+		if t := w.slot.Swap(nil); t != nil {
+			return t
+		}
+		if i%256 == 0 && time.Now().After(deadline) {
+			break
+		}
+	}
+	for {
+		w.sleeping.Store(true)
+		if t := w.slot.Swap(nil); t != nil { // a task given before it saw sleeping
+			w.sleeping.Store(false)
+			return t
+		}
+		<-w.wake
+		w.sleeping.Store(false)
+		if t := w.slot.Swap(nil); t != nil {
+			return t
+		}
+	}
+}
+
+// give hands t to the worker, waking it if it sleeps. Go's atomics are
+// sequentially consistent: either the worker's last look at the slot sees
+// t, or give sees it sleeping.
+func (w *gemmWorker) give(t *gemmTask) {
+	w.slot.Store(t)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // gemmBatch is the bookkeeping of one parallel product, pooled so that a
 // product allocates nothing.
 type gemmBatch struct {
-	wg    sync.WaitGroup
+	left  atomic.Int32
 	tasks [maxParts]gemmTask
 }
 
 var gemmBatches = sync.Pool{New: func() any { return new(gemmBatch) }}
-
-func gemmWorker() {
-	for t := range gemmWork {
-		t.args.run()
-		t.wg.Done()
-	}
-}
 
 // parallel splits the product into parts along n (columns of C and B) or,
 // when n is too narrow, along m (rows of C and A), each part a multiple of
@@ -107,17 +161,21 @@ func (g *gemmArgs) parallel(parts int) {
 			parts = tiles
 		}
 	}
+	startWorker.Do(func() {
+		for range min(runtime.NumCPU(), maxParts) - 1 {
+			w := &gemmWorker{wake: make(chan struct{}, 1)}
+			workers = append(workers, w)
+			go w.loop()
+		}
+	})
+	parts = min(parts, len(workers)+1)
 	if parts < 2 {
 		g.run()
 		return
 	}
-	startWorker.Do(func() {
-		for range maxParts - 1 {
-			go gemmWorker()
-		}
-	})
 	bt := gemmBatches.Get().(*gemmBatch)
 	defer gemmBatches.Put(bt)
+	bt.left.Store(int32(parts - 1))
 	for q := range parts {
 		lo, hi := q*tiles/parts, (q+1)*tiles/parts
 		part := *g
@@ -140,12 +198,15 @@ func (g *gemmArgs) parallel(parts int) {
 		}
 		if q == parts-1 {
 			part.run()
-			bt.wg.Wait()
 			break
 		}
-		bt.tasks[q] = gemmTask{args: part, wg: &bt.wg}
-		bt.wg.Add(1)
-		gemmWork <- &bt.tasks[q]
+		bt.tasks[q] = gemmTask{args: part, left: &bt.left}
+		workers[q].give(&bt.tasks[q])
+	}
+	for i := 1; bt.left.Load() > 0; i++ {
+		if i%64 == 0 {
+			runtime.Gosched()
+		}
 	}
 }
 
