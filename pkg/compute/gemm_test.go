@@ -192,3 +192,38 @@ func TestPackBT32MatchesScalarPack(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmConcurrentCallers runs parallel products from several
+// goroutines at once: each must get its own result.
+func TestSgemmConcurrentCallers(t *testing.T) {
+	before, minBefore := Threads(), parallelMin
+	defer func() { SetThreads(before); parallelMin = minBefore }()
+	SetThreads(4)
+	parallelMin = 1
+	rng := rand.New(rand.NewPCG(8, 8))
+	m, n, k := 40, 200, 50
+	a, b := randSlice(rng, m*k, 1), randSlice(rng, k*n, 1)
+	want := make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			c := make([]float32, m*n)
+			for range 50 {
+				Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				for i := range c {
+					if c[i] != want[i] {
+						errs <- fmt.Errorf("element %d: %v, want %v", i, c[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -86,6 +86,9 @@ const spinFor = 200 * time.Microsecond
 var (
 	workers     []*gemmWorker // runtime.NumCPU()−1 of them: the caller computes a part too
 	startWorker sync.Once
+	// workersBusy is held by the product using the workers; a product
+	// computed meanwhile on another goroutine runs on its own core.
+	workersBusy sync.Mutex
 )
 
 type gemmTask struct {
@@ -169,10 +172,11 @@ func (g *gemmArgs) parallel(parts int) {
 		}
 	})
 	parts = min(parts, len(workers)+1)
-	if parts < 2 {
+	if parts < 2 || !workersBusy.TryLock() {
 		g.run()
 		return
 	}
+	defer workersBusy.Unlock()
 	bt := gemmBatches.Get().(*gemmBatch)
 	defer gemmBatches.Put(bt)
 	bt.left.Store(int32(parts - 1))
