@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -225,5 +226,40 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSgemmWorkersSleepAndWake splits products spaced around the
+// workers' spinning time, so that workers fall asleep just before, during
+// and after a product is handed out, and every other product lets them
+// fall asleep between the check that they spin and the hand-off; a lost
+// hand-off would hang.
+func TestSgemmWorkersSleepAndWake(t *testing.T) {
+	before, minBefore := Threads(), parallelMin
+	defer func() { SetThreads(before); parallelMin = minBefore; testHookBeforeGive = nil }()
+	calls := 0
+	testHookBeforeGive = func() {
+		if calls++; calls%2 == 0 {
+			time.Sleep(3 * spinFor)
+		}
+	}
+	SetThreads(2)
+	parallelMin = 1
+	rng := rand.New(rand.NewPCG(10, 10))
+	m, n, k := 16, 128, 32
+	a, b := randSlice(rng, m*k, 1), randSlice(rng, k*n, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := make([]float32, m*n)
+		for i := range 200 {
+			Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			time.Sleep(spinFor - 20*time.Microsecond + time.Duration(i%9)*5*time.Microsecond)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a parallel product never finished: a hand-off to a worker was lost")
 	}
 }

@@ -104,35 +104,32 @@ func (w *gemmWorker) loop() {
 	}
 }
 
-// take returns the next task: spinning first, then sleeping until give
-// wakes it.
+// take returns the next task, spinning for spinFor, then sleeping until
+// woken, then spinning again.
 func (w *gemmWorker) take() *gemmTask {
-	deadline := time.Now().Add(spinFor)
-	for i := 1; ; i++ {
-		if t := w.slot.Swap(nil); t != nil {
-			return t
-		}
-		if i%256 == 0 && time.Now().After(deadline) {
-			break
-		}
-	}
 	for {
+		deadline := time.Now().Add(spinFor)
+		for i := 1; ; i++ {
+			if t := w.slot.Swap(nil); t != nil {
+				return t
+			}
+			if i%256 == 0 && time.Now().After(deadline) {
+				break
+			}
+		}
 		w.sleeping.Store(true)
-		if t := w.slot.Swap(nil); t != nil { // a task given before it saw sleeping
+		if t := w.slot.Swap(nil); t != nil { // given just before it saw sleeping
 			w.sleeping.Store(false)
 			return t
 		}
 		<-w.wake
 		w.sleeping.Store(false)
-		if t := w.slot.Swap(nil); t != nil {
-			return t
-		}
 	}
 }
 
-// give hands t to the worker, waking it if it sleeps. Go's atomics are
-// sequentially consistent: either the worker's last look at the slot sees
-// t, or give sees it sleeping.
+// give hands t to the worker, waking it if it has gone to sleep since
+// awake said it spun. Go's atomics are sequentially consistent: either
+// the worker's last look at the slot sees t, or give sees it sleeping.
 func (w *gemmWorker) give(t *gemmTask) {
 	w.slot.Store(t)
 	if w.sleeping.Load() {
@@ -142,6 +139,25 @@ func (w *gemmWorker) give(t *gemmTask) {
 		}
 	}
 }
+
+// awake reports whether the worker spins, ready for a task; a sleeping
+// one is woken to spin and reports false. A product is split only over
+// spinning workers: a goroutine woken through a channel waits in the
+// waker's run queue, and the measured steps ran several times slower.
+func (w *gemmWorker) awake() bool {
+	if !w.sleeping.Load() {
+		return true
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return false
+}
+
+// testHookBeforeGive, when set by a test, runs between the check that
+// the workers spin and the hand-off, to let them fall asleep there.
+var testHookBeforeGive func()
 
 // gemmBatch is the bookkeeping of one parallel product, pooled so that a
 // product allocates nothing.
@@ -177,6 +193,17 @@ func (g *gemmArgs) parallel(parts int) {
 		return
 	}
 	defer workersBusy.Unlock()
+	ready := true
+	for _, w := range workers[:parts-1] {
+		ready = w.awake() && ready
+	}
+	if !ready {
+		g.run()
+		return
+	}
+	if testHookBeforeGive != nil {
+		testHookBeforeGive()
+	}
 	bt := gemmBatches.Get().(*gemmBatch)
 	defer gemmBatches.Put(bt)
 	bt.left.Store(int32(parts - 1))
