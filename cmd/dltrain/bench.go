@@ -50,7 +50,7 @@ prints the ratios.`,
 	c.Flags().Float64Var(&o.seconds, "seconds", 5, "timed seconds per workload, split into 5 windows (plus a warm-up)")
 	c.Flags().BoolVar(&o.json, "json", false, "print one JSON object per workload instead of a table")
 	c.Flags().BoolVar(&o.floor, "floor", true, "measure this build's sgemm rate (1024×1024) first and report each workload's fraction of it")
-	c.Flags().StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the timed steps to this file (go tool pprof)")
+	c.Flags().StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	return c
 }
 
@@ -79,7 +79,11 @@ func runBench(a *app, o *benchOptions) error {
 		fmt.Fprintf(a.stdout, "BLAS %s, %d thread(s); %g s per workload in 5 windows after a warm-up, median\n",
 			compute.BLASName, threads, o.seconds)
 	}
-	if o.floor {
+	available := false
+	for _, w := range ws {
+		available = available || w.Available() == nil
+	}
+	if o.floor && available {
 		opt.Floor = bench.SgemmFloor(1024, 1)
 		if !o.json {
 			fmt.Fprintf(a.stdout, "sgemm floor: %.1f GFLOP/s (1024×1024 float32, this build's BLAS)\n", opt.Floor)

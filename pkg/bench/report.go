@@ -10,6 +10,13 @@ import (
 // workload, then one line per workload that did not run, with its reason.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	ran := false
+	for _, r := range results {
+		ran = ran || r.Error == ""
+	}
+	if !ran {
+		tw = tabwriter.NewWriter(io.Discard, 0, 0, 2, ' ', 0)
+	}
 	fmt.Fprintln(tw, "workload\tbatch\tsteps/s\tsamples/s\tms/step\tCPU ms/step\tGFLOP/s\tof floor\tallocs/step\tKB/step\tpeak RSS\tRSS growth\t")
 	for _, r := range results {
 		if r.Error != "" {
