@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/bench"
 	"github.com/dltrain/dltrain/pkg/compute"
@@ -101,13 +102,17 @@ func runBench(a *app, o *benchOptions) error {
 		defer pprof.StopCPUProfile()
 	}
 	var results []bench.Result
+	var failed []string
 	enc := json.NewEncoder(a.stdout)
 	for _, w := range ws {
 		r, err := bench.Run(w, opt)
-		if errors.Is(err, bench.ErrUnavailable) {
+		if err != nil {
+			// A workload that cannot run yet is reported as such; one that
+			// fails is reported too, and the command fails at the end.
 			r = bench.Result{Workload: w.Name, Batch: w.Batch, Threads: threads, BLAS: compute.BLASName, Error: err.Error()}
-		} else if err != nil {
-			return err
+			if !errors.Is(err, bench.ErrUnavailable) {
+				failed = append(failed, w.Name)
+			}
 		}
 		if o.json {
 			if err := enc.Encode(r); err != nil {
@@ -116,8 +121,13 @@ func runBench(a *app, o *benchOptions) error {
 		}
 		results = append(results, r)
 	}
-	if o.json {
-		return nil
+	if !o.json {
+		if err := bench.WriteTable(a.stdout, results); err != nil {
+			return err
+		}
 	}
-	return bench.WriteTable(a.stdout, results)
+	if len(failed) > 0 {
+		return fmt.Errorf("workloads failed: %s", strings.Join(failed, ", "))
+	}
+	return nil
 }
