@@ -4,7 +4,13 @@ BIN     ?= bin/dltrain
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help build test test-short lint fuzz-smoke demo clean
+OPENBLAS_BIN  ?= bin/dltrain-openblas
+# The packages whose arithmetic the BLAS changes: tested again with OpenBLAS.
+NUMERIC_PKGS  ?= ./pkg/compute/... ./pkg/ops/... ./pkg/models/... ./pkg/train/... ./pkg/bench/...
+BENCH_THREADS ?= 1,2
+BENCH_SECONDS ?= 5
+
+.PHONY: help build build-openblas test test-openblas test-short lint fuzz-smoke demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -12,9 +18,16 @@ help: ## list the targets
 build: ## build bin/dltrain (pure Go)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dltrain
 
+build-openblas: ## build bin/dltrain-openblas (cgo + OpenBLAS: apt-get install libopenblas-dev)
+	CGO_ENABLED=1 $(GO) build -tags openblas -trimpath -ldflags "$(LDFLAGS)" -o $(OPENBLAS_BIN) ./cmd/dltrain
+
 test: lint ## the test suite CI runs: lint, every test, then a short fuzz of the file readers
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-smoke
+
+test-openblas: ## the numeric packages' tests on the OpenBLAS build
+	CGO_ENABLED=1 $(GO) vet -tags openblas ./...
+	CGO_ENABLED=1 $(GO) test -tags openblas -count=1 $(NUMERIC_PKGS)
 
 test-short: ## the fast tests only
 	$(GO) test -short -count=1 ./...
@@ -32,6 +45,12 @@ fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) for FUZZTIME (3s)
 
 demo: build ## train the demo: an MLP on the built-in digits
 	$(BIN) train --config configs/digits-mlp.yaml
+
+bench: build ## dltrain bench (both builds) then PyTorch, at 1 and 2 threads: the ratio table
+	@builds="pure-go=$(BIN)"; \
+	if $(MAKE) -s build-openblas >/dev/null 2>&1; then builds="$$builds openblas=$(OPENBLAS_BIN)"; \
+	else echo "note: OpenBLAS build skipped (needs cgo and libopenblas-dev)"; fi; \
+	python3 bench/compare.py --threads $(BENCH_THREADS) --seconds $(BENCH_SECONDS) $$builds
 
 clean: ## remove build outputs
 	rm -rf bin

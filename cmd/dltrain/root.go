@@ -52,6 +52,7 @@ held-out test split.`,
 		newVersionCommand(a),
 		newSummaryCommand(a),
 		newGradcheckCommand(a),
+		newBenchCommand(a),
 	)
 	return root
 }

@@ -2,20 +2,29 @@ package compute
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Float is the element type of every tensor dltrain computes on.
 type Float interface{ ~float32 | ~float64 }
 
+// BLAS is a full BLAS implementation in both precisions, what Gorgonia's
+// own ops need.
+type BLAS interface {
+	blas.Float32
+	blas.Float64
+	blas.Complex64
+	blas.Complex128
+}
+
 // impl is the BLAS behind Gemm; openblas.go replaces it in cgo builds.
-var impl interface {
-	blas.Float32Level3
-	blas.Float64Level3
-} = gonum.Implementation{}
+var impl BLAS = pureGo{}
 
 // BLASName names the BLAS in use, for `dltrain version` and benchmarks.
 var BLASName = "gonum (pure Go)"
+
+// Implementation returns the BLAS this build computes with, so that the
+// graph library can be pointed at it too.
+func Implementation() BLAS { return impl }
 
 func trans(t bool) blas.Transpose {
 	if t {

@@ -58,11 +58,8 @@ func (d *dense) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if d.b != nil {
 		b = g.Node(d.b)
 	}
-	y, err := ops.Linear(x, g.Node(d.w), b, g.NeedsGrad(x))
-	if err != nil {
-		return nil, err
-	}
-	return ops.Activate(y, d.activation, d.alpha)
+	// One fused op where the activation allows it (ops.Dense).
+	return ops.Dense(x, g.Node(d.w), b, d.activation, d.alpha, g.NeedsGrad(x))
 }
 
 func (d *dense) FLOPs(in, out Shape) int64 { return 2 * int64(in.Size()) * int64(out.Size()) }

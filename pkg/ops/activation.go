@@ -12,18 +12,50 @@ import (
 )
 
 // activation is an element-wise function y = f(x) and its derivative
-// expressed with x and y (whichever is cheaper).
+// expressed with x and y (whichever is cheaper), in float64: the
+// reference, and the path of every dtype without its own loops. The hot
+// activations also have whole-slice loops in the tensor's own dtype
+// (pkg/compute), which skip the float64 round trip and the call per element.
 type activation struct {
 	f     func(x, alpha float64) float64
 	deriv func(x, y, alpha float64) float64
+	v32   loops[float32]
+	v64   loops[float64]
+	// byOutput says the derivative is a function of y alone: deriv and
+	// the loops give f'(x) when handed y in place of x (relu: y > 0 iff
+	// x > 0). Such an activation can be fused into the layer before it,
+	// which then need not keep x.
+	byOutput bool
+}
+
+// loops are an activation's whole-slice kernels for one dtype; nil
+// fields fall back to f and deriv.
+type loops[T compute.Float] struct {
+	forward  func(out, x []T)
+	backward func(dx, x, y, dy []T)
+}
+
+// loopsOf returns a's loops for T.
+func loopsOf[T compute.Float](a *activation) loops[T] {
+	if l, ok := any(a.v32).(loops[T]); ok {
+		return l
+	}
+	return any(a.v64).(loops[T])
+}
+
+func reluLoops[T compute.Float]() loops[T] {
+	return loops[T]{compute.Relu[T], func(dx, x, _, dy []T) { compute.ReluGrad(dx, x, dy) }}
 }
 
 // activations is every element-wise activation, by config name. softmax is
 // not element-wise and has its own kernel.
 var activations = map[string]activation{
 	"relu": {
-		f:     func(x, _ float64) float64 { return max(x, 0) },
-		deriv: func(x, _, _ float64) float64 { return step(x > 0) },
+		f:        func(x, _ float64) float64 { return max(x, 0) },
+		deriv:    func(x, _, _ float64) float64 { return step(x > 0) },
+		v32:      reluLoops[float32](),
+		v64:      reluLoops[float64](),
+		byOutput: true,
 	},
 	"leaky_relu": {
 		f: func(x, a float64) float64 {
@@ -60,12 +92,16 @@ var activations = map[string]activation{
 		},
 	},
 	"tanh": {
-		f:     func(x, _ float64) float64 { return math.Tanh(x) },
-		deriv: func(_, y, _ float64) float64 { return 1 - y*y },
+		f:        func(x, _ float64) float64 { return math.Tanh(x) },
+		deriv:    func(_, y, _ float64) float64 { return 1 - y*y },
+		v32:      loops[float32]{compute.Tanh[float32], func(dx, _, y, dy []float32) { compute.TanhGrad(dx, y, dy) }},
+		byOutput: true,
 	},
 	"sigmoid": {
-		f:     func(x, _ float64) float64 { return sigmoid(x) },
-		deriv: func(_, y, _ float64) float64 { return y * (1 - y) },
+		f:        func(x, _ float64) float64 { return sigmoid(x) },
+		deriv:    func(_, y, _ float64) float64 { return y * (1 - y) },
+		v32:      loops[float32]{compute.Sigmoid[float32], func(dx, _, y, dy []float32) { compute.SigmoidGrad(dx, y, dy) }},
+		byOutput: true,
 	},
 	"softplus": {
 		f: func(x, _ float64) float64 {
@@ -133,23 +169,24 @@ func (a act) Name() string { return a.name }
 func (act) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a act) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		actForward(a, o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		actForward(a, o, data[float64](in[0]))
 	}
 	return nil
 }
 
 func actForward[T compute.Float](a act, out, x []T) {
-	if a.name == "relu" { // the hot one gets a loop without float64 round trips
-		for i, v := range x {
-			out[i] = max(v, 0)
-		}
+	def := activations[a.name]
+	if l := loopsOf[T](&def); l.forward != nil {
+		l.forward(out, x)
 		return
 	}
-	f, alpha := activations[a.name].f, a.alpha
+	f, alpha := def.f, a.alpha
 	for i, v := range x {
 		out[i] = T(f(float64(v), alpha))
 	}
@@ -168,30 +205,51 @@ func (a actGrad) Name() string { return a.name + "_grad" }
 func (actGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a actGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		actBackward(act(a), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		actBackward(act(a), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
 	}
 	return nil
 }
 
 func actBackward[T compute.Float](a act, dx, x, y, dy []T) {
-	if a.name == "relu" {
-		for i, v := range x {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+	def := activations[a.name]
+	if l := loopsOf[T](&def); l.backward != nil {
+		l.backward(dx, x, y, dy)
 		return
 	}
-	d, alpha := activations[a.name].deriv, a.alpha
+	d, alpha := def.deriv, a.alpha
 	for i := range x {
 		dx[i] = dy[i] * T(d(float64(x[i]), float64(y[i]), alpha))
 	}
+}
+
+// actGradOut computes dx = dy·f'(x) from (y, dy), for activations whose
+// derivative is a function of their output (byOutput).
+type actGradOut act
+
+func (a actGradOut) Name() string { return a.name + "_grad_out" }
+
+func (actGradOut) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (a actGradOut) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		y := data[float32](in[0])
+		actBackward(act(a), data[float32](out), y, y, data[float32](in[1]))
+	case tensor.Float64:
+		y := data[float64](in[0])
+		actBackward(act(a), data[float64](out), y, y, data[float64](in[1]))
+	}
+	return nil
+}
+
+func (actGradOut) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
 }
 
 var errSecondOrder = errors.New("second derivatives are not supported")
@@ -214,10 +272,12 @@ func (softmax) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (softmax) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	n := in[0].Shape()[in[0].Dims()-1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		softmaxRows(o, data[float32](in[0]), n)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		softmaxRows(o, data[float64](in[0]), n)
 	}
 	return nil
@@ -258,10 +318,12 @@ func (softmaxGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in
 
 func (softmaxGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	n := in[0].Shape()[in[0].Dims()-1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		softmaxBackward(o, data[float32](in[0]), data[float32](in[1]), n)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		softmaxBackward(o, data[float64](in[0]), data[float64](in[1]), n)
 	}
 	return nil

@@ -18,6 +18,89 @@ func Linear(x, w, b *G.Node, wrtX bool) (*G.Node, error) {
 	return Apply(linear{}, []bool{wrtX, true, true}, x, w, b)
 }
 
+// Dense returns activation(x·w + b), a fully connected layer; b may be
+// nil. Activations whose derivative is a function of their output (relu,
+// sigmoid, tanh) are fused into one op: the activation runs in place on
+// the product while it is in cache, no pre-activation tensor is kept, and
+// the backward pass starts from the output. Others are a Linear followed
+// by Activate.
+func Dense(x, w, b *G.Node, activation string, alpha float64, wrtX bool) (*G.Node, error) {
+	def, ok := activations[activation]
+	if !ok || !def.byOutput {
+		y, err := Linear(x, w, b, wrtX)
+		if err != nil {
+			return nil, err
+		}
+		return Activate(y, activation, alpha)
+	}
+	k := linearAct{act: act{name: activation, alpha: alpha}}
+	if b == nil {
+		return Apply(k, []bool{wrtX, true}, x, w)
+	}
+	k.bias = true
+	return Apply(k, []bool{wrtX, true, true}, x, w, b)
+}
+
+// linearAct is act(x·w + b) for an activation with byOutput.
+type linearAct struct {
+	act  act
+	bias bool
+}
+
+func (l linearAct) Name() string { return "linear_" + l.act.name }
+
+func (l linearAct) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if l.bias {
+		return linear{}.OutShape(in)
+	}
+	return matMul{}.OutShape(in)
+}
+
+func (l linearAct) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	batch, nIn, nOut := in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1]
+	switch out.Dtype() {
+	case tensor.Float32:
+		linearActForward(l, data[float32](out), in, batch, nIn, nOut)
+	case tensor.Float64:
+		linearActForward(l, data[float64](out), in, batch, nIn, nOut)
+	}
+	return nil
+}
+
+func linearActForward[T compute.Float](l linearAct, out []T, in []*tensor.Dense, batch, nIn, nOut int) {
+	x, w := data[T](in[0]), data[T](in[1])
+	if l.bias {
+		linearForward(out, x, w, data[T](in[2]), batch, nIn, nOut)
+	} else {
+		compute.Gemm(false, false, batch, nOut, nIn, 1, x, nIn, w, nOut, 0, out, nOut)
+	}
+	actForward(l.act, out, out)
+}
+
+// Backward: with dz = dy·f'(z) computed from the output y, dx = dz·wᵀ,
+// dw = xᵀ·dz and db = Σ_rows dz.
+func (l linearAct) Backward(in G.Nodes, out, grad *G.Node, wrt []bool) (G.Nodes, error) {
+	dz, err := Apply(actGradOut(l.act), []bool{false, true}, out, grad)
+	if err != nil {
+		return nil, err
+	}
+	gs := make(G.Nodes, len(in))
+	if wrt[0] {
+		if gs[0], err = MatMul(dz, in[1], false, true); err != nil {
+			return nil, err
+		}
+	}
+	if gs[1], err = MatMul(in[0], dz, true, false); err != nil {
+		return nil, err
+	}
+	if l.bias {
+		if gs[2], err = Apply(colSum{}, nil, dz); err != nil {
+			return nil, err
+		}
+	}
+	return gs, nil
+}
+
 // MatMul returns op(a)·op(b), op transposing when asked.
 func MatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
 	return Apply(matMul{transA, transB}, nil, a, b)
@@ -39,10 +122,12 @@ func (linear) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (linear) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		linearForward(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		linearForward(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
 	}
 	return nil
@@ -104,10 +189,12 @@ func (m matMul) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 func (m matMul) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	a, b := in[0].Shape(), in[1].Shape()
 	r, k, c, _ := m.dims(a, b)
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float32](in[0]), a[1], data[float32](in[1]), b[1], 0, o, c)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float64](in[0]), a[1], data[float64](in[1]), b[1], 0, o, c)
 	}
 	return nil
@@ -154,10 +241,12 @@ func (colSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (colSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		colSumOf(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		colSumOf(o, data[float64](in[0]))
 	}
 	return nil
@@ -167,10 +256,7 @@ func colSumOf[T compute.Float](out, x []T) {
 	clear(out)
 	c := len(out)
 	for i := 0; i+c <= len(x); i += c {
-		row := x[i : i+c]
-		for j, v := range row {
-			out[j] += v
-		}
+		compute.Add(out, x[i:i+c])
 	}
 }
 
@@ -192,10 +278,12 @@ func (b broadcastRows) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (b broadcastRows) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		repeatRows(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		repeatRows(o, data[float64](in[0]))
 	}
 	return nil

@@ -51,12 +51,14 @@ func (k softmaxCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k softmaxCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	c := in[0].Shape()[1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		v, err := crossEntropy(data[float32](in[0]), data[float32](in[1]), c, k.opt)
 		o[0] = float32(v)
 		return err
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		v, err := crossEntropy(data[float64](in[0]), data[float64](in[1]), c, k.opt)
 		o[0] = v
 		return err
@@ -132,10 +134,12 @@ func (softmaxCEGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return 
 
 func (k softmaxCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	c := in[0].Shape()[1]
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		return crossEntropyGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c, k.opt)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		return crossEntropyGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c, k.opt)
 	}
 	return nil
@@ -195,10 +199,12 @@ func (mse) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (mse) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		o[0] = float32(meanSquare(data[float32](in[0]), data[float32](in[1])))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		o[0] = meanSquare(data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil
@@ -226,10 +232,12 @@ func (mseGrad) Name() string { return "mse_grad" }
 func (mseGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (mseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		squareGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0])
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		squareGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0])
 	}
 	return nil

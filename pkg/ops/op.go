@@ -5,8 +5,10 @@ import (
 	"hash"
 	"hash/fnv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/chewxy/hm"
+	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,6 +24,10 @@ type Kernel interface {
 	Backward(in G.Nodes, out, grad *G.Node, wrt []bool) (G.Nodes, error)
 }
 
+// Gorgonia's own ops, where dltrain uses them, multiply on the same BLAS
+// as dltrain's (the AVX-512 kernel or OpenBLAS; see pkg/compute).
+func init() { G.Use(compute.Implementation()) }
+
 var opIDs atomic.Int64
 
 // op adapts a Kernel to Gorgonia's Op, SDOp and UsePreallocDoer.
@@ -36,6 +42,15 @@ type op struct {
 	// allocate its output at every step. Each node has its own op, so no
 	// two nodes share a buffer.
 	buf *tensor.Dense
+	// The rest is scratch that keeps a step free of allocations: the
+	// inputs as tensors, one-element tensors for scalar inputs, the input
+	// shapes OutShape last saw and its answer, and the scalar value a
+	// scalar output (a loss) is returned in.
+	ts       []*tensor.Dense
+	scalarIn []*tensor.Dense
+	inShapes []tensor.Shape
+	outShape tensor.Shape
+	scalar   G.Value
 }
 
 var (
@@ -104,32 +119,20 @@ func (o *op) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *op) Do(in ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, in...) }
 
+// UsePreallocDo runs the kernel into the op's own buffer. In the steady
+// state (same input shapes as the step before) it allocates nothing.
 func (o *op) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
-	ts := make([]*tensor.Dense, len(in))
-	shapes := make([]tensor.Shape, len(in))
-	for i, v := range in {
-		t, err := asDense(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: input %d: %w", o.k.Name(), i, err)
-		}
-		ts[i], shapes[i] = t, t.Shape()
+	ts, err := o.tensors(in)
+	if err != nil {
+		return nil, err
 	}
-	s, err := o.k.OutShape(shapes)
+	s, err := o.shapeFor(ts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.k.Name(), err)
 	}
 	dt := ts[0].Dtype()
 	if s.IsScalar() {
-		// Scalars (losses) travel as Gorgonia scalar values; the kernel
-		// writes into a one-element tensor.
-		out := tensor.New(tensor.WithShape(1), tensor.Of(dt))
-		if err := o.k.Forward(out, ts); err != nil {
-			return nil, fmt.Errorf("%s: %w", o.k.Name(), err)
-		}
-		if dt == tensor.Float32 {
-			return G.NewF32(data[float32](out)[0]), nil
-		}
-		return G.NewF64(data[float64](out)[0]), nil
+		return o.doScalar(ts, dt)
 	}
 	out := o.buf
 	if out == nil || out.Dtype() != dt || !out.Shape().Eq(s) || aliases(out, ts) {
@@ -142,6 +145,38 @@ func (o *op) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
+// doScalar runs a kernel with a scalar output (a loss): it writes into a
+// one-element tensor and returns the value as a Gorgonia scalar, the same
+// one at every step.
+func (o *op) doScalar(ts []*tensor.Dense, dt tensor.Dtype) (G.Value, error) {
+	out := o.buf
+	if out == nil || out.Dtype() != dt || out.Shape().TotalSize() != 1 {
+		out = tensor.New(tensor.WithShape(1), tensor.Of(dt))
+		o.buf = out
+	}
+	if err := o.k.Forward(out, ts); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.k.Name(), err)
+	}
+	switch v := o.scalar.(type) {
+	case *G.F32:
+		if dt == tensor.Float32 {
+			*v = G.F32(data[float32](out)[0])
+			return v, nil
+		}
+	case *G.F64:
+		if dt == tensor.Float64 {
+			*v = G.F64(data[float64](out)[0])
+			return v, nil
+		}
+	}
+	if dt == tensor.Float32 {
+		o.scalar = G.NewF32(data[float32](out)[0])
+	} else {
+		o.scalar = G.NewF64(data[float64](out)[0])
+	}
+	return o.scalar, nil
+}
+
 func aliases(out *tensor.Dense, in []*tensor.Dense) bool {
 	for _, t := range in {
 		if t.Uintptr() == out.Uintptr() {
@@ -151,6 +186,44 @@ func aliases(out *tensor.Dense, in []*tensor.Dense) bool {
 	return false
 }
 
+// tensors views the input values as tensors, in the op's scratch slice.
+func (o *op) tensors(in []G.Value) ([]*tensor.Dense, error) {
+	if cap(o.ts) < len(in) {
+		o.ts = make([]*tensor.Dense, len(in))
+		o.scalarIn = make([]*tensor.Dense, len(in))
+	}
+	ts := o.ts[:len(in)]
+	for i, v := range in {
+		t, err := o.asDense(i, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: input %d: %w", o.k.Name(), i, err)
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// shapeFor returns the kernel's output shape for the inputs, asking
+// OutShape only when an input shape differs from the last call's.
+func (o *op) shapeFor(ts []*tensor.Dense) (tensor.Shape, error) {
+	same := o.outShape != nil && len(o.inShapes) == len(ts)
+	for i := 0; same && i < len(ts); i++ {
+		same = o.inShapes[i].Eq(ts[i].Shape())
+	}
+	if same {
+		return o.outShape, nil
+	}
+	shapes := make([]tensor.Shape, len(ts))
+	for i, t := range ts {
+		shapes[i] = t.Shape().Clone()
+	}
+	s, err := o.k.OutShape(shapes)
+	if err != nil {
+		return nil, err
+	}
+	o.inShapes, o.outShape = shapes, s.Clone()
+	return s, nil
+}
 func (o *op) DiffWRT(int) []bool { return o.wrt }
 
 func (o *op) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
@@ -177,20 +250,46 @@ func (o *op) Hashcode() uint32 {
 	return h.Sum32()
 }
 
-// asDense views a Gorgonia value as a tensor; scalars become 0-d tensors.
-func asDense(v G.Value) (*tensor.Dense, error) {
+// asDense views input i as a tensor; a scalar becomes a one-element
+// tensor, kept in the op's scratch so that the next step reuses it.
+func (o *op) asDense(i int, v G.Value) (*tensor.Dense, error) {
 	switch x := v.(type) {
 	case *tensor.Dense:
 		return x, nil
 	case *G.F32:
-		return tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{float32(*x)})), nil
+		t := o.scalarIn[i]
+		if t == nil || t.Dtype() != tensor.Float32 {
+			t = tensor.New(tensor.WithShape(1), tensor.Of(tensor.Float32))
+			o.scalarIn[i] = t
+		}
+		data[float32](t)[0] = float32(*x)
+		return t, nil
 	case *G.F64:
-		return tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{float64(*x)})), nil
+		t := o.scalarIn[i]
+		if t == nil || t.Dtype() != tensor.Float64 {
+			t = tensor.New(tensor.WithShape(1), tensor.Of(tensor.Float64))
+			o.scalarIn[i] = t
+		}
+		data[float64](t)[0] = float64(*x)
+		return t, nil
 	}
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
 
-// data returns a tensor's backing slice as []T.
-func data[T float32 | float64](t *tensor.Dense) []T {
-	return t.Data().([]T)
+// data returns a tensor's backing slice as []T, without the allocation
+// of tensor.Dense.Data. The dtype must be T's.
+func data[T compute.Float](t *tensor.Dense) []T {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		if t.Dtype() != tensor.Float32 {
+			panic(fmt.Sprintf("internal: %v tensor read as float32", t.Dtype()))
+		}
+		s := t.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	}
+	if t.Dtype() != tensor.Float64 {
+		panic(fmt.Sprintf("internal: %v tensor read as float64", t.Dtype()))
+	}
+	s := t.Float64s()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -195,5 +196,117 @@ func TestOpReusesItsOutputBuffer(t *testing.T) {
 			t.Fatalf("run %d allocated a new output", i)
 		}
 		m.Reset()
+	}
+}
+
+// TestActivationFloat32MatchesFloat64 checks the float32 loops (pkg/compute
+// kernels for the hot activations) against the float64 reference that the
+// gradient checks validate, forward and backward.
+func TestActivationFloat32MatchesFloat64(t *testing.T) {
+	for _, name := range Activations() {
+		if name == "none" || name == "softmax" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(6, 7))
+			const n = 100
+			x64, dy64 := randTensor(rng, n), randTensor(rng, n)
+			for i, v := range data[float64](x64) {
+				data[float64](x64)[i] = 12 * v // reach the tails
+			}
+			x32, dy32 := to32(x64), to32(dy64)
+			a := act{name: name, alpha: DefaultAlpha[name]}
+			y64, y32 := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float64)), tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+			dx64, dx32 := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float64)), tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+			for _, err := range []error{
+				a.Forward(y64, []*tensor.Dense{x64}), a.Forward(y32, []*tensor.Dense{x32}),
+				actGrad(a).Forward(dx64, []*tensor.Dense{x64, y64, dy64}), actGrad(a).Forward(dx32, []*tensor.Dense{x32, y32, dy32}),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n {
+				for _, c := range []struct {
+					what string
+					a32  float32
+					b64  float64
+				}{{"forward", data[float32](y32)[i], data[float64](y64)[i]}, {"backward", data[float32](dx32)[i], data[float64](dx64)[i]}} {
+					if d := math.Abs(float64(c.a32) - c.b64); d > 1e-6*max(1, math.Abs(c.b64)) {
+						t.Errorf("%s at x=%v: float32 %v, float64 %v", c.what, data[float64](x64)[i], c.a32, c.b64)
+					}
+				}
+			}
+		})
+	}
+}
+
+func to32(t *tensor.Dense) *tensor.Dense {
+	v := data[float64](t)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(out))
+}
+
+func TestDenseGradient(t *testing.T) {
+	for _, name := range []string{"relu", "sigmoid", "tanh", "elu", "none"} {
+		for _, bias := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/bias=%v", name, bias), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(10, 11))
+				in := []*tensor.Dense{randTensor(rng, 5, 4), randTensor(rng, 4, 3)}
+				names, wrt := []string{"x", "w"}, []bool{true, true}
+				if bias {
+					in, names, wrt = append(in, randTensor(rng, 3)), append(names, "b"), append(wrt, true)
+				}
+				checkAll(t, names, in, wrt, func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
+					var b *G.Node
+					if bias {
+						b = n[2]
+					}
+					return Dense(n[0], n[1], b, name, DefaultAlpha[name], true)
+				})
+			})
+		}
+	}
+}
+
+// TestDenseFusedMatchesUnfused checks the fused op's forward values and
+// gradients against Linear followed by Activate, in float32.
+func TestDenseFusedMatchesUnfused(t *testing.T) {
+	for _, name := range []string{"relu", "sigmoid", "tanh"} {
+		t.Run(name, func(t *testing.T) {
+			run := func(fused bool) []float64 {
+				rng := rand.New(rand.NewPCG(12, 13))
+				g := G.NewGraph()
+				x := G.NewMatrix(g, tensor.Float32, G.WithShape(6, 5), G.WithName("x"), G.WithValue(to32(randTensor(rng, 6, 5))))
+				w := G.NewMatrix(g, tensor.Float32, G.WithShape(5, 4), G.WithName("w"), G.WithValue(to32(randTensor(rng, 5, 4))))
+				b := G.NewVector(g, tensor.Float32, G.WithShape(4), G.WithName("b"), G.WithValue(to32(randTensor(rng, 4))))
+				r := G.NewMatrix(g, tensor.Float32, G.WithShape(6, 4), G.WithName("r"), G.WithValue(to32(randTensor(rng, 6, 4))))
+				var y *G.Node
+				var err error
+				if fused {
+					y, err = Dense(x, w, b, name, 0, true)
+				} else if y, err = Linear(x, w, b, true); err == nil {
+					y, err = Activate(y, name, 0)
+				}
+				must(t, err)
+				cost, err := WeightedSum(y, r)
+				must(t, err)
+				grads, err := G.Grad(cost, x, w, b)
+				must(t, err)
+				m, err := NewMachine(g)
+				must(t, err)
+				must(t, m.RunAll())
+				return snapshot(cost, append(G.Nodes{y}, grads...))
+			}
+			fused, plain := run(true), run(false)
+			for i := range plain {
+				if fused[i] != plain[i] {
+					t.Fatalf("value %d: fused %v, unfused %v", i, fused[i], plain[i])
+				}
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
@@ -56,9 +57,8 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 			return nil, err
 		}
 	}
-	if exp.Train.Threads > 0 {
-		runtime.GOMAXPROCS(exp.Train.Threads)
-	}
+	// GOMAXPROCS and the BLAS's threads together, so they do not fight.
+	compute.SetThreads(exp.Train.Threads)
 	s, rep, err := prepare(exp)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// memory reads the process's resident set size from /proc/self/status
+// (Linux): the current size (VmRSS) and the peak (VmHWM), in bytes. Where
+// /proc is missing it falls back to getrusage's peak for both.
+func memory() (rss, peak int64) {
+	text, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			peak = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+		}
+		return peak, peak
+	}
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case bytes.HasPrefix(line, []byte("VmRSS:")):
+			rss = kilobytes(line)
+		case bytes.HasPrefix(line, []byte("VmHWM:")):
+			peak = kilobytes(line)
+		}
+	}
+	return rss, peak
+}
+
+func kilobytes(line []byte) int64 {
+	f := bytes.Fields(line)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
+	return n * 1024
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeak restarts the peak RSS count (Linux ≥ 4.0), so that each
+// workload reports its own peak; where that is not allowed the peak stays
+// the process's.
+func resetPeak() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}

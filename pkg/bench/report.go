@@ -1,0 +1,46 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteTable prints the results that ran as an aligned table, one row per
+// workload, then one line per workload that did not run, with its reason.
+func WriteTable(w io.Writer, results []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	ran := false
+	for _, r := range results {
+		ran = ran || r.Error == ""
+	}
+	if !ran {
+		tw = tabwriter.NewWriter(io.Discard, 0, 0, 2, ' ', 0)
+	}
+	fmt.Fprintln(tw, "workload\tbatch\tsteps/s\tsamples/s\tms/step\tCPU ms/step\tGFLOP/s\tof floor\tallocs/step\tKB/step\tpeak RSS\tRSS growth\t")
+	for _, r := range results {
+		if r.Error != "" {
+			continue
+		}
+		floor := "-"
+		if r.FloorFraction > 0 {
+			floor = fmt.Sprintf("%.1f%%", 100*r.FloorFraction)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.0f\t%.3f\t%.3f\t%.1f\t%s\t%.1f\t%.1f\t%s\t%s\t\n",
+			r.Workload, r.Batch, r.StepsPerS, r.SamplesPerS, r.MsPerStep, r.CPUMsPerStep, r.GFLOPS, floor,
+			r.AllocsPerStep, r.BytesPerStep/1024, mib(r.PeakRSS), mib(r.RSSGrowth))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Error != "" {
+			if _, err := fmt.Fprintf(w, "%s: %s\n", r.Workload, r.Error); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,13 @@
+//go:build !purego
+
+package compute
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	useAVX512 = cpu.X86.HasAVX512F
+	useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasAVX
+	if _, ok := impl.(pureGo); ok && useAVX512 {
+		BLASName = "pure Go: dltrain's AVX-512 sgemm kernel, gonum for the rest"
+	}
+}

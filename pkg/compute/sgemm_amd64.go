@@ -1,0 +1,17 @@
+//go:build !purego
+
+package compute
+
+//go:generate python3 sgemm_gen.py
+
+//go:noescape
+func sgemmKernel8x32(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func sgemmKernel8x32Rows(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func packB32(kb int, src *float32, ldb int, dst *float32)
+
+//go:noescape
+func packBT32(kb int, src *float32, ldb int, dst *float32)

@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package compute
+
+// Portable stand-ins for the amd64 vector kernels: they handle no prefix,
+// so the plain loops do everything.
+
+func sigmoidVec(out, x []float32) int { return 0 }
+
+func reluGradVec(dx, x, dy []float32) int { return 0 }
+
+func addVec(dst, src []float32) int { return 0 }
+
+func sigmoidGradVec(dx, y, dy []float32) int { return 0 }
+
+func finiteVec(x []float32) (int, bool) { return 0, true }

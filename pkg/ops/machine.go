@@ -1,0 +1,116 @@
+package ops
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Machine runs every op of a graph in topological order on the calling
+// goroutine and binds each result to its node, as Gorgonia's tape machine
+// does, without its per-step costs: the tape machine starts a goroutine
+// and allocates channels and argument slices at every RunAll, and hands
+// work between two OS threads. dltrain's own ops run into the buffers
+// they own; other Gorgonia ops (such as the additions that Grad inserts
+// where gradients meet) run into an output preallocated once when they
+// support it. A training step on a Machine allocates nothing in the
+// steady state when every op is dltrain's.
+//
+// Machine implements G.VM for graphs without dual values (no
+// BindDualValues) and without machine modes (EvalMode): dltrain builds
+// separate training and evaluation graphs instead.
+type Machine struct {
+	steps []instr
+}
+
+var _ G.VM = (*Machine)(nil)
+
+// instr is one node to compute.
+type instr struct {
+	node  *G.Node
+	in    []*G.Node
+	vals  []G.Value // scratch for the inputs' values
+	own   *op       // dltrain's op, or nil
+	pre   G.UsePreallocDoer
+	buf   G.Value // the preallocated output of a foreign op
+	bound G.Value // the value last bound to node
+}
+
+// constantOp is what Gorgonia's constants implement: their value is the
+// node's value, nothing to run.
+type constantOp interface{ Value() G.Value }
+
+// NewMachine prepares to run g: it orders the nodes topologically and
+// lists each one's inputs.
+func NewMachine(g *G.ExprGraph) (*Machine, error) {
+	sorted, err := G.Sort(g)
+	if err != nil {
+		return nil, fmt.Errorf("ordering the graph: %w", err)
+	}
+	m := &Machine{}
+	for i := len(sorted) - 1; i >= 0; i-- { // Sort puts the outputs first
+		n := sorted[i]
+		o := n.Op()
+		if o == nil {
+			continue // an input: its value is bound from outside
+		}
+		if _, ok := o.(constantOp); ok {
+			continue
+		}
+		s := instr{node: n}
+		for it := g.From(n.ID()); it.Next(); {
+			s.in = append(s.in, it.Node().(*G.Node))
+		}
+		s.vals = make([]G.Value, len(s.in))
+		if own, ok := o.(*op); ok {
+			s.own = own
+		} else if pre, ok := o.(G.UsePreallocDoer); ok && !n.IsScalar() {
+			s.pre = pre
+		}
+		m.steps = append(m.steps, s)
+	}
+	return m, nil
+}
+
+// RunAll computes every node once, in order.
+func (m *Machine) RunAll() error {
+	for i := range m.steps {
+		s := &m.steps[i]
+		for j, n := range s.in {
+			if s.vals[j] = n.Value(); s.vals[j] == nil {
+				return fmt.Errorf("node %v: input %v has no value", s.node, n)
+			}
+		}
+		var v G.Value
+		var err error
+		switch {
+		case s.own != nil:
+			v, err = s.own.UsePreallocDo(nil, s.vals...)
+		case s.pre != nil:
+			if s.buf == nil {
+				s.buf = tensor.New(tensor.WithShape(s.node.Shape()...), tensor.Of(s.node.Dtype()))
+			}
+			v, err = s.pre.UsePreallocDo(s.buf, s.vals...)
+		default:
+			v, err = s.node.Op().Do(s.vals...)
+		}
+		if err != nil {
+			return fmt.Errorf("node %v: %w", s.node, err)
+		}
+		if v != s.bound {
+			if err := G.UnsafeLet(s.node, v); err != nil {
+				return fmt.Errorf("node %v: %w", s.node, err)
+			}
+			s.bound = v
+		}
+	}
+	return nil
+}
+
+// Reset does nothing: values stay bound until the next RunAll overwrites
+// them, and buffers are kept for it.
+func (m *Machine) Reset() {}
+
+// Close releases nothing; it is there for G.VM.
+func (m *Machine) Close() error { return nil }
