@@ -107,14 +107,16 @@ func (s *ParamStore) Count() int {
 
 // Float64s returns a copy of a parameter's values as float64.
 func Float64s(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
-	case []float32:
+	switch t.Dtype() {
+	case tensor.Float32:
+		d := t.Float32s()
 		out := make([]float64, len(d))
 		for i, v := range d {
 			out[i] = float64(v)
 		}
 		return out
-	case []float64:
+	case tensor.Float64:
+		d := t.Float64s()
 		return append([]float64(nil), d...)
 	}
 	return nil
@@ -124,14 +126,16 @@ func Float64s(t *tensor.Dense) []float64 {
 // an infinity, or "".
 func (s *ParamStore) FirstNonFinite() string {
 	for _, p := range s.params {
-		switch d := p.Value.Data().(type) {
-		case []float32:
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			d := p.Value.Float32s()
 			for _, v := range d {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return p.Name
 				}
 			}
-		case []float64:
+		case tensor.Float64:
+			d := p.Value.Float64s()
 			for _, v := range d {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					return p.Name

@@ -47,18 +47,20 @@ func (a *Adagrad) Step(lr float64, params []*models.Param, grads []*tensor.Dense
 		if err := checkPair(p, grads[i]); err != nil {
 			return err
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			adagradStep(a, clr, w, grads[i].Data().([]float32), a.f32, p.Name)
-		case []float64:
-			adagradStep(a, clr, w, grads[i].Data().([]float64), a.f64, p.Name)
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
+			adagradStep(a, clr, w, grads[i].Float32s(), a.f32, p.Name)
+		case tensor.Float64:
+			w := p.Value.Float64s()
+			adagradStep(a, clr, w, grads[i].Float64s(), a.f64, p.Name)
 		}
 	}
 	return nil
 }
 
 func adagradStep[T float32 | float64](a *Adagrad, clr float64, w, g []T, bufs buffers[T], name string) {
-	s := bufs.getInit(name+"/sum", len(w), T(a.init))
+	s := bufs.getInit(a.key(name, "sum"), len(w), T(a.init))
 	c, eps := T(clr), T(a.eps)
 	for j, gj := range g {
 		s[j] += gj * gj

@@ -1,8 +1,7 @@
 package train
 
 import (
-	"math"
-
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/models"
 	"gorgonia.org/tensor"
@@ -47,35 +46,20 @@ func (a *Adam) LR() float64 { return a.lr }
 // Step implements Optimizer.
 func (a *Adam) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
 	a.steps++
-	t := float64(a.steps)
-	bc1 := 1 - math.Pow(a.beta1, t)
-	bc2 := 1 - math.Pow(a.beta2, t)
-	// PyTorch's form: θ −= (lr/bc1)·m / (√v/√bc2 + ε).
-	stepSize := lr / bc1
-	invSqrtBC2 := 1 / math.Sqrt(bc2)
+	hp := compute.NewAdamParams(lr, a.beta1, a.beta2, a.eps, a.steps)
 	for i, p := range params {
 		if err := checkPair(p, grads[i]); err != nil {
 			return err
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			adamStep(a, stepSize, invSqrtBC2, w, grads[i].Data().([]float32), a.f32, p.Name)
-		case []float64:
-			adamStep(a, stepSize, invSqrtBC2, w, grads[i].Data().([]float64), a.f64, p.Name)
+		mk, vk := a.key(p.Name, "m"), a.key(p.Name, "v")
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
+			compute.AdamStep(w, grads[i].Float32s(), a.f32.get(mk, len(w)), a.f32.get(vk, len(w)), hp)
+		case tensor.Float64:
+			w := p.Value.Float64s()
+			compute.AdamStep(w, grads[i].Float64s(), a.f64.get(mk, len(w)), a.f64.get(vk, len(w)), hp)
 		}
 	}
 	return nil
-}
-
-func adamStep[T float32 | float64](a *Adam, stepSize, invSqrtBC2 float64, w, g []T, bufs buffers[T], name string) {
-	m := bufs.get(name+"/m", len(w))
-	v := bufs.get(name+"/v", len(w))
-	b1, b2 := T(a.beta1), T(a.beta2)
-	c1, c2 := 1-b1, 1-b2
-	ss, ib, eps := T(stepSize), T(invSqrtBC2), T(a.eps)
-	for j, gj := range g {
-		m[j] = b1*m[j] + c1*gj
-		v[j] = b2*v[j] + c2*gj*gj
-		w[j] -= ss * m[j] / (T(math.Sqrt(float64(v[j])))*ib + eps)
-	}
 }

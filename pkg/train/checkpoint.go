@@ -49,10 +49,12 @@ func CaptureParams(store *models.ParamStore) []TensorRecord {
 	var out []TensorRecord
 	for _, p := range store.All() {
 		r := TensorRecord{Name: p.Name, Shape: append([]int(nil), p.Value.Shape()...)}
-		switch d := p.Value.Data().(type) {
-		case []float32:
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			d := p.Value.Float32s()
 			r.F32 = append([]float32(nil), d...)
-		case []float64:
+		case tensor.Float64:
+			d := p.Value.Float64s()
 			r.F64 = append([]float64(nil), d...)
 		}
 		out = append(out, r)
@@ -88,10 +90,12 @@ func RestoreParams(store *models.ParamStore, recs []TensorRecord) error {
 	}
 	for _, p := range store.All() {
 		r := findRecord(recs, p.Name)
-		switch d := p.Value.Data().(type) {
-		case []float32:
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			d := p.Value.Float32s()
 			copy(d, r.F32)
-		case []float64:
+		case tensor.Float64:
+			d := p.Value.Float64s()
 			copy(d, r.F64)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dltrain/dltrain/pkg/compute"
 	"math"
 	"time"
 
@@ -250,7 +251,7 @@ func (l *Loop) step(group [][]int) (StepStats, error) {
 	if err := l.Optimizer.Step(lr, params, grads); err != nil {
 		return StepStats{}, err
 	}
-	if name := l.Session.Model.Params().FirstNonFinite(); name != "" {
+	if name := firstNonFiniteParam(params); name != "" {
 		return StepStats{}, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower train.optimizer.lr", ErrDiverged, where, name, lr)
 	}
 	l.State.LossSum += lossSum
@@ -296,11 +297,13 @@ func (l *Loop) accumulate(grads []*tensor.Dense, w float64, first bool) []*tenso
 		}
 	}
 	for i, g := range grads {
-		switch a := l.acc[i].Data().(type) {
-		case []float32:
-			axpy(a, g.Data().([]float32), float32(w), first)
-		case []float64:
-			axpy(a, g.Data().([]float64), w, first)
+		switch l.acc[i].Dtype() {
+		case tensor.Float32:
+			a := l.acc[i].Float32s()
+			axpy(a, g.Float32s(), float32(w), first)
+		case tensor.Float64:
+			a := l.acc[i].Float64s()
+			axpy(a, g.Float64s(), w, first)
 		}
 	}
 	return l.acc
@@ -365,22 +368,31 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 
 func firstNonFinite(params []*models.Param, grads []*tensor.Dense) string {
 	for i, g := range grads {
-		switch d := g.Data().(type) {
-		case []float32:
-			for _, v := range d {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return params[i].Name
-				}
-			}
-		case []float64:
-			for _, v := range d {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return params[i].Name
-				}
-			}
+		if !finite(g) {
+			return params[i].Name
 		}
 	}
 	return ""
+}
+
+// firstNonFiniteParam names the first parameter holding a NaN or an
+// infinity, or returns "".
+func firstNonFiniteParam(params []*models.Param) string {
+	for _, p := range params {
+		if !finite(p.Value) {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// finite reports whether a tensor holds no NaN or infinity (vectorized:
+// the loop checks every gradient and weight at every step).
+func finite(t *tensor.Dense) bool {
+	if t.Dtype() == tensor.Float32 {
+		return compute.AllFinite(t.Float32s())
+	}
+	return compute.AllFinite(t.Float64s())
 }
 
 // largestGradient names the parameter whose gradient has the largest L2

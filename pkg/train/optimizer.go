@@ -128,6 +128,20 @@ type state struct {
 	steps int64
 	f32   buffers[float32]
 	f64   buffers[float64]
+	keys  map[[2]string]string // "param/buffer" keys, built once, not at every step
+}
+
+// key returns the buffer key "param/buffer".
+func (s *state) key(param, buffer string) string {
+	if s.keys == nil {
+		s.keys = map[[2]string]string{}
+	}
+	k, ok := s.keys[[2]string{param, buffer}]
+	if !ok {
+		k = param + "/" + buffer
+		s.keys[[2]string{param, buffer}] = k
+	}
+	return k
 }
 
 func newState() state { return state{f32: buffers[float32]{}, f64: buffers[float64]{}} }

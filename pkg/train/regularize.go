@@ -89,11 +89,13 @@ func (r *Regularizer) Penalize(params []*models.Param, grads []*tensor.Dense) fl
 		if r.skip(p) {
 			continue
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			pen += penalize(r.L1, r.L2, w, grads[i].Data().([]float32))
-		case []float64:
-			pen += penalize(r.L1, r.L2, w, grads[i].Data().([]float64))
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
+			pen += penalize(r.L1, r.L2, w, grads[i].Float32s())
+		case tensor.Float64:
+			w := p.Value.Float64s()
+			pen += penalize(r.L1, r.L2, w, grads[i].Float64s())
 		}
 	}
 	return pen
@@ -121,10 +123,12 @@ func penalize[T float32 | float64](l1, l2 float64, w, g []T) float64 {
 func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 	if r.ClipValue > 0 {
 		for _, g := range grads {
-			switch d := g.Data().(type) {
-			case []float32:
+			switch g.Dtype() {
+			case tensor.Float32:
+				d := g.Float32s()
 				clamp(d, float32(r.ClipValue))
-			case []float64:
+			case tensor.Float64:
+				d := g.Float64s()
 				clamp(d, r.ClipValue)
 			}
 		}
@@ -136,10 +140,12 @@ func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 	coef := r.ClipNorm / (norm + 1e-6)
 	if coef < 1 {
 		for _, g := range grads {
-			switch d := g.Data().(type) {
-			case []float32:
+			switch g.Dtype() {
+			case tensor.Float32:
+				d := g.Float32s()
 				scale(d, float32(coef))
-			case []float64:
+			case tensor.Float64:
+				d := g.Float64s()
 				scale(d, coef)
 			}
 		}
@@ -180,10 +186,12 @@ func (r *Regularizer) Decay(lr, wd float64, params []*models.Param) {
 		if r.skip(p) {
 			continue
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
 			scale(w, float32(f))
-		case []float64:
+		case tensor.Float64:
+			w := p.Value.Float64s()
 			scale(w, f)
 		}
 	}

@@ -49,24 +49,26 @@ func (r *RMSprop) Step(lr float64, params []*models.Param, grads []*tensor.Dense
 		if err := checkPair(p, grads[i]); err != nil {
 			return err
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			rmspropStep(r, lr, w, grads[i].Data().([]float32), r.f32, p.Name)
-		case []float64:
-			rmspropStep(r, lr, w, grads[i].Data().([]float64), r.f64, p.Name)
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
+			rmspropStep(r, lr, w, grads[i].Float32s(), r.f32, p.Name)
+		case tensor.Float64:
+			w := p.Value.Float64s()
+			rmspropStep(r, lr, w, grads[i].Float64s(), r.f64, p.Name)
 		}
 	}
 	return nil
 }
 
 func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buffers[T], name string) {
-	v := bufs.get(name+"/square_avg", len(w))
+	v := bufs.get(r.key(name, "square_avg"), len(w))
 	var avg, b []T
 	if r.centered {
-		avg = bufs.get(name+"/grad_avg", len(w))
+		avg = bufs.get(r.key(name, "grad_avg"), len(w))
 	}
 	if r.momentum > 0 {
-		b = bufs.get(name+"/momentum", len(w))
+		b = bufs.get(r.key(name, "momentum"), len(w))
 	}
 	alpha, c := T(r.alpha), T(1-r.alpha)
 	a, eps, mu := T(lr), T(r.eps), T(r.momentum)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -90,19 +91,27 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 		}
 		c.grads = grads
 	}
-	c.vm = G.NewTapeMachine(g.G)
+	// dltrain's own executor: the same values as Gorgonia's tape machine
+	// (tested), without its per-step goroutine, channels and allocations.
+	vm, err := ops.NewMachine(g.G)
+	if err != nil {
+		return nil, err
+	}
+	c.vm = vm
 	return c, nil
 }
 
 // fill copies the samples idx of a split into the graph's inputs.
 func (c *compiled) fill(split *data.Split, idx []int, inW, tgtW int) {
-	switch x := c.x.Data().(type) {
-	case []float32:
+	switch c.x.Dtype() {
+	case tensor.Float32:
+		x := c.x.Float32s()
 		data.Gather(x, split.X, inW, idx)
-		data.Gather(c.y.Data().([]float32), split.Y, tgtW, idx)
-	case []float64:
+		data.Gather(c.y.Float32s(), split.Y, tgtW, idx)
+	case tensor.Float64:
+		x := c.x.Float64s()
 		data.Gather(x, split.X, inW, idx)
-		data.Gather(c.y.Data().([]float64), split.Y, tgtW, idx)
+		data.Gather(c.y.Float64s(), split.Y, tgtW, idx)
 	}
 }
 
@@ -164,13 +173,15 @@ func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64,
 		return 0, err
 	}
 	if out != nil {
-		switch v := c.out.Value().Data().(type) {
-		case []float32:
+		o := c.out.Value().(*tensor.Dense)
+		switch o.Dtype() {
+		case tensor.Float32:
+			v := o.Float32s()
 			for i, x := range v {
 				out[i] = float64(x)
 			}
-		case []float64:
-			copy(out, v)
+		case tensor.Float64:
+			copy(out, o.Float64s())
 		}
 	}
 	return scalar(c.loss.Value()), nil

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/models"
 	"gorgonia.org/tensor"
@@ -52,11 +53,13 @@ func (s *SGD) Step(lr float64, params []*models.Param, grads []*tensor.Dense) er
 		if err := checkPair(p, grads[i]); err != nil {
 			return err
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			sgdStep(s, lr, first, w, grads[i].Data().([]float32), s.f32, p.Name)
-		case []float64:
-			sgdStep(s, lr, first, w, grads[i].Data().([]float64), s.f64, p.Name)
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			w := p.Value.Float32s()
+			sgdStep(s, lr, first, w, grads[i].Float32s(), s.f32, p.Name)
+		case tensor.Float64:
+			w := p.Value.Float64s()
+			sgdStep(s, lr, first, w, grads[i].Float64s(), s.f64, p.Name)
 		}
 	}
 	return nil
@@ -64,24 +67,9 @@ func (s *SGD) Step(lr float64, params []*models.Param, grads []*tensor.Dense) er
 
 func sgdStep[T float32 | float64](s *SGD, lr float64, first bool, w, g []T, bufs buffers[T], name string) {
 	if s.momentum == 0 {
-		a := T(lr)
-		for j := range w {
-			w[j] -= a * g[j]
-		}
+		compute.SGDStep(w, g, lr)
 		return
 	}
-	b := bufs.get(name+"/momentum", len(w))
-	mu, damp, a := T(s.momentum), T(1-s.dampening), T(lr)
-	for j := range w {
-		if first {
-			b[j] = g[j]
-		} else {
-			b[j] = mu*b[j] + damp*g[j]
-		}
-		d := b[j]
-		if s.nesterov {
-			d = g[j] + mu*b[j]
-		}
-		w[j] -= a * d
-	}
+	b := bufs.get(s.key(name, "momentum"), len(w))
+	compute.MomentumStep(w, g, b, lr, s.momentum, s.dampening, s.nesterov, first)
 }
