@@ -23,7 +23,8 @@ func (p pureGo) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []flo
 		return
 	}
 	checkGemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	g := gemmArgs{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	g := gemmArgs{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false}
+	g.dot = useDot(g.tA, g.tB, m, n, k)
 	if parts := Threads(); parts > 1 && m*n*k >= parallelMin {
 		g.parallel(min(parts, maxParts))
 		return
@@ -53,9 +54,14 @@ type gemmArgs struct {
 	beta    float32
 	c       []float32
 	ldc     int
+	dot     bool // computed by sdot (decided once for the whole product)
 }
 
 func (g *gemmArgs) run() {
+	if g.dot {
+		sdot(g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
+		return
+	}
 	sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
 }
 
@@ -170,12 +176,17 @@ var gemmBatches = sync.Pool{New: func() any { return new(gemmBatch) }}
 
 // parallel splits the product into parts along n (columns of C and B) or,
 // when n is too narrow, along m (rows of C and A), each part a multiple of
-// the tile, runs parts−1 of them on the workers and one itself.
+// the tile (of the dot kernels' 4×4 blocks for sdot), runs parts−1 of them
+// on the workers and one itself.
 func (g *gemmArgs) parallel(parts int) {
-	byCols := g.n/nr >= parts
-	tiles := (g.n + nr - 1) / nr
+	tm, tn := mr, nr
+	if g.dot {
+		tm, tn = 4, 4
+	}
+	byCols := g.n/tn >= parts
+	tiles := (g.n + tn - 1) / tn
 	if !byCols {
-		tiles = (g.m + mr - 1) / mr
+		tiles = (g.m + tm - 1) / tm
 		if tiles < parts {
 			parts = tiles
 		}
@@ -211,7 +222,7 @@ func (g *gemmArgs) parallel(parts int) {
 		lo, hi := q*tiles/parts, (q+1)*tiles/parts
 		part := *g
 		if byCols {
-			j0, j1 := lo*nr, min(hi*nr, g.n)
+			j0, j1 := lo*tn, min(hi*tn, g.n)
 			part.n, part.c = j1-j0, g.c[j0:]
 			if g.tB {
 				part.b = g.b[j0*g.ldb:]
@@ -219,7 +230,7 @@ func (g *gemmArgs) parallel(parts int) {
 				part.b = g.b[j0:]
 			}
 		} else {
-			i0, i1 := lo*mr, min(hi*mr, g.m)
+			i0, i1 := lo*tm, min(hi*tm, g.m)
 			part.m, part.c = i1-i0, g.c[i0*g.ldc:]
 			if g.tA {
 				part.a = g.a[i0:]
