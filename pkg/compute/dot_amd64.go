@@ -108,3 +108,10 @@ func addConstAVX512(dst, src *float32, n int, c float32)
 
 //go:noescape
 func sumAVX512(x *float32, n int) float32
+
+// spinPause is the PAUSE instruction: a spinning loop that executes it
+// leaves the core's resources to the other hardware thread and draws less
+// power.
+//
+//go:noescape
+func spinPause()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -210,5 +211,45 @@ func TestElementwiseVectorsMatchLoops(t *testing.T) {
 	}
 	if math.Abs(float64(sums[1][6])-exact) > 1e-3 {
 		t.Errorf("sum = %v, float64 sum %v", sums[1][6], exact)
+	}
+}
+
+// countJob counts how often each item is run; with nested set, each part
+// also computes a product, which must not wait for the workers the job
+// holds.
+type countJob struct {
+	counts []atomic.Int32
+	nested bool
+}
+
+func (j *countJob) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j.counts[i].Add(1)
+	}
+	if j.nested {
+		a := make([]float32, 64*64)
+		c := make([]float32, 64*64)
+		Gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64)
+	}
+}
+
+func TestParallelRunsEveryItemOnce(t *testing.T) {
+	before := Threads()
+	defer SetThreads(before)
+	for _, threads := range []int{1, 2, 3} {
+		SetThreads(threads)
+		for _, n := range []int{0, 1, 5, 100, 1001} {
+			for _, nested := range []bool{false, true} {
+				j := &countJob{counts: make([]atomic.Int32, n), nested: nested}
+				for rep := range 3 { // the first call may find the workers asleep
+					Parallel(n, 2, j)
+					for i := range j.counts {
+						if c := j.counts[i].Load(); c != int32(rep+1) {
+							t.Fatalf("%d threads, n %d: item %d run %d times after %d calls", threads, n, i, c, rep+1)
+						}
+					}
+				}
+			}
+		}
 	}
 }

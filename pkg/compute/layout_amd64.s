@@ -211,3 +211,8 @@ sumreduce:
 	VMOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func spinPause()
+TEXT ·spinPause(SB), NOSPLIT, $0-0
+	PAUSE
+	RET

@@ -97,15 +97,22 @@ var (
 	workersBusy sync.Mutex
 )
 
+// gemmTask is a part of a product, or of a Job (Parallel) when job is set.
 type gemmTask struct {
-	args gemmArgs
-	left *atomic.Int32 // parts of the product not done yet
+	args   gemmArgs
+	job    Job
+	lo, hi int
+	left   *atomic.Int32 // parts not done yet
 }
 
 func (w *gemmWorker) loop() {
 	for {
 		t := w.take()
-		t.args.run()
+		if t.job != nil {
+			t.job.Run(t.lo, t.hi)
+		} else {
+			t.args.run()
+		}
 		t.left.Add(-1)
 	}
 }
@@ -116,10 +123,15 @@ func (w *gemmWorker) take() *gemmTask {
 	for {
 		deadline := time.Now().Add(spinFor)
 		for i := 1; ; i++ {
-			if t := w.slot.Swap(nil); t != nil {
-				return t
+			// Read before swapping: an atomic swap per turn would keep the
+			// slot's cache line bouncing and the core's pipeline busy.
+			if w.slot.Load() != nil {
+				if t := w.slot.Swap(nil); t != nil {
+					return t
+				}
 			}
-			if i%256 == 0 && time.Now().After(deadline) {
+			spinPause()
+			if i%64 == 0 && time.Now().After(deadline) {
 				break
 			}
 		}
@@ -191,30 +203,12 @@ func (g *gemmArgs) parallel(parts int) {
 			parts = tiles
 		}
 	}
-	startWorker.Do(func() {
-		for range min(runtime.NumCPU(), maxParts) - 1 {
-			w := &gemmWorker{wake: make(chan struct{}, 1)}
-			workers = append(workers, w)
-			go w.loop()
-		}
-	})
-	parts = min(parts, len(workers)+1)
-	if parts < 2 || !workersBusy.TryLock() {
+	parts, ok := claimWorkers(parts)
+	if !ok {
 		g.run()
 		return
 	}
 	defer workersBusy.Unlock()
-	ready := true
-	for _, w := range workers[:parts-1] {
-		ready = w.awake() && ready
-	}
-	if !ready {
-		g.run()
-		return
-	}
-	if testHookBeforeGive != nil {
-		testHookBeforeGive()
-	}
 	bt := gemmBatches.Get().(*gemmBatch)
 	defer gemmBatches.Put(bt)
 	bt.left.Store(int32(parts - 1))
@@ -245,7 +239,44 @@ func (g *gemmArgs) parallel(parts int) {
 		bt.tasks[q] = gemmTask{args: part, left: &bt.left}
 		workers[q].give(&bt.tasks[q])
 	}
-	for i := 1; bt.left.Load() > 0; i++ {
+	waitParts(&bt.left)
+}
+
+// claimWorkers takes the workers for a split into up to parts parts (the
+// caller computing one) and returns the number of parts, with workersBusy
+// held; false (and nothing held) when the workers are taken by another
+// goroutine or are not spinning: a sleeping one is woken for next time,
+// and the caller computes everything itself.
+func claimWorkers(parts int) (int, bool) {
+	startWorker.Do(func() {
+		for range min(runtime.NumCPU(), maxParts) - 1 {
+			w := &gemmWorker{wake: make(chan struct{}, 1)}
+			workers = append(workers, w)
+			go w.loop()
+		}
+	})
+	parts = min(parts, len(workers)+1)
+	if parts < 2 || !workersBusy.TryLock() {
+		return 0, false
+	}
+	ready := true
+	for _, w := range workers[:parts-1] {
+		ready = w.awake() && ready
+	}
+	if !ready {
+		workersBusy.Unlock()
+		return 0, false
+	}
+	if testHookBeforeGive != nil {
+		testHookBeforeGive()
+	}
+	return parts, true
+}
+
+// waitParts spins until the workers have done their parts.
+func waitParts(left *atomic.Int32) {
+	for i := 1; left.Load() > 0; i++ {
+		spinPause()
 		if i%64 == 0 {
 			runtime.Gosched()
 		}

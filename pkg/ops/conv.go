@@ -58,6 +58,7 @@ type conv struct {
 	bias bool
 	act  act // the fused activation; name "" for none
 	scr  scratch
+	jobs convJobs
 	// colsOf is the first element of the input whose patches, for the
 	// whole batch, slot 0 holds (nil when the batch was unrolled in
 	// chunks): the weight gradient reuses them.
@@ -165,30 +166,108 @@ func convForward[T compute.Float](k *conv, d convDims, out, x, w, b []T) {
 		clear(fp[len(w):])
 	}
 	y := grow[T](&k.scr, 1, wp*cs*d.p)
+	jobs := jobsOf[T](&k.jobs)
 	for s0 := 0; s0 < d.n; s0 += cs {
 		nc := min(cs, d.n-s0)
-		cols := cols[:d.ckk*nc*d.p]
-		im2col(cols, x, d, k.win, s0, nc)
 		np := nc * d.p
+		jobs.patches = patchJob[T]{cols: cols[:d.ckk*np], x: x, d: d, win: k.win, s0: s0, nc: nc}
+		compute.Parallel(nc, d.grain(d.ckk*d.p), &jobs.patches)
 		compute.Gemm(false, false, wp, np, d.ckk, 1, fp, d.ckk, cols, np, 0, y, np)
-		for s := range nc {
-			for f := range d.f {
-				dst := out[((s0+s)*d.f+f)*d.p:][:d.p]
-				src := y[f*np+s*d.p:][:d.p]
-				if b == nil {
-					copy(dst, src)
-				} else {
-					compute.AddConst(dst, src, b[f])
-				}
-			}
-		}
+		jobs.write = writeJob[T]{out: out, y: y, b: b, d: d, s0: s0, nc: nc, act: k.act}
+		compute.Parallel(nc, d.grain(d.f*d.p), &jobs.write)
 	}
-	if k.act.name != "" {
-		actForward(k.act, out, out)
-	}
+	jobs.patches, jobs.write = patchJob[T]{}, writeJob[T]{} // keep no tensor alive
 	k.colsOf = nil
 	if cs == d.n && len(x) > 0 {
 		k.colsOf = unsafe.Pointer(&x[0])
+	}
+}
+
+// convJobs are the parts of a conv op's work that compute.Parallel cuts
+// by samples, one set per dtype, kept in the op so that handing them out
+// allocates nothing.
+type convJobs struct {
+	f32 convJobsOf[float32]
+	f64 convJobsOf[float64]
+}
+
+type convJobsOf[T compute.Float] struct {
+	patches patchJob[T]
+	write   writeJob[T]
+	layout  layoutJob[T]
+}
+
+func jobsOf[T compute.Float](j *convJobs) *convJobsOf[T] {
+	if p, ok := any(&j.f32).(*convJobsOf[T]); ok {
+		return p
+	}
+	return any(&j.f64).(*convJobsOf[T])
+}
+
+// grain is the number of samples worth handing to another core when each
+// has perSample values to move: about 16k.
+func (d convDims) grain(perSample int) int { return max(1, (1<<14)/max(perSample, 1)) }
+
+// patchJob unrolls the patches of samples s0+lo to s0+hi−1 of x into cols
+// (im2col), or, with fold, adds them back from cols into x (col2im).
+type patchJob[T compute.Float] struct {
+	fold    bool
+	cols, x []T
+	d       convDims
+	win     Window
+	s0, nc  int
+}
+
+func (j *patchJob[T]) Run(lo, hi int) {
+	if j.fold {
+		col2im(j.x, j.cols, j.d, j.win, j.s0, j.nc, lo, hi)
+	} else {
+		im2col(j.cols, j.x, j.d, j.win, j.s0, j.nc, lo, hi)
+	}
+}
+
+// writeJob writes the product's rows of samples s0+lo to s0+hi−1 into the
+// output, channel first, with the bias and the fused activation.
+type writeJob[T compute.Float] struct {
+	out, y, b []T
+	d         convDims
+	s0, nc    int
+	act       act
+}
+
+func (j *writeJob[T]) Run(lo, hi int) {
+	d, np := j.d, j.nc*j.d.p
+	for s := lo; s < hi; s++ {
+		for f := range d.f {
+			dst := j.out[((j.s0+s)*d.f+f)*d.p:][:d.p]
+			src := j.y[f*np+s*d.p:][:d.p]
+			if j.b == nil {
+				copy(dst, src)
+			} else {
+				compute.AddConst(dst, src, j.b[f])
+			}
+		}
+		if j.act.name != "" {
+			o := j.out[(j.s0+s)*d.f*d.p : (j.s0+s+1)*d.f*d.p]
+			actForward(j.act, o, o)
+		}
+	}
+}
+
+// layoutJob copies the output gradient of samples s0+lo to s0+hi−1, dy
+// (batch, f, p), into dst as f rows of nc·p: the layout of the product.
+type layoutJob[T compute.Float] struct {
+	dst, dy []T
+	d       convDims
+	s0, nc  int
+}
+
+func (j *layoutJob[T]) Run(lo, hi int) {
+	d, np := j.d, j.nc*j.d.p
+	for s := lo; s < hi; s++ {
+		for f := range d.f {
+			copy(j.dst[f*np+s*d.p:][:d.p], j.dy[((j.s0+s)*d.f+f)*d.p:][:d.p])
+		}
 	}
 }
 
@@ -207,12 +286,12 @@ func validRange(out, size, stride, off int) (lo, hi int) {
 
 // im2col writes the patches of the nc samples from s0 of x (batch, c, h,
 // w) as the columns of cols: c·kh·kw rows of nc·oh·ow columns, sample
-// after sample. Padding reads as zeros.
-func im2col[T compute.Float](cols, x []T, d convDims, win Window, s0, nc int) {
+// after sample; those of samples s0+lo to s0+hi−1. Padding reads as zeros.
+func im2col[T compute.Float](cols, x []T, d convDims, win Window, s0, nc, lo, hi int) {
 	np := nc * d.p
 	var buf [maxTaps]patchRow
 	taps := patchRows(buf[:0], d, win)
-	for s := range nc {
+	for s := lo; s < hi; s++ {
 		xs := x[(s0+s)*d.c*d.h*d.w:][:d.c*d.h*d.w]
 		for ci := 0; ci < d.c; ci++ {
 			plane := xs[ci*d.h*d.w : (ci+1)*d.h*d.w]
@@ -268,17 +347,18 @@ func patchRows(taps []patchRow, d convDims, win Window) []patchRow {
 	return taps
 }
 
-// col2im is the adjoint of im2col: it adds each entry of cols (the
-// patches of the nc samples from s0) back onto the input position it was
-// read from. Those samples of dx must be cleared first. Channels are the
+// col2im is the adjoint of im2col: it sets dx of samples s0+lo to
+// s0+hi−1 to the sum of the entries of cols (the patches of the nc
+// samples from s0) read from each input position. Channels are the
 // innermost loop: consecutive taps of one channel add to overlapping rows,
 // and loading what the previous one has just stored stalls.
-func col2im[T compute.Float](dx, cols []T, d convDims, win Window, s0, nc int) {
+func col2im[T compute.Float](dx, cols []T, d convDims, win Window, s0, nc, lo, hi int) {
 	np := nc * d.p
 	var buf [maxTaps]patchRow
 	taps := patchRows(buf[:0], d, win)
-	for s := range nc {
+	for s := lo; s < hi; s++ {
 		dxs := dx[(s0+s)*d.c*d.h*d.w:][:d.c*d.h*d.w]
+		clear(dxs)
 		for t, r := range taps {
 			if r.y0 >= r.y1 || r.x0 >= r.x1 {
 				continue
@@ -297,17 +377,6 @@ func col2im[T compute.Float](dx, cols []T, d convDims, win Window, s0, nc int) {
 					}
 				}
 			}
-		}
-	}
-}
-
-// channelMajor copies the output gradient of the nc samples from s0, dy
-// (batch, f, p), into dst as f rows of nc·p: the layout of the product.
-func channelMajor[T compute.Float](dst, dy []T, d convDims, s0, nc int) {
-	np := nc * d.p
-	for s := range nc {
-		for f := range d.f {
-			copy(dst[f*np+s*d.p:][:d.p], dy[((s0+s)*d.f+f)*d.p:][:d.p])
 		}
 	}
 }
@@ -350,9 +419,10 @@ func (k *conv) Backward(in G.Nodes, out, grad *G.Node, wrt []bool) (G.Nodes, err
 // Its scratch holds dz channel first (slot 0) and the patch gradients
 // (slot 1).
 type convGradInput struct {
-	win Window
-	x   tensor.Shape
-	scr scratch
+	win  Window
+	x    tensor.Shape
+	scr  scratch
+	jobs convJobs
 }
 
 func (k *convGradInput) Name() string { return "conv_grad_input" }
@@ -385,15 +455,17 @@ func convBackInput[T compute.Float](k *convGradInput, d convDims, dx, w, dy []T)
 	cs := d.chunk()
 	dyc := grow[T](&k.scr, 0, d.f*cs*d.p)
 	cols := grow[T](&k.scr, 1, d.ckk*cs*d.p)
-	size := d.c * d.h * d.w
+	jobs := jobsOf[T](&k.jobs)
 	for s0 := 0; s0 < d.n; s0 += cs {
 		nc := min(cs, d.n-s0)
 		np := nc * d.p
-		channelMajor(dyc, dy, d, s0, nc)
+		jobs.layout = layoutJob[T]{dst: dyc, dy: dy, d: d, s0: s0, nc: nc}
+		compute.Parallel(nc, d.grain(d.f*d.p), &jobs.layout)
 		compute.Gemm(true, false, d.ckk, np, d.f, 1, w, d.ckk, dyc, np, 0, cols, np)
-		clear(dx[s0*size : (s0+nc)*size])
-		col2im(dx, cols[:d.ckk*np], d, k.win, s0, nc)
+		jobs.patches = patchJob[T]{fold: true, cols: cols[:d.ckk*np], x: dx, d: d, win: k.win, s0: s0, nc: nc}
+		compute.Parallel(nc, d.grain(d.ckk*d.p), &jobs.patches)
 	}
+	jobs.layout, jobs.patches = layoutJob[T]{}, patchJob[T]{}
 }
 
 func (*convGradInput) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
@@ -406,9 +478,10 @@ func (*convGradInput) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, erro
 // so that this op runs after it). Its scratch holds dz channel first (slot
 // 0) and, when it must unroll the patches itself, those (slot 1).
 type convGradWeight struct {
-	fwd *conv
-	w   tensor.Shape
-	scr scratch
+	fwd  *conv
+	w    tensor.Shape
+	scr  scratch
+	jobs convJobs
 }
 
 func (k *convGradWeight) Name() string { return "conv_grad_weight" }
@@ -447,13 +520,17 @@ func convBackWeight[T compute.Float](k *convGradWeight, d convDims, dw, x, dy []
 	} else {
 		cols = grow[T](&k.scr, 1, d.ckk*cs*d.p)
 	}
+	jobs := jobsOf[T](&k.jobs)
+	defer func() { jobs.layout, jobs.patches = layoutJob[T]{}, patchJob[T]{} }()
 	for s0 := 0; s0 < d.n; s0 += cs {
 		nc := min(cs, d.n-s0)
 		np := nc * d.p
 		if !reuse {
-			im2col(cols[:d.ckk*np], x, d, k.fwd.win, s0, nc)
+			jobs.patches = patchJob[T]{cols: cols[:d.ckk*np], x: x, d: d, win: k.fwd.win, s0: s0, nc: nc}
+			compute.Parallel(nc, d.grain(d.ckk*d.p), &jobs.patches)
 		}
-		channelMajor(dyc, dy, d, s0, nc)
+		jobs.layout = layoutJob[T]{dst: dyc, dy: dy, d: d, s0: s0, nc: nc}
+		compute.Parallel(nc, d.grain(d.f*d.p), &jobs.layout)
 		var beta T
 		if s0 > 0 {
 			beta = 1

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -175,12 +176,34 @@ func TestMaxPoolGradientRecomputesLostIndexes(t *testing.T) {
 		dy := data[float32](to32(randTensor(rng, s...)))
 		d := p.dims(x.Shape())
 		kept, lost := make([]float32, len(x32)), make([]float32, len(x32))
-		poolBackward(p, d, kept, x32, dy)
+		var j poolJob[float32]
+		poolRun(p, d, &j, kept, x32, dy)
 		p.idxOf = nil
-		poolBackward(p, d, lost, x32, dy)
+		poolRun(p, d, &j, lost, x32, dy)
 		for i := range kept {
 			if kept[i] != lost[i] {
 				t.Fatalf("%+v: dx[%d] = %v with the kept indexes, %v recomputed", win, i, kept[i], lost[i])
+			}
+		}
+	}
+}
+
+// TestLeNetStackSameAtEveryThreadCount: splitting the products and the
+// unrolling, writing and pooling over cores changes no bit.
+func TestLeNetStackSameAtEveryThreadCount(t *testing.T) {
+	defer compute.SetThreads(compute.Threads())
+	in := lenetInputs(51, 16)
+	var want []float64
+	for _, threads := range []int{1, 2, 3} {
+		compute.SetThreads(threads)
+		got := runStack(t, tensor.Float32, in, 1, lenetStack)
+		if want == nil {
+			want = got
+			continue
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%d threads: value %d = %v, 1 thread %v", threads, i, got[i], want[i])
 			}
 		}
 	}

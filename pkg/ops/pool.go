@@ -39,6 +39,7 @@ type pool struct {
 	// input whose first element is idxOf.
 	idx   []int32
 	idxOf unsafe.Pointer
+	jobs  poolJobs
 }
 
 func (p *pool) Name() string {
@@ -70,28 +71,58 @@ func (p *pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	d := p.dims(in[0].Shape())
 	switch out.Dtype() {
 	case tensor.Float32:
-		o := data[float32](out)
-		x := data[float32](in[0])
-		if p.avg {
-			avgPoolForward(p, d, o, x)
-		} else if p.halves() {
-			p.markIndexes(x, d)
-			for pl := range d.planes {
-				compute.MaxPool2x2(o[pl*d.oh*d.ow:], p.idx[pl*d.oh*d.ow:], x[pl*d.h*d.w:], d.oh, d.ow, d.w)
-			}
-		} else {
-			maxPoolForward(p, d, o, x)
-		}
+		poolRun(p, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), nil)
 	case tensor.Float64:
-		o := data[float64](out)
-		x := data[float64](in[0])
-		if p.avg {
-			avgPoolForward(p, d, o, x)
-		} else {
-			maxPoolForward(p, d, o, x)
-		}
+		poolRun(p, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), nil)
 	}
 	return nil
+}
+
+// poolJobs are a pooling op's forward or backward pass cut by planes for
+// compute.Parallel, one per dtype, kept in the op so that handing them
+// out allocates nothing.
+type poolJobs struct {
+	f32 poolJob[float32]
+	f64 poolJob[float64]
+}
+
+// poolJob is the forward pass (dy nil: out from x) or the backward pass
+// (out is dx, from x and dy) over planes lo to hi−1.
+type poolJob[T compute.Float] struct {
+	p          *pool
+	d          poolDims
+	out, x, dy []T
+	kept       bool // backward: p.idx holds the maxima of x
+}
+
+// poolRun runs the forward pass (dy nil) or the backward pass of p over
+// every plane.
+func poolRun[T compute.Float](p *pool, d poolDims, j *poolJob[T], out, x, dy []T) {
+	if dy == nil && !p.avg {
+		p.markIndexes(x, d)
+	}
+	*j = poolJob[T]{p: p, d: d, out: out, x: x, dy: dy}
+	if dy != nil && !p.avg {
+		j.kept = len(x) > 0 && p.idxOf == unsafe.Pointer(&x[0]) && len(p.idx) == len(dy)
+	}
+	compute.Parallel(d.planes, max(1, (1<<14)/max(d.h*d.w, 1)), j)
+	*j = poolJob[T]{}
+}
+
+func (j *poolJob[T]) Run(lo, hi int) {
+	p, d := j.p, j.d
+	for pl := lo; pl < hi; pl++ {
+		plane := j.x[pl*d.h*d.w : (pl+1)*d.h*d.w]
+		o := j.out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+		switch {
+		case j.dy != nil:
+			poolBackward(p, d, j.out[pl*d.h*d.w:(pl+1)*d.h*d.w], plane, j.dy[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow], pl, j.kept)
+		case p.avg:
+			avgPoolForward(p, d, o, plane)
+		default:
+			maxPoolForward(p, d, o, plane, p.idx[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow])
+		}
+	}
 }
 
 // halves reports whether the window is 2×2 with stride 2, undilated and
@@ -209,38 +240,35 @@ func (p *pool) divisor(n int) int {
 	return n
 }
 
-func maxPoolForward[T compute.Float](p *pool, d poolDims, out, x []T) {
-	p.markIndexes(x, d)
-	for pl := range d.planes {
-		plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-		o := out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-		idx := p.idx[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-		for y := 0; y < d.oh; y++ {
-			for xo := 0; xo < d.ow; xo++ {
-				i := argmax(plane, p.win, d, y, xo)
-				idx[y*d.ow+xo] = int32(i)
-				if i >= 0 {
-					o[y*d.ow+xo] = plane[i]
-				} else {
-					o[y*d.ow+xo] = 0
-				}
+// maxPoolForward pools one plane into o, the index of each maximum into
+// idx: through the 2×2 kernel for float32 2×2 windows.
+func maxPoolForward[T compute.Float](p *pool, d poolDims, o, plane []T, idx []int32) {
+	if o32, ok := any(o).([]float32); ok && p.halves() {
+		compute.MaxPool2x2(o32, idx, any(plane).([]float32), d.oh, d.ow, d.w)
+		return
+	}
+	for y := 0; y < d.oh; y++ {
+		for xo := 0; xo < d.ow; xo++ {
+			i := argmax(plane, p.win, d, y, xo)
+			idx[y*d.ow+xo] = int32(i)
+			if i >= 0 {
+				o[y*d.ow+xo] = plane[i]
+			} else {
+				o[y*d.ow+xo] = 0
 			}
 		}
 	}
 }
 
-func avgPoolForward[T compute.Float](p *pool, d poolDims, out, x []T) {
-	for pl := range d.planes {
-		plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-		o := out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-		for y := 0; y < d.oh; y++ {
-			for xo := 0; xo < d.ow; xo++ {
-				s, n := windowSum(plane, p.win, d, y, xo)
-				if div := p.divisor(n); div > 0 {
-					s /= T(div)
-				}
-				o[y*d.ow+xo] = s
+// avgPoolForward pools one plane into o.
+func avgPoolForward[T compute.Float](p *pool, d poolDims, o, plane []T) {
+	for y := 0; y < d.oh; y++ {
+		for xo := 0; xo < d.ow; xo++ {
+			s, n := windowSum(plane, p.win, d, y, xo)
+			if div := p.divisor(n); div > 0 {
+				s /= T(div)
 			}
+			o[y*d.ow+xo] = s
 		}
 	}
 }
@@ -257,8 +285,9 @@ func (p *pool) Backward(in G.Nodes, out, grad *G.Node, _ []bool) (G.Nodes, error
 // recomputed from x when it has not kept them for x) or is spread evenly
 // over the window (average pooling).
 type poolGrad struct {
-	fwd *pool
-	x   tensor.Shape
+	fwd  *pool
+	x    tensor.Shape
+	jobs poolJobs
 }
 
 func (p *poolGrad) Name() string { return p.fwd.Name() + "_grad" }
@@ -278,45 +307,34 @@ func (p *poolGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	d := p.fwd.dims(in[0].Shape())
 	switch out.Dtype() {
 	case tensor.Float32:
-		o := data[float32](out)
-		poolBackward(p.fwd, d, o, data[float32](in[0]), data[float32](in[2]))
+		poolRun(p.fwd, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), data[float32](in[2]))
 	case tensor.Float64:
-		o := data[float64](out)
-		poolBackward(p.fwd, d, o, data[float64](in[0]), data[float64](in[2]))
+		poolRun(p.fwd, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), data[float64](in[2]))
 	}
 	return nil
 }
 
-func poolBackward[T compute.Float](p *pool, d poolDims, dx, x, dy []T) {
-	clear(dx)
-	if !p.avg {
-		kept := len(x) > 0 && p.idxOf == unsafe.Pointer(&x[0]) && len(p.idx) == len(dy)
-		for pl := range d.planes {
-			plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-			g := dx[pl*d.h*d.w : (pl+1)*d.h*d.w]
-			dyp := dy[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-			if kept {
-				for o, i := range p.idx[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow] {
-					if i >= 0 {
-						g[i] += dyp[o]
-					}
-				}
-				continue
+// poolBackward sets g, the gradient of plane number pl, from dyp, its
+// output's: at the maxima the forward pass kept when kept, else found
+// again, or spread over the windows (average pooling).
+func poolBackward[T compute.Float](p *pool, d poolDims, g, plane, dyp []T, pl int, kept bool) {
+	clear(g)
+	switch {
+	case !p.avg && kept:
+		for o, i := range p.idx[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow] {
+			if i >= 0 {
+				g[i] += dyp[o]
 			}
-			for y := 0; y < d.oh; y++ {
-				for xo := 0; xo < d.ow; xo++ {
-					if i := argmax(plane, p.win, d, y, xo); i >= 0 {
-						g[i] += dyp[y*d.ow+xo]
-					}
+		}
+	case !p.avg:
+		for y := 0; y < d.oh; y++ {
+			for xo := 0; xo < d.ow; xo++ {
+				if i := argmax(plane, p.win, d, y, xo); i >= 0 {
+					g[i] += dyp[y*d.ow+xo]
 				}
 			}
 		}
-		return
-	}
-	for pl := range d.planes {
-		plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-		g := dx[pl*d.h*d.w : (pl+1)*d.h*d.w]
-		dyp := dy[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+	default:
 		for y := 0; y < d.oh; y++ {
 			for xo := 0; xo < d.ow; xo++ {
 				v := dyp[y*d.ow+xo]
