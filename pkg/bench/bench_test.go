@@ -113,3 +113,23 @@ func TestRunMeasuresAWorkload(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 }
+
+// TestNoMemoryGrowth: in the steady state a workload's training steps
+// allocate (almost) nothing: only the few allocations of each epoch's end
+// remain, and the resident memory does not grow beyond a generous bound.
+func TestNoMemoryGrowth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a second")
+	}
+	w, _ := Lookup("lenet")
+	if w.Available() != nil {
+		w, _ = Lookup("mlp")
+	}
+	r, err := Run(w, Options{Seconds: 0.5, Warmup: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.AllocsPerStep >= 1 || r.RSSGrowth > 16<<20 {
+		t.Errorf("%s: %.2f allocations per step, RSS grew %d bytes over %d steps", r.Workload, r.AllocsPerStep, r.RSSGrowth, r.Steps)
+	}
+}

@@ -8,14 +8,17 @@ type Job interface{ Run(lo, hi int) }
 // Parallel runs job over n items cut into contiguous parts of at least
 // grain items, at most one per thread (Threads()): on the product
 // workers when they are spinning, and on the caller. Otherwise, or for
-// fewer than 2·grain items, the caller runs them all. The items being
+// fewer than 2·grain items, the caller runs them all; in the OpenBLAS
+// build too, whose own threads compute the products and spin between them
+// (dltrain's workers spinning as well would fight them for the cores).
+// The items being
 // independent, the results do not depend on the cut. Between the products
 // of a step, this keeps the other cores' work (unrolling patches, pooling,
 // ...) off the caller's critical path and the workers spinning for the
 // next product.
 func Parallel(n, grain int, job Job) {
 	parts := min(Threads(), n/max(grain, 1), maxParts)
-	if parts < 2 {
+	if _, ours := impl.(pureGo); parts < 2 || !ours {
 		job.Run(0, n)
 		return
 	}

@@ -306,9 +306,15 @@ var directBMaxM = 256
 // B's block is packed into nr-wide panels. Edge tiles go through a
 // scratch tile.
 func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	// With beta = 0 the first block of k writes C instead of adding to it
+	// (the Set kernels): no clearing pass, no reading of C.
+	zeroC := beta == 0
+	if !zeroC {
+		scaleC(m, n, beta, c, ldc)
 	}
 	buf := gemmBufs.Get().(*gemmBuf)
 	defer gemmBufs.Put(buf)
@@ -322,7 +328,7 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 				packB(buf.b[:panels*kb*nr], tB, b, ldb, p0, kb, j0, nb)
 			}
 			for i0 := 0; i0 < m; i0 += mr {
-				t := tileRun{kb: kb, alpha: alpha}
+				t := tileRun{kb: kb, alpha: alpha, set: zeroC && p0 == 0}
 				switch rows := min(mr, m-i0); {
 				case rows == mr && tA: // columns of A, lda apart per k
 					t.a, t.astep = &a[p0*lda+i0], 4*lda
@@ -349,11 +355,18 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 						t.run(&c[i0*ldc+jj], ldc)
 						continue
 					}
-					clear(buf.tile[:])
+					set := t.set
+					t.set = true
 					t.run(&buf.tile[0], nr)
+					t.set = set
 					for r := range rows {
 						dst := c[(i0+r)*ldc+jj : (i0+r)*ldc+jj+cols]
-						for j, v := range buf.tile[r*nr : r*nr+cols] {
+						src := buf.tile[r*nr : r*nr+cols]
+						if set {
+							copy(dst, src)
+							continue
+						}
+						for j, v := range src {
 							dst[j] += v
 						}
 					}
@@ -372,12 +385,18 @@ type tileRun struct {
 	b          *float32
 	bstep      int
 	alpha      float32
+	set        bool // write the tile (Set kernels) instead of adding to it
 }
 
 func (t *tileRun) run(c *float32, ldc int) {
-	if t.lda > 0 {
+	switch {
+	case t.lda > 0 && t.set:
+		sgemmKernel8x32RowsSet(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
+	case t.lda > 0:
 		sgemmKernel8x32Rows(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
-	} else {
+	case t.set:
+		sgemmKernel8x32Set(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
+	default:
 		sgemmKernel8x32(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
 	}
 }

@@ -10,7 +10,7 @@ broadcasts the 8 values of Â's column and issues 16 FMAs.
 ROWS = 8
 
 
-def kernel(name, rows_addr, args, setup, advance, frame):
+def kernel(name, rows_addr, args, setup, advance, frame, store=False):
     out = [f"// func {name}{args}", f"TEXT ·{name}(SB), NOSPLIT, $0-{frame}"]
     out += ["\t" + s for s in setup]
     out += [f"\tVPXORD Z{z}, Z{z}, Z{z}" for z in range(16)]
@@ -22,9 +22,12 @@ def kernel(name, rows_addr, args, setup, advance, frame):
     out += ["\tADDQ BX, DX", "\tDECQ CX", f"\tJNZ  {name}loop", ""]
     out += [f"\tVBROADCASTSS alpha+{frame - 4}(FP), Z31"]
     for r in range(ROWS):
-        out += ["\tVMOVUPS (DI), Z26", "\tVMOVUPS 64(DI), Z27",
-                f"\tVFMADD231PS Z31, Z{2 * r}, Z26", f"\tVFMADD231PS Z31, Z{2 * r + 1}, Z27",
-                "\tVMOVUPS Z26, (DI)", "\tVMOVUPS Z27, 64(DI)"]
+        if store:  # C = alpha·acc: one rounding, as the FMA onto a zero C
+            out += [f"\tVMULPS Z31, Z{2 * r}, Z26", f"\tVMULPS Z31, Z{2 * r + 1}, Z27"]
+        else:
+            out += ["\tVMOVUPS (DI), Z26", "\tVMOVUPS 64(DI), Z27",
+                    f"\tVFMADD231PS Z31, Z{2 * r}, Z26", f"\tVFMADD231PS Z31, Z{2 * r + 1}, Z27"]
+        out += ["\tVMOVUPS Z26, (DI)", "\tVMOVUPS Z27, 64(DI)"]
         if r < ROWS - 1:
             out.append("\tADDQ R8, DI")
     out += ["\tVZEROUPPER", "\tRET", ""]
@@ -52,6 +55,21 @@ lines += kernel("sgemmKernel8x32Rows",
                  "LEAQ (R9)(R9*2), R10", "LEAQ (SI)(R9*4), R11", "ADDQ R9, R11", "MOVQ b+24(FP), DX",
                  "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
                 ["ADDQ $4, SI", "ADDQ $4, R11"], 60)
+lines += ["// The Set variants write alpha·Â·B̂ into the tile instead of adding it:",
+          "// the first block of k of a product with beta = 0, which then need not",
+          "// clear C first nor read it.", ""]
+lines += kernel("sgemmKernel8x32Set", [f"{4 * r}(SI)" for r in range(ROWS)],
+                "(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                ["MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ astep+16(FP), R9", "MOVQ b+24(FP), DX",
+                 "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                ["ADDQ R9, SI"], 60, store=True)
+lines += kernel("sgemmKernel8x32RowsSet",
+                ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R10*1)", "(SI)(R9*4)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)"],
+                "(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                ["MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ lda+16(FP), R9", "SHLQ $2, R9",
+                 "LEAQ (R9)(R9*2), R10", "LEAQ (SI)(R9*4), R11", "ADDQ R9, R11", "MOVQ b+24(FP), DX",
+                 "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                ["ADDQ $4, SI", "ADDQ $4, R11"], 60, store=True)
 lines += ["// packB32 copies kb rows of 32 floats, row stride ldb floats, into dst",
           "// contiguously: a full panel of a row-major B.", "",
           "// func packB32(kb int, src *float32, ldb int, dst *float32)",
