@@ -115,3 +115,9 @@ func sumAVX512(x *float32, n int) float32
 //
 //go:noescape
 func spinPause()
+
+//go:noescape
+func sqDiffSumAVX512(p, t *float32, n int) float64
+
+//go:noescape
+func scaledDiffAVX512(dx, p, t *float32, n int, s float32)

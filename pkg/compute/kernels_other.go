@@ -28,3 +28,11 @@ func addConstAVX512(dst, src *float32, n int, c float32) {
 func sumAVX512(x *float32, n int) float32 { panic("compute: no vector kernels on this platform") }
 
 func spinPause() {}
+
+func sqDiffSumAVX512(p, t *float32, n int) float64 {
+	panic("compute: no vector kernels on this platform")
+}
+
+func scaledDiffAVX512(dx, p, t *float32, n int, s float32) {
+	panic("compute: no vector kernels on this platform")
+}

@@ -174,23 +174,27 @@ func TestElementwiseVectorsMatchLoops(t *testing.T) {
 		}
 		return out
 	}
-	var relu, add [2][]uint32
+	var relu, add, sdiff [2][]uint32
 	var sums [2][]float32
+	var sqsums [2][]float64
+	y := randSlice(rng, len(x), 2)
 	withVectors(t, func(vec bool) {
 		i := 0
 		if !vec {
 			i = 1
 		}
-		r, a := make([]float32, len(x)), make([]float32, len(x))
+		r, a, sd := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
 		Relu(r, x)
 		AddConst(a, x, 0.25)
-		relu[i], add[i] = bits(r), bits(a)
+		ScaledDiff(sd, x, y, 0.375)
+		relu[i], add[i], sdiff[i] = bits(r), bits(a), bits(sd)
 		for _, n := range []int{0, 7, 16, 64, 80, 127, 999} {
 			sums[i] = append(sums[i], Sum(x[50:50+n]))
+			sqsums[i] = append(sqsums[i], SquaredDiffSum(x[50:50+n], y[50:50+n]))
 		}
 	})
 	for i := range x {
-		if relu[0][i] != relu[1][i] || add[0][i] != add[1][i] {
+		if relu[0][i] != relu[1][i] || add[0][i] != add[1][i] || sdiff[0][i] != sdiff[1][i] {
 			t.Fatalf("element %d (%v): relu %x / %x, add %x / %x", i, x[i], relu[0][i], relu[1][i], add[0][i], add[1][i])
 		}
 	}
@@ -204,6 +208,17 @@ func TestElementwiseVectorsMatchLoops(t *testing.T) {
 		if math.Float32bits(sums[0][i]) != math.Float32bits(sums[1][i]) {
 			t.Errorf("sum %d: vector %v, loop %v", i, sums[0][i], sums[1][i])
 		}
+		if math.Float64bits(sqsums[0][i]) != math.Float64bits(sqsums[1][i]) {
+			t.Errorf("squared difference sum %d: vector %v, loop %v", i, sqsums[0][i], sqsums[1][i])
+		}
+	}
+	var sq float64
+	for i := 50; i < 50+999; i++ {
+		d := float64(x[i] - y[i])
+		sq += d * d
+	}
+	if math.Abs(sqsums[1][6]-sq) > 1e-12*sq {
+		t.Errorf("squared difference sum %v, sequential %v", sqsums[1][6], sq)
 	}
 	var exact float64
 	for _, v := range x[50 : 50+999] {

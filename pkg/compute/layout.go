@@ -90,3 +90,59 @@ func sum64(x []float32) float32 {
 	// VSHUFPS 0x4e then 0xb1 on the 4 lanes: (l0+l2) + (l1+l3).
 	return (l[0] + l[2]) + (l[1] + l[3])
 }
+
+// SquaredDiffSum returns Σ (p−t)², each difference in T and the squares
+// summed in float64. Float32 sums in 16 lanes, then the lanes by halves
+// (vectorized on amd64 with the same operations in the same order).
+func SquaredDiffSum[T Float](p, t []T) float64 {
+	t = t[:len(p)]
+	p32, ok := any(p).([]float32)
+	if !ok {
+		var s float64
+		for i := range p {
+			d := float64(p[i] - t[i])
+			s += float64(d * d)
+		}
+		return s
+	}
+	t32 := any(t).([]float32)
+	n := len(p32) &^ 15
+	var s float64
+	if useAVX512 && n > 0 {
+		s = sqDiffSumAVX512(&p32[0], &t32[0], n)
+	} else {
+		var acc [16]float64
+		for b := 0; b < n; b += 16 {
+			for i := range 16 {
+				d := float64(p32[b+i] - t32[b+i])
+				acc[i] += float64(d * d)
+			}
+		}
+		for i := range 8 {
+			acc[i] += acc[8+i]
+		}
+		for i := range 4 {
+			acc[i] += acc[4+i]
+		}
+		s = (acc[0] + acc[2]) + (acc[1] + acc[3])
+	}
+	for i := n; i < len(p32); i++ {
+		d := float64(p32[i] - t32[i])
+		s += float64(d * d)
+	}
+	return s
+}
+
+// ScaledDiff writes s·(p − t) into dx (vectorized for float32 on amd64).
+func ScaledDiff[T Float](dx, p, t []T, s T) {
+	p, t = p[:len(dx)], t[:len(dx)]
+	if d32, ok := any(dx).([]float32); ok && useAVX512 {
+		if n := len(d32) &^ 15; n > 0 {
+			scaledDiffAVX512(&d32[0], &any(p).([]float32)[0], &any(t).([]float32)[0], n, float32(s))
+			dx, p, t = dx[n:], p[n:], t[n:]
+		}
+	}
+	for i := range dx {
+		dx[i] = s * (p[i] - t[i])
+	}
+}

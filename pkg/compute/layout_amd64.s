@@ -216,3 +216,64 @@ sumreduce:
 TEXT ·spinPause(SB), NOSPLIT, $0-0
 	PAUSE
 	RET
+
+// The sum of (p−t)² with the differences in float32 and the squares and
+// sums in float64: 16 lanes (two accumulators of 8), then halves.
+// SquaredDiffSum's loop does the same operations in the same order. n is
+// a multiple of 16.
+// func sqDiffSumAVX512(p, t *float32, n int) float64
+TEXT ·sqDiffSumAVX512(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ t+8(FP), DX
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+sqloop:
+	VMOVUPS (SI), Z2
+	VSUBPS (DX), Z2, Z2
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VMULPD Z3, Z3, Z3
+	VMULPD Z4, Z4, Z4
+	VADDPD Z3, Z0, Z0
+	VADDPD Z4, Z1, Z1
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  sqloop
+	VADDPD Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VMOVSD X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// dx = s·(p − t). n is a multiple of 16.
+// func scaledDiffAVX512(dx, p, t *float32, n int, s float32)
+TEXT ·scaledDiffAVX512(SB), NOSPLIT, $0-36
+	MOVQ dx+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ t+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS s+32(FP), Z1
+
+sdloop:
+	VMOVUPS (SI), Z0
+	VSUBPS (DX), Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  sdloop
+	VZEROUPPER
+	RET
