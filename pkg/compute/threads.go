@@ -35,3 +35,12 @@ func Threads() int {
 	}
 	return runtime.GOMAXPROCS(0)
 }
+
+// ThreadInvariant reports whether results are the same bits at any thread
+// count: true for the pure-Go build, whose products and parallel jobs
+// split work only between independent outputs; OpenBLAS's results change
+// with its thread count (measured: last-bit differences).
+func ThreadInvariant() bool {
+	_, ok := impl.(pureGo)
+	return ok
+}
