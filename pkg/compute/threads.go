@@ -44,3 +44,8 @@ func ThreadInvariant() bool {
 	_, ok := impl.(pureGo)
 	return ok
 }
+
+// BLASHasThreads reports whether the BLAS computes on threads of its own,
+// outside Go's scheduler (the OpenBLAS build): they spin between products,
+// so work run meanwhile on other goroutines fights them for the cores.
+func BLASHasThreads() bool { return blasThreads != nil }

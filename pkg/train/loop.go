@@ -125,7 +125,8 @@ type Loop struct {
 	Best []TensorRecord
 	// NoPrefetch gathers each mini-batch when its step starts instead of
 	// during the step before (prefetch.go); the results are the same bits
-	// either way.
+	// either way. The OpenBLAS build always does: its threads, outside
+	// Go's scheduler, hold the cores during the step.
 	NoPrefetch bool
 
 	acc     []*tensor.Dense // accumulated gradients
@@ -185,7 +186,7 @@ func (l *Loop) run(ctx context.Context) error {
 	}
 	start := time.Now().Add(-l.State.Elapsed)
 	k := max(l.Accumulate, 1)
-	if !l.NoPrefetch {
+	if !l.NoPrefetch && !compute.BLASHasThreads() {
 		l.pf = newPrefetcher()
 		defer func() {
 			l.pf.stop()
