@@ -90,7 +90,8 @@ def main():
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
         print("  ".join(c.rjust(wd) for c, wd in zip(r, widths)))
-    print("GFLOP/s of a step: 3x the forward FLOPs; % of floor: of the best sgemm rate below at that thread count")
+    print("% of floor: the matrix-product work of a step as executed (forward, weight gradients, input gradients")
+    print("but the first layer's) times steps/s, over the best sgemm rate below at that thread count")
     for (n, t), f in sorted(floors.items()):
         print(f"sgemm 1024x1024 float32, {n}, {t} thread(s): {f:.1f} GFLOP/s")
     for n in sorted(notes):

@@ -28,10 +28,13 @@ func newBenchCommand(a *app) *cobra.Command {
 		Use:   "bench [--workload NAME]... [--threads N] [--seconds S] [--json]",
 		Short: "Measure training throughput on the standard workloads",
 		Long: `Bench trains each standard workload (docs/PERFORMANCE.md) on random inputs through the
-same path as 'dltrain train' (config, model, session, Adam), warms up, times 5 windows and
-prints the median steps/s, samples/s, achieved GFLOP/s (3× the forward FLOPs per step),
-the fraction of this build's sgemm rate, heap allocations per step and peak resident
-memory. Workloads whose layers dltrain does not have yet say so instead.
+same path as 'dltrain train' (config, model, session, and the training loop with its
+prefetching, guards, regularization, optimizer and schedule; a training split of 32
+batches, no validation), warms up, times 5 windows and prints the median steps/s,
+samples/s, the matrix-product work of a step as executed and the GFLOP/s it gives (and
+the usual 3x-forward estimate), the fraction of this build's sgemm rate, heap
+allocations per step, peak resident memory and its growth. Workloads whose layers
+dltrain does not have yet say so instead.
 
 bench/pytorch_ref.py measures the same workloads in PyTorch; 'make bench' runs both and
 prints the ratios.`,

@@ -32,11 +32,22 @@ func TestEveryWorkloadIsListedAndLooksUp(t *testing.T) {
 
 // TestWorkloadConfigsMatchTheirEntries builds every available workload and
 // checks its config against the registry (batch size) and WORKLOADS.md
-// (forward FLOPs per sample of the dense stacks).
+// (the matrix-product work of a step, per sample, counted by hand).
 func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
-	flops := map[string]int64{ // 2 × multiply-adds of the dense layers
-		"mlp":         2 * (784*256 + 256*128 + 128*10),
-		"autoencoder": 2 * (784*128 + 128*32 + 32*128 + 128*784),
+	const (
+		mlp1, mlp2, mlp3 = 2 * 784 * 256, 2 * 256 * 128, 2 * 128 * 10 // forward FLOPs of each layer
+		ae1, ae2, ae3    = 2 * 784 * 128, 2 * 128 * 32, 2 * 32 * 128
+		ae4              = 2 * 128 * 784
+		conv1            = 2 * 1 * 5 * 5 * (6 * 24 * 24) // 1 channel in, 6×24×24 out
+		conv2            = 2 * 6 * 5 * 5 * (16 * 8 * 8)
+		dense            = 2 * (256*120 + 120*84 + 84*10)
+	)
+	// Forward and weight gradient of every layer, input gradient of all
+	// but the first.
+	products := map[string]int64{
+		"mlp":         2*(mlp1+mlp2+mlp3) + mlp2 + mlp3,
+		"autoencoder": 2*(ae1+ae2+ae3+ae4) + ae2 + ae3 + ae4,
+		"lenet":       2*(conv1+conv2+dense) + conv2 + dense,
 	}
 	for _, name := range Names() {
 		w, _ := Lookup(name)
@@ -51,8 +62,11 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 			if tr.exp.Train.BatchSize != w.Batch {
 				t.Errorf("config batch %d, registry %d", tr.exp.Train.BatchSize, w.Batch)
 			}
-			if want, ok := flops[name]; ok && tr.forwardFLOPs() != want {
-				t.Errorf("forward FLOPs %d, want %d", tr.forwardFLOPs(), want)
+			if got := StepWork(tr.model).Products; got != products[name] {
+				t.Errorf("product FLOPs per sample %d, want %d", got, products[name])
+			}
+			if tr.loop.StepsPerEpoch() != EpochBatches {
+				t.Errorf("%d steps per epoch, want %d", tr.loop.StepsPerEpoch(), EpochBatches)
 			}
 		})
 	}
@@ -67,7 +81,8 @@ func TestRunMeasuresAWorkload(t *testing.T) {
 	if r.Steps < 5 || !(r.StepsPerS > 0) || r.SamplesPerS != r.StepsPerS*64 || len(r.WindowRates) != 5 {
 		t.Errorf("implausible result %+v", r)
 	}
-	if math.Abs(r.FloorFraction-r.GFLOPS/100) > 1e-12 || r.StepGFLOP <= 0 || r.PeakRSS <= 0 {
+	if math.Abs(r.FloorFraction-r.GFLOPS/100) > 1e-12 || r.StepGFLOP <= 0 || r.PeakRSS <= 0 ||
+		!(r.Step3xGFLOP > r.StepGFLOP) || math.Abs(r.GFLOPS3x/r.GFLOPS-r.Step3xGFLOP/r.StepGFLOP) > 1e-9 {
 		t.Errorf("derived numbers wrong: %+v", r)
 	}
 	var buf bytes.Buffer
@@ -96,5 +111,25 @@ func TestRunMeasuresAWorkload(t *testing.T) {
 	}
 	if out := buf.String(); !strings.Contains(out, "mlp") || !strings.Contains(out, "lstm: not available") {
 		t.Errorf("table:\n%s", out)
+	}
+}
+
+// TestNoMemoryGrowth: in the steady state a workload's training steps
+// allocate (almost) nothing: only the few allocations of each epoch's end
+// remain, and the resident memory does not grow beyond a generous bound.
+func TestNoMemoryGrowth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a second")
+	}
+	w, _ := Lookup("lenet")
+	if w.Available() != nil {
+		w, _ = Lookup("mlp")
+	}
+	r, err := Run(w, Options{Seconds: 0.5, Warmup: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.AllocsPerStep >= 1 || r.RSSGrowth > 16<<20 {
+		t.Errorf("%s: %.2f allocations per step, RSS grew %d bytes over %d steps", r.Workload, r.AllocsPerStep, r.RSSGrowth, r.Steps)
 	}
 }

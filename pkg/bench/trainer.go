@@ -2,30 +2,36 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
-// trainer is one workload made ready to step: its model, session and
-// optimizer, and one batch of random inputs.
+// EpochBatches is the size of a workload's training split, in batches of
+// random samples: an epoch of the benchmark is that many steps, and its
+// boundary (a new shuffled order) is part of what is timed.
+const EpochBatches = 32
+
+// trainer is one workload made ready to train: its model and the training
+// loop that `dltrain train` would run for it, over a training split of
+// random samples and no validation split.
 type trainer struct {
-	exp     *config.Experiment
-	model   models.Model
-	session *train.Session
-	opt     train.Optimizer
-	batch   *data.Split
-	idx     []int
+	exp   *config.Experiment
+	model models.Model
+	loop  *train.Loop
 }
 
 // newTrainer builds the workload's model through the same path as
-// `dltrain train` (config, models.Build, train.Session, the optimizer
-// registry) and draws its inputs from seed, like pytorch_ref.py:
-// standard normal inputs and uniform class labels for classification,
-// uniform [0, 1) inputs that are also the targets for regression.
+// `dltrain train` (config, models.Build, train.Session, run.NewLoop: the
+// optimizer, schedule, regularization and divergence test of the config)
+// and draws its inputs from seed, like pytorch_ref.py: standard normal
+// inputs and uniform class labels for classification, uniform [0, 1)
+// inputs that are also the targets for regression.
 func newTrainer(w Workload, seed uint64) (*trainer, error) {
 	text, err := w.ConfigText()
 	if err != nil {
@@ -35,6 +41,7 @@ func newTrainer(w Workload, seed uint64) (*trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
+	exp.Seed = seed
 	input := models.Shape(exp.Data.Shape)
 	model, err := models.Build(models.Spec{Exp: exp, Input: input, InitRNG: data.RNG(seed, data.StreamInit)})
 	if err != nil {
@@ -44,11 +51,7 @@ func newTrainer(w Workload, seed uint64) (*trainer, error) {
 	if len(ps) > 0 {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, ps)
 	}
-	opt, ps := train.NewOptimizer(exp.Train.Optimizer)
-	if len(ps) > 0 {
-		return nil, fmt.Errorf("workload %s: %w", w.Name, ps)
-	}
-	n := exp.Train.BatchSize
+	n := EpochBatches * exp.Train.BatchSize
 	rng := rand.New(rand.NewPCG(seed, 0xbe7c4))
 	split := &data.Split{Name: "train", N: n, X: make([]float32, n*input.Size())}
 	var target []int
@@ -69,32 +72,44 @@ func newTrainer(w Workload, seed uint64) (*trainer, error) {
 		split.Y = split.X
 		target = model.OutputShape()
 	}
-	t := &trainer{exp: exp, model: model, opt: opt, batch: split,
-		session: train.NewSession(model, loss, target, data.RNG(seed, data.StreamDropout))}
-	for i := range n {
-		t.idx = append(t.idx, i)
-	}
-	return t, nil
-}
-
-// step runs one training step: forward, loss, backward and the update.
-func (t *trainer) step() (float64, error) {
-	g, err := t.session.Forward(t.batch, t.idx)
+	ds := &data.Dataset{Train: split, Val: &data.Split{Name: "val"}, Test: &data.Split{Name: "test"}}
+	ds.Task = exp.Data.Task
+	session := train.NewSession(model, loss, target, data.RNG(seed, data.StreamDropout))
+	loop, err := run.NewLoop(exp, session, ds)
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
-	if err := t.opt.Step(t.opt.LR(), g.Params, g.Grads); err != nil {
-		return 0, err
-	}
-	return g.Loss, nil
+	loop.Epochs = math.MaxInt32 // the timer hook ends the run
+	return &trainer{exp: exp, model: model, loop: loop}, nil
 }
 
-// forwardFLOPs is the model's forward floating-point operations per
-// sample, from the layers that count theirs.
-func (t *trainer) forwardFLOPs() int64 {
-	var f int64
-	for _, l := range t.model.Layers() {
-		f += l.FLOPs
+// Work is the arithmetic of one training step of a model, per sample.
+type Work struct {
+	// Forward is the model's forward FLOPs, from every layer that counts
+	// its own (matrix products, pooling, activations, ...).
+	Forward int64
+	// Products is the matrix-product FLOPs (2 per multiply-add) of a
+	// training step as executed: each dense or convolution layer's product
+	// forward, its weight gradient, and its input gradient except for
+	// the layer that reads the model's input, which builds none.
+	Products int64
+}
+
+// productLayers are the layer types whose FLOPs are a matrix product.
+var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true}
+
+// StepWork counts the arithmetic of one training step of m, per sample.
+func StepWork(m models.Model) Work {
+	var w Work
+	for i, l := range m.Layers() {
+		w.Forward += l.FLOPs
+		if !productLayers[l.Type] {
+			continue
+		}
+		w.Products += 2 * l.FLOPs // forward and weight gradient
+		if i > 0 {
+			w.Products += l.FLOPs // input gradient
+		}
 	}
-	return f
+	return w
 }

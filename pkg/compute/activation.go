@@ -43,9 +43,16 @@ func Add[T Float](dst, src []T) {
 	}
 }
 
-// Relu writes max(x, 0) into out.
+// Relu writes max(x, 0) into out (a NaN stays NaN, −0 becomes +0),
+// vectorized for float32 on amd64.
 func Relu[T Float](out, x []T) {
 	out = out[:len(x)]
+	if x32, ok := any(x).([]float32); ok && useAVX512 {
+		if n := len(x32) &^ 15; n > 0 {
+			reluAVX512(&any(out).([]float32)[0], &x32[0], n)
+			out, x = out[n:], x[n:]
+		}
+	}
 	for i, v := range x {
 		out[i] = max(v, 0)
 	}
@@ -88,5 +95,19 @@ func TanhGrad[T Float](dx, y, dy []T) {
 	y, dy = y[:len(dx)], dy[:len(dx)]
 	for i, v := range y {
 		dx[i] = dy[i] * T(1-T(v*v))
+	}
+}
+
+// AddConst writes src + c into dst (vectorized for float32 on amd64).
+func AddConst[T Float](dst, src []T, c T) {
+	src = src[:len(dst)]
+	if d32, ok := any(dst).([]float32); ok && useAVX512 {
+		if n := len(d32) &^ 15; n > 0 {
+			addConstAVX512(&d32[0], &any(src).([]float32)[0], n, float32(c))
+			dst, src = dst[n:], src[n:]
+		}
+	}
+	for i, v := range src {
+		dst[i] = v + c
 	}
 }

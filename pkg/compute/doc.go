@@ -9,8 +9,14 @@
 // Debian's libopenblas-dev) they run on OpenBLAS. SetThreads sets Go's and
 // the BLAS's thread counts together.
 //
-// The element-wise and optimizer kernels (AdamStep, Sigmoid, ReluGrad,
-// AllFinite, ...) have AVX-512 and AVX2 versions on amd64 that do the same
-// float32 operations in the same order as their plain Go loops, so every
-// path gives the same bits; the tests hold each vector path to its loop.
+// Products A·Bᵀ with a long inner dimension and a narrow output (the weight
+// gradients of convolutions) go through dot-product kernels instead of the
+// tiled one (dot.go). Parallel hands independent items of other work to
+// the same spinning workers as the products (parallel.go).
+//
+// The element-wise, layout and optimizer kernels (AdamStep, Sigmoid,
+// ReluGrad, Relu, AddConst, Sum, Copy2D, Add2D, MaxPool2x2, AllFinite, ...)
+// have AVX-512 (some AVX2) versions on amd64 that do the same float32
+// operations in the same order as their plain Go loops, so every path
+// gives the same bits; the tests hold each vector path to its loop.
 package compute

@@ -23,7 +23,8 @@ func (p pureGo) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []flo
 		return
 	}
 	checkGemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	g := gemmArgs{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	g := gemmArgs{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false}
+	g.dot = useDot(g.tA, g.tB, m, n, k)
 	if parts := Threads(); parts > 1 && m*n*k >= parallelMin {
 		g.parallel(min(parts, maxParts))
 		return
@@ -53,9 +54,14 @@ type gemmArgs struct {
 	beta    float32
 	c       []float32
 	ldc     int
+	dot     bool // computed by sdot (decided once for the whole product)
 }
 
 func (g *gemmArgs) run() {
+	if g.dot {
+		sdot(g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
+		return
+	}
 	sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
 }
 
@@ -91,15 +97,22 @@ var (
 	workersBusy sync.Mutex
 )
 
+// gemmTask is a part of a product, or of a Job (Parallel) when job is set.
 type gemmTask struct {
-	args gemmArgs
-	left *atomic.Int32 // parts of the product not done yet
+	args   gemmArgs
+	job    Job
+	lo, hi int
+	left   *atomic.Int32 // parts not done yet
 }
 
 func (w *gemmWorker) loop() {
 	for {
 		t := w.take()
-		t.args.run()
+		if t.job != nil {
+			t.job.Run(t.lo, t.hi)
+		} else {
+			t.args.run()
+		}
 		t.left.Add(-1)
 	}
 }
@@ -110,10 +123,15 @@ func (w *gemmWorker) take() *gemmTask {
 	for {
 		deadline := time.Now().Add(spinFor)
 		for i := 1; ; i++ {
-			if t := w.slot.Swap(nil); t != nil {
-				return t
+			// Read before swapping: an atomic swap per turn would keep the
+			// slot's cache line bouncing and the core's pipeline busy.
+			if w.slot.Load() != nil {
+				if t := w.slot.Swap(nil); t != nil {
+					return t
+				}
 			}
-			if i%256 == 0 && time.Now().After(deadline) {
+			spinPause()
+			if i%64 == 0 && time.Now().After(deadline) {
 				break
 			}
 		}
@@ -170,40 +188,27 @@ var gemmBatches = sync.Pool{New: func() any { return new(gemmBatch) }}
 
 // parallel splits the product into parts along n (columns of C and B) or,
 // when n is too narrow, along m (rows of C and A), each part a multiple of
-// the tile, runs parts−1 of them on the workers and one itself.
+// the tile (of the dot kernels' 4×4 blocks for sdot), runs parts−1 of them
+// on the workers and one itself.
 func (g *gemmArgs) parallel(parts int) {
-	byCols := g.n/nr >= parts
-	tiles := (g.n + nr - 1) / nr
+	tm, tn := mr, nr
+	if g.dot {
+		tm, tn = 4, 4
+	}
+	byCols := g.n/tn >= parts
+	tiles := (g.n + tn - 1) / tn
 	if !byCols {
-		tiles = (g.m + mr - 1) / mr
+		tiles = (g.m + tm - 1) / tm
 		if tiles < parts {
 			parts = tiles
 		}
 	}
-	startWorker.Do(func() {
-		for range min(runtime.NumCPU(), maxParts) - 1 {
-			w := &gemmWorker{wake: make(chan struct{}, 1)}
-			workers = append(workers, w)
-			go w.loop()
-		}
-	})
-	parts = min(parts, len(workers)+1)
-	if parts < 2 || !workersBusy.TryLock() {
+	parts, ok := claimWorkers(parts)
+	if !ok {
 		g.run()
 		return
 	}
 	defer workersBusy.Unlock()
-	ready := true
-	for _, w := range workers[:parts-1] {
-		ready = w.awake() && ready
-	}
-	if !ready {
-		g.run()
-		return
-	}
-	if testHookBeforeGive != nil {
-		testHookBeforeGive()
-	}
 	bt := gemmBatches.Get().(*gemmBatch)
 	defer gemmBatches.Put(bt)
 	bt.left.Store(int32(parts - 1))
@@ -211,7 +216,7 @@ func (g *gemmArgs) parallel(parts int) {
 		lo, hi := q*tiles/parts, (q+1)*tiles/parts
 		part := *g
 		if byCols {
-			j0, j1 := lo*nr, min(hi*nr, g.n)
+			j0, j1 := lo*tn, min(hi*tn, g.n)
 			part.n, part.c = j1-j0, g.c[j0:]
 			if g.tB {
 				part.b = g.b[j0*g.ldb:]
@@ -219,7 +224,7 @@ func (g *gemmArgs) parallel(parts int) {
 				part.b = g.b[j0:]
 			}
 		} else {
-			i0, i1 := lo*mr, min(hi*mr, g.m)
+			i0, i1 := lo*tm, min(hi*tm, g.m)
 			part.m, part.c = i1-i0, g.c[i0*g.ldc:]
 			if g.tA {
 				part.a = g.a[i0:]
@@ -234,7 +239,44 @@ func (g *gemmArgs) parallel(parts int) {
 		bt.tasks[q] = gemmTask{args: part, left: &bt.left}
 		workers[q].give(&bt.tasks[q])
 	}
-	for i := 1; bt.left.Load() > 0; i++ {
+	waitParts(&bt.left)
+}
+
+// claimWorkers takes the workers for a split into up to parts parts (the
+// caller computing one) and returns the number of parts, with workersBusy
+// held; false (and nothing held) when the workers are taken by another
+// goroutine or are not spinning: a sleeping one is woken for next time,
+// and the caller computes everything itself.
+func claimWorkers(parts int) (int, bool) {
+	startWorker.Do(func() {
+		for range min(runtime.NumCPU(), maxParts) - 1 {
+			w := &gemmWorker{wake: make(chan struct{}, 1)}
+			workers = append(workers, w)
+			go w.loop()
+		}
+	})
+	parts = min(parts, len(workers)+1)
+	if parts < 2 || !workersBusy.TryLock() {
+		return 0, false
+	}
+	ready := true
+	for _, w := range workers[:parts-1] {
+		ready = w.awake() && ready
+	}
+	if !ready {
+		workersBusy.Unlock()
+		return 0, false
+	}
+	if testHookBeforeGive != nil {
+		testHookBeforeGive()
+	}
+	return parts, true
+}
+
+// waitParts spins until the workers have done their parts.
+func waitParts(left *atomic.Int32) {
+	for i := 1; left.Load() > 0; i++ {
+		spinPause()
 		if i%64 == 0 {
 			runtime.Gosched()
 		}
@@ -264,9 +306,15 @@ var directBMaxM = 256
 // B's block is packed into nr-wide panels. Edge tiles go through a
 // scratch tile.
 func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	// With beta = 0 the first block of k writes C instead of adding to it
+	// (the Set kernels): no clearing pass, no reading of C.
+	zeroC := beta == 0
+	if !zeroC {
+		scaleC(m, n, beta, c, ldc)
 	}
 	buf := gemmBufs.Get().(*gemmBuf)
 	defer gemmBufs.Put(buf)
@@ -280,7 +328,7 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 				packB(buf.b[:panels*kb*nr], tB, b, ldb, p0, kb, j0, nb)
 			}
 			for i0 := 0; i0 < m; i0 += mr {
-				t := tileRun{kb: kb, alpha: alpha}
+				t := tileRun{kb: kb, alpha: alpha, set: zeroC && p0 == 0}
 				switch rows := min(mr, m-i0); {
 				case rows == mr && tA: // columns of A, lda apart per k
 					t.a, t.astep = &a[p0*lda+i0], 4*lda
@@ -307,11 +355,18 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 						t.run(&c[i0*ldc+jj], ldc)
 						continue
 					}
-					clear(buf.tile[:])
+					set := t.set
+					t.set = true
 					t.run(&buf.tile[0], nr)
+					t.set = set
 					for r := range rows {
 						dst := c[(i0+r)*ldc+jj : (i0+r)*ldc+jj+cols]
-						for j, v := range buf.tile[r*nr : r*nr+cols] {
+						src := buf.tile[r*nr : r*nr+cols]
+						if set {
+							copy(dst, src)
+							continue
+						}
+						for j, v := range src {
 							dst[j] += v
 						}
 					}
@@ -330,12 +385,18 @@ type tileRun struct {
 	b          *float32
 	bstep      int
 	alpha      float32
+	set        bool // write the tile (Set kernels) instead of adding to it
 }
 
 func (t *tileRun) run(c *float32, ldc int) {
-	if t.lda > 0 {
+	switch {
+	case t.lda > 0 && t.set:
+		sgemmKernel8x32RowsSet(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
+	case t.lda > 0:
 		sgemmKernel8x32Rows(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
-	} else {
+	case t.set:
+		sgemmKernel8x32Set(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
+	default:
 		sgemmKernel8x32(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
 	}
 }

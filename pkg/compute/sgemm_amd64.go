@@ -11,6 +11,12 @@ func sgemmKernel8x32(kc int, a *float32, astep int, b *float32, bstep int, c *fl
 func sgemmKernel8x32Rows(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
 
 //go:noescape
+func sgemmKernel8x32Set(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func sgemmKernel8x32RowsSet(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
 func packB32(kb int, src *float32, ldb int, dst *float32)
 
 //go:noescape

@@ -10,7 +10,7 @@ broadcasts the 8 values of Â's column and issues 16 FMAs.
 ROWS = 8
 
 
-def kernel(name, rows_addr, args, setup, advance, frame):
+def kernel(name, rows_addr, args, setup, advance, frame, store=False):
     out = [f"// func {name}{args}", f"TEXT ·{name}(SB), NOSPLIT, $0-{frame}"]
     out += ["\t" + s for s in setup]
     out += [f"\tVPXORD Z{z}, Z{z}, Z{z}" for z in range(16)]
@@ -22,9 +22,12 @@ def kernel(name, rows_addr, args, setup, advance, frame):
     out += ["\tADDQ BX, DX", "\tDECQ CX", f"\tJNZ  {name}loop", ""]
     out += [f"\tVBROADCASTSS alpha+{frame - 4}(FP), Z31"]
     for r in range(ROWS):
-        out += ["\tVMOVUPS (DI), Z26", "\tVMOVUPS 64(DI), Z27",
-                f"\tVFMADD231PS Z31, Z{2 * r}, Z26", f"\tVFMADD231PS Z31, Z{2 * r + 1}, Z27",
-                "\tVMOVUPS Z26, (DI)", "\tVMOVUPS Z27, 64(DI)"]
+        if store:  # C = alpha·acc: one rounding, as the FMA onto a zero C
+            out += [f"\tVMULPS Z31, Z{2 * r}, Z26", f"\tVMULPS Z31, Z{2 * r + 1}, Z27"]
+        else:
+            out += ["\tVMOVUPS (DI), Z26", "\tVMOVUPS 64(DI), Z27",
+                    f"\tVFMADD231PS Z31, Z{2 * r}, Z26", f"\tVFMADD231PS Z31, Z{2 * r + 1}, Z27"]
+        out += ["\tVMOVUPS Z26, (DI)", "\tVMOVUPS Z27, 64(DI)"]
         if r < ROWS - 1:
             out.append("\tADDQ R8, DI")
     out += ["\tVZEROUPPER", "\tRET", ""]
@@ -52,6 +55,21 @@ lines += kernel("sgemmKernel8x32Rows",
                  "LEAQ (R9)(R9*2), R10", "LEAQ (SI)(R9*4), R11", "ADDQ R9, R11", "MOVQ b+24(FP), DX",
                  "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
                 ["ADDQ $4, SI", "ADDQ $4, R11"], 60)
+lines += ["// The Set variants write alpha·Â·B̂ into the tile instead of adding it:",
+          "// the first block of k of a product with beta = 0, which then need not",
+          "// clear C first nor read it.", ""]
+lines += kernel("sgemmKernel8x32Set", [f"{4 * r}(SI)" for r in range(ROWS)],
+                "(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                ["MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ astep+16(FP), R9", "MOVQ b+24(FP), DX",
+                 "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                ["ADDQ R9, SI"], 60, store=True)
+lines += kernel("sgemmKernel8x32RowsSet",
+                ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R10*1)", "(SI)(R9*4)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)"],
+                "(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                ["MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ lda+16(FP), R9", "SHLQ $2, R9",
+                 "LEAQ (R9)(R9*2), R10", "LEAQ (SI)(R9*4), R11", "ADDQ R9, R11", "MOVQ b+24(FP), DX",
+                 "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                ["ADDQ $4, SI", "ADDQ $4, R11"], 60, store=True)
 lines += ["// packB32 copies kb rows of 32 floats, row stride ldb floats, into dst",
           "// contiguously: a full panel of a row-major B.", "",
           "// func packB32(kb int, src *float32, ldb int, dst *float32)",
@@ -114,4 +132,48 @@ for half in range(2):
     for i in range(16):
         lines.append(f"\tVMOVUPS Z{R[i]}, {i*128 + half*64}(DI)")
 lines += ["\tADDQ $64, SI", "\tADDQ $2048, DI", "\tDECQ CX", "\tJNZ  packtloop", "\tVZEROUPPER", "\tRET"]
+def dot_kernel(mr, nr):
+    """sdotKernel{mr}x{nr}: the mr×nr dot products of mr rows of A with nr
+    rows of B over k values (a multiple of 16), one zmm accumulator each,
+    each reduced to a float32 and written to out[i*4+j]."""
+    name = f"sdotKernel{mr}x{nr}"
+    a_rows = ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R10*1)"][:mr]
+    b_rows = ["(DX)", "(DX)(BX*1)", "(DX)(BX*2)", "(DX)(R12*1)"][:nr]
+    out = [f"// func {name}(k int, a *float32, lda int, b *float32, ldb int, out *[16]float32)",
+           f"TEXT ·{name}(SB), NOSPLIT, $0-48",
+           "\tMOVQ k+0(FP), CX", "\tSHRQ $4, CX", "\tMOVQ a+8(FP), SI", "\tMOVQ lda+16(FP), R9",
+           "\tSHLQ $2, R9", "\tLEAQ (R9)(R9*2), R10", "\tMOVQ b+24(FP), DX", "\tMOVQ ldb+32(FP), BX",
+           "\tSHLQ $2, BX", "\tLEAQ (BX)(BX*2), R12", "\tMOVQ out+40(FP), DI"]
+    out += [f"\tVPXORD Z{4*i+j}, Z{4*i+j}, Z{4*i+j}" for i in range(mr) for j in range(nr)]
+    out += ["", f"{name}loop:"]
+    out += [f"\tVMOVUPS {a_rows[i]}, Z{16+i}" for i in range(mr)]
+    out += [f"\tVMOVUPS {b_rows[j]}, Z{20+j}" for j in range(nr)]
+    for i in range(mr):
+        for j in range(nr):
+            out.append(f"\tVFMADD231PS Z{20+j}, Z{16+i}, Z{4*i+j}")
+    out += ["\tADDQ $64, SI", "\tADDQ $64, DX", "\tDECQ CX", f"\tJNZ  {name}loop", ""]
+    # Reduce each accumulator: 16 lanes -> 8 -> 4 -> 2 -> 1, always in the
+    # same order, so a sum does not depend on the kernel that computed it.
+    for i in range(mr):
+        for j in range(nr):
+            z = 4*i + j
+            out += [f"\tVEXTRACTF64X4 $1, Z{z}, Y24", f"\tVADDPS Y24, Y{z}, Y24",
+                    "\tVEXTRACTF32X4 $1, Y24, X25", "\tVADDPS X25, X24, X24",
+                    "\tVSHUFPS $0x4e, X24, X24, X25", "\tVADDPS X25, X24, X24",
+                    "\tVSHUFPS $0xb1, X24, X24, X25", "\tVADDSS X25, X24, X24",
+                    f"\tVMOVSS X24, {4*z}(DI)"]
+    out += ["\tVZEROUPPER", "\tRET", ""]
+    return out
+
+
+lines += ["", "// The sdotKernel{M}x{N} kernels compute the M×N dot products of M rows",
+          "// of A (lda floats apart) with N rows of B (ldb floats apart) over k",
+          "// values, a positive multiple of 16, for products A·Bᵀ whose inner",
+          "// dimension is long and whose outer ones are small (the weight",
+          "// gradients of convolutions). Every sum is accumulated and reduced in",
+          "// the same order whichever kernel computes it.", ""]
+for mr in range(1, 5):
+    for nr in range(1, 5):
+        lines += dot_kernel(mr, nr)
+
 open("sgemm_amd64.s", "w").write("\n".join(lines) + "\n")

@@ -12,6 +12,14 @@ func sgemmKernel8x32Rows(kc int, a *float32, lda int, b *float32, bstep int, c *
 	panic("compute: no sgemm kernel on this platform")
 }
 
+func sgemmKernel8x32Set(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
+func sgemmKernel8x32RowsSet(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
 func packB32(kb int, src *float32, ldb int, dst *float32) {
 	panic("compute: no sgemm kernel on this platform")
 }

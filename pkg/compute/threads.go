@@ -35,3 +35,17 @@ func Threads() int {
 	}
 	return runtime.GOMAXPROCS(0)
 }
+
+// ThreadInvariant reports whether results are the same bits at any thread
+// count: true for the pure-Go build, whose products and parallel jobs
+// split work only between independent outputs; OpenBLAS's results change
+// with its thread count (measured: last-bit differences).
+func ThreadInvariant() bool {
+	_, ok := impl.(pureGo)
+	return ok
+}
+
+// BLASHasThreads reports whether the BLAS computes on threads of its own,
+// outside Go's scheduler (the OpenBLAS build): they spin between products,
+// so work run meanwhile on other goroutines fights them for the cores.
+func BLASHasThreads() bool { return blasThreads != nil }

@@ -77,11 +77,7 @@ func (c *convLayer) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if c.b != nil {
 		b = g.Node(c.b)
 	}
-	y, err := ops.Conv(x, g.Node(c.w), b, c.resolved, g.NeedsGrad(x))
-	if err != nil {
-		return nil, err
-	}
-	return ops.Activate(y, c.activation, c.alpha)
+	return ops.ConvAct(x, g.Node(c.w), b, c.resolved, c.activation, c.alpha, g.NeedsGrad(x))
 }
 
 // FLOPs counts two per multiply-add of the kernels.

@@ -24,10 +24,12 @@ func (add) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (add) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		sum2(o, data[float32](in[0]), data[float32](in[1]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		sum2(o, data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil

@@ -74,11 +74,13 @@ func (k *batchNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 			return fmt.Errorf("running statistics are %v, the input %v", rm.Dtype(), in[0].Dtype())
 		}
 	}
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		batchNormForward(k.eps, mom, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]),
 			optData[float32](rm), optData[float32](rv))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		batchNormForward(k.eps, mom, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]),
 			optData[float64](rm), optData[float64](rv))
 	}
@@ -177,10 +179,12 @@ func (batchNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		batchNormBackX(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		batchNormBackX(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
 	}
 	return nil
@@ -230,10 +234,12 @@ func (batchNormGradGamma) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		batchNormBackGamma(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		batchNormBackGamma(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil
@@ -272,11 +278,13 @@ func (batchNormInference) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormInference) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		batchNormInfer(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]),
 			data[float32](in[3]), data[float32](in[4]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		batchNormInfer(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]),
 			data[float64](in[3]), data[float64](in[4]))
 	}

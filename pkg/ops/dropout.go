@@ -68,10 +68,12 @@ func (d dropout) draw(n int) {
 
 func (d dropout) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	d.draw(in[0].Shape().TotalSize())
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		applyMask(o, data[float32](in[0]), d.st.mask, d.st.Group)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		applyMask(o, data[float64](in[0]), d.st.mask, d.st.Group)
 	}
 	return nil
@@ -104,10 +106,12 @@ func (dropoutGrad) Name() string { return "dropout_grad" }
 func (dropoutGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (d dropoutGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		applyMask(o, data[float32](in[0]), d.st.mask, d.st.Group)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		applyMask(o, data[float64](in[0]), d.st.mask, d.st.Group)
 	}
 	return nil

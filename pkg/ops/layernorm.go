@@ -44,10 +44,12 @@ func (layerNorm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		layerNormForward(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		layerNormForward(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
 	}
 	return nil
@@ -111,10 +113,12 @@ func (layerNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		layerNormBackX(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		layerNormBackX(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
 	}
 	return nil
@@ -162,10 +166,12 @@ func (k layerNormGradGamma) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		layerNormBackGamma(k.eps, o, data[float32](in[0]), data[float32](in[1]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		layerNormBackGamma(k.eps, o, data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil
@@ -204,10 +210,12 @@ func (k trailingSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k trailingSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		sumRows(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		sumRows(o, data[float64](in[0]))
 	}
 	return nil

@@ -211,12 +211,7 @@ func (mse) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func meanSquare[T compute.Float](p, t []T) float64 {
-	var s float64
-	for i := range p {
-		d := float64(p[i] - t[i])
-		s += d * d
-	}
-	return s / float64(len(p))
+	return compute.SquaredDiffSum(p, t) / float64(len(p))
 }
 
 func (mse) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
@@ -244,10 +239,7 @@ func (mseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func squareGrad[T compute.Float](dx, p, t []T, g T) {
-	scale := 2 * g / T(len(p))
-	for i := range p {
-		dx[i] = scale * (p[i] - t[i])
-	}
+	compute.ScaledDiff(dx, p, t, 2*g/T(len(p)))
 }
 
 func (mseGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {

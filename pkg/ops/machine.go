@@ -31,6 +31,7 @@ type instr struct {
 	node  *G.Node
 	in    []*G.Node
 	vals  []G.Value // scratch for the inputs' values
+	fixed []bool    // the input is a constant: its value, in vals, is read once
 	own   *op       // dltrain's op, or nil
 	pre   G.UsePreallocDoer
 	buf   G.Value // the preallocated output of a foreign op
@@ -63,6 +64,14 @@ func NewMachine(g *G.ExprGraph) (*Machine, error) {
 			s.in = append(s.in, it.Node().(*G.Node))
 		}
 		s.vals = make([]G.Value, len(s.in))
+		s.fixed = make([]bool, len(s.in))
+		for j, in := range s.in {
+			// Gorgonia's scalar constants make a new value at every
+			// Value call.
+			if _, ok := in.Op().(constantOp); ok {
+				s.vals[j], s.fixed[j] = in.Value(), true
+			}
+		}
 		if own, ok := o.(*op); ok {
 			s.own = own
 		} else if pre, ok := o.(G.UsePreallocDoer); ok && !n.IsScalar() {
@@ -78,6 +87,9 @@ func (m *Machine) RunAll() error {
 	for i := range m.steps {
 		s := &m.steps[i]
 		for j, n := range s.in {
+			if s.fixed[j] {
+				continue
+			}
 			if s.vals[j] = n.Value(); s.vals[j] == nil {
 				return fmt.Errorf("node %v: input %v has no value", s.node, n)
 			}

@@ -34,10 +34,12 @@ func (pointwiseLoss) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k pointwiseLoss) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		o[0] = float32(meanOf(k.f, data[float32](in[0]), data[float32](in[1])))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		o[0] = meanOf(k.f, data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil
@@ -65,10 +67,12 @@ func (k pointwiseGrad) Name() string { return k.name + "_grad" }
 func (pointwiseGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (k pointwiseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		gradOf(k.df, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0])
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		gradOf(k.df, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0])
 	}
 	return nil

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
@@ -15,9 +16,10 @@ import (
 
 // MaxPool returns the maximum of each window of x, channel first: (batch,
 // C, H, W) or (batch, C, L). Padding never wins: it reads as −∞. A tie
-// sends the gradient to the first maximum in row-major order.
+// sends the gradient to the first maximum in row-major order. The forward
+// pass keeps the index of each window's maximum for the backward pass.
 func MaxPool(x *G.Node, win Window) (*G.Node, error) {
-	return Apply(pool{win: win}, nil, x)
+	return Apply(&pool{win: win}, nil, x)
 }
 
 // AvgPool returns the mean of each window of x. With includePad the sum is
@@ -25,23 +27,29 @@ func MaxPool(x *G.Node, win Window) (*G.Node, error) {
 // count_include_pad=True); without it, by the number of input elements the
 // window covers.
 func AvgPool(x *G.Node, win Window, includePad bool) (*G.Node, error) {
-	return Apply(pool{win: win, avg: true, includePad: includePad}, nil, x)
+	return Apply(&pool{win: win, avg: true, includePad: includePad}, nil, x)
 }
 
 type pool struct {
 	win        Window
 	avg        bool
 	includePad bool
+	// Max pooling: the index in its plane of each output's maximum (-1
+	// for a window of padding only), from the last forward pass over the
+	// input whose first element is idxOf.
+	idx   []int32
+	idxOf unsafe.Pointer
+	jobs  poolJobs
 }
 
-func (p pool) Name() string {
+func (p *pool) Name() string {
 	if p.avg {
 		return "avgpool"
 	}
 	return "maxpool"
 }
 
-func (p pool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+func (p *pool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	if in[0].Dims() < 3 {
 		return nil, fmt.Errorf("want (batch, channels, length) or (batch, channels, height, width), got %v", in[0])
 	}
@@ -51,28 +59,99 @@ func (p pool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 // poolDims is batch·channels planes of h×w in and oh×ow out.
 type poolDims struct{ planes, h, w, oh, ow int }
 
-func (p pool) dims(x tensor.Shape) (poolDims, error) {
-	out, err := p.OutShape([]tensor.Shape{x})
-	if err != nil {
-		return poolDims{}, err
-	}
+// dims is the geometry of an input that OutShape has accepted; it does
+// not allocate.
+func (p *pool) dims(x tensor.Shape) poolDims {
 	n, c, h, w, _ := planes(x)
-	_, _, oh, ow, _ := planes(out)
-	return poolDims{planes: n * c, h: h, w: w, oh: oh, ow: ow}, nil
+	oh, ow, _ := p.win.Out(h, w)
+	return poolDims{planes: n * c, h: h, w: w, oh: oh, ow: ow}
 }
 
-func (p pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d, err := p.dims(in[0].Shape())
-	if err != nil {
-		return err
-	}
-	switch o := out.Data().(type) {
-	case []float32:
-		poolForward(p, d, o, data[float32](in[0]))
-	case []float64:
-		poolForward(p, d, o, data[float64](in[0]))
+func (p *pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	d := p.dims(in[0].Shape())
+	switch out.Dtype() {
+	case tensor.Float32:
+		poolRun(p, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), nil)
+	case tensor.Float64:
+		poolRun(p, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), nil)
 	}
 	return nil
+}
+
+// poolJobs are a pooling op's forward or backward pass cut by planes for
+// compute.Parallel, one per dtype, kept in the op so that handing them
+// out allocates nothing.
+type poolJobs struct {
+	f32 poolJob[float32]
+	f64 poolJob[float64]
+}
+
+// poolJob is the forward pass (dy nil: out from x) or the backward pass
+// (out is dx, from x and dy) over planes lo to hi−1.
+type poolJob[T compute.Float] struct {
+	p          *pool
+	d          poolDims
+	out, x, dy []T
+	kept       bool // backward: p.idx holds the maxima of x
+}
+
+// poolRun runs the forward pass (dy nil) or the backward pass of p over
+// every plane.
+func poolRun[T compute.Float](p *pool, d poolDims, j *poolJob[T], out, x, dy []T) {
+	if dy == nil && !p.avg {
+		p.markIndexes(x, d)
+	}
+	*j = poolJob[T]{p: p, d: d, out: out, x: x, dy: dy}
+	if dy != nil && !p.avg {
+		j.kept = len(x) > 0 && p.idxOf == unsafe.Pointer(&x[0]) && len(p.idx) == len(dy)
+	}
+	compute.Parallel(d.planes, max(1, (1<<14)/max(d.h*d.w, 1)), j)
+	*j = poolJob[T]{}
+}
+
+func (j *poolJob[T]) Run(lo, hi int) {
+	p, d := j.p, j.d
+	for pl := lo; pl < hi; pl++ {
+		plane := j.x[pl*d.h*d.w : (pl+1)*d.h*d.w]
+		o := j.out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+		switch {
+		case j.dy != nil:
+			poolBackward(p, d, j.out[pl*d.h*d.w:(pl+1)*d.h*d.w], plane, j.dy[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow], pl, j.kept)
+		case p.avg:
+			avgPoolForward(p, d, o, plane)
+		default:
+			maxPoolForward(p, d, o, plane, p.idx[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow])
+		}
+	}
+}
+
+// halves reports whether the window is 2×2 with stride 2, undilated and
+// unpadded: the common max pooling, which has its own kernel.
+func (p *pool) halves() bool {
+	w := p.win
+	return w.KH == 2 && w.KW == 2 && w.SH == 2 && w.SW == 2 && w.DH == 1 && w.DW == 1 &&
+		w.PadT+w.PadB+w.PadL+w.PadR == 0
+}
+
+// markIndexes sizes the index buffer for d and records that it will hold
+// the maxima of x.
+func (p *pool) markIndexes(x any, d poolDims) {
+	n := d.planes * d.oh * d.ow
+	if cap(p.idx) < n {
+		p.idx = make([]int32, n)
+	}
+	p.idx = p.idx[:n]
+	p.idxOf = nil
+	switch v := x.(type) {
+	case []float32:
+		if len(v) > 0 {
+			p.idxOf = unsafe.Pointer(&v[0])
+		}
+	case []float64:
+		if len(v) > 0 {
+			p.idxOf = unsafe.Pointer(&v[0])
+		}
+	}
 }
 
 // argmax returns the input index of the maximum of output (y, x)'s window
@@ -154,107 +233,122 @@ func spreadWindow[T compute.Float](grad []T, w Window, d poolDims, y, x int, g T
 
 // divisor is what the sum of a window covering n input elements is
 // divided by.
-func (p pool) divisor(n int) int {
+func (p *pool) divisor(n int) int {
 	if p.includePad {
 		return p.win.KH * p.win.KW
 	}
 	return n
 }
 
-func poolForward[T compute.Float](p pool, d poolDims, out, x []T) {
-	parallel(d.planes, func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-			o := out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-			for y := 0; y < d.oh; y++ {
-				for xo := 0; xo < d.ow; xo++ {
-					if !p.avg {
-						if i := argmax(plane, p.win, d, y, xo); i >= 0 {
-							o[y*d.ow+xo] = plane[i]
-						} else {
-							o[y*d.ow+xo] = 0
-						}
-						continue
-					}
-					s, n := windowSum(plane, p.win, d, y, xo)
-					if div := p.divisor(n); div > 0 {
-						s /= T(div)
-					}
-					o[y*d.ow+xo] = s
-				}
+// maxPoolForward pools one plane into o, the index of each maximum into
+// idx: through the 2×2 kernel for float32 2×2 windows.
+func maxPoolForward[T compute.Float](p *pool, d poolDims, o, plane []T, idx []int32) {
+	if o32, ok := any(o).([]float32); ok && p.halves() {
+		compute.MaxPool2x2(o32, idx, any(plane).([]float32), d.oh, d.ow, d.w)
+		return
+	}
+	for y := 0; y < d.oh; y++ {
+		for xo := 0; xo < d.ow; xo++ {
+			i := argmax(plane, p.win, d, y, xo)
+			idx[y*d.ow+xo] = int32(i)
+			if i >= 0 {
+				o[y*d.ow+xo] = plane[i]
+			} else {
+				o[y*d.ow+xo] = 0
 			}
 		}
-	})
+	}
 }
 
-func (p pool) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
-	g, err := Apply(poolGrad{pool: p, x: in[0].Shape().Clone()}, []bool{false, true}, in[0], grad)
+// avgPoolForward pools one plane into o.
+func avgPoolForward[T compute.Float](p *pool, d poolDims, o, plane []T) {
+	for y := 0; y < d.oh; y++ {
+		for xo := 0; xo < d.ow; xo++ {
+			s, n := windowSum(plane, p.win, d, y, xo)
+			if div := p.divisor(n); div > 0 {
+				s /= T(div)
+			}
+			o[y*d.ow+xo] = s
+		}
+	}
+}
+
+// Backward: the output is an input of the gradient op only to order it
+// after the forward op, whose indexes of the maxima it reads.
+func (p *pool) Backward(in G.Nodes, out, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(&poolGrad{fwd: p, x: in[0].Shape().Clone()}, []bool{false, false, true}, in[0], out, grad)
 	return G.Nodes{g}, err
 }
 
-// poolGrad computes dx from (x, dy): each output's gradient goes to its
-// window's maximum (max pooling, recomputed from x) or is spread evenly
+// poolGrad computes dx from (x, y, dy): each output's gradient goes to its
+// window's maximum (max pooling, at the index the forward pass kept, or
+// recomputed from x when it has not kept them for x) or is spread evenly
 // over the window (average pooling).
 type poolGrad struct {
-	pool
-	x tensor.Shape
+	fwd  *pool
+	x    tensor.Shape
+	jobs poolJobs
 }
 
-func (p poolGrad) Name() string { return p.pool.Name() + "_grad" }
+func (p *poolGrad) Name() string { return p.fwd.Name() + "_grad" }
 
-func (p poolGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	out, err := p.pool.OutShape(in[:1])
+func (p *poolGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	out, err := p.fwd.OutShape(in[:1])
 	if err != nil {
 		return nil, err
 	}
-	if !out.Eq(in[1]) {
-		return nil, fmt.Errorf("output gradient %v does not match the output %v", in[1], out)
+	if !out.Eq(in[1]) || !out.Eq(in[2]) {
+		return nil, fmt.Errorf("output %v and its gradient %v do not match the output %v", in[1], in[2], out)
 	}
 	return in[0].Clone(), nil
 }
 
-func (p poolGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d, err := p.dims(in[0].Shape())
-	if err != nil {
-		return err
-	}
-	switch o := out.Data().(type) {
-	case []float32:
-		poolBackward(p.pool, d, o, data[float32](in[0]), data[float32](in[1]))
-	case []float64:
-		poolBackward(p.pool, d, o, data[float64](in[0]), data[float64](in[1]))
+func (p *poolGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	d := p.fwd.dims(in[0].Shape())
+	switch out.Dtype() {
+	case tensor.Float32:
+		poolRun(p.fwd, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), data[float32](in[2]))
+	case tensor.Float64:
+		poolRun(p.fwd, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), data[float64](in[2]))
 	}
 	return nil
 }
 
-func poolBackward[T compute.Float](p pool, d poolDims, dx, x, dy []T) {
-	parallel(d.planes, func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			plane := x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-			g := dx[pl*d.h*d.w : (pl+1)*d.h*d.w]
-			dyp := dy[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-			clear(g)
-			for y := 0; y < d.oh; y++ {
-				for xo := 0; xo < d.ow; xo++ {
-					v := dyp[y*d.ow+xo]
-					if !p.avg {
-						if i := argmax(plane, p.win, d, y, xo); i >= 0 {
-							g[i] += v
-						}
-						continue
-					}
-					_, n := windowSum(plane, p.win, d, y, xo)
-					if div := p.divisor(n); div > 0 {
-						v /= T(div)
-					}
-					spreadWindow(g, p.win, d, y, xo, v)
+// poolBackward sets g, the gradient of plane number pl, from dyp, its
+// output's: at the maxima the forward pass kept when kept, else found
+// again, or spread over the windows (average pooling).
+func poolBackward[T compute.Float](p *pool, d poolDims, g, plane, dyp []T, pl int, kept bool) {
+	clear(g)
+	switch {
+	case !p.avg && kept:
+		for o, i := range p.idx[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow] {
+			if i >= 0 {
+				g[i] += dyp[o]
+			}
+		}
+	case !p.avg:
+		for y := 0; y < d.oh; y++ {
+			for xo := 0; xo < d.ow; xo++ {
+				if i := argmax(plane, p.win, d, y, xo); i >= 0 {
+					g[i] += dyp[y*d.ow+xo]
 				}
 			}
 		}
-	})
+	default:
+		for y := 0; y < d.oh; y++ {
+			for xo := 0; xo < d.ow; xo++ {
+				v := dyp[y*d.ow+xo]
+				_, n := windowSum(plane, p.win, d, y, xo)
+				if div := p.divisor(n); div > 0 {
+					v /= T(div)
+				}
+				spreadWindow(g, p.win, d, y, xo, v)
+			}
+		}
+	}
 }
 
-func (poolGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+func (*poolGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
 }
 
@@ -275,10 +369,12 @@ func (globalAvgPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (globalAvgPool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	_, _, per := channelLayout(in[0].Shape())
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		meanRuns(o, data[float32](in[0]), per)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		meanRuns(o, data[float64](in[0]), per)
 	}
 	return nil
@@ -315,10 +411,12 @@ func (s spreadRuns) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (s spreadRuns) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	_, _, per := channelLayout(s.shape)
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		spread(o, data[float32](in[0]), per)
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		spread(o, data[float64](in[0]), per)
 	}
 	return nil

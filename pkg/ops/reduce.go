@@ -28,10 +28,12 @@ func (weightedSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (weightedSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		o[0] = float32(dot(data[float32](in[0]), data[float32](in[1])))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		o[0] = dot(data[float64](in[0]), data[float64](in[1]))
 	}
 	return nil
@@ -58,13 +60,15 @@ func (scaleBy) Name() string { return "scale_by" }
 func (scaleBy) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (scaleBy) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		s := data[float32](in[1])[0]
 		for i, v := range data[float32](in[0]) {
 			o[i] = v * s
 		}
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		s := data[float64](in[1])[0]
 		for i, v := range data[float64](in[0]) {
 			o[i] = v * s

@@ -26,10 +26,12 @@ func (r reshape) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (r reshape) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := data[float32](out)
 		copy(o, data[float32](in[0]))
-	case []float64:
+	case tensor.Float64:
+		o := data[float64](out)
 		copy(o, data[float64](in[0]))
 	}
 	return nil

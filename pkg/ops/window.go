@@ -122,39 +122,40 @@ func parallel(n int, fn func(worker, lo, hi int)) {
 	wg.Wait()
 }
 
-// workers returns how many chunks parallel cuts n into.
-func workers(n int) int {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 {
-		return 1
-	}
-	chunk := (n + w - 1) / w
-	return (n + chunk - 1) / chunk
-}
-
-// scratch is per-worker working memory an op keeps between steps.
+// scratch is working memory an op keeps between steps: numbered slots of
+// each dtype.
 type scratch struct {
 	f32 [][]float32
 	f64 [][]float64
 }
 
-// buffers returns k buffers of n elements each, reusing earlier ones.
-func buffers[T compute.Float](s *scratch, k, n int) [][]T {
-	var bufs *[][]T
-	switch any(*new(T)).(type) {
-	case float32:
-		bufs = any(&s.f32).(*[][]T)
-	default:
-		bufs = any(&s.f64).(*[][]T)
+// slots returns s's slots of dtype T.
+func slots[T compute.Float](s *scratch) *[][]T {
+	if _, ok := any(*new(T)).(float32); ok {
+		return any(&s.f32).(*[][]T)
 	}
-	for len(*bufs) < k {
+	return any(&s.f64).(*[][]T)
+}
+
+// grow returns slot i of s resized to n elements, reusing its memory when
+// it is large enough. The contents are not cleared.
+func grow[T compute.Float](s *scratch, i, n int) []T {
+	bufs := slots[T](s)
+	for len(*bufs) <= i {
 		*bufs = append(*bufs, nil)
 	}
-	for i := 0; i < k; i++ {
-		if cap((*bufs)[i]) < n {
-			(*bufs)[i] = make([]T, n)
-		}
-		(*bufs)[i] = (*bufs)[i][:n]
+	if cap((*bufs)[i]) < n {
+		(*bufs)[i] = make([]T, n)
 	}
-	return (*bufs)[:k]
+	(*bufs)[i] = (*bufs)[i][:n]
+	return (*bufs)[i]
+}
+
+// slot returns slot i of s as it is (nil if never grown).
+func slot[T compute.Float](s *scratch, i int) []T {
+	bufs := slots[T](s)
+	if i >= len(*bufs) {
+		return nil
+	}
+	return (*bufs)[i]
 }

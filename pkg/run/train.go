@@ -133,27 +133,33 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 }
 
 // newLoop builds the training loop an experiment describes.
-func newLoop(s *setup) (*train.Loop, error) {
-	t := s.exp.Train
+func newLoop(s *setup) (*train.Loop, error) { return NewLoop(s.exp, s.session, s.ds) }
+
+// NewLoop builds the training loop an experiment describes over a session
+// and a dataset, as `dltrain train` runs it: optimizer, schedule,
+// regularization, the monitored metric, early stopping and the divergence
+// test; no hooks. `dltrain bench` times its steps.
+func NewLoop(exp *config.Experiment, session *train.Session, ds *data.Dataset) (*train.Loop, error) {
+	t := exp.Train
 	optim, ps := train.NewOptimizer(t.Optimizer)
 	if len(ps) > 0 {
 		return nil, ps
 	}
 	loop := &train.Loop{
-		Session:    s.session,
+		Session:    session,
 		Optimizer:  optim,
-		Data:       s.ds,
+		Data:       ds,
 		Epochs:     t.Epochs,
 		BatchSize:  t.BatchSize,
 		Accumulate: t.AccumulateSteps,
-		Seed:       s.exp.Seed,
+		Seed:       exp.Seed,
 		Reg: train.Regularizer{
 			L1: t.Regularization.L1, L2: t.Regularization.L2, WeightDecay: t.Regularization.WeightDecay,
 			ClipNorm: t.Regularization.ClipNorm, ClipValue: t.Regularization.ClipValue,
 			Skip: train.Excluder(t.Regularization.Exclude),
 		},
-		Monitor:       monitor(s.exp),
-		EarlyStop:     earlyStopping(s.exp),
+		Monitor:       monitor(exp),
+		EarlyStop:     earlyStopping(exp),
 		DivergeFactor: t.DivergeFactor,
 		State:         train.NewState(),
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/models"
@@ -46,20 +47,30 @@ type TensorRecord struct {
 
 // CaptureParams copies every parameter of store (buffers included).
 func CaptureParams(store *models.ParamStore) []TensorRecord {
-	var out []TensorRecord
-	for _, p := range store.All() {
-		r := TensorRecord{Name: p.Name, Shape: append([]int(nil), p.Value.Shape()...)}
+	return CaptureParamsInto(nil, store)
+}
+
+// CaptureParamsInto is CaptureParams into the memory of recs, an earlier
+// capture of the same store (or nil), which it overwrites: the training
+// loop keeps the best epoch's weights this way without allocating.
+func CaptureParamsInto(recs []TensorRecord, store *models.ParamStore) []TensorRecord {
+	all := store.All()
+	if len(recs) != len(all) {
+		recs = make([]TensorRecord, len(all))
+	}
+	for i, p := range all {
+		r := &recs[i]
+		if r.Name != p.Name || !slices.Equal(r.Shape, p.Value.Shape()) {
+			*r = TensorRecord{Name: p.Name, Shape: append([]int(nil), p.Value.Shape()...)}
+		}
 		switch p.Value.Dtype() {
 		case tensor.Float32:
-			d := p.Value.Float32s()
-			r.F32 = append([]float32(nil), d...)
+			r.F32, r.F64 = append(r.F32[:0], p.Value.Float32s()...), nil
 		case tensor.Float64:
-			d := p.Value.Float64s()
-			r.F64 = append([]float64(nil), d...)
+			r.F32, r.F64 = nil, append(r.F64[:0], p.Value.Float64s()...)
 		}
-		out = append(out, r)
 	}
-	return out
+	return recs
 }
 
 // RestoreParams copies saved tensors into store. Every parameter must be

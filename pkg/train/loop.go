@@ -123,8 +123,16 @@ type Loop struct {
 	// Best holds the parameters of the best epoch so far; Run restores
 	// them when training ends (a resumed run loads them from best.ckpt).
 	Best []TensorRecord
+	// NoPrefetch gathers each mini-batch when its step starts instead of
+	// during the step before (prefetch.go); the results are the same bits
+	// either way. The OpenBLAS build always does: its threads, outside
+	// Go's scheduler, hold the cores during the step.
+	NoPrefetch bool
 
-	acc []*tensor.Dense // accumulated gradients
+	acc     []*tensor.Dense // accumulated gradients
+	pf      *prefetcher     // during Run, unless NoPrefetch
+	order   []int           // the current epoch's order of the training samples
+	batches [][]int         // and its mini-batches (slices of order)
 }
 
 // NewState returns the state of a loop that has not started.
@@ -178,14 +186,21 @@ func (l *Loop) run(ctx context.Context) error {
 	}
 	start := time.Now().Add(-l.State.Elapsed)
 	k := max(l.Accumulate, 1)
+	if !l.NoPrefetch && !compute.BLASHasThreads() {
+		l.pf = newPrefetcher()
+		defer func() {
+			l.pf.stop()
+			l.pf = nil
+		}()
+	}
 	for !l.State.Stopped && l.State.Epoch < l.Epochs {
-		batches := data.Batches(data.Order(l.Data.Train.N, l.Seed, l.State.Epoch), l.BatchSize)
+		batches := l.epochBatches()
 		for l.State.Batch < len(batches) {
 			if err := ctx.Err(); err != nil {
 				l.State.Elapsed = time.Since(start)
 				return fmt.Errorf("%w at epoch %d, step %d", ErrInterrupted, l.State.Epoch+1, l.State.Step)
 			}
-			s, err := l.step(batches[l.State.Batch:min(l.State.Batch+k, len(batches))])
+			s, err := l.step(batches, k)
 			if err != nil {
 				return err
 			}
@@ -210,27 +225,41 @@ func (l *Loop) run(ctx context.Context) error {
 	return nil
 }
 
-// step runs one optimizer step over a group of mini-batches: forward and
-// backward on each, gradients averaged by sample count, regularization,
-// update.
-func (l *Loop) step(group [][]int) (StepStats, error) {
+// epochBatches returns the mini-batches of the current epoch, in the
+// loop's reused buffers (no gather may be in flight from the epoch before:
+// only mini-batches of one epoch are prefetched).
+func (l *Loop) epochBatches() [][]int {
+	if l.pf != nil {
+		l.pf.wait()
+	}
+	l.order = data.OrderInto(l.order, l.Data.Train.N, l.Seed, l.State.Epoch)
+	l.batches = data.BatchesInto(l.batches, l.order, l.BatchSize)
+	return l.batches
+}
+
+// step runs one optimizer step over the group of mini-batches of the
+// epoch's batches that starts at l.State.Batch (k of them, fewer at the
+// end of the epoch): forward and backward on each, gradients averaged by
+// sample count, regularization, update.
+func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
+	first := l.State.Batch
+	group := batches[first:min(first+k, len(batches))]
 	n := 0
 	for _, idx := range group {
 		n += len(idx)
 	}
 	lr := l.LR()
-	where := fmt.Sprintf("epoch %d, step %d", l.State.Epoch+1, l.State.Step+1)
 	var (
 		params  []*models.Param
 		grads   []*tensor.Dense
 		lossSum float64
 	)
 	for i, idx := range group {
-		g, err := l.Session.Forward(l.Data.Train, idx)
+		g, err := l.forward(batches, first+i)
 		if err != nil {
 			return StepStats{}, err
 		}
-		if err := l.guard(g, where); err != nil {
+		if err := l.guard(g); err != nil {
 			return StepStats{}, err
 		}
 		lossSum += g.Loss * float64(len(idx))
@@ -252,7 +281,7 @@ func (l *Loop) step(group [][]int) (StepStats, error) {
 		return StepStats{}, err
 	}
 	if name := firstNonFiniteParam(params); name != "" {
-		return StepStats{}, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower train.optimizer.lr", ErrDiverged, where, name, lr)
+		return StepStats{}, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower train.optimizer.lr", ErrDiverged, l.where(), name, lr)
 	}
 	l.State.LossSum += lossSum
 	l.State.PenSum += pen * float64(n)
@@ -263,18 +292,52 @@ func (l *Loop) step(group [][]int) (StepStats, error) {
 	return StepStats{Loss: lossSum / float64(n), Samples: n, LR: lr}, nil
 }
 
+// forward runs the training graph on mini-batch j of the epoch's
+// batches: with the inputs the prefetcher gathered during the step before
+// when it did, else gathered now. It then starts gathering mini-batch
+// j+1.
+func (l *Loop) forward(batches [][]int, j int) (Gradients, error) {
+	idx := batches[j]
+	c, err := l.Session.graph(len(idx), true)
+	if err != nil {
+		return Gradients{}, err
+	}
+	at := batchPos{l.State.Epoch, j}
+	if l.pf != nil && l.pf.take(c, at) {
+		c.useSpare()
+	} else {
+		c.fill(l.Data.Train, idx)
+	}
+	if l.pf != nil && j+1 < len(batches) {
+		next := batches[j+1]
+		nc, err := l.Session.graph(len(next), true)
+		if err != nil {
+			return Gradients{}, err
+		}
+		l.pf.start(nc, l.Data.Train, next, batchPos{l.State.Epoch, j + 1})
+	}
+	return c.forward()
+}
+
+// where names the step being taken, for errors.
+func (l *Loop) where() string {
+	return fmt.Sprintf("epoch %d, step %d", l.State.Epoch+1, l.State.Step+1)
+}
+
 // guard stops training on a non-finite or exploding loss or a non-finite
 // gradient, naming what went wrong first.
-func (l *Loop) guard(g Gradients, where string) error {
+func (l *Loop) guard(g Gradients) error {
+	where := l.where
+
 	if math.IsNaN(g.Loss) || math.IsInf(g.Loss, 0) {
 		what := "no gradient is non-finite yet"
 		if name := firstNonFinite(g.Params, g.Grads); name != "" {
 			what = "the first non-finite gradient is that of " + name
 		}
-		return fmt.Errorf("%w at %s: the loss is %v (%s); lower train.optimizer.lr or check the data", ErrDiverged, where, g.Loss, what)
+		return fmt.Errorf("%w at %s: the loss is %v (%s); lower train.optimizer.lr or check the data", ErrDiverged, where(), g.Loss, what)
 	}
 	if name := firstNonFinite(g.Params, g.Grads); name != "" {
-		return fmt.Errorf("%w at %s: the gradient of %s is not finite (loss %g); lower train.optimizer.lr or clip gradients (train.regularization.clip_norm)", ErrDiverged, where, name, g.Loss)
+		return fmt.Errorf("%w at %s: the gradient of %s is not finite (loss %g); lower train.optimizer.lr or clip gradients (train.regularization.clip_norm)", ErrDiverged, where(), name, g.Loss)
 	}
 	if l.State.Step == 0 && l.State.FirstLoss == 0 {
 		l.State.FirstLoss = g.Loss
@@ -282,7 +345,7 @@ func (l *Loop) guard(g Gradients, where string) error {
 	if limit := l.DivergeFactor * max(1, l.State.FirstLoss); l.DivergeFactor > 0 && g.Loss > limit {
 		name, norm := largestGradient(g.Params, g.Grads)
 		return fmt.Errorf("%w at %s: the loss %.4g exceeds train.diverge_factor (%g) × the first loss (%.4g); the largest gradient is that of %s (norm %.4g); lower train.optimizer.lr",
-			ErrDiverged, where, g.Loss, l.DivergeFactor, max(1, l.State.FirstLoss), name, norm)
+			ErrDiverged, where(), g.Loss, l.DivergeFactor, max(1, l.State.FirstLoss), name, norm)
 	}
 	return nil
 }
@@ -351,7 +414,7 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 	}
 	if s.Improved {
 		l.State.BestEpoch = s.Epoch
-		l.Best = CaptureParams(l.Session.Model.Params())
+		l.Best = CaptureParamsInto(l.Best, l.Session.Model.Params())
 	}
 	if l.EarlyStop != nil {
 		s.Stopped = l.EarlyStop.Observe(&l.State.Stop, s.Epoch, metrics)

@@ -153,15 +153,27 @@ func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 	return norm
 }
 
-// GlobalNorm is the L2 norm of every gradient taken together.
+// GlobalNorm is the L2 norm of every gradient taken together (squares
+// summed in float64, without copying the tensors).
 func GlobalNorm(grads []*tensor.Dense) float64 {
 	var s float64
 	for _, g := range grads {
-		for _, v := range models.Float64s(g) {
-			s += v * v
+		switch g.Dtype() {
+		case tensor.Float32:
+			s += sumSquares(g.Float32s())
+		case tensor.Float64:
+			s += sumSquares(g.Float64s())
 		}
 	}
 	return math.Sqrt(s)
+}
+
+func sumSquares[T float32 | float64](d []T) float64 {
+	var s float64
+	for _, v := range d {
+		s += float64(v) * float64(v)
+	}
+	return s
 }
 
 func clamp[T float32 | float64](d []T, c T) {

@@ -26,14 +26,24 @@ type Session struct {
 
 // compiled is one graph for one batch size.
 type compiled struct {
-	graph  *models.Graph
-	vm     G.VM
-	batch  int
-	x, y   *tensor.Dense // input and target values, filled before each run
-	out    *G.Node
-	loss   *G.Node
-	params []*models.Param
-	grads  []*G.Node
+	graph        *models.Graph
+	vm           G.VM
+	batch        int
+	xNode, yNode *G.Node
+	x, y         *tensor.Dense // input and target values bound to xNode, yNode, filled before each run
+	// spareX, spareY are a second set of input buffers, into which the
+	// training loop gathers the next mini-batch while this one runs
+	// (prefetch.go); nil until then. The bind functions bind each buffer
+	// to its node (made once: Gorgonia's Let allocates at every call).
+	spareX, spareY         *tensor.Dense
+	bindX, bindY           G.NodeConsOpt
+	bindSpareX, bindSpareY G.NodeConsOpt
+	inW, tgtW              int // values per sample of the input and the target
+	out                    *G.Node
+	loss                   *G.Node
+	params                 []*models.Param
+	grads                  []*G.Node
+	gradVals               []*tensor.Dense // the gradients' values, returned by Forward
 }
 
 // NewSession prepares to run model with loss; targetShape is the
@@ -71,6 +81,8 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 	c.y = tensor.New(tensor.WithShape(yShape...), tensor.Of(dt))
 	x := G.NewTensor(g.G, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"), G.WithValue(c.x))
 	y := G.NewTensor(g.G, dt, len(yShape), G.WithShape(yShape...), G.WithName("y"), G.WithValue(c.y))
+	c.xNode, c.yNode = x, y
+	c.inW, c.tgtW = s.Model.InputShape().Size(), models.Shape(s.targetShape).Size()
 	g.Input = x
 	var err error
 	if c.out, err = s.Model.Forward(g, x); err != nil {
@@ -90,6 +102,7 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 			return nil, fmt.Errorf("building gradients: %w", err)
 		}
 		c.grads = grads
+		c.gradVals = make([]*tensor.Dense, len(grads))
 	}
 	// dltrain's own executor: the same values as Gorgonia's tape machine
 	// (tested), without its per-step goroutine, channels and allocations.
@@ -102,17 +115,46 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 }
 
 // fill copies the samples idx of a split into the graph's inputs.
-func (c *compiled) fill(split *data.Split, idx []int, inW, tgtW int) {
-	switch c.x.Dtype() {
+func (c *compiled) fill(split *data.Split, idx []int) { gather(c.x, c.y, split, idx, c.inW, c.tgtW) }
+
+// gather copies the samples idx of a split into the tensors x and y.
+func gather(x, y *tensor.Dense, split *data.Split, idx []int, inW, tgtW int) {
+	switch x.Dtype() {
 	case tensor.Float32:
-		x := c.x.Float32s()
-		data.Gather(x, split.X, inW, idx)
-		data.Gather(c.y.Float32s(), split.Y, tgtW, idx)
+		data.Gather(x.Float32s(), split.X, inW, idx)
+		data.Gather(y.Float32s(), split.Y, tgtW, idx)
 	case tensor.Float64:
-		x := c.x.Float64s()
-		data.Gather(x, split.X, inW, idx)
-		data.Gather(c.y.Float64s(), split.Y, tgtW, idx)
+		data.Gather(x.Float64s(), split.X, inW, idx)
+		data.Gather(y.Float64s(), split.Y, tgtW, idx)
 	}
+}
+
+// fillSpare copies the samples idx of a split into the spare input
+// buffers, making them first. It touches nothing else of the graph, so
+// it may run on another goroutine while the graph runs.
+func (c *compiled) fillSpare(split *data.Split, idx []int) {
+	gather(c.spareX, c.spareY, split, idx, c.inW, c.tgtW)
+}
+
+// makeSpare allocates the spare input buffers if they do not exist yet.
+func (c *compiled) makeSpare() {
+	if c.spareX == nil {
+		c.spareX = tensor.New(tensor.WithShape(c.x.Shape().Clone()...), tensor.Of(c.x.Dtype()))
+		c.spareY = tensor.New(tensor.WithShape(c.y.Shape().Clone()...), tensor.Of(c.y.Dtype()))
+		c.bindX, c.bindY = G.WithValue(c.x), G.WithValue(c.y)
+		c.bindSpareX, c.bindSpareY = G.WithValue(c.spareX), G.WithValue(c.spareY)
+	}
+}
+
+// useSpare binds the spare buffers, filled by fillSpare, as the graph's
+// inputs; the buffers bound until now become the spare ones.
+func (c *compiled) useSpare() {
+	c.x, c.spareX = c.spareX, c.x
+	c.y, c.spareY = c.spareY, c.y
+	c.bindX, c.bindSpareX = c.bindSpareX, c.bindX
+	c.bindY, c.bindSpareY = c.bindSpareY, c.bindY
+	c.bindX(c.xNode)
+	c.bindY(c.yNode)
 }
 
 func (c *compiled) run() (float64, error) {
@@ -133,7 +175,9 @@ func scalar(v G.Value) float64 {
 	return math.NaN()
 }
 
-// Gradients is the result of one training forward and backward pass.
+// Gradients is the result of one training forward and backward pass. Its
+// slices belong to the session and hold their values until the next
+// Forward with the same batch size.
 type Gradients struct {
 	Loss   float64
 	Params []*models.Param
@@ -147,16 +191,20 @@ func (s *Session) Forward(split *data.Split, idx []int) (Gradients, error) {
 	if err != nil {
 		return Gradients{}, err
 	}
-	c.fill(split, idx, s.Model.InputShape().Size(), models.Shape(s.targetShape).Size())
+	c.fill(split, idx)
+	return c.forward()
+}
+
+// forward runs the training graph on the inputs as they are bound.
+func (c *compiled) forward() (Gradients, error) {
 	loss, err := c.run()
 	if err != nil {
 		return Gradients{}, err
 	}
-	gs := make([]*tensor.Dense, len(c.grads))
 	for i, n := range c.grads {
-		gs[i] = n.Value().(*tensor.Dense)
+		c.gradVals[i] = n.Value().(*tensor.Dense)
 	}
-	return Gradients{Loss: loss, Params: c.params, Grads: gs}, nil
+	return Gradients{Loss: loss, Params: c.params, Grads: c.gradVals}, nil
 }
 
 // Predict runs the evaluation graph on the samples idx of split and
@@ -167,7 +215,7 @@ func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64,
 	if err != nil {
 		return 0, err
 	}
-	c.fill(split, idx, s.Model.InputShape().Size(), models.Shape(s.targetShape).Size())
+	c.fill(split, idx)
 	defer c.vm.Reset()
 	if err := c.vm.RunAll(); err != nil {
 		return 0, err
