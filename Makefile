@@ -6,7 +6,6 @@ LDFLAGS := -X main.version=$(VERSION)
 
 OPENBLAS_BIN  ?= bin/dltrain-openblas
 # The packages whose arithmetic the BLAS changes: tested again with OpenBLAS.
-NUMERIC_PKGS  ?= ./pkg/compute/... ./pkg/ops/... ./pkg/models/... ./pkg/train/... ./pkg/bench/...
 BENCH_THREADS ?= 1,2
 BENCH_SECONDS ?= 5
 
@@ -25,9 +24,9 @@ test: lint ## the test suite CI runs: lint, every test, then a short fuzz of the
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-smoke
 
-test-openblas: ## the numeric packages' tests on the OpenBLAS build
+test-openblas: ## every test again on the OpenBLAS build (the end-to-end tests build and run the OpenBLAS binary)
 	CGO_ENABLED=1 $(GO) vet -tags openblas ./...
-	CGO_ENABLED=1 $(GO) test -tags openblas -count=1 $(NUMERIC_PKGS)
+	CGO_ENABLED=1 $(GO) test -tags openblas -count=1 ./...
 
 test-short: ## the fast tests only
 	$(GO) test -short -count=1 ./...
