@@ -236,3 +236,44 @@ train: {epochs: 2}
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestPredictCommand: predict writes CSV to stdout, JSON lines with
+// --json, a file with --output; a missing flag or column exits 2.
+func TestPredictCommand(t *testing.T) {
+	out := t.TempDir()
+	if code, _, stderr := dltrain(t, "train", "--config", "../../configs/iris-mlp.yaml", "--out", out, "--set", "train.epochs=5"); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	dir := onlyRun(t, out, "iris-mlp")
+	in := writeFile(t, t.TempDir(), "new.csv", "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.2,3.0,6.7\n")
+	code, stdout, stderr := dltrain(t, "predict", "--run", dir, "--input", in)
+	if code != 0 {
+		t.Fatalf("predict: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 || lines[0] != "input,predicted,p_setosa,p_versicolor,p_virginica" || !strings.HasPrefix(lines[1], "line 2,") {
+		t.Errorf("CSV output:\n%s", stdout)
+	}
+	code, stdout, _ = dltrain(t, "predict", "--run", dir, "--input", in, "--json")
+	var p struct {
+		Input, Predicted string
+		Probabilities    map[string]float64
+	}
+	if code != 0 || json.Unmarshal([]byte(strings.Split(stdout, "\n")[0]), &p) != nil || p.Input != "line 2" || len(p.Probabilities) != 3 {
+		t.Errorf("JSON output (exit %d):\n%s", code, stdout)
+	}
+	file := filepath.Join(t.TempDir(), "preds.csv")
+	if code, stdout, stderr = dltrain(t, "predict", "--run", dir, "--input", in, "--output", file); code != 0 || stdout != "" || !strings.Contains(stderr, "wrote 2 predictions") {
+		t.Errorf("--output: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if b, err := os.ReadFile(file); err != nil || strings.Count(string(b), "\n") != 3 {
+		t.Errorf("--output file: %v\n%s", err, b)
+	}
+	if code, _, stderr = dltrain(t, "predict", "--run", dir); code != 2 || !strings.Contains(stderr, "--input") {
+		t.Errorf("without --input: exit %d, %s", code, stderr)
+	}
+	bad := writeFile(t, t.TempDir(), "bad.csv", "sepal_length,sepal_width\n5.1,3.5\n")
+	if code, _, stderr = dltrain(t, "predict", "--run", dir, "--input", bad); code != 2 || !strings.Contains(stderr, bad+":1") {
+		t.Errorf("missing column: exit %d, %s", code, stderr)
+	}
+}

@@ -47,6 +47,7 @@ held-out test split.`,
 	root.AddCommand(
 		newTrainCommand(a),
 		newEvalCommand(a),
+		newPredictCommand(a),
 		newPlotCommand(a),
 		newPrepareCommand(a),
 		newVersionCommand(a),

@@ -578,3 +578,6 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 	rep.add("read %d entries of shape %v and their targets from %s and %s", n, f.shape, xFile, yFile)
 	return buildTableArrays(exp, f, rep)
 }
+
+// ReadNpy reads a .npy file as float32 values, in C order, with its shape.
+func ReadNpy(path string) (shape []int, values []float32, err error) { return readNpyFile(path) }

@@ -29,34 +29,45 @@ func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	s, err := build(exp, ds.Meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.ds = ds
+	return s, rep, nil
+}
+
+// build makes the experiment's model and session for data described by
+// meta (the data itself is not needed: predict builds from a checkpoint's
+// description).
+func build(exp *config.Experiment, meta data.Meta) (*setup, error) {
 	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
 	if len(ps) > 0 {
-		return nil, nil, ps
+		return nil, ps
 	}
-	output, ps := train.LossOutput(loss, exp.Train.Loss, ds.Meta)
+	output, ps := train.LossOutput(loss, exp.Train.Loss, meta)
 	if len(ps) > 0 {
-		return nil, nil, ps
+		return nil, ps
 	}
 	model, err := models.Build(models.Spec{
 		Exp:     exp,
-		Input:   ds.Input,
+		Input:   meta.Input,
 		Output:  output,
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := train.CheckExclude(model.Params(), exp.Train.Regularization.Exclude); err != nil {
-		return nil, nil, config.Problems{exp.Problem("train.regularization.exclude", "%v", err)}
+		return nil, config.Problems{exp.Problem("train.regularization.exclude", "%v", err)}
 	}
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
-	target := ds.Target
-	if data.ClassTask(ds.Task) {
+	target := meta.Target
+	if data.ClassTask(meta.Task) {
 		target = []int{} // one class index per sample
 	}
-	s := &setup{exp: exp, ds: ds, model: model, dropout: src,
-		session: train.NewSession(model, loss, target, rand.New(src))}
-	return s, rep, nil
+	return &setup{exp: exp, model: model, dropout: src,
+		session: train.NewSession(model, loss, target, rand.New(src))}, nil
 }
 
 // monitor decides how the best epoch is chosen from the config.

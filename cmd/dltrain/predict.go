@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/run"
+	"github.com/spf13/cobra"
+)
+
+type predictOptions struct {
+	run        string
+	checkpoint string
+	input      string
+	output     string
+	json       bool
+}
+
+func newPredictCommand(a *app) *cobra.Command {
+	o := &predictOptions{}
+	c := &cobra.Command{
+		Use:   "predict --run RUN_DIR --input FILE [--checkpoint best|last|PATH] [--output FILE] [--json]",
+		Short: "Apply a trained run's checkpoint to new samples",
+		Long: `Predict rebuilds the model from the run's config.yaml and the data description saved in
+the checkpoint, reads new samples from --input in the form of the run's data source, applies
+the preprocessing fitted on the run's training split (imputation, encodings, scaling: saved,
+never refitted), and writes one prediction per sample: the input's line, entry or file, then
+the predicted class and each class's probability (classification) or the predicted value of
+each target (regression). The run's own data files are not needed.
+
+--input is, for a table source (csv, tsv, a built-in table), a delimited file with a header
+naming the feature columns (any order; other columns such as the label are ignored), or, for
+a source without header, rows in the source's column layout; for an array source (idx, npy,
+npz) a .npy or IDX file of shape [N, sample shape...]; for an image folder, one image or a
+folder of PNG/JPEG files. Text and series sources are not supported yet.
+
+The predictions go to stdout as CSV, or as one JSON object per line with --json; --output
+writes them to a file instead (atomically).`,
+		Example: `  dltrain predict --run runs/iris-mlp/20261127-101500 --input new-flowers.csv
+  dltrain predict --run runs/penguins-mlp/20261127-101500 --input penguins.csv --output preds.csv
+  dltrain predict --run runs/digits-npy/20261127-101500 --input samples.npy --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			if o.run == "" || o.input == "" {
+				return usageErr("--run and --input are required")
+			}
+			preds, err := run.Predict(cmd.Context(), run.PredictOptions{
+				Run: o.run, Checkpoint: o.checkpoint, Input: o.input, Output: o.output,
+				JSON: o.json, Stdout: a.stdout,
+			})
+			if err == nil && o.output != "" {
+				fmt.Fprintf(a.stderr, "wrote %d predictions to %s\n", len(preds), o.output)
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.run, "run", "", "run directory (required)")
+	c.Flags().StringVar(&o.input, "input", "", "file (or image folder) of samples to predict (required)")
+	c.Flags().StringVar(&o.checkpoint, "checkpoint", "best", "best, last, or a checkpoint file")
+	c.Flags().StringVarP(&o.output, "output", "o", "", "write the predictions to this file instead of stdout")
+	c.Flags().BoolVar(&o.json, "json", false, "one JSON object per sample instead of CSV")
+	return c
+}

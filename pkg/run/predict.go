@@ -1,0 +1,216 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/eval"
+	"github.com/dltrain/dltrain/pkg/train"
+)
+
+// PredictOptions are the inputs of Predict.
+type PredictOptions struct {
+	Run        string // run directory
+	Checkpoint string // "best", "last" or a checkpoint file
+	Input      string // the file (or image folder) of samples to predict
+	Output     string // file to write; "" writes to Stdout
+	JSON       bool   // one JSON object per sample instead of CSV
+	Stdout     io.Writer
+}
+
+// Prediction is one sample's prediction.
+type Prediction struct {
+	Input         string             `json:"input"`                   // where the sample came from
+	Predicted     string             `json:"predicted,omitempty"`     // classification: the class
+	Probabilities map[string]float64 `json:"probabilities,omitempty"` // classification
+	Values        map[string]float64 `json:"values,omitempty"`        // regression: one per target
+}
+
+// Predict applies a checkpoint of a run to new samples. The model is
+// rebuilt from the run's config.yaml and the data description saved in the
+// checkpoint (classes, encodings, imputation and scaling fitted on the
+// run's training split), so the run's data files are not needed; the
+// samples are preprocessed with those saved parameters, never refitted.
+func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
+	cfgPath := filepath.Join(opt.Run, "config.yaml")
+	if _, err := os.Stat(cfgPath); err != nil {
+		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
+	}
+	exp, err := config.Load(cfgPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	path := opt.Checkpoint
+	switch path {
+	case "", "best":
+		path = filepath.Join(opt.Run, "checkpoints", "best.ckpt")
+	case "last":
+		path = filepath.Join(opt.Run, "checkpoints", "last.ckpt")
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	var meta data.Meta
+	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
+		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
+	}
+	in, err := data.ReadInputs(exp, &meta, opt.Input)
+	if err != nil {
+		return nil, err
+	}
+	s, err := build(exp, meta)
+	if err != nil {
+		return nil, err
+	}
+	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	preds, err := predict(s.session, meta, in, max(exp.Train.BatchSize, 256))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if opt.JSON {
+		err = writePredictionsJSON(&buf, preds)
+	} else {
+		err = writePredictionsCSV(&buf, meta, preds)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.Output != "" {
+		return preds, writeFileAtomic(opt.Output, buf.Bytes())
+	}
+	if opt.Stdout != nil {
+		_, err = opt.Stdout.Write(buf.Bytes())
+	}
+	return preds, err
+}
+
+// predict runs the evaluation graph over the inputs in batches.
+func predict(sess *train.Session, meta data.Meta, in *data.Inputs, batch int) ([]Prediction, error) {
+	split := &data.Split{Name: "predict", N: in.N, X: in.X,
+		Y: make([]float32, in.N*max(meta.TargetSize(), 1))} // targets unused: zeros
+	outW := sess.Model.OutputShape().Size()
+	outputs := make([]float64, in.N*outW)
+	order := make([]int, in.N)
+	for i := range order {
+		order[i] = i
+	}
+	for _, idx := range data.Batches(order, batch) {
+		lo := idx[0]
+		if _, err := sess.Predict(split, idx, outputs[lo*outW:(lo+len(idx))*outW]); err != nil {
+			return nil, err
+		}
+	}
+	preds := make([]Prediction, in.N)
+	for i := range preds {
+		out := outputs[i*outW : (i+1)*outW]
+		p := Prediction{Input: in.Refs[i]}
+		if data.ClassTask(meta.Task) {
+			probs := make([]float64, len(meta.Classes))
+			if outW == 1 { // one logit (binary cross-entropy)
+				probs[1] = 1 / (1 + math.Exp(-out[0]))
+				probs[0] = 1 - probs[1]
+			} else {
+				softmax(out, probs)
+			}
+			p.Predicted = meta.Classes[eval.Argmax(probs, len(probs))[0]]
+			p.Probabilities = make(map[string]float64, len(probs))
+			for k, c := range meta.Classes {
+				p.Probabilities[c] = probs[k]
+			}
+		} else {
+			p.Values = make(map[string]float64, outW)
+			for k, v := range out {
+				p.Values[targetName(meta, k)] = v
+			}
+		}
+		preds[i] = p
+	}
+	return preds, nil
+}
+
+// softmax writes the probabilities of the logits z into p.
+func softmax(z, p []float64) {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = max(m, v)
+	}
+	var sum float64
+	for k, v := range z {
+		p[k] = math.Exp(v - m)
+		sum += p[k]
+	}
+	for k := range p {
+		p[k] /= sum
+	}
+}
+
+// targetName names the k-th output of a regression model.
+func targetName(meta data.Meta, k int) string {
+	if k < len(meta.Targets) {
+		return meta.Targets[k]
+	}
+	return "y" + strconv.Itoa(k)
+}
+
+// writePredictionsCSV writes input,predicted,p_CLASS... (classification)
+// or input,TARGET... (regression).
+func writePredictionsCSV(w io.Writer, meta data.Meta, preds []Prediction) error {
+	cw := csv.NewWriter(w)
+	head := []string{"input"}
+	classes := data.ClassTask(meta.Task)
+	var names []string
+	if classes {
+		head = append(head, "predicted")
+		for _, c := range meta.Classes {
+			head = append(head, "p_"+c)
+		}
+	} else if len(preds) > 0 {
+		for k := range len(preds[0].Values) {
+			names = append(names, targetName(meta, k))
+		}
+		head = append(head, names...)
+	}
+	cw.Write(head)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 7, 64) }
+	for _, p := range preds {
+		row := []string{p.Input}
+		if classes {
+			row = append(row, p.Predicted)
+			for _, c := range meta.Classes {
+				row = append(row, f(p.Probabilities[c]))
+			}
+		} else {
+			for _, n := range names {
+				row = append(row, f(p.Values[n]))
+			}
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writePredictionsJSON writes one JSON object per sample.
+func writePredictionsJSON(w io.Writer, preds []Prediction) error {
+	enc := json.NewEncoder(w)
+	for _, p := range preds {
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
