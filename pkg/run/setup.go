@@ -139,6 +139,11 @@ func validate(e *config.Experiment) config.Problems {
 	if r, ok := sched.(train.Reactive); ok {
 		checkMetric("train.schedule.metric", r.Metric())
 	}
+	if ms, ok := sched.(train.MomentumSchedule); ok && ms.CyclesMomentum() {
+		if _, ok := opt.(train.MomentumCycler); !ok && opt != nil {
+			ps = append(ps, e.Problem("train.schedule.cycle_momentum", "%s cycles the momentum (cycle_momentum: true, as PyTorch) but %s has none; set cycle_momentum: false", e.Train.Schedule.Kind, e.Train.Optimizer.Kind))
+		}
+	}
 	if _, ok := opt.(train.Decayer); ok && e.Train.Regularization.WeightDecay != 0 {
 		ps = append(ps, e.Problem("train.regularization.weight_decay", "%s has its own decoupled weight decay: set train.optimizer.weight_decay instead", e.Train.Optimizer.Kind))
 	}

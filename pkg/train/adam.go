@@ -63,3 +63,7 @@ func (a *Adam) Step(lr float64, params []*models.Param, grads []*tensor.Dense) e
 	}
 	return nil
 }
+
+// SetMomentum implements MomentumCycler: it sets beta1 (bias corrections
+// use the current beta1, as torch.optim.Adam).
+func (a *Adam) SetMomentum(m float64) { a.beta1 = m }

@@ -277,6 +277,11 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 		wd = d.WeightDecay()
 	}
 	l.Reg.Decay(lr, wd, params)
+	if ms, ok := l.Schedule.(MomentumSchedule); ok && ms.CyclesMomentum() {
+		if mc, ok := l.Optimizer.(MomentumCycler); ok {
+			mc.SetMomentum(ms.Momentum(l.Clock()))
+		}
+	}
 	if err := l.Optimizer.Step(lr, params, grads); err != nil {
 		return StepStats{}, err
 	}

@@ -25,6 +25,13 @@ type Optimizer interface {
 	SetState(st OptimizerState, params []*models.Param) error
 }
 
+// MomentumCycler is an optimizer whose momentum a schedule may set before
+// each step, as PyTorch's OneCycleLR does: SGD's momentum (and so
+// momentum and nesterov), RMSprop's momentum, Adam's and AdamW's beta1.
+type MomentumCycler interface {
+	SetMomentum(m float64)
+}
+
 // Decayer is an optimizer whose update includes decoupled weight decay
 // (AdamW); the training loop applies it with the regularization's
 // exclusions.

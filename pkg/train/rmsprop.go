@@ -87,3 +87,6 @@ func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buf
 		w[j] -= a * d
 	}
 }
+
+// SetMomentum implements MomentumCycler.
+func (r *RMSprop) SetMomentum(m float64) { r.momentum = m }

@@ -27,6 +27,15 @@ type Schedule interface {
 	LR(base float64, c Clock) float64
 }
 
+// MomentumSchedule is a schedule that also sets the optimizer's momentum
+// at every step (one-cycle's cycle_momentum); the optimizer must be a
+// MomentumCycler.
+type MomentumSchedule interface {
+	Schedule
+	CyclesMomentum() bool
+	Momentum(c Clock) float64
+}
+
 // Reactive is a schedule that reacts to the metrics logged at the end of
 // each epoch (reduce-on-plateau); its state is saved in checkpoints.
 type Reactive interface {

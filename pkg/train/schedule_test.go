@@ -144,3 +144,67 @@ func TestPlateauStateResumes(t *testing.T) {
 		t.Errorf("rates %v and %v, want 0.01", a, b)
 	}
 }
+
+// TestOneCycleMomentumMatchesPyTorch compares the momentum one_cycle sets
+// with what PyTorch 1.13's OneCycleLR puts in the optimizer's param group
+// before each step (SGD's momentum; Adam's betas[0]), over 20 steps.
+func TestOneCycleMomentumMatchesPyTorch(t *testing.T) {
+	cases := []struct {
+		name, config string
+		want         []float64
+	}{
+		// OneCycleLR(SGD(momentum=0.9), max_lr=0.1, total_steps=20)
+		{"two phases, cos", "one_cycle", []float64{0.95, 0.9404508497187474, 0.9154508497187474, 0.8845491502812526, 0.8595491502812526, 0.85, 0.8512536043909088, 0.854951556604879, 0.8609084258765984, 0.8688255099070633, 0.878305813044122, 0.8888739533021842, 0.8999999999999999, 0.9111260466978157, 0.9216941869558779, 0.9311744900929366, 0.9390915741234015, 0.945048443395121, 0.9487463956090911, 0.95}},
+		// OneCycleLR(Adam, max_lr=0.1, total_steps=20, pct_start=0.25, three_phase=True, anneal_strategy='linear', base_momentum=0.8, max_momentum=0.9)
+		{"three phases, linear", "{kind: one_cycle, pct_start: 0.25, three_phase: true, anneal: linear, base_momentum: 0.8, max_momentum: 0.9}", []float64{0.9, 0.875, 0.8500000000000001, 0.8250000000000001, 0.8, 0.8250000000000001, 0.8500000000000001, 0.875, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, ps := NewSchedule(block(t, "schedule", c.config), 20, 1)
+			if len(ps) > 0 {
+				t.Fatal(ps)
+			}
+			ms, ok := s.(MomentumSchedule)
+			if !ok || !ms.CyclesMomentum() {
+				t.Fatal("one_cycle does not cycle the momentum by default")
+			}
+			for i, want := range c.want {
+				if got := ms.Momentum(Clock{Step: int64(i), StepsPerEpoch: 1, Epochs: 20}); math.Abs(got-want) > 1e-12 {
+					t.Fatalf("step %d: momentum %.17g, PyTorch %.17g", i, got, want)
+				}
+			}
+		})
+	}
+	s, _ := NewSchedule(block(t, "schedule", "{kind: one_cycle, cycle_momentum: false}"), 20, 1)
+	if s.(MomentumSchedule).CyclesMomentum() {
+		t.Error("cycle_momentum: false still cycles")
+	}
+}
+
+// TestLoopCyclesTheOptimizersMomentum: the training loop sets the
+// optimizer's momentum from the schedule before each update.
+func TestLoopCyclesTheOptimizersMomentum(t *testing.T) {
+	for _, opt := range []string{"{kind: sgd, lr: 0.1}", "{kind: adam}", "{kind: rmsprop}"} {
+		l := newTestLoop(t, digitsYAML, "train.optimizer="+opt, "train.schedule={kind: one_cycle}")
+		ms := l.Schedule.(MomentumSchedule)
+		batches := l.epochBatches()
+		for range 5 {
+			want := ms.Momentum(l.Clock())
+			if _, err := l.step(batches, 1); err != nil {
+				t.Fatal(err)
+			}
+			var got float64
+			switch o := l.Optimizer.(type) {
+			case *SGD:
+				got = o.momentum
+			case *Adam:
+				got = o.beta1
+			case *RMSprop:
+				got = o.momentum
+			}
+			if got != want || got < 0.85 || got > 0.95 {
+				t.Fatalf("%s: momentum %v after the step, the schedule says %v", opt, got, want)
+			}
+		}
+	}
+}

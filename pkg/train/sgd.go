@@ -73,3 +73,6 @@ func sgdStep[T float32 | float64](s *SGD, lr float64, first bool, w, g []T, bufs
 	b := bufs.get(s.key(name, "momentum"), len(w))
 	compute.MomentumStep(w, g, b, lr, s.momentum, s.dampening, s.nesterov, first)
 }
+
+// SetMomentum implements MomentumCycler.
+func (s *SGD) SetMomentum(m float64) { s.momentum = m }
