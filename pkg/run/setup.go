@@ -113,15 +113,15 @@ func validate(e *config.Experiment) config.Problems {
 	_, ps := train.NewLoss(e.Train.Loss, e.Data.Task)
 	opt, ops := train.NewOptimizer(e.Train.Optimizer)
 	ps = append(ps, ops...)
-	sched, sps := train.NewSchedule(e.Train.Schedule, max(e.Train.Epochs, 1), 1)
+	sched, sps := train.NewSchedule(e.Train.Schedule, max(e.Train.Epochs, 1), 0) // steps per epoch: not known before the data
 	ps = append(ps, sps...)
 	known := loggedMetrics(e.Data.Task)
 	checkMetric := func(key, metric string) {
 		switch {
 		case !slices.Contains(known, metric):
 			ps = append(ps, e.Problem(key, "unknown metric %q for a %s task; known: %s", metric, e.Data.Task, strings.Join(known, ", ")))
-		case strings.HasPrefix(metric, "val_") && e.Data.Split.Val == 0:
-			ps = append(ps, e.Problem(key, "watches %s but data.split.val is 0: there is no validation split", metric))
+		case strings.HasPrefix(metric, "val_") && e.Data.Split.Val == 0 && e.Data.Split.Folds == 0:
+			ps = append(ps, e.Problem(key, "watches %s but data.split.val is 0 and there are no folds: there is no validation split", metric))
 		}
 	}
 	if m := e.Train.Checkpoint.Metric; !slices.Contains(known, m) {

@@ -88,6 +88,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 			logf(opt, "%s finished training already (epoch %d); evaluating it", dir, loop.State.Epoch)
 		} else {
 			logf(opt, "resuming %s from %s: epoch %d, step %d", dir, r.ckPath, loop.State.Epoch+1, loop.State.Step)
+			// Rows logged after the checkpoint (a kill -9, or an older
+			// checkpoint resumed) are logged again by the resumed run.
+			if err := train.TruncateMetrics(dir, loop.State.Epoch); err != nil {
+				return nil, err
+			}
 		}
 	}
 	ckpt := &train.Checkpointer{

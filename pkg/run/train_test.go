@@ -266,3 +266,60 @@ train:
 func ftoa(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmtF(f), "0"), ".") }
 
 func fmtF(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }
+
+// TestResumeFromAnOlderCheckpointRewritesTheMetrics: resuming from a
+// checkpoint older than the last logged epoch (as after a kill -9 between
+// checkpoints) drops the rows logged after it, so metrics.csv and
+// metrics.jsonl end with one row per epoch, the same as a straight run.
+func TestResumeFromAnOlderCheckpointRewritesTheMetrics(t *testing.T) {
+	cfg := writeConfig(t, resumeYAML)
+	out := t.TempDir()
+	sets := []string{"train.checkpoint={metric: val_accuracy, every_epochs: 1, keep: 10}", "train.early_stopping.patience=0"}
+	first, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Sets: sets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	straight := metricsWithoutTime(t, first.Dir)
+	old, err := filepath.Glob(filepath.Join(first.Dir, "checkpoints", "epoch-3-*.ckpt"))
+	if err != nil || len(old) != 1 {
+		t.Fatalf("epoch 3 checkpoint: %v %v", old, err)
+	}
+	if _, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Sets: sets, Resume: old[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if got := metricsWithoutTime(t, first.Dir); got != straight {
+		t.Errorf("metrics.csv after resuming from epoch 3:\n%s\nwant\n%s", got, straight)
+	}
+	b, err := os.ReadFile(filepath.Join(first.Dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 6 {
+		t.Errorf("metrics.jsonl has %d rows after the resume, want 6", n)
+	}
+}
+
+// TestDivergedRunKeepsAResumableCheckpoint: with a checkpoint after every
+// step, lr = 1e6 makes the first update finite but explosive; that state
+// is not saved, so last.ckpt is the step before, whose weights are sane.
+func TestDivergedRunKeepsAResumableCheckpoint(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/digits-mlp.yaml", Out: t.TempDir(),
+		Sets: []string{"train.optimizer.lr=1000000", "train.checkpoint.every_steps=1"}})
+	if !errors.Is(err, train.ErrDiverged) || !strings.Contains(err.Error(), "were not saved") {
+		t.Fatalf("error %v, want a divergence found before saving", err)
+	}
+	ck, err := train.LoadCheckpoint(filepath.Join(res.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.Step != 0 {
+		t.Errorf("last.ckpt is at step %d, want the initial weights (step 0)", ck.State.Step)
+	}
+	for _, p := range ck.Params {
+		for _, v := range p.F32 {
+			if math.Abs(float64(v)) > 10 {
+				t.Fatalf("%s holds %v: exploded weights were saved", p.Name, v)
+			}
+		}
+	}
+}

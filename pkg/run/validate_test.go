@@ -48,6 +48,10 @@ func TestTrainSectionProblems(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no validation split") {
 		t.Errorf("early stopping without a val split: %v", err)
 	}
+	// With k folds, one fold is the validation split.
+	if _, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2, folds: 5, fold: 1}"}, nil); err != nil {
+		t.Errorf("early stopping with a validation fold: %v", err)
+	}
 	exp, err := config.Parse("x.yaml", []byte(base), nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -80,7 +80,8 @@ func ScheduleNames() []string {
 }
 
 // NewSchedule builds the schedule a block describes for a run of epochs
-// epochs of stepsPerEpoch optimizer steps. Every schedule takes the
+// epochs of stepsPerEpoch optimizer steps (0 when not known yet: the
+// config is checked before the data is read). Every schedule takes the
 // warm-up options warmup_epochs or warmup_steps and warmup_start_factor.
 func NewSchedule(b config.Block, epochs, stepsPerEpoch int) (Schedule, config.Problems) {
 	newSched, ok := schedules[b.Kind]
@@ -107,6 +108,13 @@ func NewSchedule(b config.Block, epochs, stepsPerEpoch int) (Schedule, config.Pr
 		w.total = int64(w.epochs) * int64(max(stepsPerEpoch, 1))
 	}
 	rest := float64(epochs) - float64(w.total)/float64(max(stepsPerEpoch, 1))
+	switch {
+	case stepsPerEpoch <= 0 && w.steps > 0:
+		rest = float64(epochs) // the run's steps are not known yet: checked when they are
+	case stepsPerEpoch > 0 && w.steps > 0 && int64(w.steps) >= int64(epochs)*int64(stepsPerEpoch):
+		o.Fail("warmup_steps", "must be less than the run's %d optimizer steps (%d epochs of %d), got %d", int64(epochs)*int64(stepsPerEpoch), epochs, stepsPerEpoch, w.steps)
+		rest = float64(epochs)
+	}
 	s := newSched(o, rest)
 	ps := o.Done()
 	if _, isOneCycle := s.(*oneCycle); isOneCycle && w.total > 0 {

@@ -117,6 +117,7 @@ func TestScheduleOptionsAreChecked(t *testing.T) {
 		{"{kind: one_cycle, warmup_epochs: 1}", "train.schedule.warmup_epochs", "warms up by itself"},
 		{"{kind: constant, warmup_epochs: 1, warmup_steps: 3}", "train.schedule.warmup_steps", "not both"},
 		{"{kind: constant, warmup_epochs: 10}", "train.schedule.warmup_epochs", "less than train.epochs"},
+		{"{kind: cosine, warmup_steps: 50}", "train.schedule.warmup_steps", "less than the run's 50 optimizer steps"},
 		{"{kind: step, step_size: 2, gama: 0.5}", "train.schedule.gama", "did you mean \"gamma\""},
 		{"{kind: reduce_on_plateau, factor: 2}", "train.schedule.factor", "(0, 1)"},
 		{"linear", "train.schedule.kind", "known: constant, cosine, exponential, multistep, one_cycle, reduce_on_plateau, step"},
@@ -128,6 +129,19 @@ func TestScheduleOptionsAreChecked(t *testing.T) {
 				t.Errorf("problems %v, want one at %s containing %q", ps, c.key, c.msg)
 			}
 		})
+	}
+}
+
+// TestWarmupStepsBeforeTheDataIsRead: before the data is read (steps per
+// epoch unknown, 0) a warm-up longer than train.epochs steps is accepted,
+// and the cosine that follows it keeps a positive period.
+func TestWarmupStepsBeforeTheDataIsRead(t *testing.T) {
+	if _, ps := NewSchedule(block(t, "schedule", "{kind: cosine, warmup_steps: 500}"), 30, 0); len(ps) > 0 {
+		t.Errorf("warm-up of 500 steps in 30 epochs of unknown length: %v", ps)
+	}
+	lr := curve(t, "{kind: cosine, warmup_steps: 500}", 30, 20, 600, nil)
+	if lr[499] >= 0.1 || lr[500] != 0.1 || lr[599] >= lr[500] {
+		t.Errorf("warm-up then cosine over 600 steps: lr[499] %v, lr[500] %v, lr[599] %v", lr[499], lr[500], lr[599])
 	}
 }
 
