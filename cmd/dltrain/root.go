@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -85,8 +86,25 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	code := exitCode(err, a)
-	fmt.Fprintf(stderr, "dltrain: %v\n", err)
+	if a.logFormat == "json" {
+		b, _ := json.Marshal(map[string]any{"event": "error", "msg": err.Error(), "exit_code": code})
+		fmt.Fprintln(stderr, string(b))
+	} else {
+		fmt.Fprintf(stderr, "dltrain: %v\n", err)
+	}
 	return code
+}
+
+// notice prints a message of the command itself (signals) on stderr, as
+// a plain "dltrain: ..." line or, with --log-format json, a log event.
+func (a *app) notice(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if a.logFormat == "json" {
+		b, _ := json.Marshal(map[string]string{"event": "log", "msg": msg})
+		fmt.Fprintln(a.stderr, string(b))
+		return
+	}
+	fmt.Fprintln(a.stderr, "dltrain: "+msg)
 }
 
 // watchSignals cancels the context at the first SIGINT or SIGTERM, so the
@@ -102,7 +120,7 @@ func (a *app) watchSignals() (context.Context, func()) {
 		for range save {
 			select {
 			case a.saveRequests <- struct{}{}:
-				fmt.Fprintln(a.stderr, "dltrain: checkpoint requested (SIGUSR1), saving after this step")
+				a.notice("checkpoint requested (SIGUSR1), saving after this step")
 			default: // one is already pending
 			}
 		}
@@ -111,12 +129,12 @@ func (a *app) watchSignals() (context.Context, func()) {
 		first := true
 		for s := range ch {
 			if !first {
-				fmt.Fprintf(a.stderr, "dltrain: second %v, exiting now\n", s)
+				a.notice("second %v, exiting now", s)
 				os.Exit(signalCode(s))
 			}
 			first = false
 			a.signal = s
-			fmt.Fprintf(a.stderr, "dltrain: %v received, stopping after this step (send it again to exit now)\n", s)
+			a.notice("%v received, stopping after this step (send it again to exit now)", s)
 			cancel()
 		}
 	}()

@@ -71,6 +71,9 @@ func (m *MetricsLog) AfterEpoch(_ *Loop, s EpochStats) error {
 		switch {
 		case !ok || math.IsNaN(v):
 			obj[c] = nil
+		case math.IsInf(v, 0):
+			cells[i] = strconv.FormatFloat(v, 'g', -1, 64)
+			obj[c] = nil // JSON has no ±Inf
 		case c == "epoch" || c == "step":
 			cells[i] = strconv.FormatInt(int64(v), 10)
 			obj[c] = int64(v)

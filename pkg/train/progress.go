@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +71,11 @@ func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
 			"train_loss": s.TrainLoss, "penalty": s.Penalty, "elapsed_s": s.Elapsed.Seconds(), "improved": s.Improved, "stopped": s.Stopped}
 		for k, v := range s.Val {
 			obj[k] = v
+		}
+		for k, v := range obj {
+			if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				obj[k] = nil // JSON has no NaN: a metric that is undefined (R² of a constant target) is null
+			}
 		}
 		b, err := json.Marshal(obj)
 		if err != nil {

@@ -3,6 +3,8 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -36,5 +38,22 @@ func TestProgress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProgressJSONWithUndefinedMetric: an undefined metric (R² of a
+// constant target is NaN) is null in the JSON epoch line, not an error.
+func TestProgressJSONWithUndefinedMetric(t *testing.T) {
+	var b bytes.Buffer
+	p := &Progress{W: &b, JSON: true, Epochs: 1}
+	if err := p.AfterEpoch(nil, EpochStats{Epoch: 1, Val: map[string]float64{"val_r2": math.NaN(), "val_mse": math.Inf(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, b.String())
+	}
+	if v, ok := got["val_r2"]; !ok || v != nil {
+		t.Errorf("val_r2: %v (present %v), want null", v, ok)
 	}
 }
