@@ -81,6 +81,9 @@ func (c *Checkpointer) AfterEpoch(l *Loop, s EpochStats) error {
 	// best.ckpt goes first: a crash between the two writes then leaves a
 	// last.ckpt whose epoch the resumed run redoes, rewriting best.ckpt.
 	if s.Improved {
+		if err := l.Healthy(); err != nil {
+			return err
+		}
 		if err := c.Capture(l).Save(c.BestPath()); err != nil {
 			return err
 		}
@@ -106,6 +109,9 @@ func (c *Checkpointer) save(l *Loop) error {
 	pos := position(l.State)
 	if pos == c.saved {
 		return nil
+	}
+	if err := l.Healthy(); err != nil {
+		return err
 	}
 	name := filepath.Join(c.Dir, fmt.Sprintf("epoch-%d-step-%d.ckpt", l.State.Epoch, l.State.Step))
 	if err := c.Capture(l).Save(name); err != nil {

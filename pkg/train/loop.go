@@ -355,6 +355,35 @@ func (l *Loop) guard(g Gradients) error {
 	return nil
 }
 
+// Healthy checks the weights as they are now before they are saved: the
+// evaluation graph's loss on the first mini-batch of the training split
+// must be finite and, once the first loss is known, within the divergence
+// limit. An update can leave finite weights whose very next step diverges
+// (a huge learning rate): such a state is not a good checkpoint to resume
+// from. It changes no weight, running statistic or random stream.
+func (l *Loop) Healthy() error {
+	split := l.Data.Train
+	if split == nil || split.N == 0 {
+		return nil
+	}
+	idx := make([]int, min(max(l.BatchSize, 1), split.N))
+	for i := range idx {
+		idx[i] = i
+	}
+	loss, err := l.Session.Predict(split, idx, nil)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("%w after step %d: the weights give a non-finite loss (%v) on a training batch; they were not saved; lower train.optimizer.lr", ErrDiverged, l.State.Step, loss)
+	}
+	if limit := l.DivergeFactor * max(1, l.State.FirstLoss); l.DivergeFactor > 0 && l.State.FirstLoss != 0 && loss > limit {
+		return fmt.Errorf("%w after step %d: the weights give a loss of %.4g on a training batch, above train.diverge_factor (%g) × the first loss (%.4g); they were not saved; lower train.optimizer.lr",
+			ErrDiverged, l.State.Step, loss, l.DivergeFactor, max(1, l.State.FirstLoss))
+	}
+	return nil
+}
+
 // accumulate adds w·grads into the loop's accumulation buffers (reset
 // first when first is set) and returns them.
 func (l *Loop) accumulate(grads []*tensor.Dense, w float64, first bool) []*tensor.Dense {
