@@ -30,9 +30,20 @@ func Load(path string, sets []string) (*Experiment, error) {
 	return Parse(path, text, sets, os.Environ())
 }
 
+// LoadSaved reads a run's saved config.yaml exactly as it was saved: no
+// DLTRAIN_* environment variable and no override applies, so that eval,
+// predict and a resumed run see the experiment that ran.
+func LoadSaved(path string) (*Experiment, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read config: %v", errUnwrapPath(err))}}
+	}
+	return Parse(path, text, nil, nil)
+}
+
 // Parse is Load on text already read; name is the file name used in
 // messages and as the base of relative data paths. env holds KEY=VALUE
-// pairs, as os.Environ returns them.
+// pairs, as os.Environ returns them; nil means none apply.
 func Parse(name string, text []byte, sets []string, env []string) (*Experiment, error) {
 	src := newSource(name)
 	fileMap, ps := parseYAML(name, text, src)
@@ -44,7 +55,9 @@ func Parse(name string, text []byte, sets []string, env []string) (*Experiment, 
 	v := viper.New()
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
+	if env != nil { // nil: no environment at all (a run's saved config)
+		v.AutomaticEnv()
+	}
 	for _, k := range Keys() {
 		if k.Type != "block" && k.Type != "blocks" {
 			v.SetDefault(k.Key, k.Default)

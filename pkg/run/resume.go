@@ -75,10 +75,10 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		}
 	}
 	var err error
-	if r.exp, err = config.Load(filepath.Join(r.dir, "config.yaml"), nil); err != nil {
+	if r.exp, err = config.LoadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
 		return r, err
 	}
-	if err := sameExperiment(r.exp, opt); err != nil {
+	if err := sameExperiment(r.exp, r.dir, opt); err != nil {
 		return r, err
 	}
 	if err := train.RemoveTemporaries(filepath.Join(r.dir, "checkpoints")); err != nil {
@@ -139,14 +139,19 @@ func newestRun(out string, exp *config.Experiment) (string, error) {
 
 // sameExperiment checks that --config and --set, when given with
 // --resume, describe the run being resumed.
-func sameExperiment(run *config.Experiment, opt TrainOptions) error {
-	if opt.Config == "" {
-		if len(opt.Sets) > 0 {
-			return fmt.Errorf("%w: --set cannot change a run being resumed; start a new run instead", config.ErrInvalid)
-		}
-		return nil
+func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error {
+	var exp *config.Experiment
+	var err error
+	switch {
+	case opt.Config == "" && len(opt.Sets) > 0:
+		return fmt.Errorf("%w: --set cannot change a run being resumed; start a new run instead", config.ErrInvalid)
+	case opt.Config == "":
+		// The saved config with the environment's DLTRAIN_* variables: a
+		// variable that would change the run is refused, not ignored.
+		exp, err = config.Load(filepath.Join(dir, "config.yaml"), nil)
+	default:
+		exp, err = config.Load(opt.Config, opt.Sets)
 	}
-	exp, err := config.Load(opt.Config, opt.Sets)
 	if err != nil {
 		return err
 	}
@@ -159,8 +164,14 @@ func sameExperiment(run *config.Experiment, opt TrainOptions) error {
 		return err
 	}
 	if diff := diffKeys(a, b); len(diff) > 0 {
-		return fmt.Errorf("%w: --config %s differs from the run being resumed in %s; a resumed run must be the same experiment",
-			config.ErrInvalid, opt.Config, strings.Join(diff, ", "))
+		what := "--config " + opt.Config
+		if opt.Config == "" {
+			what = "the environment (DLTRAIN_* variables)"
+		} else if len(opt.Sets) > 0 {
+			what += " with --set"
+		}
+		return fmt.Errorf("%w: %s differs from the run being resumed in %s; a resumed run must be the same experiment (unset the variables or start a new run)",
+			config.ErrInvalid, what, strings.Join(diff, ", "))
 	}
 	return nil
 }

@@ -323,3 +323,29 @@ func TestDivergedRunKeepsAResumableCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedConfigIgnoresTheEnvironment: eval and predict read a run's
+// config.yaml exactly as saved (a DLTRAIN_SEED meant for new runs must not
+// re-split the data under the run), and a resume refuses a variable that
+// would change the run.
+func TestSavedConfigIgnoresTheEnvironment(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DLTRAIN_SEED", "7")
+	t.Setenv("DLTRAIN_DATA_SPLIT_TEST", "0.4")
+	rep, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Classification.N != res.Report.Classification.N || rep.Classification.Accuracy != res.Report.Classification.Accuracy || rep.Loss != res.Report.Loss {
+		t.Errorf("eval under DLTRAIN_SEED=7: %d samples, accuracy %v, loss %v; the run's test report: %d, %v, %v",
+			rep.Classification.N, rep.Classification.Accuracy, rep.Loss, res.Report.Classification.N, res.Report.Classification.Accuracy, res.Report.Loss)
+	}
+	os.Unsetenv("DLTRAIN_DATA_SPLIT_TEST") // restored by t.Setenv's cleanup
+	_, err = Train(context.Background(), TrainOptions{Resume: res.Dir})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "DLTRAIN_") || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("resume under DLTRAIN_SEED=7: %v", err)
+	}
+}
