@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 )
 
 // ClassReport is the per-class part of a classification report.
@@ -87,40 +88,106 @@ func Argmax(scores []float64, k int) []int {
 
 // Regression is the evaluation of real-valued predictions.
 type Regression struct {
-	N   int     `json:"n"`
-	MSE float64 `json:"mse"`
+	N   int     `json:"n"`   // samples
+	MSE float64 `json:"mse"` // over every target value
 	MAE float64 `json:"mae"`
-	// R2 is 1 − SS_res/SS_tot over all targets pooled; NaN when the
-	// targets are constant.
+	// R2 is the mean over targets of each target's 1 − SS_res/SS_tot
+	// (scikit-learn's r2_score, uniform average), over the targets that
+	// are not constant; NaN when all are.
 	R2 float64 `json:"r2"`
+	// Targets scores each target on its own, when there are several.
+	Targets []TargetScore `json:"targets,omitempty"`
 }
 
-// Regress scores predictions against targets element by element.
-func Regress(truth, pred []float64) Regression {
-	n := len(truth)
+// TargetScore is one target's regression scores.
+type TargetScore struct {
+	Name string  `json:"name"`
+	MSE  float64 `json:"mse"`
+	MAE  float64 `json:"mae"`
+	R2   float64 `json:"r2"` // NaN (null) when the target is constant
+}
+
+// Regress scores predictions against targets, both samples × width
+// values (width targets per sample, named by names when it has width
+// entries).
+func Regress(truth, pred []float64, width int, names []string) Regression {
+	width = max(width, 1)
+	n := len(truth) / width
 	r := Regression{N: n}
 	if n == 0 {
 		return r
 	}
-	var mean float64
-	for _, t := range truth {
-		mean += t
+	var sqSum, absSum, r2Sum float64
+	defined := 0
+	scores := make([]TargetScore, width)
+	for j := range width {
+		var mean float64
+		for i := range n {
+			mean += truth[i*width+j]
+		}
+		mean /= float64(n)
+		var ssRes, ssTot, abs float64
+		for i := range n {
+			t := truth[i*width+j]
+			d := pred[i*width+j] - t
+			ssRes += d * d
+			abs += math.Abs(d)
+			ssTot += (t - mean) * (t - mean)
+		}
+		sqSum += ssRes
+		absSum += abs
+		sc := TargetScore{Name: "y" + strconv.Itoa(j), MSE: ssRes / float64(n), MAE: abs / float64(n), R2: math.NaN()}
+		if len(names) == width {
+			sc.Name = names[j]
+		}
+		if ssTot > 0 {
+			sc.R2 = 1 - ssRes/ssTot
+			r2Sum += sc.R2
+			defined++
+		}
+		scores[j] = sc
 	}
-	mean /= float64(n)
-	var ssRes, ssTot, abs float64
-	for i, t := range truth {
-		d := pred[i] - t
-		ssRes += d * d
-		abs += math.Abs(d)
-		ssTot += (t - mean) * (t - mean)
-	}
-	r.MSE = ssRes / float64(n)
-	r.MAE = abs / float64(n)
+	r.MSE = sqSum / float64(n*width)
+	r.MAE = absSum / float64(n*width)
 	r.R2 = math.NaN()
-	if ssTot > 0 {
-		r.R2 = 1 - ssRes/ssTot
+	if defined > 0 {
+		r.R2 = r2Sum / float64(defined)
+	}
+	if width > 1 {
+		r.Targets = scores
 	}
 	return r
+}
+
+// MarshalJSON writes an undefined R² (NaN) as null, which JSON can carry.
+func (t TargetScore) MarshalJSON() ([]byte, error) {
+	type plain TargetScore
+	var r2 *float64
+	if !math.IsNaN(t.R2) {
+		r2 = &t.R2
+	}
+	return json.Marshal(struct {
+		plain
+		R2 *float64 `json:"r2"`
+	}{plain(t), r2})
+}
+
+// UnmarshalJSON reads null R² back as NaN.
+func (t *TargetScore) UnmarshalJSON(b []byte) error {
+	type plain TargetScore
+	var v struct {
+		plain
+		R2 *float64 `json:"r2"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*t = TargetScore(v.plain)
+	t.R2 = math.NaN()
+	if v.R2 != nil {
+		t.R2 = *v.R2
+	}
+	return nil
 }
 
 // MarshalJSON writes an undefined R² (NaN) as null, which JSON can carry.

@@ -35,13 +35,38 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestRegressSeveralTargets: n counts samples, R² is the mean of each
+// target's R² (scikit-learn's r2_score), not one R² of the pooled values,
+// which a constant-per-target prediction would make look good.
+func TestRegressSeveralTargets(t *testing.T) {
+	// Two targets on very different scales; the prediction is each
+	// target's mean: R² 0 for each, whatever the scales.
+	truth := []float64{1, 1000, 2, 2000, 3, 3000}
+	pred := []float64{2, 2000, 2, 2000, 2, 2000}
+	r := Regress(truth, pred, 2, []string{"a", "b"})
+	if r.N != 3 || math.Abs(r.R2) > 1e-12 || len(r.Targets) != 2 || r.Targets[1].Name != "b" {
+		t.Errorf("%+v", r)
+	}
+	// By hand: target 0 has SS_res 1, SS_tot 2 (R² 0.5); target 1 has
+	// SS_res 13, SS_tot 266 (R² 253/266); the mean is 0.7255639097744361.
+	r = Regress([]float64{1, 10, 2, 20, 3, 33}, []float64{1, 12, 2, 20, 4, 30}, 2, nil)
+	if want := (0.5 + 253.0/266) / 2; math.Abs(r.R2-want) > 1e-15 {
+		t.Errorf("R² %.16g, want %.16g", r.R2, want)
+	}
+	var sb strings.Builder
+	rep := &Report{Split: "test", Task: "regression", Regression: &r}
+	if err := rep.WriteText(&sb); err != nil || !strings.Contains(sb.String(), "samples 3 ") || !strings.Contains(sb.String(), "y1") {
+		t.Errorf("%v\n%s", err, sb.String())
+	}
+}
+
 func TestRegress(t *testing.T) {
-	r := Regress([]float64{1, 2, 3, 4}, []float64{1.5, 2, 2, 5})
+	r := Regress([]float64{1, 2, 3, 4}, []float64{1.5, 2, 2, 5}, 1, nil)
 	// errors 0.5, 0, −1, 1: MSE 2.25/4, MAE 2.5/4; SS_tot = 5, R² = 1 − 2.25/5.
 	if r.MSE != 0.5625 || r.MAE != 0.625 || math.Abs(r.R2-0.55) > 1e-12 {
 		t.Errorf("%+v", r)
 	}
-	c := Regress([]float64{2, 2}, []float64{1, 3})
+	c := Regress([]float64{2, 2}, []float64{1, 3}, 1, nil)
 	b, err := json.Marshal(c)
 	if err != nil || !strings.Contains(string(b), `"r2":null`) {
 		t.Errorf("constant targets: %s %v", b, err)

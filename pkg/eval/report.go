@@ -88,6 +88,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if g := r.Regression; g != nil {
 		fmt.Fprintf(&b, "samples %d  loss %.6g  MSE %.6g  MAE %.6g  R² %.4f\n", g.N, r.Loss, g.MSE, g.MAE, g.R2)
+		if len(g.Targets) > 1 && len(g.Targets) <= 20 {
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "\ntarget\tMSE\tMAE\tR²\t")
+			for _, t := range g.Targets {
+				fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.4f\t\n", t.Name, t.MSE, t.MAE, t.R2)
+			}
+			tw.Flush()
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -54,7 +54,7 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		for i, y := range split.Y {
 			truth[i] = float64(y)
 		}
-		g := eval.Regress(truth, outputs)
+		g := eval.Regress(truth, outputs, outW, meta.Targets)
 		r.Regression = &g
 	}
 	return r, nil
