@@ -160,3 +160,35 @@ train: {epochs: 2, batch_size: 64}
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
 }
+
+// TestPrepareNeverReplacesOtherThings: prepare --out a regular file or a
+// folder with an unrelated manifest.json, and train with such a folder as
+// data.prepared, exit 2 naming the path and leave it as it was.
+func TestPrepareNeverReplacesOtherThings(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join("..", "..", "configs", "iris-mlp.yaml")
+	file := filepath.Join(dir, "notes.txt")
+	os.WriteFile(file, []byte("keep me"), 0o644)
+	folder := filepath.Join(dir, "mine")
+	os.Mkdir(folder, 0o755)
+	os.WriteFile(filepath.Join(folder, "manifest.json"), []byte(`{"name":"x"}`), 0o644)
+	os.WriteFile(filepath.Join(folder, "data.bin"), []byte("keep me too"), 0o644)
+	for _, args := range [][]string{
+		{"prepare", "--config", config, "--out", file},
+		{"prepare", "--config", config, "--out", folder},
+		{"train", "--config", config, "--out", filepath.Join(dir, "runs"), "--set", "train.epochs=1", "--set", "data.prepared=" + folder},
+	} {
+		target := args[len(args)-1]
+		target = target[strings.Index(target, "=")+1:]
+		code, _, stderr := runCLI(t, args...)
+		if code != 2 || !strings.Contains(stderr, "not a prepared dataset: "+target) {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+		}
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "keep me" {
+		t.Errorf("%s was replaced: %v", file, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(folder, "data.bin")); err != nil || string(b) != "keep me too" {
+		t.Errorf("%s was wiped: %v", folder, err)
+	}
+}

@@ -92,7 +92,13 @@ var testHookAfterWrite func(name string) error
 // to dir: a temporary directory beside dir is filled, every file synced,
 // then renamed into place, so that dir is either the old dataset, the new
 // one, or absent, never half-written.
+//
+// dir is only ever replaced when it is a prepared dataset (see
+// checkReplaceable): anything else at that path is refused, untouched.
 func Prepare(exp *config.Experiment, dir string) (*Dataset, *Report, *Manifest, error) {
+	if err := checkReplaceable(dir); err != nil {
+		return nil, nil, nil, err
+	}
 	ds, rep, err := Load(exp)
 	if err != nil {
 		return nil, nil, nil, err
@@ -200,42 +206,22 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// replaceDir renames tmp to dir. An existing dir is first renamed aside
-// and removed after, so that dir never holds a mix of old and new files.
-func replaceDir(tmp, dir string) error {
-	var old string
-	if _, err := os.Stat(dir); err == nil {
-		if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
-			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-				return fmt.Errorf("%w: %s exists and is not a prepared dataset (no %s); not replacing it", ErrBadData, dir, ManifestFile)
-			}
-		}
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("moving the previous %s aside: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("renaming %s to %s: %w", tmp, dir, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
-}
-
 // ReadManifest reads the manifest of the prepared dataset in dir.
 func ReadManifest(dir string) (*Manifest, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	if err != nil {
+		return nil, notPrepared(dir, "cannot read its manifest: %v", unwrapPath(err))
+	}
+	path := filepath.Join(dir, ManifestFile)
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %s: not a valid manifest: %v", ErrBadData, filepath.Join(dir, ManifestFile), err)
+		return nil, notPrepared(dir, "%s is not a dltrain manifest: %v", path, err)
+	}
+	if m.Format < 1 || !isFingerprint(m.Fingerprint) {
+		return nil, notPrepared(dir, "%s is not a dltrain manifest: it has no format version and fingerprint", path)
 	}
 	return &m, nil
 }
@@ -346,6 +332,9 @@ func drainSum(r io.Reader, h hash.Hash) string {
 // gives the same samples, bit for bit.
 func Open(exp *config.Experiment) (*Dataset, *Report, error) {
 	dir := PreparedDir(exp)
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, nil, notPrepared(dir, "it is a file, not a directory")
+	}
 	m, err := ReadManifest(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return Load(exp)

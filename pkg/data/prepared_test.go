@@ -1,7 +1,9 @@
 package data
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,7 +170,7 @@ func TestPrepareAtomic(t *testing.T) {
 	other := filepath.Join(dir, "mine")
 	writeFiles(t, other, map[string]string{"precious.txt": "keep me"})
 	_, _, _, err = Prepare(exp, other)
-	wantBadData(t, err, "is not a prepared dataset")
+	wantBadData(t, err, "not a prepared dataset: "+other, "has no manifest.json")
 }
 
 // TestGatherAllocs: gathering a batch allocates nothing, whatever the
@@ -185,4 +187,104 @@ func TestGatherAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { Gather(dst64, src, w, idx) }); a != 0 {
 		t.Errorf("Gather float64: %v allocations per batch", a)
 	}
+}
+
+// TestPrepareRefusesWhatIsNotAPreparedDataset: only an empty directory or
+// a prepared dataset (a dltrain manifest and nothing but the files one
+// writes) is ever replaced; anything else is refused untouched, whether
+// prepare writes there or Open finds it stale.
+func TestPrepareRefusesWhatIsNotAPreparedDataset(t *testing.T) {
+	exp, dir := preparedFixture(t)
+	good := filepath.Join(dir, "good")
+	if _, _, _, err := Prepare(exp, good); err != nil {
+		t.Fatal(err)
+	}
+	goodFiles, _ := os.ReadDir(good)
+	copyGood := func(t *testing.T, to string) {
+		for _, e := range goodFiles {
+			b, _ := os.ReadFile(filepath.Join(good, e.Name()))
+			writeFiles(t, to, map[string]string{e.Name(): string(b)})
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, p string)
+		want  string // "" when the path may be replaced
+	}{
+		{"absent", func(*testing.T, string) {}, ""},
+		{"empty directory", func(t *testing.T, p string) { os.Mkdir(p, 0o755) }, ""},
+		{"prepared dataset", copyGood, ""},
+		{"regular file", func(t *testing.T, p string) { os.WriteFile(p, []byte("keep me"), 0o644) }, "it is a file, not a directory"},
+		{"symbolic link", func(t *testing.T, p string) { os.Symlink(good, p) }, "it is a symbolic link"},
+		{"folder without manifest", func(t *testing.T, p string) {
+			writeFiles(t, p, map[string]string{"notes.txt": "keep me"})
+		}, "has no manifest.json"},
+		{"unrelated manifest", func(t *testing.T, p string) {
+			writeFiles(t, p, map[string]string{ManifestFile: `{"name":"x"}`, "notes.txt": "keep me"})
+		}, "is not a dltrain manifest: it has no format version"},
+		{"manifest not JSON", func(t *testing.T, p string) {
+			writeFiles(t, p, map[string]string{ManifestFile: "name: x\n"})
+		}, "is not a dltrain manifest"},
+		{"prepared dataset plus a user's file", func(t *testing.T, p string) {
+			copyGood(t, p)
+			writeFiles(t, p, map[string]string{"notes.txt": "keep me"})
+		}, "it also holds notes.txt"},
+		{"prepared dataset plus a folder", func(t *testing.T, p string) {
+			copyGood(t, p)
+			writeFiles(t, p, map[string]string{"runs/a.txt": "keep me"})
+		}, "it also holds runs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "target")
+			tc.setup(t, p)
+			before := snapshot(t, p)
+			_, _, _, err := Prepare(exp, p)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := ReadPrepared(p); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantBadData(t, err, "not a prepared dataset: "+p, tc.want)
+			if after := snapshot(t, p); after != before {
+				t.Errorf("%s changed:\n%s\nnow\n%s", p, before, after)
+			}
+			// Open finds it as the data.prepared of a changed config: it
+			// is refused, never rebuilt.
+			e := *exp
+			e.Data.Prepared, e.Seed = p, exp.Seed+1
+			if _, _, err := Open(&e); tc.name != "folder without manifest" {
+				wantBadData(t, err, "not a prepared dataset: "+p)
+			}
+			if after := snapshot(t, p); after != before {
+				t.Errorf("Open changed %s:\n%s\nnow\n%s", p, before, after)
+			}
+		})
+	}
+}
+
+// snapshot lists a path's files with their contents (a link as its
+// target), to compare before and after.
+func snapshot(t *testing.T, root string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		fmt.Fprintf(&b, "%s %v", p, d.Type())
+		if d.Type()&os.ModeSymlink != 0 {
+			l, _ := os.Readlink(p)
+			fmt.Fprintf(&b, " -> %s", l)
+		} else if d.Type().IsRegular() {
+			c, _ := os.ReadFile(p)
+			fmt.Fprintf(&b, " %x", sha256.Sum256(c))
+		}
+		b.WriteString("\n")
+		return nil
+	})
+	return b.String()
 }
