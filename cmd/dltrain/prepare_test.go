@@ -192,3 +192,30 @@ func TestPrepareNeverReplacesOtherThings(t *testing.T) {
 		t.Errorf("%s was wiped: %v", folder, err)
 	}
 }
+
+// TestPrepareWithoutTrainSection: a regression or forecasting config with
+// no train section prepares (the default loss, cross_entropy, does not fit
+// the task, but that is a problem of train.loss, not of the data); train
+// names the key.
+func TestPrepareWithoutTrainSection(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "r.csv"), []byte("a,b,y\n1,2,0.5\n2,1,1.5\n3,4,2.5\n4,3,3.5\n5,6,4.5\n6,5,5.5\n7,8,6.5\n8,7,7.5\n"), 0o644)
+	for name, yaml := range map[string]string{
+		"forecasting": "name: s2\ndata:\n  source: builtin:sunspots\n  task: forecasting\n",
+		"regression":  "name: r\ndata: {source: csv:r.csv, label: y, task: regression, split: {train: 0.5, val: 0.25, test: 0.25}}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := filepath.Join(dir, name+".yaml")
+			os.WriteFile(cfg, []byte(yaml), 0o644)
+			out := filepath.Join(dir, name+"-prepared")
+			code, stdout, stderr := runCLI(t, "prepare", "--config", cfg, "--out", out)
+			if code != 0 || !strings.Contains(stdout, "wrote "+out) {
+				t.Fatalf("prepare: exit %d\n%s%s", code, stdout, stderr)
+			}
+			code, _, stderr = runCLI(t, "train", "--config", cfg, "--out", filepath.Join(dir, "runs"), "--set", "data.prepared="+out)
+			if code != 2 || !strings.Contains(stderr, "train.loss: loss cross_entropy does not apply to a "+name+" task") {
+				t.Errorf("train: exit %d\n%s", code, stderr)
+			}
+		})
+	}
+}

@@ -52,6 +52,9 @@ func NewLoss(b config.Block, task string) (Loss, config.Problems) {
 	l := newLoss(o)
 	ps := o.Done()
 	if !slices.Contains(l.Tasks(), task) {
+		if b.Path == "" {
+			b.Path = "train.loss" // the default loss: no train section set it
+		}
 		ps = append(ps, b.Problem("", "loss %s does not apply to a %s task; it applies to: %s", b.Kind, task, strings.Join(l.Tasks(), ", ")))
 	}
 	return l, ps
