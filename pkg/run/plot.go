@@ -31,7 +31,8 @@ var PlotSize = struct{ W, H vg.Length }{6 * vg.Inch, 4 * vg.Inch}
 
 // Plot draws a run's curves from its metrics.csv, one figure per kind:
 // loss.* (train_loss, val_loss and the penalty when there is one),
-// metrics.* (the other validation metrics) and lr.* (the learning rate),
+// metrics.* (validation scores: accuracy, macro-F1, R²), errors.*
+// (validation MSE and MAE, log axis) and lr.* (the learning rate),
 // each against the epoch, with labelled axes and a legend. It returns the
 // files written.
 func Plot(opt PlotOptions) ([]string, error) {
@@ -53,24 +54,31 @@ func Plot(opt PlotOptions) ([]string, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return nil, err
 	}
-	var loss, other []string
+	var loss, scores, errs []string
 	for _, c := range cols {
 		switch {
 		case c == "train_loss" || c == "val_loss":
 			loss = append(loss, c)
 		case c == "penalty" && anyNonZero(rows[c]):
 			loss = append(loss, c)
+		case c == "val_mse" || c == "val_mae":
+			errs = append(errs, c)
 		case strings.HasPrefix(c, "val_"):
-			other = append(other, c)
+			scores = append(scores, c)
 		}
 	}
+	// Scores (accuracy, F1, R²) share a scale; error metrics do not share
+	// theirs with the scores nor with each other (MSE is about MAE
+	// squared), so they get a figure of their own on a log axis.
 	figures := []struct {
 		name, title, ylabel string
 		series              []string
+		log                 bool
 	}{
-		{"loss", "Loss", "loss", loss},
-		{"metrics", "Validation metrics", "value", other},
-		{"lr", "Learning rate", "learning rate", []string{"lr"}},
+		{"loss", "Loss", "loss", loss, false},
+		{"metrics", "Validation metrics", "value", scores, false},
+		{"errors", "Validation errors", "error (log scale)", errs, true},
+		{"lr", "Learning rate", "learning rate", []string{"lr"}, false},
 	}
 	var written []string
 	for _, fig := range figures {
@@ -86,7 +94,13 @@ func Plot(opt PlotOptions) ([]string, error) {
 		p.Legend.Top = true
 		var args []any
 		for _, s := range fig.series {
-			args = append(args, s, points(rows["epoch"], rows[s]))
+			pts := points(rows["epoch"], rows[s])
+			if fig.log {
+				pts = positive(pts)
+				p.Y.Scale = plot.LogScale{}
+				p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			}
+			args = append(args, s, pts)
 		}
 		if err := plotutil.AddLinePoints(p, args...); err != nil {
 			return written, err
@@ -103,6 +117,17 @@ func Plot(opt PlotOptions) ([]string, error) {
 		}
 	}
 	return written, nil
+}
+
+// positive keeps the points a log axis can show.
+func positive(pts plotter.XYs) plotter.XYs {
+	var out plotter.XYs
+	for _, p := range pts {
+		if p.Y > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func anyNonZero(v []float64) bool {

@@ -69,3 +69,44 @@ func TestPlotWritesReadableFigures(t *testing.T) {
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 func containsText(b []byte, s string) bool { return bytes.Contains(b, []byte(">"+s+"<")) }
+
+// TestPlotRegressionSeparatesScalesFromErrors: a regression run's R² is
+// plotted apart from its MSE and MAE (which drew R² as a flat line at 0
+// on one linear axis), and the errors on a log axis.
+func TestPlotRegressionSeparatesScalesFromErrors(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/penguins-mass-regression.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Plot(PlotOptions{Run: res.Dir, Formats: []string{"svg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"metrics.svg": {"val_r2"},
+		"errors.svg":  {"val_mse", "val_mae", "error (log scale)"},
+	}
+	unwanted := map[string][]string{"metrics.svg": {"val_mse", "val_mae"}, "errors.svg": {"val_r2"}}
+	seen := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f)
+		for _, s := range want[name] {
+			seen++
+			if !containsText(b, s) {
+				t.Errorf("%s has no %q", name, s)
+			}
+		}
+		for _, s := range unwanted[name] {
+			if containsText(b, s) {
+				t.Errorf("%s has %q", name, s)
+			}
+		}
+	}
+	if seen != 4 {
+		t.Errorf("wrote %v, want metrics.svg and errors.svg", files)
+	}
+}
