@@ -23,6 +23,10 @@ func (p Pos) String() string {
 	switch {
 	case p.File != "" && p.Line > 0:
 		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	case p.Origin == "file" && p.File != "":
+		return p.File // a key the file lacks: the file, without a line
+	case p.Origin == "file" || p.Origin == "default":
+		return "" // said by the key itself ("is required")
 	case p.Origin != "":
 		return p.Origin
 	case p.File != "":

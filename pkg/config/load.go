@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/viper"
@@ -111,7 +112,7 @@ func parseSet(s string) (string, any, *Problem) {
 	if !ok || key == "" {
 		return "", nil, &Problem{Pos: origin, Msg: "expected key=value, e.g. train.optimizer.lr=0.01"}
 	}
-	if strings.ContainsAny(key, "[]") {
+	if strings.ContainsAny(key, "[]") || hasIndexSegment(key) {
 		return "", nil, &Problem{Key: key, Pos: origin,
 			Msg: "list items cannot be set one by one; set the whole list, e.g. model.layers='[{type: dense, units: 10}]'"}
 	}
@@ -123,6 +124,17 @@ func parseSet(s string) (string, any, *Problem) {
 		val = raw
 	}
 	return key, normalizeValue(val), nil
+}
+
+// hasIndexSegment reports a dotted path with a list index in it
+// (model.layers.0.units).
+func hasIndexSegment(key string) bool {
+	for _, seg := range strings.Split(key, ".") {
+		if _, err := strconv.Atoi(seg); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizeValue makes maps decoded by yaml.v3 keyed by lowercase strings.

@@ -270,3 +270,16 @@ func TestSetReplacesTheFilePositionsOfWhatItOverrides(t *testing.T) {
 		t.Errorf("position of a --set layer option = %+v, want the --set flag", got)
 	}
 }
+
+// TestMessagesNameTheirSource: a required key the file lacks names the
+// file (not the word "file"); an indexed --set path names the flag.
+func TestMessagesNameTheirSource(t *testing.T) {
+	_, err := Parse("exp.yaml", []byte("name: x\n"), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "exp.yaml: data.source: is required") {
+		t.Errorf("missing data.source: %v", err)
+	}
+	_, err = Parse("exp.yaml", []byte("data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\n"), []string{"model.layers.0.units=5"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "--set model.layers.0.units=5") || !strings.Contains(err.Error(), "set the whole list") {
+		t.Errorf("indexed --set: %v", err)
+	}
+}
