@@ -194,6 +194,8 @@ func TestLayerOptionProblems(t *testing.T) {
 		{"reshape two -1", `[{type: reshape, shape: [-1, -1]}]`, "model.layers[0].shape", "only one axis can be -1"},
 		{"init on a pool", `[{type: maxpool2d, init: zeros}]`, "model.layers[0].init", "has no weights"},
 		{"include_pad on max", `[{type: maxpool2d, include_pad: false}]`, "model.layers[0].include_pad", "unknown option for maxpool2d"},
+		{"the options of a layer without weights", `[{type: relu, slope: 1}]`, "model.layers[0].slope", "its options are: name"},
+		{"the options of a layer with weights", `[{type: dense, unit: 1}]`, "model.layers[0].unit", "init, name"},
 		{"residual without layers", `[{type: residual}]`, "model.layers[0].layers", "is required"},
 		{"nested typo", `[{type: residual, layers: [{type: dense, units: 4}, {type: conv2d, fitlers: 3, kernel: 3}]}]`,
 			"model.layers[0].layers[1].fitlers", `did you mean "filters"`},

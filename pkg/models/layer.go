@@ -101,8 +101,12 @@ func parseLayer(b config.Block) (Layer, string, config.Problems) {
 	}
 	o := b.Read()
 	name := o.String("name", "")
-	init := o.String("init", "", InitializerNames()...)
 	l := newLayer(o)
+	_, weighted := l.(interface{ setInit(string) })
+	init := ""
+	if weighted || o.Block().Has("init") { // else "init" is not one of its options
+		init = o.String("init", "", InitializerNames()...)
+	}
 	ps := o.Done()
 	if n, ok := l.(interface{ nestedProblems() config.Problems }); ok {
 		ps = append(ps, n.nestedProblems()...)
