@@ -24,7 +24,8 @@ func newGradcheckCommand(a *app) *cobra.Command {
 first --samples samples of the training split (seeded random inputs of data.shape when the
 data cannot be read), freezes every dropout mask, and compares the gradient of the
 configured loss with respect to every trainable parameter with central finite differences
-(L(p+eps) - L(p-eps))/(2 eps). Biases and normalization parameters get a small seeded
+(L(p+eps) - L(p-eps))/(2 eps), where eps is --eps times max(1, |L|^(1/3)) (a large loss
+needs a larger step, or float64 rounding drowns the difference). Biases and normalization parameters get a small seeded
 jitter first so that no unit sits exactly on a ReLU kink; batch norm runs in training mode.
 
 It prints, per parameter, the largest |gradient|, the largest absolute error and the
@@ -55,7 +56,7 @@ graph, is not part of the check.`,
 	c.Flags().StringArrayVar(&o.sets, "set", nil, "override a config key (repeatable)")
 	c.Flags().IntVar(&o.samples, "samples", 4, "samples in the batch checked")
 	c.Flags().Float64Var(&o.tolerance, "tolerance", 1e-6, "largest relative error that passes")
-	c.Flags().Float64Var(&o.eps, "eps", 1e-6, "finite-difference step")
+	c.Flags().Float64Var(&o.eps, "eps", 1e-6, "finite-difference step for a loss up to 1; scaled by |loss|^(1/3) above")
 	c.Flags().IntVar(&o.maxElements, "max-elements", 0, "elements perturbed per parameter, evenly spaced; 0 checks all")
 	c.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
 	return c

@@ -21,7 +21,7 @@ var ErrMismatch = errors.New("gradient check failed")
 // Options tunes a check. The zero value checks every element with ε = 1e-6
 // against a tolerance of 1e-6.
 type Options struct {
-	Eps         float64 // finite-difference step; default 1e-6
+	Eps         float64 // finite-difference step for a loss up to 1 (scaled by |loss|^(1/3) above); default 1e-6
 	Tolerance   float64 // largest relative error that passes; default 1e-6
 	MaxElements int     // elements perturbed per parameter, evenly spaced; 0 means all
 	Seed        uint64  // seeds the dropout masks
@@ -145,6 +145,12 @@ func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.De
 	if l1, err := lossOnly.run(); err != nil || l1 != l0 {
 		return nil, fmt.Errorf("the loss-only graph gives %v, the gradient graph %v (%v): their dropout masks or batch statistics differ", l1, l0, err)
 	}
+	// The rounding error of a central difference is about ε_mach·|L|/step:
+	// a loss of 1e7 (a regression on raw targets) would drown a 1e-6 step
+	// in noise. The step grows with the cube root of the loss, as the
+	// optimal central-difference step does (∝ (ε_mach·|L|/|L‴|)^(1/3)),
+	// and is unchanged for losses up to 1.
+	opt.Eps *= max(1, math.Cbrt(math.Abs(l0)))
 	rep := &Report{Loss: l0, Samples: x.Shape()[0], Eps: opt.Eps, Tolerance: opt.Tolerance}
 	for i, p := range withGrad.params {
 		if err := ctx.Err(); err != nil {

@@ -31,7 +31,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Err() != nil {
 		verdict = "FAILED"
 	}
-	_, err := fmt.Fprintf(w, "loss %.6g on %d samples, ε %g; worst relative error %.3g (%s), tolerance %g: %s\n",
+	_, err := fmt.Fprintf(w, "loss %.6g on %d samples, ε %.3g; worst relative error %.3g (%s), tolerance %g: %s\n",
 		r.Loss, r.Samples, r.Eps, worst.RelErr, worst.Param, r.Tolerance, verdict)
 	return err
 }
