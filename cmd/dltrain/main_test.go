@@ -203,6 +203,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"eval", "--run", "/nonexistent"},
 		{"train", "--config", "/nonexistent.yaml"},
 		{"--log-format", "xml", "version"},
+		{"completion", "foo"},
 	} {
 		if code, _, stderr := dltrain(t, args...); code != 2 {
 			t.Errorf("dltrain %v: exit %d, want 2\n%s", args, code, stderr)

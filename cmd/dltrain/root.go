@@ -56,6 +56,25 @@ held-out test split.`,
 		newGradcheckCommand(a),
 		newBenchCommand(a),
 	)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		// Cobra's completion command prints its help and exits 0 for an
+		// unknown shell; here it is a usage error (exit 2).
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usageErr("unknown shell %q; expected bash, zsh, fish or powershell", args[0])
+		}
+		c.Example = "  dltrain completion bash > /etc/bash_completion.d/dltrain\n  source <(dltrain completion bash)"
+		for _, sh := range c.Commands() {
+			sh.Example = fmt.Sprintf("  dltrain completion %s > dltrain-completion.%s", sh.Name(), sh.Name())
+		}
+	}
 	return root
 }
 
