@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -45,6 +46,9 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	}
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := sameSplit(exp, ck, path); err != nil {
 		return nil, err
 	}
 	s, _, err := prepare(exp)
@@ -99,4 +103,25 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 		}
 	}
 	return r, err
+}
+
+// sameSplit refuses a checkpoint trained on another split of the data (a
+// checkpoint of another run, with another seed or data section): scored
+// on this run's test split, it would be scored on rows it trained on.
+func sameSplit(exp *config.Experiment, ck *train.Checkpoint, path string) error {
+	runYAML, err := exp.YAML()
+	if err != nil || len(ck.Config) == 0 {
+		return err
+	}
+	var differ []string
+	for _, k := range diffKeys(runYAML, ck.Config) {
+		if k == "seed" || strings.HasPrefix(k, "data.") {
+			differ = append(differ, k)
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%w: %s was trained on another data split than this run (it differs in %s): its scores on this run's splits would count rows it trained on",
+			config.ErrInvalid, path, strings.Join(differ, ", "))
+	}
+	return nil
 }

@@ -349,3 +349,20 @@ func TestSavedConfigIgnoresTheEnvironment(t *testing.T) {
 		t.Errorf("resume under DLTRAIN_SEED=7: %v", err)
 	}
 }
+
+// TestEvalRefusesACheckpointOfAnotherSplit: a checkpoint trained with
+// another seed would be scored on rows it trained on.
+func TestEvalRefusesACheckpointOfAnotherSplit(t *testing.T) {
+	a, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=1", "seed=7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Eval(context.Background(), EvalOptions{Run: a.Dir, Split: "test", Checkpoint: filepath.Join(b.Dir, "checkpoints", "best.ckpt")})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "differs in seed") {
+		t.Errorf("checkpoint of a seed-7 run on a seed-1 run: %v", err)
+	}
+}
