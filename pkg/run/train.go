@@ -63,6 +63,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBatchSizes(s); err != nil {
+		return nil, err
+	}
 	dir := r.dir
 	if dir == "" {
 		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
@@ -135,6 +138,27 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
 	return res, err
+}
+
+// checkBatchSizes builds the training graph for every batch size an epoch
+// has (the full one and the last, partial one) before anything is written,
+// so that a size the model cannot take is a config error naming
+// train.batch_size, not a failure in the middle of the first epoch.
+func checkBatchSizes(s *setup) error {
+	n, b := s.ds.Train.N, s.exp.Train.BatchSize
+	if n == 0 {
+		return nil
+	}
+	sizes := []int{min(b, n)}
+	if n > b && n%b != 0 {
+		sizes = append(sizes, n%b)
+	}
+	for _, size := range sizes {
+		if err := s.session.Compile(size, true); err != nil {
+			return config.Problems{s.exp.Problem("train.batch_size", "%d training samples in batches of %d give a batch of %d, which the model cannot train on: %v", n, b, size, err)}
+		}
+	}
+	return nil
 }
 
 // newLoop builds the training loop an experiment describes.

@@ -366,3 +366,20 @@ func TestEvalRefusesACheckpointOfAnotherSplit(t *testing.T) {
 		t.Errorf("checkpoint of a seed-7 run on a seed-1 run: %v", err)
 	}
 }
+
+// TestBatchNormOnASingleSampleIsRefusedBeforeTraining: a last batch of
+// one sample, which batch norm after a dense layer cannot normalize, is a
+// config error naming train.batch_size, found before a run directory is
+// created.
+func TestBatchNormOnASingleSampleIsRefusedBeforeTraining(t *testing.T) {
+	cfg := writeConfig(t, "name: bn\ndata: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 8}, {type: batchnorm}, {type: relu}, {type: dense, units: 3}]}\ntrain: {epochs: 1, batch_size: 101}\n")
+	out := t.TempDir()
+	_, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out})
+	var ps config.Problems
+	if !errors.As(err, &ps) || ps[0].Key != "train.batch_size" || !strings.Contains(err.Error(), "a batch of 1") {
+		t.Fatalf("error %v, want a train.batch_size problem", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("a run directory was created: %v", entries)
+	}
+}

@@ -53,6 +53,14 @@ func NewSession(model models.Model, loss Loss, targetShape []int, dropoutRNG *ra
 		train: map[int]*compiled{}, eval: map[int]*compiled{}}
 }
 
+// Compile builds (and keeps) the training or evaluation graph for batches
+// of batch samples, so that a batch size the model cannot take (batch norm
+// over a single value) is found before training starts.
+func (s *Session) Compile(batch int, train bool) error {
+	_, err := s.graph(batch, train)
+	return err
+}
+
 func (s *Session) graph(batch int, train bool) (*compiled, error) {
 	cache := s.eval
 	if train {
