@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/train"
 	"github.com/spf13/cobra"
 )
 
@@ -53,7 +55,7 @@ when it is up to date and rebuilds it when the source or the data section change
 			if o.config == "" {
 				return usageErr("--config is required (or --list)")
 			}
-			return runPrepare(a, o)
+			return runPrepare(cmd.Context(), a, o)
 		},
 	}
 	c.Flags().StringVarP(&o.config, "config", "c", "", "experiment YAML file")
@@ -63,7 +65,9 @@ when it is up to date and rebuilds it when the source or the data section change
 	return c
 }
 
-func runPrepare(a *app, o *prepareOptions) error {
+// runPrepare prepares the data; a cancelled ctx (the first SIGINT or
+// SIGTERM) stops it between stages and files, with nothing written.
+func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 	exp, err := config.Load(o.config, o.sets)
 	if err = dataProblems(exp, err); err != nil {
 		return err
@@ -72,7 +76,10 @@ func runPrepare(a *app, o *prepareOptions) error {
 	if dir == "" {
 		dir = data.PreparedDir(exp)
 	}
-	ds, rep, m, err := data.Prepare(exp, dir)
+	ds, rep, m, err := data.Prepare(ctx, exp, dir)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return interrupted{fmt.Sprintf("prepare interrupted: %s was not written (a previous prepared dataset there is unchanged)", dir)}
+	}
 	if err != nil {
 		return err
 	}
@@ -83,6 +90,14 @@ func runPrepare(a *app, o *prepareOptions) error {
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
 	return nil
 }
+
+// interrupted is a prepare stopped by a signal. It counts as
+// train.ErrInterrupted, the error exitCode maps to 130 (SIGINT) or 143
+// (SIGTERM), without reading as an interrupted training.
+type interrupted struct{ msg string }
+
+func (e interrupted) Error() string        { return e.msg }
+func (e interrupted) Is(target error) bool { return target == train.ErrInterrupted }
 
 // dataProblems drops the problems of the model, train and augment
 // sections, which do not matter to preparing the data: a config whose model

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/train"
@@ -215,6 +217,27 @@ func TestPrepareWithoutTrainSection(t *testing.T) {
 			code, _, stderr = runCLI(t, "train", "--config", cfg, "--out", filepath.Join(dir, "runs"), "--set", "data.prepared="+out)
 			if code != 2 || !strings.Contains(stderr, "train.loss: loss cross_entropy does not apply to a "+name+" task") {
 				t.Errorf("train: exit %d\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+// TestPrepareInterrupted: a prepare whose context is cancelled (the first
+// SIGINT or SIGTERM) exits 130 or 143 and writes nothing.
+func TestPrepareInterrupted(t *testing.T) {
+	for sig, want := range map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "prepared")
+			var stdout, stderr bytes.Buffer
+			a := &app{stdout: &stdout, stderr: &stderr, logFormat: "text", signal: sig}
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			err := runPrepare(ctx, a, &prepareOptions{config: filepath.Join("..", "..", "configs", "iris-mlp.yaml"), out: out})
+			if code := exitCode(err, a); code != want || !strings.Contains(err.Error(), out+" was not written") {
+				t.Errorf("exit %d (%v), want %d", code, err, want)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) > 0 {
+				t.Errorf("left %v", entries)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -91,72 +92,103 @@ var testHookAfterWrite func(name string) error
 // Prepare loads the experiment's data and writes it as a prepared dataset
 // to dir: a temporary directory beside dir is filled, every file synced,
 // then renamed into place, so that dir is either the old dataset, the new
-// one, or absent, never half-written.
+// one, or absent, never half-written. Temporary directories left beside
+// dir by an interrupted Prepare are removed first (sweepTemps).
 //
 // dir is only ever replaced when it is a prepared dataset (see
 // checkReplaceable): anything else at that path is refused, untouched.
-func Prepare(exp *config.Experiment, dir string) (*Dataset, *Report, *Manifest, error) {
+//
+// When ctx is cancelled, Prepare stops before its next stage or file,
+// removes its temporary directory and returns an error wrapping ctx.Err();
+// dir is left as it was.
+func Prepare(ctx context.Context, exp *config.Experiment, dir string) (*Dataset, *Report, *Manifest, error) {
 	if err := checkReplaceable(dir); err != nil {
+		return nil, nil, nil, err
+	}
+	swept, err := sweepTemps(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := stopped(ctx, dir); err != nil {
 		return nil, nil, nil, err
 	}
 	ds, rep, err := Load(exp)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m, err := writePrepared(exp, dir, ds, rep)
+	m, err := writePrepared(ctx, exp, dir, ds, rep)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if len(swept) > 0 {
+		rep.Notes = append([]string{fmt.Sprintf("removed %s left by an interrupted prepare: %s",
+			nouns(len(swept), "temporary folder"), shortList(swept))}, rep.Notes...)
 	}
 	return ds, rep, m, nil
 }
 
-func writePrepared(exp *config.Experiment, dir string, ds *Dataset, rep *Report) (*Manifest, error) {
+// stopped returns an error when ctx is cancelled: preparing dir stops.
+func stopped(ctx context.Context, dir string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("preparing %s stopped: %w", dir, err)
+	}
+	return nil
+}
+
+func writePrepared(ctx context.Context, exp *config.Experiment, dir string, ds *Dataset, rep *Report) (*Manifest, error) {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", parent, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	tmp, release, err := makeTemp(dir)
 	if err != nil {
-		return nil, fmt.Errorf("creating a temporary directory for %s: %w", dir, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
+	defer release()
 	done := false
 	defer func() {
 		if !done {
 			os.RemoveAll(tmp)
 		}
 	}()
+	write := func(name string, fill func(io.Writer) error) (string, error) {
+		if err := stopped(ctx, dir); err != nil {
+			return "", err
+		}
+		return writeFileSynced(filepath.Join(tmp, name), fill)
+	}
 	m := &Manifest{Format: FormatVersion, Name: exp.Name, Fingerprint: Fingerprint(exp), Seed: exp.Seed,
 		Created: time.Now().UTC().Format(time.RFC3339), Sources: ds.Files, Meta: ds.Meta,
 		Assignment: AssignmentFile, Notes: rep.Notes, Config: exp.Data}
 	m.Config.Prepared = ""
 	for _, s := range ds.Splits() {
 		sf := SplitFiles{Name: s.Name, N: s.N, X: s.Name + "-x.npy", Y: s.Name + "-y.npy"}
-		if sf.XSHA256, err = writeFileSynced(filepath.Join(tmp, sf.X), func(w io.Writer) error {
+		if sf.XSHA256, err = write(sf.X, func(w io.Writer) error {
 			return writeNpy(w, append([]int{s.N}, ds.Input...), s.X)
 		}); err != nil {
 			return nil, err
 		}
-		if sf.YSHA256, err = writeFileSynced(filepath.Join(tmp, sf.Y), func(w io.Writer) error {
+		if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
 			return writeNpy(w, append([]int{s.N}, ds.Target...), s.Y)
 		}); err != nil {
 			return nil, err
 		}
 		m.Splits = append(m.Splits, sf)
 	}
-	if _, err := writeFileSynced(filepath.Join(tmp, AssignmentFile), func(w io.Writer) error { return WriteAssignment(w, ds) }); err != nil {
+	if _, err := write(AssignmentFile, func(w io.Writer) error { return WriteAssignment(w, ds) }); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := writeFileSynced(filepath.Join(tmp, ManifestFile), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+	if _, err := write(ManifestFile, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
 		return nil, err
 	}
 	if err := syncDir(tmp); err != nil {
+		return nil, err
+	}
+	if err := stopped(ctx, dir); err != nil {
 		return nil, err
 	}
 	if err := replaceDir(tmp, dir); err != nil {
@@ -347,7 +379,7 @@ func Open(exp *config.Experiment) (*Dataset, *Report, error) {
 		return nil, nil, err
 	}
 	if why != "" {
-		ds, rep, _, err := Prepare(exp, dir)
+		ds, rep, _, err := Prepare(context.Background(), exp, dir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("rebuilding the stale prepared dataset %s: %w", dir, err)
 		}

@@ -1,13 +1,16 @@
 package data
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dltrain/dltrain/pkg/config"
 )
@@ -26,7 +29,7 @@ func TestExampleConfigsPrepare(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "p")
-			ds, _, m, err := Prepare(exp, dir)
+			ds, _, m, err := Prepare(t.Context(), exp, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +69,7 @@ func TestStalePrepared(t *testing.T) {
 	if PreparedDir(exp) != prep {
 		t.Fatalf("PreparedDir %s", PreparedDir(exp))
 	}
-	if _, _, _, err := Prepare(exp, prep); err != nil {
+	if _, _, _, err := Prepare(t.Context(), exp, prep); err != nil {
 		t.Fatal(err)
 	}
 	ds, rep, err := Open(exp)
@@ -131,7 +134,7 @@ func TestPrepareAtomic(t *testing.T) {
 			}
 			return nil
 		}
-		if _, _, _, err := Prepare(exp, prep); !errors.Is(err, fail) {
+		if _, _, _, err := Prepare(t.Context(), exp, prep); !errors.Is(err, fail) {
 			t.Fatalf("crash after %s: %v", after, err)
 		}
 		if _, err := os.Stat(prep); !os.IsNotExist(err) {
@@ -139,7 +142,7 @@ func TestPrepareAtomic(t *testing.T) {
 		}
 	}
 	testHookAfterWrite = nil
-	_, _, first, err := Prepare(exp, prep)
+	_, _, first, err := Prepare(t.Context(), exp, prep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +153,7 @@ func TestPrepareAtomic(t *testing.T) {
 		return nil
 	}
 	exp.Seed = 5
-	if _, _, _, err := Prepare(exp, prep); !errors.Is(err, fail) {
+	if _, _, _, err := Prepare(t.Context(), exp, prep); !errors.Is(err, fail) {
 		t.Fatal(err)
 	}
 	if m, err := ReadManifest(prep); err != nil || m.Fingerprint != first.Fingerprint {
@@ -169,7 +172,7 @@ func TestPrepareAtomic(t *testing.T) {
 	// A directory that is not a prepared dataset is never replaced.
 	other := filepath.Join(dir, "mine")
 	writeFiles(t, other, map[string]string{"precious.txt": "keep me"})
-	_, _, _, err = Prepare(exp, other)
+	_, _, _, err = Prepare(t.Context(), exp, other)
 	wantBadData(t, err, "not a prepared dataset: "+other, "has no manifest.json")
 }
 
@@ -196,7 +199,7 @@ func TestGatherAllocs(t *testing.T) {
 func TestPrepareRefusesWhatIsNotAPreparedDataset(t *testing.T) {
 	exp, dir := preparedFixture(t)
 	good := filepath.Join(dir, "good")
-	if _, _, _, err := Prepare(exp, good); err != nil {
+	if _, _, _, err := Prepare(t.Context(), exp, good); err != nil {
 		t.Fatal(err)
 	}
 	goodFiles, _ := os.ReadDir(good)
@@ -238,7 +241,7 @@ func TestPrepareRefusesWhatIsNotAPreparedDataset(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "target")
 			tc.setup(t, p)
 			before := snapshot(t, p)
-			_, _, _, err := Prepare(exp, p)
+			_, _, _, err := Prepare(t.Context(), exp, p)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -287,4 +290,105 @@ func snapshot(t *testing.T, root string) string {
 		return nil
 	})
 	return b.String()
+}
+
+// TestPrepareStopsWhenCancelled: a cancelled context stops Prepare before
+// its next file; it removes its temporary directory and leaves the
+// previous dataset as it was.
+func TestPrepareStopsWhenCancelled(t *testing.T) {
+	exp, dir := preparedFixture(t)
+	prep := filepath.Join(dir, "prep")
+	_, _, first, err := Prepare(t.Context(), exp, prep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, prep)
+	defer func() { testHookAfterWrite = nil }()
+	for _, after := range []string{"", "train-x.npy", AssignmentFile, ManifestFile} {
+		t.Run("after "+after, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			if after == "" {
+				cancel()
+			}
+			var written []string
+			testHookAfterWrite = func(name string) error {
+				written = append(written, name)
+				if name == after {
+					cancel()
+				}
+				return nil
+			}
+			exp.Seed++ // a new dataset would replace the old one
+			_, _, _, err := Prepare(ctx, exp, prep)
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "preparing "+prep+" stopped") {
+				t.Fatalf("err %v", err)
+			}
+			if len(written) > 0 && written[len(written)-1] != after {
+				t.Errorf("wrote %v after the cancel", written)
+			}
+			if m, err := ReadManifest(prep); err != nil || m.Fingerprint != first.Fingerprint || snapshot(t, prep) != before {
+				t.Errorf("the previous dataset changed: %v", err)
+			}
+			if temps, _ := filepath.Glob(filepath.Join(dir, ".prep.tmp-*")); len(temps) > 0 {
+				t.Errorf("left %v", temps)
+			}
+		})
+	}
+}
+
+// TestPrepareSweepsStaleTemps: Prepare removes the temporary directories
+// an interrupted prepare of the same target left (named exactly so and
+// holding only prepared-dataset files), and nothing else: not another
+// target's, not a user's look-alike, not a running prepare's.
+func TestPrepareSweepsStaleTemps(t *testing.T) {
+	exp, dir := preparedFixture(t)
+	prep := filepath.Join(dir, "prep")
+	stale := []string{".prep.tmp-123", ".prep.tmp-4567.old", ".prep.tmp-89"}
+	kept := []string{".prep.tmp-abc", ".prep.tmp-", ".prep.tmp-1x", ".prep.tmp-55", ".prep.tmp-66.bak", ".prepx.tmp-1", "prep.tmp-7", ".other.tmp-3"}
+	for _, name := range stale {
+		writeFiles(t, filepath.Join(dir, name), map[string]string{"train-x.npy": "partial"})
+	}
+	os.Mkdir(filepath.Join(dir, ".prep.tmp-89"), 0o700) // empty: killed at once
+	for _, name := range kept {
+		writeFiles(t, filepath.Join(dir, name), map[string]string{"train-x.npy": "partial"})
+	}
+	writeFiles(t, filepath.Join(dir, ".prep.tmp-55"), map[string]string{"notes.txt": "a user's"})
+	os.WriteFile(filepath.Join(dir, ".prep.tmp-77"), []byte("a file"), 0o644)
+	kept = append(kept, ".prep.tmp-77")
+	// Old enough for the sweep where there is no flock.
+	hoursAgo := time.Now().Add(-2 * time.Hour)
+	for _, name := range append(slices.Clone(stale), kept...) {
+		os.Chtimes(filepath.Join(dir, name), hoursAgo, hoursAgo)
+	}
+	if haveLocks {
+		// A prepare of the same target running in parallel.
+		running := filepath.Join(dir, ".prep.tmp-999")
+		writeFiles(t, running, map[string]string{"train-x.npy": "being written"})
+		release, ok, err := lockDir(running)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		defer release()
+		kept = append(kept, ".prep.tmp-999")
+	}
+	_, rep, _, err := Prepare(t.Context(), exp, prep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s was not removed", name)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was removed", name)
+		}
+	}
+	if want := "removed 3 temporary folders left by an interrupted prepare: .prep.tmp-123, .prep.tmp-4567.old, .prep.tmp-89"; rep.Notes[0] != want {
+		t.Errorf("note %q, want %q", rep.Notes[0], want)
+	}
+	if m, _ := ReadManifest(prep); slices.ContainsFunc(m.Notes, func(n string) bool { return strings.Contains(n, "temporary") }) {
+		t.Error("the sweep is recorded in the manifest's data notes")
+	}
 }

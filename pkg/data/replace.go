@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
+	"time"
 )
 
 // A prepared dataset is written beside its target and renamed into place
@@ -107,4 +111,100 @@ func replaceDir(tmp, dir string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// tempPrefix is how the temporary directories of a prepared dataset at
+// dir are named, beside it: .NAME.tmp- followed by os.MkdirTemp's digits.
+func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".tmp-" }
+
+// makeTemp creates the temporary directory a prepared dataset for dir is
+// written to, locked (lockDir) so that a concurrent sweepTemps leaves it
+// alone; release unlocks it.
+func makeTemp(dir string) (tmp string, release func(), err error) {
+	for range 100 {
+		tmp, err = os.MkdirTemp(filepath.Dir(dir), tempPrefix(dir))
+		if err != nil {
+			return "", nil, fmt.Errorf("creating a temporary directory for %s: %w", dir, err)
+		}
+		release, ok, err := lockDir(tmp)
+		if err != nil {
+			os.Remove(tmp)
+			return "", nil, fmt.Errorf("locking %s: %w", tmp, err)
+		}
+		// A sweep may have taken the lock and removed the directory
+		// between its creation and the lock: then try another.
+		if _, serr := os.Lstat(tmp); ok && serr == nil {
+			if err := os.Chmod(tmp, 0o755); err != nil {
+				release()
+				os.RemoveAll(tmp)
+				return "", nil, err
+			}
+			return tmp, release, nil
+		}
+		if ok {
+			release()
+		}
+	}
+	return "", nil, fmt.Errorf("creating a temporary directory for %s: it vanished 100 times in a row", dir)
+}
+
+// sweepTemps removes the temporary directories that a prepare of dir
+// killed before it could clean up (kill -9, a second SIGINT, a crash) left
+// beside dir, and returns their names. Only a directory named exactly as
+// makeTemp (or replaceDir, .old) names them, holding nothing but files a
+// prepared dataset writes, and not locked by a running prepare, is
+// removed.
+func sweepTemps(dir string) ([]string, error) {
+	parent := filepath.Dir(dir)
+	entries, err := os.ReadDir(parent)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", parent, err)
+	}
+	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(tempPrefix(dir)) + `[0-9]+(\.old)?$`)
+	var swept []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !pattern.MatchString(name) || !onlyPreparedFiles(filepath.Join(parent, name)) {
+			continue
+		}
+		if info, err := e.Info(); !haveLocks && (err != nil || time.Since(info.ModTime()) < time.Hour) {
+			continue // perhaps a running prepare's
+		}
+		// The lock of an .old directory is that of the temporary directory
+		// it was renamed aside for: held while the replacing may still
+		// move it back.
+		path := filepath.Join(parent, name)
+		release, ok, err := lockDir(strings.TrimSuffix(path, ".old"))
+		if errors.Is(err, os.ErrNotExist) && strings.HasSuffix(name, ".old") {
+			release, ok, err = func() {}, true, nil
+		}
+		if err != nil || !ok {
+			continue // gone meanwhile, or in use
+		}
+		err = os.RemoveAll(path)
+		release()
+		if err != nil {
+			return swept, fmt.Errorf("removing the stale temporary directory %s: %w", path, err)
+		}
+		swept = append(swept, name)
+	}
+	return swept, nil
+}
+
+// onlyPreparedFiles says whether dir holds nothing but regular files a
+// prepared dataset writes (or nothing).
+func onlyPreparedFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isPreparedFile(e.Name()) {
+			return false
+		}
+	}
+	return true
 }

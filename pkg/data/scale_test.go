@@ -118,7 +118,7 @@ func BenchmarkScale(b *testing.B) {
 		})
 	}
 	run("load-in-memory", func() error { _, _, err := Load(exp); return err })
-	run("prepare-and-write", func() error { _, _, _, err := Prepare(exp, prep); return err })
+	run("prepare-and-write", func() error { _, _, _, err := Prepare(b.Context(), exp, prep); return err })
 	run("read-prepared", func() error { _, _, err := ReadPrepared(prep); return err })
 	run("open-up-to-date", func() error { _, _, err := Open(withPrepared(exp, prep)); return err })
 }
