@@ -204,6 +204,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"train", "--config", "/nonexistent.yaml"},
 		{"--log-format", "xml", "version"},
 		{"completion", "foo"},
+		{"train", "--config", "../../configs/iris-mlp.yaml", "--out", "/dev/null/x"},
 	} {
 		if code, _, stderr := dltrain(t, args...); code != 2 {
 			t.Errorf("dltrain %v: exit %d, want 2\n%s", args, code, stderr)

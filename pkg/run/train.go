@@ -234,7 +234,7 @@ func newRunDir(out, name string) (string, error) {
 			return dir, nil
 		}
 		if !os.IsExist(err) {
-			return "", fmt.Errorf("creating the run directory: %w", err)
+			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %v", config.ErrInvalid, dir, out, errors.Unwrap(err))
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}

@@ -27,6 +27,7 @@ func TestTrainSectionProblems(t *testing.T) {
 		{"{checkpoint: {every_steps: -1}}", "train.checkpoint.every_steps", "must be >= 0"},
 		{"{schedule: {kind: cosine, warmup_epochs: 2, perid: 3}}", "train.schedule.perid", `did you mean "period"`},
 		{"{optimizer: {kind: adagrad}, schedule: {kind: one_cycle}}", "train.schedule.cycle_momentum", "adagrad has none"},
+		{"{loss: {kind: cross_entropy, weights: [0, 0, 0]}}", "train.loss.weights", "every class weight is 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.train, func(t *testing.T) {

@@ -21,10 +21,15 @@ func newCrossEntropy(o *config.Options) Loss {
 	l.opt.Smoothing = o.Float("label_smoothing", 0)
 	o.Range("label_smoothing", l.opt.Smoothing, 0, 1)
 	l.opt.Weights = o.Floats("weights", nil)
+	var sum float64
 	for i, w := range l.opt.Weights {
 		if !(w >= 0) {
 			o.Fail("weights", "item %d: a class weight must be >= 0, got %v", i, w)
 		}
+		sum += w
+	}
+	if len(l.opt.Weights) > 0 && sum == 0 {
+		o.Fail("weights", "every class weight is 0: the loss would be 0/0; give at least one class a positive weight")
 	}
 	return l
 }
