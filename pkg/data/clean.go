@@ -160,10 +160,10 @@ func classLabels(f *frame, known []string, policy string, rep *Report) ([]string
 	}
 	classes := known
 	if len(classes) == 0 {
-		if err := numericNotInteger(f); err != nil {
+		var err error
+		if classes, err = inferClasses(f); err != nil {
 			return nil, err
 		}
-		classes = inferClasses(f.y)
 	}
 	byName := map[string]int{}
 	for i, c := range classes {
@@ -179,8 +179,8 @@ func classLabels(f *frame, known []string, policy string, rep *Report) ([]string
 		switch {
 		case err != nil:
 			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "unknown class %q; the classes are: %s", cell, strings.Join(classes, ", "))
-		case v != math.Trunc(v):
-			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", cell)
+		case v != math.Trunc(v) || math.IsInf(v, 0):
+			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer, so not a class index (is the task regression?)", cell)
 		case v < 0 || v >= float64(len(classes)):
 			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is out of range: there are %d classes, 0 to %d", cell, len(classes), len(classes)-1)
 		}
@@ -217,68 +217,77 @@ func classIndices(f *frame, known []string) ([]string, error) {
 	return classes, nil
 }
 
-// numericNotInteger refuses labels that are all numbers but not all
-// integers: they look like regression targets, not class names.
-func numericNotInteger(f *frame) error {
-	bad := -1
-	for r, cell := range f.y {
-		v, err := strconv.ParseFloat(cell, 64)
-		if err != nil {
-			return nil // text labels: class names
+// inferClasses names the classes of labels given without data.classes.
+// When every label is a number, the labels are class indices: each must
+// be an integer from 0, and the classes are "0" to the largest. When some
+// label is not a number, the classes are the distinct labels: numbers
+// first, in numeric order, then texts in sorted order.
+func inferClasses(f *frame) ([]string, error) {
+	nums := make(map[string]float64, 16)
+	numeric := true
+	for _, c := range f.y {
+		if _, seen := nums[c]; seen {
+			continue
 		}
-		if bad < 0 && v != math.Trunc(v) {
-			bad = r
-		}
-	}
-	if bad >= 0 {
-		return badf(f.file, f.lines[bad], 0, f.targets[0], "class label %q is not an integer (is the task regression?)", f.y[bad])
-	}
-	return nil
-}
-
-// firstFraction returns the first row whose label is a non-integer number
-// when every label is a number, or -1: such labels are a regression target,
-// not class names.
-func firstFraction(cells []string) int {
-	first := -1
-	for i, c := range cells {
 		v, err := strconv.ParseFloat(c, 64)
 		if err != nil {
-			return -1
+			numeric = false
+			continue
 		}
-		if first < 0 && v != math.Trunc(v) {
-			first = i
-		}
+		nums[c] = v
 	}
-	return first
+	if !numeric {
+		return textClasses(f.y, nums), nil
+	}
+	maxIdx := -1
+	for r, c := range f.y {
+		v := nums[c]
+		msg := ""
+		switch {
+		case v != math.Trunc(v) || math.IsInf(v, 0):
+			msg = "is not an integer, so not a class index (is the task regression?)"
+		case v < 0:
+			msg = "is out of range: class indices start at 0 (without data.classes, numeric labels are class indices 0..k-1)"
+		case v > 1<<24:
+			msg = "is implausibly large for a class index; expected class indices 0..k-1"
+		}
+		if msg != "" {
+			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q %s", c, msg)
+		}
+		maxIdx = max(maxIdx, int(v))
+	}
+	out := make([]string, maxIdx+1)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out, nil
 }
 
-// inferClasses: all non-negative integers -> "0".."max"; otherwise the
-// sorted distinct texts.
-func inferClasses(cells []string) []string {
-	maxInt, allInts := -1, true
+// textClasses returns the distinct labels, those that are numbers (with
+// their values in nums) first in numeric order, then the others sorted.
+func textClasses(cells []string, nums map[string]float64) []string {
 	seen := map[string]bool{}
+	var out []string
 	for _, c := range cells {
-		seen[c] = true
-		v, err := strconv.Atoi(c)
-		if err != nil || v < 0 || v > 1<<24 {
-			allInts = false
-		} else {
-			maxInt = max(maxInt, v)
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
 		}
 	}
-	if allInts {
-		out := make([]string, maxInt+1)
-		for i := range out {
-			out[i] = strconv.Itoa(i)
+	slices.SortFunc(out, func(a, b string) int {
+		va, aNum := nums[a]
+		vb, bNum := nums[b]
+		switch {
+		case aNum && bNum && va != vb:
+			return cmpFloat(va, vb)
+		case aNum != bNum:
+			if aNum {
+				return -1
+			}
+			return 1
 		}
-		return out
-	}
-	out := make([]string, 0, len(seen))
-	for c := range seen {
-		out = append(out, c)
-	}
-	slices.Sort(out)
+		return strings.Compare(a, b)
+	})
 	return out
 }
 

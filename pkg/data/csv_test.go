@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,11 @@ func TestCSVBadInput(t *testing.T) {
 		{"unknown class name", strings.Replace(csvConfig, "label: y", "label: y\n  classes: [cat, dog]", 1),
 			"a,b,y\n1,2,cat\n3,4,cow\n", []string{"data.csv:3", `unknown class "cow"; the classes are: cat, dog`}},
 		{"non-integer class", csvConfig, "a,b,y\n1,2,0.5\n3,4,1\n", []string{"data.csv:2", `"0.5" is not an integer`}},
+		{"negative class label", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,2\n4,5,10\n5,6,-1\n",
+			[]string{"data.csv:6", `column "y"`, `class label "-1" is out of range: class indices start at 0`}},
+		{"non-integer among integer labels", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,2.5\n",
+			[]string{"data.csv:4", `column "y"`, `class label "2.5" is not an integer, so not a class index`}},
+		{"infinite class label", csvConfig, "a,b,y\n1,2,0\n2,3,inf\n", []string{"data.csv:3", `class label "inf" is not an integer`}},
 		{"missing label", csvConfig, "a,b,y\n1,2,\n3,4,1\n", []string{"data.csv:2", "the label is missing"}},
 		{"missing label column", strings.Replace(csvConfig, "label: y", "label: z", 1), "a,b,y\n1,2,0\n", []string{`label (target) column "z" does not exist; the columns are: a, b, y`}},
 		{"regression target not a number", strings.Replace(csvConfig, "source:", "task: regression\n  source:", 1),
@@ -154,5 +160,39 @@ func TestCategorical(t *testing.T) {
 	ds, _ = mustLoad(t, strings.Replace(cfg, "%s", "index", 1), map[string]string{"data.csv": text})
 	if !slices.Equal(ds.Train.X, []float32{1, 1, 2, 0, 3, 1}) || !slices.Equal(ds.Test.X, []float32{4, -1}) {
 		t.Errorf("index: train %v test %v", ds.Train.X, ds.Test.X)
+	}
+}
+
+// TestClassLabels: integer labels are their own class index (10 is class
+// 10, not the second of "0","1","10","2"); labels with some text are
+// classes ordered numbers first, numerically, then texts.
+func TestClassLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name, labels string
+		classes      []string
+		index        map[string]float32 // label -> class index
+	}{
+		{"integers", "0,1,2,10", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, map[string]float32{"2": 2, "10": 10}},
+		{"integers written as floats", "0,1.0,2", []string{"0", "1", "2"}, map[string]float32{"1.0": 1, "2": 2}},
+		{"text", "dog,cat,emu", []string{"cat", "dog", "emu"}, map[string]float32{"cat": 0, "emu": 2}},
+		{"numbers and text", "10,2,-1,cat,1.5", []string{"-1", "1.5", "2", "10", "cat"}, map[string]float32{"-1": 0, "2": 2, "10": 3, "cat": 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "a,y\n"
+			labels := strings.Split(tc.labels, ",")
+			for i, l := range labels {
+				text += fmt.Sprintf("%d,%s\n", i, l)
+			}
+			cfg := strings.Replace(csvConfig, "split: {train: 0.5, val: 0.25, test: 0.25, stratify: false}", "split: {train: 1, val: 0, test: 0}", 1)
+			ds, _ := mustLoad(t, cfg, map[string]string{"data.csv": text})
+			if !slices.Equal(ds.Classes, tc.classes) {
+				t.Errorf("classes %q, want %q", ds.Classes, tc.classes)
+			}
+			for i, l := range labels {
+				if want, ok := tc.index[l]; ok && ds.Train.Y[i] != want {
+					t.Errorf("label %q is class %v, want %v", l, ds.Train.Y[i], want)
+				}
+			}
+		})
 	}
 }
