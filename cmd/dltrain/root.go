@@ -21,6 +21,7 @@ type app struct {
 	ran            bool // a command's RunE started: errors after this are not usage errors
 	signal         os.Signal
 	saveRequests   chan struct{} // SIGUSR1: save a checkpoint after the current step
+	exit           func(code int) // os.Exit; a test replaces it
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -95,7 +96,7 @@ func (a *app) isTerminal() bool {
 
 // execute runs the command line and returns the process exit code.
 func execute(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, saveRequests: make(chan struct{}, 1)}
+	a := &app{stdout: stdout, stderr: stderr, saveRequests: make(chan struct{}, 1), exit: os.Exit}
 	ctx, stop := a.watchSignals()
 	defer stop()
 	root := newRootCommand(a)
@@ -149,7 +150,8 @@ func (a *app) watchSignals() (context.Context, func()) {
 		for s := range ch {
 			if !first {
 				a.notice("second %v, exiting now", s)
-				os.Exit(signalCode(s))
+				a.exit(signalCode(s))
+				return
 			}
 			first = false
 			a.signal = s
