@@ -20,7 +20,7 @@ type app struct {
 	logFormat      string
 	ran            bool // a command's RunE started: errors after this are not usage errors
 	signal         os.Signal
-	saveRequests   chan struct{} // SIGUSR1: save a checkpoint after the current step
+	saveRequests   chan struct{}  // SIGUSR1: save a checkpoint after the current step
 	exit           func(code int) // os.Exit; a test replaces it
 }
 
