@@ -101,13 +101,17 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 		r.Comma = opt.comma
 	}
 	first, err := r.Read()
-	if err == io.EOF || (err == nil && blank(first)) {
+	for err == nil && blank(first) {
+		first, err = r.Read() // leading lines of spaces
+	}
+	if err == io.EOF {
 		return nil, badf(file, 0, 0, "", "the file is empty; expected %s", map[bool]string{true: "a header line and data rows", false: "data rows"}[opt.header])
 	}
 	if err != nil {
 		return nil, csvErr(file, err)
 	}
 	first = slices.Clone(first)
+	headerLine, _ := r.FieldPos(0)
 	header := make([]string, len(first))
 	for i := range first {
 		header[i] = strings.TrimSpace(first[i])
@@ -115,7 +119,7 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 			header[i] = strconv.Itoa(i)
 		}
 	}
-	cols, err := pickColumns(file, header, opt)
+	cols, err := pickColumns(file, headerLine, header, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +162,7 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 		}
 	}
 	if f.rows() == 0 {
-		return nil, badf(file, 1, 0, "", "the file has a header line but no data rows")
+		return nil, badf(file, headerLine, 0, "", "the file has a header line but no data rows")
 	}
 	return f, nil
 }
@@ -267,12 +271,12 @@ func columnIndex(header []string, ref string) (int, bool) {
 	return 0, false
 }
 
-func pickColumns(file string, header []string, opt csvOptions) (columns, error) {
+func pickColumns(file string, headerLine int, header []string, opt csvOptions) (columns, error) {
 	cols := columns{key: -1}
 	seen := map[string]bool{}
 	for _, h := range header {
 		if seen[h] && opt.header {
-			return cols, badf(file, 1, 0, h, "the header names this column twice")
+			return cols, badf(file, headerLine, 0, h, "the header names this column twice")
 		}
 		seen[h] = true
 	}
@@ -358,6 +362,12 @@ func csvErr(file string, err error) error {
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			return badf(file, pe.Line, pe.Column, "", "row has a different number of fields than the first row (ragged row)")
+		}
+		if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine > 0 && pe.StartLine < pe.Line {
+			// A quote left open swallows the lines after it: the reader
+			// notices lines later (often at the end of the file), but the
+			// mistake is in the record where the quoted field starts.
+			return badf(file, pe.StartLine, 0, "", "unterminated quote: a quoted field in the record starting on this line is not closed (read on to line %d, column %d: %v)", pe.Line, pe.Column, pe.Err)
 		}
 		return badf(file, pe.Line, pe.Column, "", "%v", pe.Err)
 	}
