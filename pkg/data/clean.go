@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -99,11 +100,35 @@ func cleanMissing(f *frame, policy string, rep *Report) error {
 	return nil
 }
 
+// cleanGroups handles the rows of a group split whose group cell is
+// missing: they are not one group of their own. Under missing: drop they
+// are dropped and reported; under any other policy the first is an error
+// (a group id is never filled in).
+func cleanGroups(f *frame, policy string, rep *Report) error {
+	if len(f.keyMissing) == 0 {
+		return nil
+	}
+	bad := slices.Sorted(maps.Keys(f.keyMissing))
+	if policy != "drop" {
+		c := f.keyMissing[bad[0]]
+		return badf(f.file, c.line, c.col, c.field, "the group id is missing: %q (%s in all); a group id is never filled in: give every row its group, or set data.clean.missing: drop to drop such rows",
+			c.text, nouns(len(bad), "such row"))
+	}
+	list := f.rowList(bad)
+	f.keepRows(func(r int) bool { _, miss := f.keyMissing[r]; return !miss })
+	rep.add("dropped %s without a group id (column %q): %s", nouns(len(bad), "row"), f.keyName, list)
+	return nil
+}
+
 // keepRows removes the rows for which keep is false.
 func (f *frame) keepRows(keep func(row int) bool) {
 	w, nf, nc := 0, f.width, len(f.cats)
 	nt := len(f.targets)
 	missing := map[int]cellPos{}
+	var keyMissing map[int]cellPos
+	if f.keyMissing != nil {
+		keyMissing = map[int]cellPos{}
+	}
 	for r := 0; r < f.rows(); r++ {
 		if !keep(r) {
 			continue
@@ -128,9 +153,12 @@ func (f *frame) keepRows(keep func(row int) bool) {
 		if c, ok := f.missing[r]; ok {
 			missing[w] = c
 		}
+		if c, ok := f.keyMissing[r]; ok {
+			keyMissing[w] = c
+		}
 		w++
 	}
-	f.x, f.cx, f.lines, f.missing = f.x[:w*nf], f.cx[:w*nc], f.lines[:w], missing
+	f.x, f.cx, f.lines, f.missing, f.keyMissing = f.x[:w*nf], f.cx[:w*nc], f.lines[:w], missing, keyMissing
 	if f.y != nil {
 		f.y = f.y[:w*nt]
 	} else {

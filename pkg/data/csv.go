@@ -40,6 +40,8 @@ type frame struct {
 	// missing holds, for each row with a missing or non-finite feature,
 	// the first such cell.
 	missing map[int]cellPos
+	// keyMissing holds the rows whose keys cell is missing, with the cell.
+	keyMissing map[int]cellPos
 }
 
 type cellPos struct {
@@ -225,7 +227,15 @@ func (f *frame) addRecord(file string, rec, header []string, cols columns, pos f
 		f.y = append(f.y, strings.Clone(strings.TrimSpace(rec[i])))
 	}
 	if cols.key >= 0 {
-		f.keys = append(f.keys, strings.Clone(strings.TrimSpace(rec[cols.key])))
+		cell := strings.TrimSpace(rec[cols.key])
+		if isMissing(cell) {
+			if f.keyMissing == nil {
+				f.keyMissing = map[int]cellPos{}
+			}
+			l, c := pos(cols.key)
+			f.keyMissing[row] = cellPos{field: header[cols.key], line: l, col: c, text: cell}
+		}
+		f.keys = append(f.keys, strings.Clone(cell))
 	}
 	f.lines = append(f.lines, line)
 	return nil

@@ -277,6 +277,9 @@ func timeKeys(f *frame, rows []int) (func(p, q int) int, error) {
 	nums := make(map[int]float64, len(rows))
 	numeric := true
 	for _, r := range rows {
+		if c, ok := f.keyMissing[r]; ok {
+			return nil, badf(f.file, c.line, c.col, c.field, "the time is missing (%q)", c.text)
+		}
 		if isMissing(f.keys[r]) {
 			return nil, f.rowErr(r, f.keyName, "the time is missing")
 		}

@@ -229,3 +229,42 @@ func TestLeakReport(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// TestGroupSplitMissingGroup: an empty group cell is not a group of its
+// own: an error naming its line and column under every missing policy but
+// drop, which drops the row and says so.
+func TestGroupSplitMissingGroup(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,g,y\n")
+	for i := 0; i < 40; i++ {
+		g := fmt.Sprintf("g%d", i/2)
+		switch i {
+		case 5:
+			g = ""
+		case 17:
+			g = "NA"
+		}
+		fmt.Fprintf(&b, "%d,%s,%d\n", i, g, i%2)
+	}
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  split: {method: group, column: g}\n  clean: {missing: %s}\n"
+	for _, policy := range []string{"error", "mean", "median", "constant"} {
+		t.Run(policy, func(t *testing.T) {
+			_, _, err := load(t, fmt.Sprintf(cfg, policy), map[string]string{"d.csv": b.String()})
+			wantBadData(t, err, "d.csv:7:3", `column "g"`, `the group id is missing: "" (2 such rows in all)`, "data.clean.missing: drop")
+		})
+	}
+	t.Run("drop", func(t *testing.T) {
+		ds, rep := mustLoad(t, fmt.Sprintf(cfg, "drop"), map[string]string{"d.csv": b.String()})
+		if n := ds.Train.N + ds.Val.N + ds.Test.N; n != 38 {
+			t.Errorf("%d rows kept, want 38", n)
+		}
+		if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, `dropped 2 rows without a group id (column "g"): lines 7, 19`) {
+			t.Errorf("notes %q", notes)
+		}
+		for _, s := range ds.Splits() {
+			if slices.Contains(s.Lines, 7) || slices.Contains(s.Lines, 19) {
+				t.Errorf("the %s split holds a row without a group", s.Name)
+			}
+		}
+	})
+}

@@ -78,6 +78,11 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 func cleanRows(exp *config.Experiment, f *frame, known []string, rep *Report) (Meta, error) {
 	d := exp.Data
 	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source, Columns: f.features}
+	if splitMethod(d, false) == "group" {
+		if err := cleanGroups(f, d.Clean.Missing, rep); err != nil {
+			return meta, err
+		}
+	}
 	if err := cleanMissing(f, d.Clean.Missing, rep); err != nil {
 		return meta, err
 	}
