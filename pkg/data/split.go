@@ -238,22 +238,52 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 // latest to test, so that nothing trained on lies in the future of what is
 // evaluated. Rows are ordered by the time column when one is named
 // (numbers, or else text such as ISO 8601 dates), by file order otherwise.
+// Rows of one time stay in one split: a boundary that falls inside a tie
+// moves to its end, so the earlier split gets the whole tie.
 func splitTime(a assignment, rows []int, f *frame, cfg config.Split, rep *Report) error {
 	ordered := slices.Clone(rows)
+	var cmp func(p, q int) int
 	if f.keys != nil {
-		t, err := timeKeys(f, rows)
-		if err != nil {
+		var err error
+		if cmp, err = timeKeys(f, rows); err != nil {
 			return err
 		}
-		slices.SortStableFunc(ordered, func(p, q int) int { return t(p, q) })
+		slices.SortStableFunc(ordered, cmp)
 	}
 	nTest, nVal := counts(len(ordered), cfg)
-	nTrain := len(ordered) - nTest - nVal
+	endTrain, endVal := len(ordered)-nTest-nVal, len(ordered)-nTest
+	var moved []string
+	if cmp != nil {
+		pastTie := func(i int) int {
+			for i > 0 && i < len(ordered) && cmp(ordered[i-1], ordered[i]) == 0 {
+				i++
+			}
+			return i
+		}
+		if e := pastTie(endTrain); e != endTrain {
+			moved = append(moved, fmt.Sprintf("%s of time %s to train", nouns(e-endTrain, "row"), f.keys[ordered[endTrain]]))
+			endTrain = e
+		}
+		endVal = max(endVal, endTrain)
+		if e := pastTie(endVal); e != endVal {
+			moved = append(moved, fmt.Sprintf("%s of time %s to val", nouns(e-endVal, "row"), f.keys[ordered[endVal]]))
+			endVal = e
+		}
+		for _, s := range []struct {
+			name      string
+			want, got int
+		}{{"val", nVal, endVal - endTrain}, {"test", nTest, len(ordered) - endVal}} {
+			if s.want > 0 && s.got == 0 {
+				return badf(f.file, 0, 0, f.keyName, "leaves no rows for the %s split: rows of one time stay in one split, and the latest rows share the time %s; add data or set data.split.%s: 0",
+					s.name, f.keys[ordered[len(ordered)-1]], s.name)
+			}
+		}
+	}
 	for i, r := range ordered {
 		switch {
-		case i < nTrain:
+		case i < endTrain:
 			a.of[r] = splitTrain
-		case i < nTrain+nVal:
+		case i < endVal:
 			a.of[r] = splitVal
 		default:
 			a.of[r] = splitTest
@@ -262,11 +292,16 @@ func splitTime(a assignment, rows []int, f *frame, cfg config.Split, rep *Report
 	what := "file order"
 	if f.keys != nil {
 		what = fmt.Sprintf("column %q", f.keyName)
-		if nTrain > 0 && nTrain < len(ordered) {
-			what += fmt.Sprintf(": train up to %s, the rest from %s on", f.keys[ordered[nTrain-1]], f.keys[ordered[nTrain]])
+		if endTrain > 0 && endTrain < len(ordered) {
+			what += fmt.Sprintf(": train up to %s, the rest from %s on", f.keys[ordered[endTrain-1]], f.keys[ordered[endTrain]])
 		}
 	}
-	rep.add("split in time order (%s): train %d, val %d, test %d rows; no training row is later than a val or test row", what, nTrain, nVal, nTest)
+	ties := ""
+	if len(moved) > 0 {
+		ties = "; rows of one time kept in one split: " + strings.Join(moved, ", ")
+	}
+	rep.add("split in time order (%s): train %d, val %d, test %d rows; no training row is later than a val or test row%s",
+		what, endTrain, endVal-endTrain, len(ordered)-endVal, ties)
 	return nil
 }
 

@@ -268,3 +268,51 @@ func TestGroupSplitMissingGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeSplitTies: rows sharing a time stay in one split, the boundary
+// moving to the end of the tie; when that leaves a split empty, the error
+// says why.
+func TestTimeSplitTies(t *testing.T) {
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [x]\n  split: {method: time, column: when, stratify: false}\n"
+	rows := func(times []int) string {
+		var b strings.Builder
+		b.WriteString("x,when,y\n")
+		for i, k := range rand.New(rand.NewPCG(5, 1)).Perm(len(times)) {
+			fmt.Fprintf(&b, "%d,%d,%d\n", i, times[k], i%2)
+		}
+		return b.String()
+	}
+	times := make([]int, 20)
+	for i := range times {
+		times[i] = 2000 + i/3 // ties of three; the 70/15/15 cuts (14, 17) fall inside ties
+	}
+	text := rows(times)
+	ds, rep := mustLoad(t, cfg, map[string]string{"d.csv": text})
+	lines := strings.Split(text, "\n")
+	splitOf := map[string]string{}
+	for _, s := range ds.Splits() {
+		for _, l := range s.Lines {
+			when := strings.Split(lines[l-1], ",")[1]
+			if prev, ok := splitOf[when]; ok && prev != s.Name {
+				t.Errorf("time %s is in %s and %s", when, prev, s.Name)
+			}
+			splitOf[when] = s.Name
+		}
+	}
+	if ds.Train.N != 15 || ds.Val.N != 3 || ds.Test.N != 2 {
+		t.Errorf("sizes %d/%d/%d, want 15/3/2", ds.Train.N, ds.Val.N, ds.Test.N)
+	}
+	want := `train up to 2004, the rest from 2005 on): train 15, val 3, test 2 rows; no training row is later than a val or test row; rows of one time kept in one split: 1 row of time 2004 to train, 1 row of time 2005 to val`
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, want) {
+		t.Errorf("notes %q", notes)
+	}
+
+	for i := 12; i < 20; i++ {
+		times[i] = 2010 // the last 8 rows share one time
+	}
+	_, _, err := load(t, cfg, map[string]string{"d.csv": rows(times)})
+	wantBadData(t, err, `column "when": leaves no rows for the val split: rows of one time stay in one split, and the latest rows share the time 2010`)
+
+	_, _, err = load(t, cfg, map[string]string{"d.csv": "x,when,y\n1,2001,0\n2,,1\n3,2003,0\n"})
+	wantBadData(t, err, "d.csv:3:3", `column "when": the time is missing ("")`)
+}
