@@ -56,8 +56,24 @@ func posList(kind string, pos []int) string {
 	return b.String()
 }
 
-// rowList formats the positions of rows of f.
+// rowList formats the positions of rows of f: their files when the rows
+// have names (image folders), else their lines or entries.
 func (f *frame) rowList(rows []int) string {
+	if f.names != nil {
+		var b strings.Builder
+		b.WriteString(map[bool]string{true: "files", false: "file"}[len(rows) > 1])
+		for i, r := range rows {
+			if i == 10 {
+				fmt.Fprintf(&b, " and %d more", len(rows)-10)
+				break
+			}
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(" " + f.names[r])
+		}
+		return b.String()
+	}
 	pos := make([]int, len(rows))
 	for i, r := range rows {
 		pos[i] = f.lines[r]

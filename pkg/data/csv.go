@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,20 +53,28 @@ type cellPos struct {
 
 func (f *frame) rows() int { return len(f.lines) }
 
-// where names row r of the frame for a message: "line 12" or "entry 12".
+// where names row r of the frame for a message: "file cat/3.png",
+// "line 12" or "entry 12".
 func (f *frame) where(r int) string {
+	if f.names != nil {
+		return "file " + f.names[r]
+	}
 	if f.entries {
 		return fmt.Sprintf("entry %d", f.lines[r])
 	}
 	return fmt.Sprintf("line %d", f.lines[r])
 }
 
-// rowErr is a problem with row r, located by line or entry.
+// rowErr is a problem with row r, located by its file (image folders),
+// line or entry.
 func (f *frame) rowErr(r int, field, format string, args ...any) *Error {
 	e := &Error{File: f.file, Field: field, Msg: fmt.Sprintf(format, args...)}
-	if f.entries {
+	switch {
+	case f.names != nil:
+		e.File = filepath.Join(f.file, filepath.FromSlash(f.names[r]))
+	case f.entries:
 		e.Entry = f.lines[r]
-	} else {
+	default:
 		e.Line = f.lines[r]
 	}
 	return e

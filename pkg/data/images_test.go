@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -144,4 +146,31 @@ func TestImagesBadInput(t *testing.T) {
 	exp, _ := experiment(t, t.TempDir(), imagesConfig)
 	_, _, err := Load(exp)
 	wantBadData(t, err, "img", "cannot read the image folder")
+}
+
+// TestImageNotesNameFiles: the notes on duplicate images and on images in
+// two splits name the image files, not entry numbers.
+func TestImageNotesNameFiles(t *testing.T) {
+	files := map[string][]byte{}
+	for i := 0; i < 8; i++ {
+		files[fmt.Sprintf("cat/%d.png", i)] = pngBytes(2, 2, 10) // all alike
+		files[fmt.Sprintf("dog/%d.png", i)] = pngBytes(2, 2, uint8(100+10*i))
+	}
+	cfg := "name: t\ndata:\n  source: images:img\n  split: {train: 0.5, val: 0.25, test: 0.25}\n"
+	_, rep, err := loadImagesTree(t, cfg, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	for _, want := range []string{"7 rows identical to an earlier row, kept (data.clean.duplicates: drop removes them): files cat/1.png, cat/2.png",
+		"with the same features as a training sample (a possible leak): file"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("no %q in the notes:\n%s", want, notes)
+		}
+	}
+	if strings.Contains(notes, "entr") {
+		t.Errorf("a note names entries:\n%s", notes)
+	}
+	_, _, err = loadImagesTree(t, strings.Replace(cfg, "split:", "clean: {duplicates: error}\n  split:", 1), files)
+	wantBadData(t, err, filepath.Join("img", "cat", "1.png")+": the row is identical to the row at file cat/0.png")
 }
