@@ -2,9 +2,13 @@ package data
 
 import (
 	"fmt"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // seriesCSV is a two-column series: t, a = 10·t, b = t², for t = 1..n.
@@ -133,4 +137,32 @@ func TestSunspots(t *testing.T) {
 	}
 	_, _, err := load(t, "name: t\ndata:\n  source: builtin:sunspots\n", nil)
 	wantBadData(t, err, "data.task", "set data.task: forecasting")
+}
+
+// TestSunspotsConfigSaysWhatPrepareDoes: the years the example config's
+// comment gives for its split are those prepare reports.
+func TestSunspotsConfigSaysWhatPrepareDoes(t *testing.T) {
+	path := repoFile("configs", "sunspots-forecast.yaml")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := strings.Join(strings.Fields(strings.ReplaceAll(string(text), "#", "")), " ")
+	exp, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rep, err := Load(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`train up to (\d+), test from (\d+)`).FindStringSubmatch(strings.Join(rep.Notes, "\n"))
+	if m == nil {
+		t.Fatalf("no split years in the notes %q", rep.Notes)
+	}
+	for _, want := range []string{"train up to " + m[1], "test from " + m[2]} {
+		if !strings.Contains(comment, want) {
+			t.Errorf("the comment of %s does not say %q", path, want)
+		}
+	}
 }
