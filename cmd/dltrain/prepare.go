@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,11 +85,22 @@ func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 		return err
 	}
 	for _, n := range rep.Notes {
-		fmt.Fprintf(a.stderr, "data: %s\n", n)
+		logNote(a, "data: "+n)
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
 	return nil
+}
+
+// logNote prints one of prepare's notes on stderr: a plain line, or with
+// --log-format json a log event, as train logs the same notes.
+func logNote(a *app, msg string) {
+	if a.logFormat == "json" {
+		b, _ := json.Marshal(map[string]string{"event": "log", "msg": msg})
+		fmt.Fprintln(a.stderr, string(b))
+		return
+	}
+	fmt.Fprintln(a.stderr, msg)
 }
 
 // interrupted is a prepare stopped by a signal. It counts as

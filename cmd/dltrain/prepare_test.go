@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -240,5 +241,25 @@ func TestPrepareInterrupted(t *testing.T) {
 				t.Errorf("left %v", entries)
 			}
 		})
+	}
+}
+
+// TestPrepareLogFormatJSON: with --log-format json, prepare's notes are
+// JSON log events, as train's are.
+func TestPrepareLogFormatJSON(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "prepared")
+	code, stdout, stderr := runCLI(t, "--log-format", "json", "prepare", "--config", filepath.Join("..", "..", "configs", "penguins-mlp.yaml"), "--out", out)
+	if code != 0 || !strings.Contains(stdout, "wrote "+out) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("%d lines on stderr:\n%s", len(lines), stderr)
+	}
+	for _, l := range lines {
+		var ev struct{ Event, Msg string }
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Event != "log" || !strings.HasPrefix(ev.Msg, "data: ") {
+			t.Errorf("not a JSON log event of a note: %q (%v)", l, err)
+		}
 	}
 }
