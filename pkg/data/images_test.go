@@ -174,3 +174,29 @@ func TestImageNotesNameFiles(t *testing.T) {
 	_, _, err = loadImagesTree(t, strings.Replace(cfg, "split:", "clean: {duplicates: error}\n  split:", 1), files)
 	wantBadData(t, err, filepath.Join("img", "cat", "1.png")+": the row is identical to the row at file cat/0.png")
 }
+
+// TestImageTransparencyOverBlack: a pixel's alpha is composed over black
+// (what the README says): half-transparent white reads 128 in every
+// channel, fully transparent reads 0.
+func TestImageTransparencyOverBlack(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	img.SetNRGBA(0, 0, color.NRGBA{255, 255, 255, 128})
+	img.SetNRGBA(1, 0, color.NRGBA{255, 255, 255, 0})
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	for _, tc := range []struct {
+		color string
+		want  []float32
+	}{{"grayscale", []float32{128, 0}}, {"rgb", []float32{128, 0, 128, 0, 128, 0}}} {
+		t.Run(tc.color, func(t *testing.T) {
+			cfg := strings.Replace(imagesConfig, "source: images:img", "source: images:img\n  images: {color: "+tc.color+"}", 1)
+			ds, _, err := loadImagesTree(t, cfg, map[string][]byte{"a/x.png": b.Bytes()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ds.Train.X, tc.want) {
+				t.Errorf("pixels %v, want %v", ds.Train.X, tc.want)
+			}
+		})
+	}
+}
