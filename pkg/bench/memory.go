@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"syscall"
-	"time"
 )
 
 // memory reads the process's resident set size from /proc/self/status
@@ -15,10 +13,7 @@ import (
 func memory() (rss, peak int64) {
 	text, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-			peak = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-		}
+		peak = maxRSS()
 		return peak, peak
 	}
 	sc := bufio.NewScanner(bytes.NewReader(text))
@@ -41,15 +36,6 @@ func kilobytes(line []byte) int64 {
 	}
 	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
 	return n * 1024
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeak restarts the peak RSS count (Linux ≥ 4.0), so that each
