@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/spf13/cobra"
 )
@@ -48,10 +46,10 @@ writes them to a file instead (atomically).`,
 			}
 			preds, err := run.Predict(cmd.Context(), run.PredictOptions{
 				Run: o.run, Checkpoint: o.checkpoint, Input: o.input, Output: o.output,
-				JSON: o.json, Stdout: a.stdout,
+				JSON: o.json, Stdout: a.stdout, Logf: a.notice,
 			})
 			if err == nil && o.output != "" {
-				fmt.Fprintf(a.stderr, "wrote %d predictions to %s\n", len(preds), o.output)
+				a.notice("wrote %d predictions to %s", len(preds), o.output)
 			}
 			return err
 		},

@@ -64,6 +64,9 @@ type Meta struct {
 	// DroppedConstant lists features dropped for being constant on the
 	// training split (data.clean.constant: drop).
 	DroppedConstant []string `json:"dropped_constant,omitempty"`
+	// RawInput is the per-sample shape before the constant features were
+	// dropped (nil when none were): the shape new samples come in.
+	RawInput []int `json:"raw_input_shape,omitempty"`
 	// Text describes how a corpus became sequences; its vocabulary is
 	// Classes.
 	Text *TextMeta `json:"text,omitempty"`

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ type Inputs struct {
 	// Refs name where each sample came from: "line 5" of a table, "entry
 	// 3" of an array file, or an image file's name.
 	Refs []string
+	// Notes say what was done to the samples that a user should know
+	// (categories never seen in training, encoded as unknown).
+	Notes []string
 }
 
 // ReadInputs reads the samples to predict from path, in the form the
@@ -74,6 +78,9 @@ func readTableInputs(meta *Meta, path string, comma rune, header bool) (*Inputs,
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
+	if head, _ := br.Peek(512); bytes.IndexByte(head, 0) >= 0 {
+		return nil, badFile(path, "is not text (it holds NUL bytes): this run's data is a table, so --input must be a delimited text file with the run's columns")
+	}
 	r := csv.NewReader(br)
 	r.Comma = comma
 	r.FieldsPerRecord = -1
@@ -81,7 +88,7 @@ func readTableInputs(meta *Meta, path string, comma rune, header bool) (*Inputs,
 	for _, e := range meta.Encodings {
 		needed = append(needed, e.Column)
 	}
-	var names []string
+	var names, unseen, filled []string
 	in := &Inputs{}
 	var records []map[string]string
 	for {
@@ -129,13 +136,30 @@ func readTableInputs(meta *Meta, path string, comma rune, header bool) (*Inputs,
 		}
 		for _, col := range meta.Columns {
 			i := slices.Index(names, col)
-			if _, ok := parseCell(strings.TrimSpace(rec[i])); !ok {
+			v, ok := parseCell(strings.TrimSpace(rec[i]))
+			if !ok {
 				l, c := r.FieldPos(i)
 				return nil, badf(path, l, c, col, "expected a number (or an empty cell, NA, ?), got %q", rec[i])
 			}
-			if v, _ := parseCell(strings.TrimSpace(rec[i])); v != v && meta.Imputation == nil {
+			if !finite32(v) {
+				if meta.Imputation == nil {
+					l, c := r.FieldPos(i)
+					return nil, badf(path, l, c, col, "the value %q is missing or not finite (as float32) and the run fitted no imputation (data.clean.missing was drop or error)", rec[i])
+				}
+				filled = append(filled, fmt.Sprintf("line %d %s", line, col))
+			}
+		}
+		for _, e := range meta.Encodings {
+			i := slices.Index(names, e.Column)
+			cell := strings.TrimSpace(rec[i])
+			switch {
+			case isMissing(cell) && meta.Imputation == nil:
 				l, c := r.FieldPos(i)
-				return nil, badf(path, l, c, col, "the value is missing (%q) and the run fitted no imputation (data.clean.missing was drop or error)", rec[i])
+				return nil, badf(path, l, c, e.Column, "the category is missing (%q) and the run fitted no imputation (data.clean.missing was drop or error)", rec[i])
+			case isMissing(cell):
+				filled = append(filled, fmt.Sprintf("line %d %s", line, e.Column))
+			case !isMissing(cell) && !slices.Contains(e.Categories, cell):
+				unseen = append(unseen, fmt.Sprintf("line %d %s=%s", line, e.Column, cell))
 			}
 		}
 		records = append(records, m)
@@ -149,6 +173,12 @@ func readTableInputs(meta *Meta, path string, comma rune, header bool) (*Inputs,
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	in.N, in.X = len(records), x
+	if len(filled) > 0 {
+		in.Notes = append(in.Notes, fmt.Sprintf("%s: filled %d missing or non-finite cells with the %s fitted on the run's training split: %s", path, len(filled), meta.Imputation.Kind, shortList(filled)))
+	}
+	if len(unseen) > 0 {
+		in.Notes = append(in.Notes, fmt.Sprintf("%s: %d cells hold a category never seen in training, encoded as unknown (as in training): %s", path, len(unseen), shortList(unseen)))
+	}
 	return in, nil
 }
 
@@ -171,14 +201,18 @@ func readArrayInputs(meta *Meta, path string) (*Inputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := meta.InputSize()
+	raw := meta.Input
+	if meta.RawInput != nil {
+		raw = meta.RawInput
+	}
+	w := prod(raw)
 	switch {
 	case len(shape) == 0 || shape[0] == 0:
-		return nil, badFile(path, "holds no samples (shape %v); expected [N, %s]", shape, describeDims(meta.Input))
+		return nil, badFile(path, "holds no samples (shape %v); expected [N, %s]", shape, describeDims(raw))
 	case prod(shape[1:]) != w:
-		return nil, badFile(path, "has samples of shape %v; the model takes %s (%d values)", shape[1:], describeDims(meta.Input), w)
+		return nil, badFile(path, "has samples of shape %v; the run's samples are %s (%d values)", shape[1:], describeDims(raw), w)
 	}
-	if err := meta.ScaleInputs(x); err != nil {
+	if x, err = meta.PrepareArrays(x); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	in := &Inputs{N: shape[0], X: x, Refs: make([]string, shape[0])}
@@ -190,8 +224,12 @@ func readArrayInputs(meta *Meta, path string) (*Inputs, error) {
 
 // readImageInputs reads one image or a folder of images, sorted by name.
 func readImageInputs(meta *Meta, path string) (*Inputs, error) {
-	if len(meta.Input) != 3 {
-		return nil, fmt.Errorf("%w: the run's images have shape %v; expected [C, H, W]", ErrBadData, meta.Input)
+	shape := meta.Input
+	if meta.RawInput != nil {
+		shape = meta.RawInput // the images' shape before constant pixels were dropped
+	}
+	if len(shape) != 3 {
+		return nil, fmt.Errorf("%w: the run's images have shape %v; expected [C, H, W]", ErrBadData, shape)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -219,7 +257,7 @@ func readImageInputs(meta *Meta, path string) (*Inputs, error) {
 	} else {
 		files = []string{path}
 	}
-	C, H, W := meta.Input[0], meta.Input[1], meta.Input[2]
+	C, H, W := shape[0], shape[1], shape[2]
 	in := &Inputs{N: len(files), X: make([]float32, len(files)*C*H*W), Refs: make([]string, len(files))}
 	for i, file := range files {
 		img, err := decodeImage(file)
@@ -229,7 +267,7 @@ func readImageInputs(meta *Meta, path string) (*Inputs, error) {
 		pixels(img, C, H, W, in.X[i*C*H*W:(i+1)*C*H*W])
 		in.Refs[i] = filepath.Base(file)
 	}
-	if err := meta.ScaleInputs(in.X); err != nil {
+	if in.X, err = meta.PrepareArrays(in.X); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return in, nil

@@ -147,6 +147,7 @@ func fitFeatures(exp *config.Experiment, f *frame, nTrain int, meta *Meta, rep *
 		if d.Clean.Constant == "drop" {
 			x, names, encoded = dropColumns(x, w, names, encoded, consts)
 			w -= len(consts)
+			meta.RawInput = slices.Clone(shape)
 			shape = []int{w}
 			meta.DroppedConstant = list
 			rep.add("dropped %s constant on the training split: %s", nouns(len(consts), "feature"), shortList(list))

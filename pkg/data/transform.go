@@ -51,7 +51,7 @@ func (m *Meta) EncodeRecords(records []map[string]string) ([]float32, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: record %d: column %q: expected a number, got %q", ErrBadData, r+1, col, rec[col])
 			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if !finite32(v) { // missing, or beyond float32: non-finite, as in training
 				if m.Imputation == nil {
 					return nil, fmt.Errorf("%w: record %d: column %q is missing and no imputation was fitted", ErrBadData, r+1, col)
 				}
@@ -88,11 +88,11 @@ func (m *Meta) EncodeRecords(records []map[string]string) ([]float32, error) {
 	return out, nil
 }
 
-// ScaleInputs applies the saved imputation (to NaN values) and scaling, in
-// place, to inputs of an array source (idx, npy, npz, images) already in
-// the per-sample shape.
+// ScaleInputs applies the saved imputation (to non-finite values) and
+// scaling, in place, to inputs of an array source (idx, npy, npz, images)
+// already in the per-sample shape the model takes.
 func (m *Meta) ScaleInputs(x []float32) error {
-	if m.Text != nil || m.Encodings != nil || m.DroppedConstant != nil {
+	if m.Text != nil || m.Encodings != nil {
 		return fmt.Errorf("%w: ScaleInputs applies to array sources; use EncodeRecords for tables", ErrBadData)
 	}
 	w := m.InputSize()
@@ -100,9 +100,10 @@ func (m *Meta) ScaleInputs(x []float32) error {
 		return fmt.Errorf("%w: %d values are not whole samples of %d", ErrBadData, len(x), w)
 	}
 	for i, v := range x {
-		if math.IsNaN(float64(v)) {
+		if !finite32(float64(v)) {
 			if m.Imputation == nil {
-				return fmt.Errorf("%w: sample %d holds a NaN and no imputation was fitted", ErrBadData, i/w+1)
+				return fmt.Errorf("%w: sample %d, %s: %v is not finite and the run fitted no imputation (data.clean.missing was drop or error)",
+					ErrBadData, i/w+1, featureName(m.Features, m.Input, i%w), v)
 			}
 			x[i] = m.Imputation.Values[i%w]
 		}
@@ -110,3 +111,51 @@ func (m *Meta) ScaleInputs(x []float32) error {
 	m.Scaling.Apply(x)
 	return nil
 }
+
+// RawInputSize is the number of values of a new sample as the source gives
+// it, before dropped constant features are removed.
+func (m *Meta) RawInputSize() int {
+	if m.RawInput != nil {
+		return prod(m.RawInput)
+	}
+	return m.InputSize()
+}
+
+// PrepareArrays turns raw samples of an array or image source (each of
+// RawInputSize values, as the source gives them) into model inputs: the
+// features dropped for being constant on the training split are removed,
+// then ScaleInputs. It returns the new slice.
+func (m *Meta) PrepareArrays(x []float32) ([]float32, error) {
+	if len(m.DroppedConstant) > 0 {
+		if m.RawInput == nil {
+			return nil, fmt.Errorf("%w: the run dropped constant features but did not save the shape they were dropped from (trained by an older dltrain); train again to predict", ErrBadData)
+		}
+		raw := prod(m.RawInput)
+		if len(x)%raw != 0 {
+			return nil, fmt.Errorf("%w: %d values are not whole samples of %d", ErrBadData, len(x), raw)
+		}
+		keep := make([]int, 0, raw)
+		for j := range raw {
+			if !slices.Contains(m.DroppedConstant, featureName(nil, m.RawInput, j)) {
+				keep = append(keep, j)
+			}
+		}
+		if len(keep) != m.InputSize() {
+			return nil, fmt.Errorf("%w: dropping the run's %d constant features from samples of %d values leaves %d, the model takes %d", ErrBadData, len(m.DroppedConstant), raw, len(keep), m.InputSize())
+		}
+		n := len(x) / raw
+		out := make([]float32, n*len(keep))
+		for i := range n {
+			src, dst := x[i*raw:(i+1)*raw], out[i*len(keep):(i+1)*len(keep)]
+			for k, j := range keep {
+				dst[k] = src[j]
+			}
+		}
+		x = out
+	}
+	return x, m.ScaleInputs(x)
+}
+
+// finite32 reports whether v is a number float32 can hold: NaN, ±Inf and
+// values beyond float32's range count as missing, in training as here.
+func finite32(v float64) bool { return !math.IsNaN(v) && math.Abs(v) <= math.MaxFloat32 }

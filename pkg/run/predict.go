@@ -26,6 +26,9 @@ type PredictOptions struct {
 	Output     string // file to write; "" writes to Stdout
 	JSON       bool   // one JSON object per sample instead of CSV
 	Stdout     io.Writer
+	// Logf, when set, receives notes about the inputs (categories never
+	// seen in training).
+	Logf func(format string, args ...any)
 }
 
 // Prediction is one sample's prediction.
@@ -42,6 +45,11 @@ type Prediction struct {
 // run's training split), so the run's data files are not needed; the
 // samples are preprocessed with those saved parameters, never refitted.
 func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
+	if opt.Output != "" {
+		if st, err := os.Stat(opt.Output); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("%w: --output %s is a directory; give a file name", config.ErrInvalid, opt.Output)
+		}
+	}
 	cfgPath := filepath.Join(opt.Run, "config.yaml")
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
@@ -69,6 +77,11 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range in.Notes {
+		if opt.Logf != nil {
+			opt.Logf("%s", n)
+		}
+	}
 	s, err := build(exp, meta)
 	if err != nil {
 		return nil, err
@@ -90,7 +103,10 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 		return nil, err
 	}
 	if opt.Output != "" {
-		return preds, writeFileAtomic(opt.Output, buf.Bytes())
+		if err := writeFileAtomic(opt.Output, buf.Bytes()); err != nil {
+			return nil, fmt.Errorf("%w: --output %s: cannot write the predictions: %v", config.ErrInvalid, opt.Output, err)
+		}
+		return preds, nil
 	}
 	if opt.Stdout != nil {
 		_, err = opt.Stdout.Write(buf.Bytes())
@@ -117,6 +133,11 @@ func predict(sess *train.Session, meta data.Meta, in *data.Inputs, batch int) ([
 	preds := make([]Prediction, in.N)
 	for i := range preds {
 		out := outputs[i*outW : (i+1)*outW]
+		for _, v := range out {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: the model's output for %s is not finite (%v): the checkpoint's weights are not usable", train.ErrDiverged, in.Refs[i], v)
+			}
+		}
 		p := Prediction{Input: in.Refs[i]}
 		if data.ClassTask(meta.Task) {
 			probs := make([]float64, len(meta.Classes))

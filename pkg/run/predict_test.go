@@ -2,9 +2,12 @@ package run
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -185,5 +188,97 @@ func TestPredictBadInput(t *testing.T) {
 	_, err = Predict(context.Background(), PredictOptions{Run: lm.Dir, Input: in})
 	if !errors.Is(err, data.ErrBadData) || !strings.Contains(err.Error(), "not supported yet") {
 		t.Errorf("text source: %v", err)
+	}
+}
+
+// TestPredictArraysWithDroppedConstants: a run that dropped the pixels
+// constant on its training split takes raw images as they come (28×28)
+// and predicts the preset test set with eval's accuracy.
+func TestPredictArraysWithDroppedConstants(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/mnist-idx-mlp.yaml", Out: t.TempDir(),
+		Sets: []string{"train.epochs=2", "data.clean.constant=drop", "data.preprocess.per_channel=false"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := Predict(context.Background(), PredictOptions{Run: res.Dir, Input: "../../testdata/mnist/t10k-images-idx3-ubyte.gz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := idxLabels(t, "../../testdata/mnist/t10k-labels-idx1-ubyte.gz")
+	if len(preds) != len(labels) || len(preds) != rep.Classification.N {
+		t.Fatalf("%d predictions, %d labels, eval on %d samples", len(preds), len(labels), rep.Classification.N)
+	}
+	correct := 0
+	for i, p := range preds {
+		if p.Predicted == strconv.Itoa(int(labels[i])) {
+			correct++
+		}
+	}
+	if acc := float64(correct) / float64(len(preds)); acc != rep.Classification.Accuracy {
+		t.Errorf("predict: accuracy %v; eval: %v", acc, rep.Classification.Accuracy)
+	}
+}
+
+// idxLabels reads a gzipped IDX labels file.
+func idxLabels(t *testing.T, path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[8:]
+}
+
+// TestPredictNonFiniteAndOutput: a value beyond float32 is missing, as in
+// training: refused at its line and column without imputation, filled and
+// noted with it; a binary file for a table run, and an --output that
+// cannot be written, are exit-2 errors.
+func TestPredictNonFiniteAndOutput(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "new.csv")
+	os.WriteFile(in, []byte("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n5.1,1e39,1.4,0.2\n"), 0o644)
+	_, err = Predict(context.Background(), PredictOptions{Run: res.Dir, Input: in})
+	if !errors.Is(err, data.ErrBadData) || !strings.Contains(err.Error(), in+":3:5") || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("1e39 without imputation: %v", err)
+	}
+	_, err = Predict(context.Background(), PredictOptions{Run: res.Dir, Input: "../../testdata/npy/iris-x.npy"})
+	if !errors.Is(err, data.ErrBadData) || !strings.Contains(err.Error(), "is not text") {
+		t.Errorf("a .npy file for a table run: %v", err)
+	}
+	os.WriteFile(in, []byte("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n"), 0o644)
+	for _, out := range []string{t.TempDir(), "/nonexistent/dir/preds.csv"} {
+		_, err = Predict(context.Background(), PredictOptions{Run: res.Dir, Input: in, Output: out})
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "--output "+out) {
+			t.Errorf("--output %s: %v", out, err)
+		}
+	}
+
+	pen, err := Train(context.Background(), TrainOptions{Config: "../../configs/penguins-mlp.yaml", Out: t.TempDir(), Sets: []string{"train.epochs=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, []byte("island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\nAtlantis,1e39,18.7,181,3750,male,2007\n"), 0o644)
+	var notes []string
+	preds, err := Predict(context.Background(), PredictOptions{Run: pen.Dir, Input: in, Logf: func(f string, a ...any) { notes = append(notes, fmt.Sprintf(f, a...)) }})
+	if err != nil || len(preds) != 1 {
+		t.Fatalf("%v %v", preds, err)
+	}
+	if got := strings.Join(notes, "\n"); !strings.Contains(got, "line 2 bill_length_mm") || !strings.Contains(got, "line 2 island=Atlantis") {
+		t.Errorf("notes:\n%s", got)
 	}
 }

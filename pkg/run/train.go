@@ -66,6 +66,10 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err := checkBatchSizes(s); err != nil {
 		return nil, err
 	}
+	loop, err := newLoop(s) // its schedule's checks need the run's length: before anything is written
+	if err != nil {
+		return nil, err
+	}
 	dir := r.dir
 	if dir == "" {
 		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
@@ -78,10 +82,6 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		if err := writeRunFiles(dir, exp, s.ds, rep); err != nil {
 			return nil, err
 		}
-	}
-	loop, err := newLoop(s)
-	if err != nil {
-		return nil, err
 	}
 	if r.ck != nil {
 		if err := restore(loop, s, r); err != nil {
@@ -267,12 +267,37 @@ func writeRunFiles(dir string, exp *config.Experiment, ds *data.Dataset, rep *da
 	return writeFileAtomic(filepath.Join(dir, "data.json"), b)
 }
 
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, synced then renamed: path holds the old content or the new,
+// never a part. Nothing is left behind on failure.
 func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 func logf(opt TrainOptions, format string, args ...any) {
