@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -378,6 +379,42 @@ func TestBatchNormOnASingleSampleIsRefusedBeforeTraining(t *testing.T) {
 	var ps config.Problems
 	if !errors.As(err, &ps) || ps[0].Key != "train.batch_size" || !strings.Contains(err.Error(), "a batch of 1") {
 		t.Fatalf("error %v, want a train.batch_size problem", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("a run directory was created: %v", entries)
+	}
+}
+
+// TestUndefinedMetricStillGivesABestCheckpoint: with a checkpoint metric
+// that is NaN at every epoch (R² of a constant target), the first epoch
+// is the best, so the run ends with a best checkpoint and its test report.
+func TestUndefinedMetricStillGivesABestCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%d,%d,5\n", i%7, i%5)
+	}
+	os.WriteFile(filepath.Join(dir, "const.csv"), []byte(b.String()), 0o644)
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("name: c\ndata: {source: csv:const.csv, task: regression, label: y}\nmodel: {layers: [{type: dense, units: 1}]}\ntrain: {epochs: 3, loss: mse, checkpoint: {metric: val_r2}}\n"), 0o644)
+	res, err := Train(context.Background(), TrainOptions{Config: cfg, Out: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, "checkpoints", "best.ckpt")); err != nil || res.Report == nil {
+		t.Errorf("best checkpoint: %v; report %v", err, res.Report)
+	}
+}
+
+// TestScheduleErrorWritesNothing: a warm-up longer than the run, found
+// once the data gives the run's length, leaves no run directory.
+func TestScheduleErrorWritesNothing(t *testing.T) {
+	out := t.TempDir()
+	_, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: out,
+		Sets: []string{"train.epochs=2", "train.schedule={kind: cosine, warmup_steps: 12}"}})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "warmup_steps") {
+		t.Fatalf("error %v", err)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a run directory was created: %v", entries)

@@ -441,10 +441,14 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 	metrics := s.Metrics()
 	s.Improved = true
 	if v, ok := metrics[l.Monitor.Metric]; ok {
-		s.Improved = l.Monitor.Better(v, l.State.Best)
-		if s.Improved {
+		better := l.Monitor.Better(v, l.State.Best)
+		if better {
 			l.State.Best = v
 		}
+		// An undefined metric (NaN: R² of a constant target) never
+		// improves, but the first epoch is the best until one does, so
+		// that a run always has a best checkpoint.
+		s.Improved = better || l.State.BestEpoch == 0
 	}
 	if s.Improved {
 		l.State.BestEpoch = s.Epoch
