@@ -183,3 +183,23 @@ func TestRemoveTemporaries(t *testing.T) {
 		t.Errorf("left %v and %v", left, hidden)
 	}
 }
+
+// TestTruncateMetricsDropsATornRow: a row cut short by a crash in the
+// middle of a write is dropped with the rows after the checkpoint,
+// instead of making the resume fail.
+func TestTruncateMetricsDropsATornRow(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "metrics.csv"), []byte("epoch,step,lr,train_loss\n1,10,0.1,2.5\n2,20,0.1,1.5\n3,30,0."), 0o644)
+	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(`{"epoch":1}`+"\n"+`{"epoch":2}`+"\n"+`{"epo`), 0o644)
+	if err := TruncateMetrics(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if string(b) != "epoch,step,lr,train_loss\n1,10,0.1,2.5\n2,20,0.1,1.5\n" {
+		t.Errorf("metrics.csv:\n%s", b)
+	}
+	j, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if string(j) != `{"epoch":1}`+"\n"+`{"epoch":2}`+"\n" {
+		t.Errorf("metrics.jsonl:\n%s", j)
+	}
+}

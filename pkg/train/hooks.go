@@ -2,7 +2,6 @@ package train
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,15 +135,19 @@ func TruncateMetrics(dir string, epoch int) error {
 	if err != nil {
 		return err
 	}
-	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	if err != nil || len(recs) == 0 {
-		return fmt.Errorf("%s: %v", csvPath, err)
-	}
+	// Line by line: the last row may be torn (a crash in the middle of a
+	// write); it is dropped like the rows after the checkpoint.
+	lines := strings.Split(string(b), "\n")
+	header := strings.Split(lines[0], ",")
 	var out strings.Builder
-	out.WriteString(strings.Join(recs[0], ",") + "\n")
-	for _, r := range recs[1:] {
+	out.WriteString(lines[0] + "\n")
+	for _, line := range lines[1:] {
+		r := strings.Split(line, ",")
+		if len(r) != len(header) {
+			continue
+		}
 		if e, err := strconv.Atoi(r[0]); err == nil && e <= epoch {
-			out.WriteString(strings.Join(r, ",") + "\n")
+			out.WriteString(line + "\n")
 		}
 	}
 	if err := writeAtomic(csvPath, []byte(out.String())); err != nil {
