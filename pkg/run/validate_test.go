@@ -85,3 +85,13 @@ func TestExcludeCanBeEmptied(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockSetByFlagIsNamed: a problem in a block that --set switched
+// names the flag, not the file's enclosing section.
+func TestBlockSetByFlagIsNamed(t *testing.T) {
+	base := "data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\ntrain: {epochs: 3}\n"
+	_, err := config.Parse("x.yaml", []byte(base), []string{"train.optimizer=adagrad", "train.schedule=one_cycle"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "--set train.schedule=one_cycle: train.schedule.cycle_momentum") {
+		t.Errorf("error %v", err)
+	}
+}
