@@ -47,7 +47,7 @@ graph, is not part of the check.`,
 			}
 			_, err := run.GradCheck(cmd.Context(), run.GradCheckOptions{
 				Config: o.config, Sets: o.sets, Samples: o.samples, Tolerance: o.tolerance, Eps: o.eps,
-				MaxElements: o.maxElements, Stdout: a.stdout, Stderr: a.stderr, JSON: o.json,
+				MaxElements: o.maxElements, Stdout: a.stdout, Stderr: a.logOut(), JSON: o.json,
 			})
 			return err
 		},

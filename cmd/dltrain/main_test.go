@@ -279,3 +279,18 @@ func TestPredictCommand(t *testing.T) {
 		t.Errorf("missing column: exit %d, %s", code, stderr)
 	}
 }
+
+// TestJSONLogFormatCoversNotes: with --log-format json every stderr line
+// of gradcheck is a JSON object.
+func TestJSONLogFormatCoversNotes(t *testing.T) {
+	code, _, stderr := dltrain(t, "--log-format", "json", "gradcheck", "--config", "../../configs/iris-mlp.yaml")
+	if code != 0 || stderr == "" {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev["event"] == nil {
+			t.Errorf("not a JSON event: %q", line)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -167,4 +168,35 @@ func signalCode(s os.Signal) int {
 		return 143
 	}
 	return 130
+}
+
+// logOut is where a command's notes go: stderr as it is, or, with
+// --log-format json, through a writer that turns each line into a log
+// event.
+func (a *app) logOut() io.Writer {
+	if a.logFormat != "json" {
+		return a.stderr
+	}
+	return &eventWriter{w: a.stderr}
+}
+
+// eventWriter writes each complete line written to it as a JSON log event.
+type eventWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (e *eventWriter) Write(p []byte) (int, error) {
+	e.buf = append(e.buf, p...)
+	for {
+		i := bytes.IndexByte(e.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		b, _ := json.Marshal(map[string]string{"event": "log", "msg": string(e.buf[:i])})
+		if _, err := fmt.Fprintln(e.w, string(b)); err != nil {
+			return len(p), err
+		}
+		e.buf = e.buf[i+1:]
+	}
 }
