@@ -116,23 +116,24 @@ func cleanMissing(f *frame, policy string, rep *Report) error {
 	return nil
 }
 
-// cleanGroups handles the rows of a group split whose group cell is
-// missing: they are not one group of their own. Under missing: drop they
+// cleanKeys handles the rows whose key cell is missing: the group id of a
+// group split (such rows are not one group of their own) or the time of a
+// time split (such rows have no place in time). Under missing: drop they
 // are dropped and reported; under any other policy the first is an error
-// (a group id is never filled in).
-func cleanGroups(f *frame, policy string, rep *Report) error {
+// (a group id or a time is never filled in).
+func cleanKeys(f *frame, what, policy string, rep *Report) error {
 	if len(f.keyMissing) == 0 {
 		return nil
 	}
 	bad := slices.Sorted(maps.Keys(f.keyMissing))
 	if policy != "drop" {
 		c := f.keyMissing[bad[0]]
-		return badf(f.file, c.line, c.col, c.field, "the group id is missing: %q (%s in all); a group id is never filled in: give every row its group, or set data.clean.missing: drop to drop such rows",
-			c.text, nouns(len(bad), "such row"))
+		return badf(f.file, c.line, c.col, c.field, "the %s is missing: %q (%s in all); a %s is never filled in: give every row its %s, or set data.clean.missing: drop to drop such rows",
+			what, c.text, nouns(len(bad), "such row"), what, what)
 	}
 	list := f.rowList(bad)
 	f.keepRows(func(r int) bool { _, miss := f.keyMissing[r]; return !miss })
-	rep.add("dropped %s without a group id (column %q): %s", nouns(len(bad), "row"), f.keyName, list)
+	rep.add("dropped %s without a %s (column %q): %s", nouns(len(bad), "row"), what, f.keyName, list)
 	return nil
 }
 
@@ -163,6 +164,9 @@ func (f *frame) keepRows(keep func(row int) bool) {
 		if f.keys != nil {
 			f.keys[w] = f.keys[r]
 		}
+		if f.keyCols != nil {
+			f.keyCols[w] = f.keyCols[r]
+		}
 		if f.preset != nil {
 			f.preset[w] = f.preset[r]
 		}
@@ -185,6 +189,9 @@ func (f *frame) keepRows(keep func(row int) bool) {
 	}
 	if f.keys != nil {
 		f.keys = f.keys[:w]
+	}
+	if f.keyCols != nil {
+		f.keyCols = f.keyCols[:w]
 	}
 	if f.preset != nil {
 		f.preset = f.preset[:w]

@@ -37,6 +37,7 @@ type frame struct {
 	names    []string  // per-row name (an image's file); nil when none
 	keys     []string  // per-row cell of data.split.column or the series time; nil when none
 	keyName  string    // the column keys come from
+	keyCols  []int32   // 1-based column of each keys cell in its line, for errors; nil without columns
 	preset   []int8    // per-row fixed split, or -1; nil when no row is fixed
 	// missing holds, for each row with a missing or non-finite feature,
 	// the first such cell.
@@ -78,6 +79,22 @@ func (f *frame) rowErr(r int, field, format string, args ...any) *Error {
 		e.Line = f.lines[r]
 	}
 	return e
+}
+
+// cellErr is a problem with one cell of row r: line and column when the
+// frame knows the cell's column (cols, per row, from a CSV), else as
+// rowErr.
+func (f *frame) cellErr(r int, cols []int32, i int, field, format string, args ...any) *Error {
+	e := f.rowErr(r, field, format, args...)
+	if e.Line > 0 && i < len(cols) {
+		e.Column = int(cols[i])
+	}
+	return e
+}
+
+// keyErr is a problem with the keys cell (split or time column) of row r.
+func (f *frame) keyErr(r int, format string, args ...any) *Error {
+	return f.cellErr(r, f.keyCols, r, f.keyName, format, args...)
 }
 
 // csvOptions says how a CSV is laid out and which columns play which part.
@@ -237,14 +254,15 @@ func (f *frame) addRecord(file string, rec, header []string, cols columns, pos f
 	}
 	if cols.key >= 0 {
 		cell := strings.TrimSpace(rec[cols.key])
+		l, c := pos(cols.key)
 		if isMissing(cell) {
 			if f.keyMissing == nil {
 				f.keyMissing = map[int]cellPos{}
 			}
-			l, c := pos(cols.key)
 			f.keyMissing[row] = cellPos{field: header[cols.key], line: l, col: c, text: cell}
 		}
 		f.keys = append(f.keys, strings.Clone(cell))
+		f.keyCols = append(f.keyCols, int32(c))
 	}
 	f.lines = append(f.lines, line)
 	return nil

@@ -3,7 +3,6 @@ package data
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -249,30 +248,23 @@ func columnsOf(f *frame, names []string, skip []string) ([]int, error) {
 }
 
 // checkTimeOrder requires the time column, when there is one, to increase
-// strictly down the file.
+// strictly down the file. Its cells are read as parseTimes reads a time
+// split's: all numbers or all dates of one form, never text.
 func checkTimeOrder(f *frame) error {
 	if f.keys == nil {
 		return nil
 	}
-	numeric := true
-	vals := make([]float64, f.rows())
-	for r, k := range f.keys {
-		v, err := strconv.ParseFloat(k, 64)
-		if err != nil || math.IsNaN(v) {
-			numeric = false
-			break
-		}
-		vals[r] = v
+	rows := make([]int, f.rows())
+	for r := range rows {
+		rows[r] = r
+	}
+	t, err := parseTimes(f, rows)
+	if err != nil {
+		return err
 	}
 	for r := 1; r < f.rows(); r++ {
-		var ok bool
-		if numeric {
-			ok = vals[r] > vals[r-1]
-		} else {
-			ok = f.keys[r] > f.keys[r-1]
-		}
-		if !ok {
-			return f.rowErr(r, f.keyName, "time %q does not come after %q (%s); a series must be in increasing time order", f.keys[r], f.keys[r-1], f.where(r-1))
+		if t.cmp(r-1, r) >= 0 {
+			return f.keyErr(r, "time %q does not come after %q (%s); a series must be in increasing time order", f.keys[r], f.keys[r-1], f.where(r-1))
 		}
 	}
 	return nil

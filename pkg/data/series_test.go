@@ -113,7 +113,11 @@ func TestSeriesDifference(t *testing.T) {
 func TestSeriesBadInput(t *testing.T) {
 	swapped := strings.Replace(seriesCSV(20), "5,50,25\n6,60,36\n", "6,60,36\n5,50,25\n", 1)
 	_, _, err := load(t, seriesConfig, map[string]string{"s.csv": swapped})
-	wantBadData(t, err, "s.csv:7: column \"t\"", `time "5" does not come after "6" (line 6)`, "increasing time order")
+	wantBadData(t, err, "s.csv:7:1: column \"t\"", `time "5" does not come after "6" (line 6)`, "increasing time order")
+	// A stray text cell is named, not read as a switch to text order
+	// (where "10" comes before "9").
+	_, _, err = load(t, seriesConfig, map[string]string{"s.csv": strings.Replace(seriesCSV(20), "\n4,", "\nx,", 1)})
+	wantBadData(t, err, "s.csv:5:1: column \"t\"", `time "x" is not a number, but the first time (line 2) is "1"`)
 	_, _, err = load(t, seriesConfig, map[string]string{"s.csv": seriesCSV(6)})
 	wantBadData(t, err, "s.csv", "too short for one window (lookback 3 + horizon 2 steps)")
 	_, _, err = load(t, seriesConfig+"  clean: {missing: drop}\n", nil)

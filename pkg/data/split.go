@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -236,18 +235,20 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 
 // splitTime gives the earliest rows to train, the next to val and the
 // latest to test, so that nothing trained on lies in the future of what is
-// evaluated. Rows are ordered by the time column when one is named
-// (numbers, or else text such as ISO 8601 dates), by file order otherwise.
+// evaluated. Rows are ordered by the time column when one is named (all
+// numbers, or all ISO 8601 dates of one form: parseTimes), by file order
+// otherwise.
 // Rows of one time stay in one split: a boundary that falls inside a tie
 // moves to its end, so the earlier split gets the whole tie.
 func splitTime(a assignment, rows []int, f *frame, cfg config.Split, rep *Report) error {
 	ordered := slices.Clone(rows)
 	var cmp func(p, q int) int
 	if f.keys != nil {
-		var err error
-		if cmp, err = timeKeys(f, rows); err != nil {
+		t, err := parseTimes(f, rows)
+		if err != nil {
 			return err
 		}
+		cmp = t.cmp
 		slices.SortStableFunc(ordered, cmp)
 	}
 	nTest, nVal := counts(len(ordered), cfg)
@@ -303,31 +304,6 @@ func splitTime(a assignment, rows []int, f *frame, cfg config.Split, rep *Report
 	rep.add("split in time order (%s): train %d, val %d, test %d rows; no training row is later than a val or test row%s",
 		what, endTrain, endVal-endTrain, len(ordered)-endVal, ties)
 	return nil
-}
-
-// timeKeys returns a comparison of rows by their time cell: numerically
-// when every cell is a number, as text otherwise. A missing cell is an
-// error.
-func timeKeys(f *frame, rows []int) (func(p, q int) int, error) {
-	nums := make(map[int]float64, len(rows))
-	numeric := true
-	for _, r := range rows {
-		if c, ok := f.keyMissing[r]; ok {
-			return nil, badf(f.file, c.line, c.col, c.field, "the time is missing (%q)", c.text)
-		}
-		if isMissing(f.keys[r]) {
-			return nil, f.rowErr(r, f.keyName, "the time is missing")
-		}
-		v, err := strconv.ParseFloat(f.keys[r], 64)
-		if err != nil {
-			numeric = false
-		}
-		nums[r] = v
-	}
-	if numeric {
-		return func(p, q int) int { return cmpFloat(nums[p], nums[q]) }, nil
-	}
-	return func(p, q int) int { return strings.Compare(f.keys[p], f.keys[q]) }, nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -457,6 +433,9 @@ func (f *frame) reorder(perm []int) {
 	}
 	if f.keys != nil {
 		permute(f.keys, 1, perm)
+	}
+	if f.keyCols != nil {
+		permute(f.keyCols, 1, perm)
 	}
 }
 

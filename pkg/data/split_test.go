@@ -314,5 +314,82 @@ func TestTimeSplitTies(t *testing.T) {
 	wantBadData(t, err, `column "when": leaves no rows for the val split: rows of one time stay in one split, and the latest rows share the time 2010`)
 
 	_, _, err = load(t, cfg, map[string]string{"d.csv": "x,when,y\n1,2001,0\n2,,1\n3,2003,0\n"})
-	wantBadData(t, err, "d.csv:3:3", `column "when": the time is missing ("")`)
+	wantBadData(t, err, "d.csv:3:3", `column "when": the time is missing: "" (1 such row in all)`, "data.clean.missing: drop")
+}
+
+// TestTimeSplitNeverComparesText: a time column is all numbers or all
+// dates of one form. One stray text cell is an error naming its line and
+// column, not a switch of the whole column to text order, where "10"
+// sorts before "4" and later rows train; a missing time is dropped and
+// reported under missing: drop, an error otherwise.
+func TestTimeSplitNeverComparesText(t *testing.T) {
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [x]\n  split: {method: time, column: when, stratify: false}\n  clean: {missing: %s}\n"
+	table := func(cells []string) string {
+		var b strings.Builder
+		b.WriteString("x,when,y\n")
+		for i, c := range cells {
+			fmt.Fprintf(&b, "%d,%s,%d\n", i, c, i%2)
+		}
+		return b.String()
+	}
+	numbers := make([]string, 20)
+	for i := range numbers {
+		numbers[i] = fmt.Sprint(i + 1) // 1..20: as text, "10" < "4"
+	}
+	// check: every training time is earlier than every val and test time.
+	check := func(t *testing.T, ds *Dataset, cells []string, less func(a, b string) bool) {
+		t.Helper()
+		for _, tr := range ds.Train.Lines {
+			for _, s := range []*Split{ds.Val, ds.Test} {
+				for _, l := range s.Lines {
+					if !less(cells[tr-2], cells[l-2]) {
+						t.Errorf("training row at line %d (time %s) is not earlier than %s row at line %d (time %s)", tr, cells[tr-2], s.Name, l, cells[l-2])
+					}
+				}
+			}
+		}
+	}
+	t.Run("numbers", func(t *testing.T) {
+		ds, _ := mustLoad(t, fmt.Sprintf(cfg, "error"), map[string]string{"d.csv": table(numbers)})
+		check(t, ds, numbers, func(a, b string) bool { return len(a) < len(b) || (len(a) == len(b) && a < b) })
+		if ds.Train.N != 14 {
+			t.Errorf("train %d rows, want 14", ds.Train.N)
+		}
+	})
+	t.Run("a text cell", func(t *testing.T) {
+		cells := slices.Clone(numbers)
+		cells[4] = "x"
+		for _, policy := range []string{"error", "drop", "mean"} {
+			_, _, err := load(t, fmt.Sprintf(cfg, policy), map[string]string{"d.csv": table(cells)})
+			wantBadData(t, err, "d.csv:6:3", `column "when"`, `time "x" is not a number, but the first time (line 2) is "1"`, "never compared as text")
+		}
+	})
+	t.Run("dates", func(t *testing.T) {
+		var dates []string
+		for i := 0; i < 20; i++ {
+			dates = append(dates, fmt.Sprintf("2024-%02d-%02dT%02d:00:00Z", 1+i%12, 1+i, 23-i))
+		}
+		ds, _ := mustLoad(t, fmt.Sprintf(cfg, "error"), map[string]string{"d.csv": table(dates)})
+		check(t, ds, dates, func(a, b string) bool { return a < b }) // these sort as text too
+		cells := slices.Clone(dates)
+		cells[7] = "2024-08-08"
+		_, _, err := load(t, fmt.Sprintf(cfg, "error"), map[string]string{"d.csv": table(cells)})
+		wantBadData(t, err, "d.csv:9:3", `time "2024-08-08" is not a date of the form of the first time (line 2)`)
+		_, _, err = load(t, fmt.Sprintf(cfg, "error"), map[string]string{"d.csv": table([]string{"1/2/2024", "1/3/2024"})})
+		wantBadData(t, err, "d.csv:2:3", `time "1/2/2024" is neither a number nor an ISO 8601 date`)
+	})
+	t.Run("missing", func(t *testing.T) {
+		cells := slices.Clone(numbers)
+		cells[3], cells[9] = "", "NA"
+		_, _, err := load(t, fmt.Sprintf(cfg, "median"), map[string]string{"d.csv": table(cells)})
+		wantBadData(t, err, "d.csv:5:3", `the time is missing: "" (2 such rows in all)`)
+		ds, rep := mustLoad(t, fmt.Sprintf(cfg, "drop"), map[string]string{"d.csv": table(cells)})
+		if n := ds.Train.N + ds.Val.N + ds.Test.N; n != 18 {
+			t.Errorf("%d rows kept, want 18", n)
+		}
+		if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, `dropped 2 rows without a time (column "when"): lines 5, 11`) {
+			t.Errorf("notes %q", notes)
+		}
+		check(t, ds, cells, func(a, b string) bool { return len(a) < len(b) || (len(a) == len(b) && a < b) })
+	})
 }

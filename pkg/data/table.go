@@ -78,8 +78,12 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 func cleanRows(exp *config.Experiment, f *frame, known []string, rep *Report) (Meta, error) {
 	d := exp.Data
 	meta := Meta{Task: d.Task, Targets: f.targets, Source: d.Source, Columns: f.features}
-	if splitMethod(d, false) == "group" {
-		if err := cleanGroups(f, d.Clean.Missing, rep); err != nil {
+	if m := splitMethod(d, false); m == "group" || m == "time" {
+		what := "group id"
+		if m == "time" {
+			what = "time"
+		}
+		if err := cleanKeys(f, what, d.Clean.Missing, rep); err != nil {
 			return meta, err
 		}
 	}
