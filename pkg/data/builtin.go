@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -184,8 +185,14 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 		return nil, err
 	}
 	var classes []string
-	if len(opt.targets) == 1 && opt.targets[0] == b.Label && d.Task == b.Task {
+	if len(opt.targets) == 1 && opt.targets[0] == b.Label && d.Task == b.Task && len(b.Classes) > 0 {
 		classes = b.Classes
+		// The file holds class indices; a label must be a class name.
+		for i, c := range f.y {
+			if k, err := strconv.Atoi(c); err == nil && k >= 0 && k < len(classes) {
+				f.y[i] = classes[k]
+			}
+		}
 	}
 	return buildTable(exp, f, classes, rep)
 }

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"unsafe"
 )
@@ -154,6 +153,9 @@ func (f *frame) keepRows(keep func(row int) bool) {
 		copy(f.cx[w*nc:(w+1)*nc], f.cx[r*nc:(r+1)*nc])
 		if f.y != nil {
 			copy(f.y[w*nt:(w+1)*nt], f.y[r*nt:(r+1)*nt])
+			if f.yCols != nil {
+				copy(f.yCols[w*nt:(w+1)*nt], f.yCols[r*nt:(r+1)*nt])
+			}
 		} else {
 			copy(f.yv[w*nt:(w+1)*nt], f.yv[r*nt:(r+1)*nt])
 		}
@@ -181,6 +183,9 @@ func (f *frame) keepRows(keep func(row int) bool) {
 	f.x, f.cx, f.lines, f.missing, f.keyMissing = f.x[:w*nf], f.cx[:w*nc], f.lines[:w], missing, keyMissing
 	if f.y != nil {
 		f.y = f.y[:w*nt]
+		if f.yCols != nil {
+			f.yCols = f.yCols[:w*nt]
+		}
 	} else {
 		f.yv = f.yv[:w*nt]
 	}
@@ -196,202 +201,6 @@ func (f *frame) keepRows(keep func(row int) bool) {
 	if f.preset != nil {
 		f.preset = f.preset[:w]
 	}
-}
-
-// classLabels turns the label cells of f into class indices in f.yv. With
-// known classes (a built-in, or data.classes) a cell must be a class name
-// or an index in range; otherwise integer labels are their own index and
-// text labels are indexed in sorted order.
-func classLabels(f *frame, known []string, policy string, rep *Report) ([]string, error) {
-	if f.y == nil {
-		return classIndices(f, known)
-	}
-	if err := dropMissingLabels(f, policy, rep); err != nil {
-		return nil, err
-	}
-	classes := known
-	if len(classes) == 0 {
-		var err error
-		if classes, err = inferClasses(f); err != nil {
-			return nil, err
-		}
-	}
-	byName := map[string]int{}
-	for i, c := range classes {
-		byName[c] = i
-	}
-	out := make([]float32, f.rows())
-	for r, cell := range f.y {
-		if k, ok := byName[cell]; ok {
-			out[r] = float32(k)
-			continue
-		}
-		v, err := strconv.ParseFloat(cell, 64)
-		switch {
-		case err != nil:
-			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "unknown class %q; the classes are: %s", cell, strings.Join(classes, ", "))
-		case v != math.Trunc(v) || math.IsInf(v, 0):
-			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is not an integer, so not a class index (is the task regression?)", cell)
-		case v < 0 || v >= float64(len(classes)):
-			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q is out of range: there are %d classes, 0 to %d", cell, len(classes), len(classes)-1)
-		}
-		out[r] = float32(v)
-	}
-	f.y, f.yv = nil, out
-	return classes, nil
-}
-
-// classIndices checks numeric labels (array sources): integers in
-// 0..k-1, k being the number of known classes, or else the largest label
-// plus one.
-func classIndices(f *frame, known []string) ([]string, error) {
-	maxLabel := -1
-	for r, v := range f.yv {
-		if v != float32(math.Trunc(float64(v))) || math.IsNaN(float64(v)) {
-			return nil, f.rowErr(r, "", "class label %v is not an integer (is the task regression?)", v)
-		}
-		if v < 0 || (len(known) > 0 && int(v) >= len(known)) {
-			return nil, f.rowErr(r, "", "class label %v is out of range: there are %d classes, 0 to %d", v, max(len(known), maxLabel+1), max(len(known), maxLabel+1)-1)
-		}
-		if v > 1<<24 {
-			return nil, f.rowErr(r, "", "class label %v is implausibly large; expected class indices 0..k-1", v)
-		}
-		maxLabel = max(maxLabel, int(v))
-	}
-	if len(known) > 0 {
-		return known, nil
-	}
-	classes := make([]string, maxLabel+1)
-	for i := range classes {
-		classes[i] = strconv.Itoa(i)
-	}
-	return classes, nil
-}
-
-// inferClasses names the classes of labels given without data.classes.
-// When every label is a number, the labels are class indices: each must
-// be an integer from 0, and the classes are "0" to the largest. When some
-// label is not a number, the classes are the distinct labels: numbers
-// first, in numeric order, then texts in sorted order.
-func inferClasses(f *frame) ([]string, error) {
-	nums := make(map[string]float64, 16)
-	numeric := true
-	for _, c := range f.y {
-		if _, seen := nums[c]; seen {
-			continue
-		}
-		v, err := strconv.ParseFloat(c, 64)
-		if err != nil {
-			numeric = false
-			continue
-		}
-		nums[c] = v
-	}
-	if !numeric {
-		return textClasses(f.y, nums), nil
-	}
-	maxIdx := -1
-	for r, c := range f.y {
-		v := nums[c]
-		msg := ""
-		switch {
-		case v != math.Trunc(v) || math.IsInf(v, 0):
-			msg = "is not an integer, so not a class index (is the task regression?)"
-		case v < 0:
-			msg = "is out of range: class indices start at 0 (without data.classes, numeric labels are class indices 0..k-1)"
-		case v > 1<<24:
-			msg = "is implausibly large for a class index; expected class indices 0..k-1"
-		}
-		if msg != "" {
-			return nil, badf(f.file, f.lines[r], 0, f.targets[0], "class label %q %s", c, msg)
-		}
-		maxIdx = max(maxIdx, int(v))
-	}
-	out := make([]string, maxIdx+1)
-	for i := range out {
-		out[i] = strconv.Itoa(i)
-	}
-	return out, nil
-}
-
-// textClasses returns the distinct labels, those that are numbers (with
-// their values in nums) first in numeric order, then the others sorted.
-func textClasses(cells []string, nums map[string]float64) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range cells {
-		if !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int {
-		va, aNum := nums[a]
-		vb, bNum := nums[b]
-		switch {
-		case aNum && bNum && va != vb:
-			return cmpFloat(va, vb)
-		case aNum != bNum:
-			if aNum {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	return out
-}
-
-// regressionTargets parses the target cells of f as numbers into f.yv.
-func regressionTargets(f *frame, policy string, rep *Report) error {
-	if f.y == nil {
-		for i, v := range f.yv {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return f.rowErr(i/len(f.targets), "", "expected a finite number as the regression target, got %v", v)
-			}
-		}
-		return nil
-	}
-	if err := dropMissingLabels(f, policy, rep); err != nil {
-		return err
-	}
-	out := make([]float32, len(f.y))
-	nt := len(f.targets)
-	for i, cell := range f.y {
-		v, err := strconv.ParseFloat(cell, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
-			return badf(f.file, f.lines[i/nt], 0, f.targets[i%nt], "expected a finite number as the regression target, got %q", cell)
-		}
-		out[i] = float32(v)
-	}
-	f.y, f.yv = nil, out
-	return nil
-}
-
-// dropMissingLabels removes rows whose target is missing, or stops at the
-// first with policy "error". A target is never imputed.
-func dropMissingLabels(f *frame, policy string, rep *Report) error {
-	var rows []int
-	missing := map[int]bool{}
-	nt := len(f.targets)
-	for i, cell := range f.y {
-		if isMissing(cell) {
-			r := i / nt
-			if policy == "error" {
-				return badf(f.file, f.lines[r], 0, f.targets[i%nt], "the label is missing; set data.clean.missing to drop (or mean, median, constant: a row without a label is dropped) to drop such rows")
-			}
-			if !missing[r] {
-				missing[r] = true
-				rows = append(rows, r)
-			}
-		}
-	}
-	if len(rows) > 0 {
-		list := f.rowList(rows)
-		f.keepRows(func(r int) bool { return !missing[r] })
-		rep.add("dropped %s with a missing label: %s", nouns(len(rows), "row"), list)
-	}
-	return nil
 }
 
 // rowHashes hashes the features (and, with labels, the targets) of every

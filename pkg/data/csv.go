@@ -38,6 +38,7 @@ type frame struct {
 	keys     []string  // per-row cell of data.split.column or the series time; nil when none
 	keyName  string    // the column keys come from
 	keyCols  []int32   // 1-based column of each keys cell in its line, for errors; nil without columns
+	yCols    []int32   // the same for each y cell
 	preset   []int8    // per-row fixed split, or -1; nil when no row is fixed
 	// missing holds, for each row with a missing or non-finite feature,
 	// the first such cell.
@@ -95,6 +96,12 @@ func (f *frame) cellErr(r int, cols []int32, i int, field, format string, args .
 // keyErr is a problem with the keys cell (split or time column) of row r.
 func (f *frame) keyErr(r int, format string, args ...any) *Error {
 	return f.cellErr(r, f.keyCols, r, f.keyName, format, args...)
+}
+
+// targetErr is a problem with the i-th target cell of y (row i/targets).
+func (f *frame) targetErr(i int, format string, args ...any) *Error {
+	nt := len(f.targets)
+	return f.cellErr(i/nt, f.yCols, i, f.targets[i%nt], format, args...)
 }
 
 // csvOptions says how a CSV is laid out and which columns play which part.
@@ -203,6 +210,7 @@ func (f *frame) reserve(rows int) {
 		f.x = slices.Grow(f.x, more*f.width)
 		f.cx = slices.Grow(f.cx, more*len(f.cats))
 		f.y = slices.Grow(f.y, more*len(f.targets))
+		f.yCols = slices.Grow(f.yCols, more*len(f.targets))
 		f.lines = slices.Grow(f.lines, more)
 	}
 }
@@ -250,7 +258,9 @@ func (f *frame) addRecord(file string, rec, header []string, cols columns, pos f
 	// Cells kept as text are cloned: a substring would keep the record's
 	// whole line alive.
 	for _, i := range cols.targets {
+		_, c := pos(i)
 		f.y = append(f.y, strings.Clone(strings.TrimSpace(rec[i])))
+		f.yCols = append(f.yCols, int32(c))
 	}
 	if cols.key >= 0 {
 		cell := strings.TrimSpace(rec[cols.key])

@@ -30,20 +30,25 @@ func TestCSVBadInput(t *testing.T) {
 		{"NaN under missing: error", csvConfig, "a,b,y\n1,2,0\n3,NaN,1\n", []string{"data.csv:3:3", `column "b"`, `missing or non-finite value "NaN"`}},
 		{"Inf under missing: error", csvConfig, "a,b,y\n1,Inf,0\n3,4,1\n", []string{"data.csv:2:3", `"Inf"`}},
 		{"overflow under missing: error", csvConfig, "a,b,y\n1,1e400,0\n3,4,1\n", []string{"data.csv:2", `"1e400"`}},
-		{"label out of range", strings.Replace(csvConfig, "label: y", "label: y\n  classes: [a, b]", 1),
-			"a,b,y\n1,2,0\n3,4,2\n", []string{"data.csv:3", `class label "2" is out of range: there are 2 classes, 0 to 1`}},
+		{"index label with data.classes", strings.Replace(csvConfig, "label: y", "label: y\n  classes: [a, b]", 1),
+			"a,b,y\n1,2,a\n3,4,1\n", []string{"data.csv:3:5", `column "y"`, `unknown class "1"; the classes (data.classes) are: a, b (with data.classes a label is a class name, never an index)`}},
 		{"unknown class name", strings.Replace(csvConfig, "label: y", "label: y\n  classes: [cat, dog]", 1),
-			"a,b,y\n1,2,cat\n3,4,cow\n", []string{"data.csv:3", `unknown class "cow"; the classes are: cat, dog`}},
+			"a,b,y\n1,2,cat\n3,4,cow\n", []string{"data.csv:3:5", `unknown class "cow"; the classes (data.classes) are: cat, dog`}},
+		{"numeric class names: 01 is not 1", strings.Replace(csvConfig, "label: y", "label: y\n  classes: ['1', '2', '3']", 1),
+			"a,b,y\n1,2,1\n3,4,2\n5,6,3\n7,8,01\n", []string{"data.csv:5:5", `unknown class "01"; the classes (data.classes) are: 1, 2, 3`}},
+		{"numeric class names: 0 is not an index", strings.Replace(csvConfig, "label: y", "label: y\n  classes: ['1', '2', '3']", 1),
+			"a,b,y\n1,2,1\n3,4,2\n5,6,3\n7,8,0\n", []string{"data.csv:5:5", `unknown class "0"`, "never an index"}},
+		{"label column named in the error", csvConfig, "a,y,b\n1,0,2\n3,\"0.5\",4\n", []string{"data.csv:3:3", `column "y"`, `"0.5" is not an integer`}},
 		{"non-integer class", csvConfig, "a,b,y\n1,2,0.5\n3,4,1\n", []string{"data.csv:2", `"0.5" is not an integer`}},
 		{"negative class label", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,2\n4,5,10\n5,6,-1\n",
-			[]string{"data.csv:6", `column "y"`, `class label "-1" is out of range: class indices start at 0`}},
+			[]string{"data.csv:6:5", `column "y"`, `class label "-1" is negative: class indices start at 0`}},
 		{"non-integer among integer labels", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,2.5\n",
 			[]string{"data.csv:4", `column "y"`, `class label "2.5" is not an integer, so not a class index`}},
-		{"infinite class label", csvConfig, "a,b,y\n1,2,0\n2,3,inf\n", []string{"data.csv:3", `class label "inf" is not an integer`}},
-		{"missing label", csvConfig, "a,b,y\n1,2,\n3,4,1\n", []string{"data.csv:2", "the label is missing"}},
+		{"infinite class label", csvConfig, "a,b,y\n1,2,0\n2,3,inf\n", []string{"data.csv:3:5", `class label "inf" is not an integer`}},
+		{"missing label", csvConfig, "a,b,y\n1,2,\n3,4,1\n", []string{"data.csv:2:5", "the label is missing"}},
 		{"missing label column", strings.Replace(csvConfig, "label: y", "label: z", 1), "a,b,y\n1,2,0\n", []string{`label (target) column "z" does not exist; the columns are: a, b, y`}},
 		{"regression target not a number", strings.Replace(csvConfig, "source:", "task: regression\n  source:", 1),
-			"a,b,y\n1,2,0.5\n3,4,big\n", []string{"data.csv:3", `expected a finite number as the regression target, got "big"`}},
+			"a,b,y\n1,2,0.5\n3,4,big\n", []string{"data.csv:3:5", `expected a finite number as the regression target, got "big"`}},
 		{"bad quote", csvConfig, "a,b,y\n1,\"2,0\n", []string{"data.csv:2", "quote"}},
 		{"unterminated quote read on to the end", csvConfig, "a,b,y\n1,2,0\n3,\"4,1\n5,6,0\n7,8,1\n",
 			[]string{"data.csv:3: unterminated quote: a quoted field in the record starting on this line is not closed (read on to line 5"}},
@@ -171,17 +176,23 @@ func TestCategorical(t *testing.T) {
 
 // TestClassLabels: integer labels are their own class index (10 is class
 // 10, not the second of "0","1","10","2"); labels with some text are
-// classes ordered numbers first, numerically, then texts.
+// classes ordered numbers first, numerically, then texts. Numbers compare
+// by value either way ("01" is 1), and a note says when that merged two
+// spellings.
 func TestClassLabels(t *testing.T) {
 	for _, tc := range []struct {
 		name, labels string
 		classes      []string
 		index        map[string]float32 // label -> class index
+		note         string
 	}{
-		{"integers", "0,1,2,10", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, map[string]float32{"2": 2, "10": 10}},
-		{"integers written as floats", "0,1.0,2", []string{"0", "1", "2"}, map[string]float32{"1.0": 1, "2": 2}},
-		{"text", "dog,cat,emu", []string{"cat", "dog", "emu"}, map[string]float32{"cat": 0, "emu": 2}},
-		{"numbers and text", "10,2,-1,cat,1.5", []string{"-1", "1.5", "2", "10", "cat"}, map[string]float32{"-1": 0, "2": 2, "10": 3, "cat": 4}},
+		{"integers", "0,1,2,10", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, map[string]float32{"2": 2, "10": 10}, ""},
+		{"integers written as floats", "0,1.0,2", []string{"0", "1", "2"}, map[string]float32{"1.0": 1, "2": 2}, ""},
+		{"text", "dog,cat,emu", []string{"cat", "dog", "emu"}, map[string]float32{"cat": 0, "emu": 2}, ""},
+		{"numbers and text", "10,2,-1,cat,1.5", []string{"-1", "1.5", "2", "10", "cat"}, map[string]float32{"-1": 0, "2": 2, "10": 3, "cat": 4}, ""},
+		// Numbers compare by value, whether every label is one or not.
+		{"01 and 1", "01,1,2", []string{"0", "1", "2"}, map[string]float32{"01": 1, "1": 1, "2": 2}, `labels "01", "1" are one class, 1`},
+		{"01 and 1 with text", "01,1,dog,1.0", []string{"1", "dog"}, map[string]float32{"01": 0, "1": 0, "1.0": 0, "dog": 1}, `labels "01", "1", "1.0" are one class, 1: numeric labels compare by value`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "a,y\n"
@@ -190,7 +201,10 @@ func TestClassLabels(t *testing.T) {
 				text += fmt.Sprintf("%d,%s\n", i, l)
 			}
 			cfg := strings.Replace(csvConfig, "split: {train: 0.5, val: 0.25, test: 0.25, stratify: false}", "split: {train: 1, val: 0, test: 0}", 1)
-			ds, _ := mustLoad(t, cfg, map[string]string{"data.csv": text})
+			ds, rep := mustLoad(t, cfg, map[string]string{"data.csv": text})
+			if notes := strings.Join(rep.Notes, "\n"); tc.note != "" && !strings.Contains(notes, tc.note) {
+				t.Errorf("notes %q lack %q", notes, tc.note)
+			}
 			if !slices.Equal(ds.Classes, tc.classes) {
 				t.Errorf("classes %q, want %q", ds.Classes, tc.classes)
 			}

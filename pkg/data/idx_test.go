@@ -143,7 +143,7 @@ func TestIDXBadInput(t *testing.T) {
 		{"labels as images", lb, im, idxConfig, []string{"images.idx", "expected images"}},
 		{"2-D labels", im, idxBytes([]int{10, 2}, make([]byte, 20)), idxConfig, []string{"labels.idx", "expected one label per entry"}},
 		{"label out of range", im, badLabel, strings.Replace(idxConfig, "source:", "classes: [a, b, c]\n  source:", 1),
-			[]string{"labels.idx: entry 8", "class label 200 is out of range: there are 3 classes"}},
+			[]string{"labels.idx: entry 8", "class label 200 is out of range: data.classes names 3 classes, indices 0 to 2"}},
 		{"one file", im, lb, strings.Replace(idxConfig, "idx:images.idx,labels.idx", "idx:images.idx", 1), []string{"data.source", "names 2 files"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -199,4 +199,10 @@ func TestNpySources(t *testing.T) {
 	}
 	_, _, err = loadBytes(t, cfg, map[string][]byte{"x.npy": xb, "y.npy": half})
 	wantBadData(t, err, "y.npy: entry 1", "not an integer")
+	neg := slices.Clone(y)
+	neg[3] = -1
+	_, _, err = loadBytes(t, cfg, map[string][]byte{"x.npy": xb, "y.npy": npyBytes("<i8", false, "(20,)", pack(le, neg))})
+	wantBadData(t, err, "y.npy: entry 4", "class label -1 is negative: class labels are indices from 0")
+	_, _, err = loadBytes(t, strings.Replace(cfg, "source:", "classes: [a]\n  source:", 1), map[string][]byte{"x.npy": xb, "y.npy": yb})
+	wantBadData(t, err, "y.npy: entry 2", "class label 1 is out of range: data.classes names 1 class, index 0")
 }
