@@ -15,8 +15,8 @@ import argparse, json, os, subprocess, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
 
 
@@ -63,7 +63,10 @@ def main():
             print(f"running PyTorch at {threads} thread(s)...", file=sys.stderr)
             cmd = [py, os.path.join(HERE, "pytorch_ref.py"), "--json", "--threads", str(threads),
                    "--seconds", str(a.seconds)] + sorted(ran)
-            for r in run_json(cmd):
+            # torch.set_num_threads does not cap Debian's pthread OpenBLAS,
+            # which PyTorch's CPU build calls: cap it too.
+            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+            for r in run_json(cmd, env):
                 rows.setdefault((r["workload"], threads), {})["pytorch"] = r["steps_per_s"]
     names = [n for n, _ in builds]
     # The machine's floor at a thread count: the best sgemm rate any build

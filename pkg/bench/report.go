@@ -50,7 +50,8 @@ func WriteTable(w io.Writer, results []Result) error {
 
 // Legend says what the table measures.
 const Legend = `A step is one step of train.Loop as 'dltrain train' runs it: the mini-batch gathered
-(during the step before, by the prefetcher), forward, loss, backward, the finiteness
+(during the step before by the prefetcher in the pure-Go build; at the start of the step
+in the OpenBLAS build, whose own threads hold the cores), forward, loss, backward, the finiteness
 guards, regularization and clipping as configured, the optimizer and the learning-rate
 schedule; an epoch boundary (a new shuffled order) every steps-per-epoch steps. Not
 timed: hooks (metrics log, progress, checkpoints) and validation (the split is empty).

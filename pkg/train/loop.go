@@ -178,6 +178,12 @@ func (l *Loop) Run(ctx context.Context) error {
 	return err
 }
 
+// prefetchWithBLASThreads prefetches even in a build whose BLAS has its
+// own threads (OpenBLAS), where it is off because the gathering goroutine
+// would compete with them; tests set it to check that prefetching stays
+// bit-identical there too.
+var prefetchWithBLASThreads = false
+
 func (l *Loop) run(ctx context.Context) error {
 	for _, h := range l.Hooks {
 		if err := h.BeforeRun(l); err != nil {
@@ -186,7 +192,7 @@ func (l *Loop) run(ctx context.Context) error {
 	}
 	start := time.Now().Add(-l.State.Elapsed)
 	k := max(l.Accumulate, 1)
-	if !l.NoPrefetch && !compute.BLASHasThreads() {
+	if !l.NoPrefetch && (prefetchWithBLASThreads || !compute.BLASHasThreads()) {
 		l.pf = newPrefetcher()
 		defer func() {
 			l.pf.stop()

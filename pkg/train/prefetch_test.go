@@ -26,6 +26,8 @@ train: {epochs: 2, batch_size: 50}
 // that gathers when the step starts; with dropout, a partial last batch
 // (a second graph), and accumulated mini-batches.
 func TestPrefetchIsBitIdentical(t *testing.T) {
+	prefetchWithBLASThreads = true // the OpenBLAS build too
+	defer func() { prefetchWithBLASThreads = false }()
 	cases := []struct {
 		name string
 		yaml string
