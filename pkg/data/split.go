@@ -95,8 +95,32 @@ func assignRows(f *frame, labels []float32, d config.Data, seed uint64, rep *Rep
 				a.of[r] = splitVal
 			}
 		}
+		if err := checkFold(a, f, cfg, splitMethod(d, false) == "group"); err != nil {
+			return a, err
+		}
 	}
 	return a, checkSizes(a, n, cfg, d.Split.Method == "column")
+}
+
+// checkFold refuses an empty validation fold: too few rows (or, in a
+// group split, too few groups) outside the test split for the folds.
+func checkFold(a assignment, f *frame, cfg config.Split, groups bool) error {
+	if a.count(splitVal) > 0 {
+		return nil
+	}
+	rows := a.count(splitTrain)
+	what := nouns(rows, "non-test row")
+	if groups {
+		g := map[string]bool{}
+		for r, s := range a.of {
+			if s == splitTrain {
+				g[f.keys[r]] = true
+			}
+		}
+		what = fmt.Sprintf("%s in %s (a fold holds whole groups)", what, nouns(len(g), "group"))
+	}
+	return fmt.Errorf("%w: fold %d of %d, the validation split, is empty: %s are too few for %d folds; add data or lower data.split.folds",
+		ErrBadData, cfg.Fold, cfg.Folds, what, cfg.Folds)
 }
 
 func checkSizes(a assignment, n int, cfg config.Split, column bool) error {
@@ -109,7 +133,7 @@ func checkSizes(a assignment, n int, cfg config.Split, column bool) error {
 	if cfg.Test > 0 && a.count(splitTest) == 0 {
 		return fmt.Errorf("%w: %d rows are too few for a test split of %v; add data or set data.split.test: 0", ErrBadData, n, cfg.Test)
 	}
-	if (cfg.Val > 0 || cfg.Folds >= 2) && a.count(splitVal) == 0 {
+	if cfg.Val > 0 && a.count(splitVal) == 0 {
 		return fmt.Errorf("%w: %d rows are too few for a validation split of %v; add data or set data.split.val: 0", ErrBadData, n, cfg.Val)
 	}
 	return nil
@@ -180,57 +204,6 @@ func counts(n int, cfg config.Split) (nTest, nVal int) {
 		nVal = min(nVal, max(n-1-nTest, 0))
 	}
 	return nTest, nVal
-}
-
-// groupsOf lists the distinct keys of rows in order of first appearance,
-// with their rows.
-func groupsOf(rows []int, keys []string) ([]string, map[string][]int) {
-	var order []string
-	members := map[string][]int{}
-	for _, r := range rows {
-		k := keys[r]
-		if _, ok := members[k]; !ok {
-			order = append(order, k)
-		}
-		members[k] = append(members[k], r)
-	}
-	return order, members
-}
-
-// splitGroups keeps every group (rows sharing a value of the group column)
-// whole: groups are shuffled and dealt to test, then val, until each has
-// its share of rows; the rest train.
-func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint64, rep *Report) error {
-	order, members := groupsOf(rows, f.keys)
-	if cfg.Folds >= 2 {
-		cfg.Val = 0
-	}
-	rng := RNG(seed, StreamSplit)
-	slices.Sort(order)
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	nTest, nVal := counts(len(rows), cfg)
-	var got [3]int
-	var groups [3]int
-	for _, g := range order {
-		s := splitTrain
-		switch {
-		case got[splitTest] < nTest:
-			s = splitTest
-		case got[splitVal] < nVal:
-			s = splitVal
-		}
-		for _, r := range members[g] {
-			a.of[r] = s
-		}
-		got[s] += len(members[g])
-		groups[s]++
-	}
-	if groups[splitTrain] == 0 {
-		return badf(f.file, 0, 0, f.keyName, "has %d groups: too few to keep a whole group for training after the val and test splits", len(order))
-	}
-	rep.add("split by group column %q: %d groups; train %d groups (%d rows), val %d (%d), test %d (%d); no group is in two splits",
-		f.keyName, len(order), groups[splitTrain], got[splitTrain], groups[splitVal], got[splitVal], groups[splitTest], got[splitTest])
-	return nil
 }
 
 // splitTime gives the earliest rows to train, the next to val and the

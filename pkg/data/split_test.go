@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -392,4 +393,122 @@ func TestTimeSplitNeverComparesText(t *testing.T) {
 		}
 		check(t, ds, cells, func(a, b string) bool { return len(a) < len(b) || (len(a) == len(b) && a < b) })
 	})
+}
+
+// groupError is dealGroups' measure: the squared distance of each split's
+// rows from its share, and how many splits of a share > 0 are empty.
+func groupError(sizes []int, share [3]float64, of []int8) (float64, int) {
+	var rows [3]int
+	n := 0
+	for i, m := range sizes {
+		rows[of[i]] += m
+		n += m
+	}
+	e, empty := 0.0, 0
+	for k, r := range rows {
+		d := float64(r) - share[k]*float64(n)
+		e += d * d
+		if r == 0 && share[k] > 0 {
+			empty++
+		}
+	}
+	return e, empty
+}
+
+// TestDealGroups: whole groups come as close to the fractions as they
+// can. The audit's case (8 groups: six of 5 rows, two of 4; 0.7/0.15/0.15)
+// gave train 47% of the rows when groups were dealt to test and val until
+// full; the best split is 28/5/5. Small cases are checked against every
+// assignment; large ones (dealt greedily) stay within one group of each
+// share.
+func TestDealGroups(t *testing.T) {
+	share := [3]float64{0.7, 0.15, 0.15}
+	audit := []int{5, 5, 5, 5, 5, 5, 4, 4}
+	var rows [3]int
+	for i, s := range dealGroups(audit, share) {
+		rows[s] += audit[i]
+	}
+	if rows != [3]int{28, 5, 5} {
+		t.Errorf("the audit's groups give %v rows, want [28 5 5]", rows)
+	}
+	rng := rand.New(rand.NewPCG(7, 1))
+	shares := [][3]float64{{0.7, 0.15, 0.15}, {0.5, 0.25, 0.25}, {0.8, 0, 0.2}, {0.6, 0.4, 0}}
+	for c := 0; c < 300; c++ {
+		sh := shares[c%len(shares)]
+		sizes := make([]int, 1+rng.IntN(8))
+		for i := range sizes {
+			sizes[i] = 1 + rng.IntN(12)
+		}
+		slices.SortFunc(sizes, func(a, b int) int { return b - a })
+		got, gotEmpty := groupError(sizes, sh, dealGroups(sizes, sh))
+		best, bestEmpty := math.Inf(1), 4
+		of := make([]int8, len(sizes))
+		for code := 0; code < int(math.Pow(3, float64(len(sizes)))); code++ {
+			k := code
+			for i := range of {
+				of[i], k = int8(k%3), k/3
+			}
+			e, empty := groupError(sizes, sh, of)
+			if slices.ContainsFunc(of, func(s int8) bool { return sh[s] == 0 }) {
+				continue
+			}
+			if empty < bestEmpty || (empty == bestEmpty && e < best) {
+				best, bestEmpty = e, empty
+			}
+		}
+		if gotEmpty != bestEmpty || got > best+1e-9 {
+			t.Fatalf("sizes %v shares %v: error %v (%d empty splits), the best is %v (%d)", sizes, sh, got, gotEmpty, best, bestEmpty)
+		}
+	}
+	for c := 0; c < 50; c++ {
+		sh := shares[c%len(shares)]
+		sizes := make([]int, 100+rng.IntN(400))
+		n, most := 0, 0
+		for i := range sizes {
+			sizes[i] = 1 + rng.IntN(1+rng.IntN(30))
+			n += sizes[i]
+			most = max(most, sizes[i])
+		}
+		slices.SortFunc(sizes, func(a, b int) int { return b - a })
+		var rows [3]int
+		for i, s := range dealGreedy(sizes, sh, n) {
+			rows[s] += sizes[i]
+		}
+		for k, r := range rows {
+			if d := math.Abs(float64(r) - sh[k]*float64(n)); d > float64(most) || (sh[k] == 0 && r > 0) {
+				t.Fatalf("%d groups, shares %v: %v rows of %d, off by more than the largest group (%d)", len(sizes), sh, rows, n, most)
+			}
+		}
+	}
+}
+
+// TestEmptyFold: a validation fold left empty says so (too few groups for
+// the folds), not "too few for a validation split of 0".
+func TestEmptyFold(t *testing.T) {
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [a]\n  split: {method: group, column: g, folds: 3, fold: 2, train: 0.8, val: 0, test: 0.2}\n"
+	_, _, err := load(t, cfg, map[string]string{"d.csv": "a,g,y\n1,g1,0\n2,g1,1\n3,g2,0\n4,g2,1\n5,g3,0\n6,g3,1\n"})
+	wantBadData(t, err, "fold 2 of 3, the validation split, is empty: 4 non-test rows in 2 groups (a fold holds whole groups) are too few for 3 folds; add data or lower data.split.folds")
+	if strings.Contains(err.Error(), "validation split of 0") {
+		t.Errorf("error %q", err)
+	}
+}
+
+// TestGroupSplitFractions: the audit's case end to end: 38 rows in 8
+// groups with fractions 0.7/0.15/0.15 split 28/5/5 (74/13/13%), for every
+// seed; dealing groups to test and val until each was full gave train 18.
+func TestGroupSplitFractions(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a,g,y\n")
+	for g, size := range []int{5, 4, 5, 5, 5, 4, 5, 5} {
+		for i := 0; i < size; i++ {
+			fmt.Fprintf(&b, "%d.5,g%d,%d\n", 10*g+i, g, i%2)
+		}
+	}
+	for seed := 1; seed <= 5; seed++ {
+		cfg := fmt.Sprintf("name: t\nseed: %d\ndata:\n  source: csv:d.csv\n  label: y\n  features: [a]\n  split: {method: group, column: g}\n", seed)
+		ds, _ := mustLoad(t, cfg, map[string]string{"d.csv": b.String()})
+		if ds.Train.N != 28 || ds.Val.N != 5 || ds.Test.N != 5 {
+			t.Errorf("seed %d: train %d, val %d, test %d rows; want 28/5/5", seed, ds.Train.N, ds.Val.N, ds.Test.N)
+		}
+	}
 }
