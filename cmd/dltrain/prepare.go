@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -77,6 +78,7 @@ func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 	if dir == "" {
 		dir = data.PreparedDir(exp)
 	}
+	dir = filepath.Clean(dir) // as Prepare names it
 	ds, rep, m, err := data.Prepare(ctx, exp, dir)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return interrupted{fmt.Sprintf("prepare interrupted: %s was not written (a previous prepared dataset there is unchanged)", dir)}

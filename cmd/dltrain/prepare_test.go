@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -261,5 +263,85 @@ func TestPrepareLogFormatJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Event != "log" || !strings.HasPrefix(ev.Msg, "data: ") {
 			t.Errorf("not a JSON log event of a note: %q (%v)", l, err)
 		}
+	}
+}
+
+// TestPrepareOutPaths: --out is cleaned ("p/", "p/x/.."), an existing
+// empty directory is a target, the current directory is refused with the
+// reason, and a refused or failed prepare leaves no directory it made. A
+// place that cannot be written is exit 2 naming it, found before the data
+// is read (the config's data is bad, but the path is what is reported).
+func TestPrepareOutPaths(t *testing.T) {
+	config, err := filepath.Abs(filepath.Join("..", "..", "configs", "iris-mlp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(filepath.Join(dir, "bad.csv"), []byte("a,y\n1,0\n"), 0o644)
+	os.WriteFile(bad, []byte("name: bad\ndata: {source: csv:bad.csv, label: z}\n"), 0o644)
+	work := filepath.Join(dir, "work")
+	os.Mkdir(work, 0o755)
+	t.Chdir(work)
+	entries := func(d string) []string {
+		var names []string
+		es, _ := os.ReadDir(d)
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	prepare := func(out, cfg string) (int, string) {
+		code, stdout, stderr := runCLI(t, "prepare", "--config", cfg, "--out", out)
+		return code, stdout + stderr
+	}
+	if code, out := prepare("p", config); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, out := range []string{"p/", "p/x/..", "p/./"} {
+		if code, text := prepare(out, config); code != 0 || !strings.Contains(text, "wrote p:") {
+			t.Errorf("--out %s: exit %d\n%s", out, code, text)
+		}
+	}
+	os.Mkdir("empty", 0o755)
+	if code, text := prepare("empty/", config); code != 0 || !slices.Contains(entries("empty"), "manifest.json") {
+		t.Errorf("--out empty/: exit %d\n%s", code, text)
+	}
+	if got := entries("."); !slices.Equal(got, []string{"empty", "p"}) || !slices.Equal(entries("p"), entries("empty")) {
+		t.Errorf("the working directory holds %v, p holds %v", got, entries("p"))
+	}
+	os.Mkdir("here", 0o755)
+	t.Chdir("here")
+	for _, out := range []string{".", "./", ".."} {
+		if code, text := prepare(out, config); code != 2 || !strings.Contains(text, "is the current directory") && !strings.Contains(text, "holds the current directory") {
+			t.Errorf("--out %s: exit %d\n%s", out, code, text)
+		}
+	}
+	if got := entries("."); len(got) > 0 {
+		t.Errorf("--out . left %v", got)
+	}
+	t.Chdir(work)
+	os.Remove("here")
+	if code, text := prepare("new/a/b", bad); code != 2 || !strings.Contains(text, `"z" does not exist`) {
+		t.Errorf("bad data: exit %d\n%s", code, text)
+	}
+	os.WriteFile("notes.txt", []byte("x"), 0o644)
+	if code, text := prepare("notes.txt/p", bad); code != 2 || !strings.Contains(text, "cannot write the prepared dataset notes.txt/p: lstat notes.txt/p: not a directory") {
+		t.Errorf("a file as parent: exit %d\n%s", code, text)
+	}
+	if got := entries("."); !slices.Equal(got, []string{"empty", "notes.txt", "p"}) {
+		t.Errorf("refused prepares left %v", got)
+	}
+	out, want := "ro/p", "cannot write the prepared dataset ro/p in ro: permission denied"
+	switch {
+	case os.Geteuid() != 0:
+		os.Mkdir("ro", 0o555)
+	case runtime.GOOS == "linux": // root writes anywhere but in /proc
+		out, want = "/proc/dltrain-test/p", "cannot write the prepared dataset /proc/dltrain-test/p: cannot make /proc/dltrain-test"
+	default:
+		return
+	}
+	if code, text := prepare(out, bad); code != 2 || !strings.Contains(text, want) {
+		t.Errorf("an unwritable parent: exit %d\n%s", code, text)
 	}
 }

@@ -95,13 +95,22 @@ var testHookAfterWrite func(name string) error
 // one, or absent, never half-written. Temporary directories left beside
 // dir by an interrupted Prepare are removed first (sweepTemps).
 //
-// dir is only ever replaced when it is a prepared dataset (see
-// checkReplaceable): anything else at that path is refused, untouched.
+// dir is cleaned first ("p/" and "p/x/.." are p); the current directory,
+// one that holds it and the root are refused (preparedTarget). dir is
+// only ever replaced when it is a prepared dataset (see checkReplaceable):
+// anything else at that path is refused, untouched. The directories above
+// dir that are missing and the temporary directory are made before the
+// data is read, so that a place that cannot be written is an error at
+// once; a Prepare that fails removes what it made.
 //
 // When ctx is cancelled, Prepare stops before its next stage or file,
 // removes its temporary directory and returns an error wrapping ctx.Err();
 // dir is left as it was.
 func Prepare(ctx context.Context, exp *config.Experiment, dir string) (*Dataset, *Report, *Manifest, error) {
+	dir, err := preparedTarget(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if err := checkReplaceable(dir); err != nil {
 		return nil, nil, nil, err
 	}
@@ -112,14 +121,20 @@ func Prepare(ctx context.Context, exp *config.Experiment, dir string) (*Dataset,
 	if err := stopped(ctx, dir); err != nil {
 		return nil, nil, nil, err
 	}
+	st, err := stage(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer st.end()
 	ds, rep, err := Load(exp)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m, err := writePrepared(ctx, exp, dir, ds, rep)
+	m, err := writePrepared(ctx, exp, dir, st.tmp, ds, rep)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	st.done = true
 	if len(swept) > 0 {
 		rep.Notes = append([]string{fmt.Sprintf("removed %s left by an interrupted prepare: %s",
 			nouns(len(swept), "temporary folder"), shortList(swept))}, rep.Notes...)
@@ -135,22 +150,10 @@ func stopped(ctx context.Context, dir string) error {
 	return nil
 }
 
-func writePrepared(ctx context.Context, exp *config.Experiment, dir string, ds *Dataset, rep *Report) (*Manifest, error) {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", parent, err)
-	}
-	tmp, release, err := makeTemp(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-	}()
+// writePrepared writes ds into the temporary directory tmp and renames it
+// to dir.
+func writePrepared(ctx context.Context, exp *config.Experiment, dir, tmp string, ds *Dataset, rep *Report) (*Manifest, error) {
+	var err error
 	write := func(name string, fill func(io.Writer) error) (string, error) {
 		if err := stopped(ctx, dir); err != nil {
 			return "", err
@@ -194,8 +197,7 @@ func writePrepared(ctx context.Context, exp *config.Experiment, dir string, ds *
 	if err := replaceDir(tmp, dir); err != nil {
 		return nil, err
 	}
-	done = true
-	return m, syncDir(parent)
+	return m, syncDir(filepath.Dir(dir))
 }
 
 // writeFileSynced writes a file through fill, syncs it, and returns its

@@ -140,6 +140,14 @@ func TestPrepareAtomic(t *testing.T) {
 		if _, err := os.Stat(prep); !os.IsNotExist(err) {
 			t.Fatalf("crash after %s left %s", after, prep)
 		}
+		// Nor the directories made for a target that did not exist.
+		deep := filepath.Join(dir, "new", "deeper", "prep")
+		if _, _, _, err := Prepare(t.Context(), exp, deep); !errors.Is(err, fail) {
+			t.Fatalf("crash after %s: %v", after, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
+			t.Fatalf("crash after %s left %s", after, filepath.Join(dir, "new"))
+		}
 	}
 	testHookAfterWrite = nil
 	_, _, first, err := Prepare(t.Context(), exp, prep)

@@ -54,7 +54,7 @@ func checkReplaceable(dir string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrBadData, dir, unwrapPath(err))
+		return fmt.Errorf("%w: cannot write the prepared dataset %s: %v", ErrBadData, dir, err)
 	}
 	switch {
 	case st.Mode()&os.ModeSymlink != 0:
@@ -113,6 +113,88 @@ func replaceDir(tmp, dir string) error {
 	return nil
 }
 
+// preparedTarget cleans dir, so that a trailing slash or "x/.." does not
+// put the temporary directory inside the target or make a stray x, and
+// refuses the directories a prepared dataset cannot replace: the root,
+// and the current directory or one that holds it (replacing it would pull
+// the working directory out from under the user).
+func preparedTarget(dir string) (string, error) {
+	if dir == "" {
+		return "", fmt.Errorf("%w: no directory given for the prepared dataset", ErrBadData)
+	}
+	clean := filepath.Clean(dir)
+	abs, err := filepath.Abs(clean)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrBadData, dir, err)
+	}
+	if filepath.Dir(abs) == abs {
+		return "", fmt.Errorf("%w: %s is the root directory: a prepared dataset replaces its directory whole; give a directory below it", ErrBadData, dir)
+	}
+	if cwd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(abs, cwd); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			what := "the current directory"
+			if rel != "." {
+				what = "a directory that holds the current directory"
+			}
+			return "", fmt.Errorf("%w: %s is %s: a prepared dataset replaces its directory whole, which would pull the working directory out from under you; give a directory inside it (e.g. %s)",
+				ErrBadData, dir, what, filepath.Join(dir, "prepared"))
+		}
+	}
+	return clean, nil
+}
+
+// staging is the temporary directory a prepared dataset is written to,
+// made before the data is read, with the directories made for it.
+type staging struct {
+	tmp     string
+	made    []string // directories above the target made for it, outermost first
+	release func()
+	done    bool // the temporary directory became the target: keep what was made
+}
+
+// stage makes the directories above dir that are missing and the
+// temporary directory beside dir (makeTemp). A directory that cannot be
+// made is an error naming it (ErrBadData: the place given cannot be
+// written), and nothing made is left behind.
+func stage(dir string) (*staging, error) {
+	st := &staging{release: func() {}}
+	parent := filepath.Dir(dir)
+	for p := parent; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || filepath.Dir(p) == p {
+			break
+		}
+		st.made = append([]string{p}, st.made...)
+	}
+	for _, p := range st.made {
+		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			st.end()
+			return nil, fmt.Errorf("%w: cannot write the prepared dataset %s: cannot make %s: %v", ErrBadData, dir, p, unwrapPath(err))
+		}
+	}
+	tmp, release, err := makeTemp(dir)
+	if err != nil {
+		st.end()
+		return nil, err
+	}
+	st.tmp, st.release = tmp, release
+	return st, nil
+}
+
+// end unlocks the temporary directory and, unless done, removes it and
+// the directories made for it (those still empty).
+func (st *staging) end() {
+	if !st.done && st.tmp != "" {
+		os.RemoveAll(st.tmp)
+	}
+	st.release()
+	if st.done {
+		return
+	}
+	for i := len(st.made) - 1; i >= 0; i-- {
+		os.Remove(st.made[i])
+	}
+}
+
 // tempPrefix is how the temporary directories of a prepared dataset at
 // dir are named, beside it: .NAME.tmp- followed by os.MkdirTemp's digits.
 func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".tmp-" }
@@ -124,7 +206,7 @@ func makeTemp(dir string) (tmp string, release func(), err error) {
 	for range 100 {
 		tmp, err = os.MkdirTemp(filepath.Dir(dir), tempPrefix(dir))
 		if err != nil {
-			return "", nil, fmt.Errorf("creating a temporary directory for %s: %w", dir, err)
+			return "", nil, fmt.Errorf("%w: cannot write the prepared dataset %s in %s: %v", ErrBadData, dir, filepath.Dir(dir), unwrapPath(err))
 		}
 		release, ok, err := lockDir(tmp)
 		if err != nil {
