@@ -364,7 +364,16 @@ func drainSum(r io.Reader, h hash.Hash) string {
 // PreparedDir it is used if up to date, and rebuilt (with a note saying
 // why) if stale; without one, the data is prepared in memory. Every path
 // gives the same samples, bit for bit.
-func Open(exp *config.Experiment) (*Dataset, *Report, error) {
+func Open(exp *config.Experiment) (*Dataset, *Report, error) { return open(exp, true) }
+
+// OpenReadOnly is Open for commands that must not write, such as eval: a
+// stale prepared dataset (made with another seed or data section, or
+// from older source files) is left as it is, and the data is prepared in
+// memory instead, with a note saying why. It never writes anything.
+func OpenReadOnly(exp *config.Experiment) (*Dataset, *Report, error) { return open(exp, false) }
+
+// open is Open, rebuilding a stale prepared dataset only with rebuild.
+func open(exp *config.Experiment, rebuild bool) (*Dataset, *Report, error) {
 	dir := PreparedDir(exp)
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return nil, nil, notPrepared(dir, "it is a file, not a directory")
@@ -379,6 +388,14 @@ func Open(exp *config.Experiment) (*Dataset, *Report, error) {
 	why, err := Staleness(exp, m)
 	if err != nil {
 		return nil, nil, err
+	}
+	if why != "" && !rebuild {
+		ds, rep, err := Load(exp)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Notes = append([]string{fmt.Sprintf("the prepared dataset %s is stale (%s): prepared the data in memory instead, leaving it as it was", dir, why)}, rep.Notes...)
+		return ds, rep, nil
 	}
 	if why != "" {
 		ds, rep, _, err := Prepare(context.Background(), exp, dir)

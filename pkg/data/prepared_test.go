@@ -400,3 +400,45 @@ func TestPrepareSweepsStaleTemps(t *testing.T) {
 		t.Error("the sweep is recorded in the manifest's data notes")
 	}
 }
+
+// TestOpenReadOnly: OpenReadOnly (eval's) uses an up-to-date prepared
+// dataset, but never rebuilds a stale one (a run of another seed): it
+// prepares in memory, says so, and leaves every file as it was.
+func TestOpenReadOnly(t *testing.T) {
+	exp, dir := preparedFixture(t)
+	prep := filepath.Join(dir, "prep")
+	if _, _, _, err := Prepare(t.Context(), exp, prep); err != nil {
+		t.Fatal(err)
+	}
+	if _, rep, err := OpenReadOnly(exp); err != nil || !strings.HasPrefix(rep.Notes[0], "using the prepared dataset") {
+		t.Fatalf("up to date: %v %q", err, rep.Notes)
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			info, _ := d.Info()
+			fmt.Fprintf(&b, "%s %d %v\n", path, info.Size(), info.ModTime())
+			if !d.IsDir() {
+				sum, _ := os.ReadFile(path)
+				fmt.Fprintf(&b, "%x\n", sha256.Sum256(sum))
+			}
+			return nil
+		})
+		return b.String()
+	}
+	before := snapshot()
+	other := *exp
+	other.Seed = 2
+	ds, rep, err := OpenReadOnly(&other)
+	if err != nil || !strings.Contains(rep.Notes[0], "is stale") || !strings.Contains(rep.Notes[0], "prepared the data in memory instead") {
+		t.Fatalf("stale: %v %q", err, rep.Notes)
+	}
+	mem, _, _ := Load(&other)
+	sameDataset(t, ds, mem)
+	if after := snapshot(); after != before {
+		t.Errorf("OpenReadOnly wrote:\n%s\nthen:\n%s", after, before)
+	}
+	if m, _ := ReadManifest(prep); m.Seed != exp.Seed {
+		t.Errorf("the prepared dataset was rebuilt with seed %d", m.Seed)
+	}
+}
