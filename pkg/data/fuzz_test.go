@@ -40,7 +40,7 @@ func FuzzReadCSV(f *testing.F) {
 			return
 		}
 		n := fr.rows()
-		if len(fr.x) != n*fr.width || len(fr.y) != n*len(fr.targets) || len(fr.cx) != n*len(fr.cats) {
+		if len(fr.x) != n*fr.width || len(fr.y) != n*len(fr.targets) || len(fr.cx) != n*len(fr.cats) || len(fr.yCols) != len(fr.y) {
 			t.Fatalf("inconsistent frame: %d rows, %d x, %d y", n, len(fr.x), len(fr.y))
 		}
 		// The rest of the pipeline takes whatever the reader accepts.
@@ -48,6 +48,37 @@ func FuzzReadCSV(f *testing.F) {
 		exp.Data.Source = "csv:fuzz.csv"
 		exp.Data.Clean.Missing = "mean"
 		exp.Data.Clean.Duplicates = "drop"
+		_, err = buildTable(&exp, fr, nil, &Report{})
+		wantDataErr(t, err)
+	})
+}
+
+// FuzzTimeSplit reads the first column as a time (numbers or ISO 8601
+// dates of one form, parseTimes) and splits in time order: a cell of
+// another form is an error, never a panic or a switch to text order.
+func FuzzTimeSplit(f *testing.F) {
+	for _, s := range []string{
+		"t,a,y\n1,1,0\n2,2,1\n3,3,0\n10,4,1\n4,5,0\n",
+		"t,a,y\n2024-01-02,1,0\n2024-01-01,2,1\n,3,0\n2024-01-03,4,1\n2024-01-04,4,0\n",
+		"t,a,y\n1,1,0\nx,2,1\n3,3,0\n",
+		"t,a,y\n2024-01-02T10:00:00Z,1,0\n2024-01-02T09:00:00+01:00,2,1\n2024-01-03,3,0\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := readCSV("fuzz.csv", bytes.NewReader(b), csvOptions{header: true, targets: []string{"-1"}, key: "0"})
+		wantDataErr(t, err)
+		if err != nil {
+			return
+		}
+		if len(fr.keyCols) != len(fr.keys) {
+			t.Fatalf("%d key columns for %d keys", len(fr.keyCols), len(fr.keys))
+		}
+		exp := config.Default()
+		exp.Data.Source = "csv:fuzz.csv"
+		exp.Data.Clean.Missing = "drop"
+		exp.Data.Split.Method = "time"
+		exp.Data.Split.Column = "0"
 		_, err = buildTable(&exp, fr, nil, &Report{})
 		wantDataErr(t, err)
 	})

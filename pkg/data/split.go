@@ -301,7 +301,7 @@ func splitColumn(a assignment, rows []int, f *frame) error {
 		case "test":
 			a.of[r] = splitTest
 		default:
-			return f.rowErr(r, f.keyName, "split %q is not one of train, val (validation) or test", f.keys[r])
+			return f.keyErr(r, "split %q is not one of train, val (validation) or test", f.keys[r])
 		}
 	}
 	return nil

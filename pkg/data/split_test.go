@@ -132,7 +132,7 @@ func TestColumnSplit(t *testing.T) {
 		t.Errorf("the split column must not be a feature: %v", ds.Features)
 	}
 	_, _, err := load(t, cfg, map[string]string{"d.csv": strings.Replace(text, "test", "holdout", 1)})
-	wantBadData(t, err, "d.csv:5", `split "holdout" is not one of train, val (validation) or test`)
+	wantBadData(t, err, "d.csv:5:5", `split "holdout" is not one of train, val (validation) or test`)
 	_, _, err = load(t, strings.Replace(cfg, "column, column: part}", "column, column: part, train: 0.5, val: 0.5, test: 0}", 1), nil)
 	wantBadData(t, err, "data.split.train", "remove the fractions")
 }
