@@ -7,8 +7,10 @@
 // and npz (npy.go), images (images.go), text (text.go) and series
 // (series.go). A table-like source becomes a frame, one row per sample,
 // that table.go takes through the fixed path: clean (clean.go: missing
-// values, duplicates, labels), split (split.go: random, stratified, group,
-// time, column, k-fold), then fit the imputation, the categorical
+// values, duplicates; labels.go: class labels and targets), split
+// (split.go: random, stratified, time, column, k-fold; groupsplit.go:
+// whole groups; timecol.go reads time columns), then fit the imputation,
+// the categorical
 // encodings (encode.go), the constant-feature check and the scaling
 // (scale.go) on the training rows alone and apply them to every split.
 // Text and series sources split their tokens or time steps in time order
@@ -24,8 +26,8 @@
 // Prepare (prepared.go) writes a dataset as float32 .npy files with a
 // manifest (source checksums, a fingerprint of the data section) and the
 // per-sample split assignment, atomically; Open uses it when it is up to
-// date and rebuilds it when it is stale. transform.go reapplies the saved
-// preprocessing to new samples.
+// date and rebuilds it when it is stale, OpenReadOnly prepares in memory
+// instead. transform.go reapplies the saved preprocessing to new samples.
 //
 // Problems with the data wrap ErrBadData and name the file, the line and
 // column (or entry) and what was expected.
