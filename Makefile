@@ -36,8 +36,8 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 FUZZTIME ?= 3s
-fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) for FUZZTIME (3s)
-	@for f in FuzzReadCSV FuzzReadIDX FuzzReadNpy; do \
+fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) and the time split for FUZZTIME (3s)
+	@for f in FuzzReadCSV FuzzReadIDX FuzzReadNpy FuzzTimeSplit; do \
 		$(GO) test ./pkg/data -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "$$f failed:"; $(GO) test ./pkg/data -run "^$$f$$" 2>&1 | tail -20; exit 1; }; \
 		echo "$$f: ok ($(FUZZTIME))"; \
 	done

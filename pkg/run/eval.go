@@ -51,7 +51,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := sameSplit(exp, ck, path); err != nil {
 		return nil, err
 	}
-	s, _, err := prepare(exp)
+	s, _, err := prepare(exp, data.OpenReadOnly)
 	if err != nil {
 		return nil, err
 	}

@@ -24,8 +24,11 @@ type setup struct {
 // The loss decides the model's output shape (one logit for a binary
 // cross-entropy, one per class for cross-entropy, the targets' shape for
 // regression), and is checked against the data.
-func prepare(exp *config.Experiment) (*setup, *data.Report, error) {
-	ds, rep, err := data.Open(exp) // an up-to-date prepared dataset, or prepared in memory
+//
+// open is data.Open (train: an up-to-date prepared dataset, rebuilt when
+// stale) or data.OpenReadOnly (eval: never writes one).
+func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Dataset, *data.Report, error)) (*setup, *data.Report, error) {
+	ds, rep, err := open(exp)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -418,5 +419,39 @@ func TestScheduleErrorWritesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a run directory was created: %v", entries)
+	}
+}
+
+// TestEvalNeverRewritesThePreparedDataset: eval of an older run whose
+// prepared dataset was since rebuilt with another seed prepares its data
+// in memory and leaves the prepared dataset as it is.
+func TestEvalNeverRewritesThePreparedDataset(t *testing.T) {
+	out := t.TempDir()
+	prepared := filepath.Join(out, "prepared")
+	a, err := Train(context.Background(), TrainOptions{Config: "../../configs/iris-mlp.yaml", Out: out, Sets: []string{"train.epochs=2", "data.prepared=" + prepared}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp9, err := config.Load("../../configs/iris-mlp.yaml", []string{"seed=9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := data.Prepare(context.Background(), exp9, prepared); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(prepared, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Eval(context.Background(), EvalOptions{Run: a.Dir, Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(prepared, "manifest.json"))
+	if !bytes.Equal(before, after) {
+		t.Error("eval rewrote the prepared dataset")
+	}
+	if rep.Classification.Accuracy != a.Report.Classification.Accuracy || rep.Loss != a.Report.Loss {
+		t.Errorf("eval: accuracy %v loss %v; the run's report: %v %v", rep.Classification.Accuracy, rep.Loss, a.Report.Classification.Accuracy, a.Report.Loss)
 	}
 }
