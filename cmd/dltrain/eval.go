@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/spf13/cobra"
 )
@@ -34,6 +36,7 @@ It refuses when the data file changed since training.`,
 			}
 			_, err := run.Eval(cmd.Context(), run.EvalOptions{
 				Run: o.run, Checkpoint: o.checkpoint, Split: o.split, Stdout: a.stdout, JSON: o.json,
+				Logf: func(format string, args ...any) { fmt.Fprintf(a.logOut(), format+"\n", args...) },
 			})
 			return err
 		},

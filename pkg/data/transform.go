@@ -134,6 +134,14 @@ func (m *Meta) PrepareArrays(x []float32) ([]float32, error) {
 		if len(x)%raw != 0 {
 			return nil, fmt.Errorf("%w: %d values are not whole samples of %d", ErrBadData, len(x), raw)
 		}
+		if m.Imputation == nil { // name a bad value by its place in the raw sample
+			for i, v := range x {
+				if !finite32(float64(v)) {
+					return nil, fmt.Errorf("%w: sample %d, %s: %v is not finite and the run fitted no imputation (data.clean.missing was drop or error)",
+						ErrBadData, i/raw+1, featureName(nil, m.RawInput, i%raw), v)
+				}
+			}
+		}
 		keep := make([]int, 0, raw)
 		for j := range raw {
 			if !slices.Contains(m.DroppedConstant, featureName(nil, m.RawInput, j)) {

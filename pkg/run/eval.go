@@ -22,6 +22,9 @@ type EvalOptions struct {
 	Split      string // "test", "val" or "train"
 	Stdout     io.Writer
 	JSON       bool // print the report as JSON instead of a table
+	// Logf, when set, receives the data notes (how the run's data was
+	// read again: from the prepared dataset, or in memory and why).
+	Logf func(format string, args ...any)
 }
 
 // Eval evaluates a checkpoint of a run on one split of the run's data,
@@ -51,9 +54,14 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := sameSplit(exp, ck, path); err != nil {
 		return nil, err
 	}
-	s, _, err := prepare(exp, data.OpenReadOnly)
+	s, rep, err := prepare(exp, data.OpenReadOnly)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Logf != nil && rep != nil {
+		for _, n := range rep.Notes {
+			opt.Logf("data: %s", n)
+		}
 	}
 	var meta data.Meta
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {

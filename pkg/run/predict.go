@@ -103,7 +103,7 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 		return nil, err
 	}
 	if opt.Output != "" {
-		if err := writeFileAtomic(opt.Output, buf.Bytes()); err != nil {
+		if err := writeOutput(opt.Output, buf.Bytes()); err != nil {
 			return nil, fmt.Errorf("%w: --output %s: cannot write the predictions: %v", config.ErrInvalid, opt.Output, err)
 		}
 		return preds, nil
@@ -234,4 +234,32 @@ func writePredictionsJSON(w io.Writer, preds []Prediction) error {
 		}
 	}
 	return nil
+}
+
+// writeOutput writes the predictions to path: a regular file (new or not)
+// atomically, through a symbolic link at the file it points to, and a
+// device or pipe (/dev/stdout) directly, never replacing it.
+func writeOutput(path string, b []byte) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			path = real
+		} else if t, err := os.Readlink(path); err == nil { // a link to a file yet to exist
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(path), t)
+			}
+			path = t
+		}
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return writeFileAtomic(path, b)
 }

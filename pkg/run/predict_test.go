@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -280,5 +281,48 @@ func TestPredictNonFiniteAndOutput(t *testing.T) {
 	}
 	if got := strings.Join(notes, "\n"); !strings.Contains(got, "line 2 bill_length_mm") || !strings.Contains(got, "line 2 island=Atlantis") {
 		t.Errorf("notes:\n%s", got)
+	}
+}
+
+// TestPredictOutputThroughLinksAndDevices: --output through a symbolic
+// link writes the file it points to (the link stays); a named pipe (as
+// /dev/stdout can be) is written, never replaced by a regular file.
+func TestPredictOutputThroughLinksAndDevices(t *testing.T) {
+	dir := t.TempDir()
+	link, target := filepath.Join(dir, "link.csv"), filepath.Join(dir, "target.csv")
+	if err := os.Symlink("target.csv", link); err != nil {
+		t.Skip("no symbolic links here")
+	}
+	if err := writeOutput(link, []byte("a\n")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi, err)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "a\n" {
+		t.Errorf("target: %q %v", b, err)
+	}
+	fifo := filepath.Join(dir, "pipe")
+	if err := mkfifo(fifo); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	if err := writeOutput(fifo, []byte("b\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s != "b\n" {
+			t.Errorf("read %q from the pipe", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing was written to the pipe")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced: %v %v", fi, err)
 	}
 }
