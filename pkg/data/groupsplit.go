@@ -3,6 +3,7 @@ package data
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 )
@@ -35,6 +36,10 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 	if cfg.Folds >= 2 {
 		cfg.Val = 0 // the validation split is a fold
 	}
+	share := [3]float64{cfg.Train, cfg.Val, cfg.Test}
+	if err := enoughGroups(len(order), share, f); err != nil {
+		return err
+	}
 	rng := RNG(seed, StreamSplit)
 	slices.Sort(order)
 	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -44,19 +49,32 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 		sizes[i] = len(members[g])
 	}
 	var got, groups [3]int
-	for i, s := range dealGroups(sizes, [3]float64{cfg.Train, cfg.Val, cfg.Test}) {
+	for i, s := range dealGroups(sizes, share) {
 		for _, r := range members[order[i]] {
 			a.of[r] = s
 		}
 		got[s] += sizes[i]
 		groups[s]++
 	}
-	if groups[splitTrain] == 0 {
-		return badf(f.file, 0, 0, f.keyName, "has %d groups: too few to keep a whole group for training after the val and test splits", len(order))
-	}
 	rep.add("split by group column %q: %d groups; train %d groups (%d rows), val %d (%d), test %d (%d); no group is in two splits",
 		f.keyName, len(order), groups[splitTrain], got[splitTrain], groups[splitVal], got[splitVal], groups[splitTest], got[splitTest])
 	return nil
+}
+
+// enoughGroups refuses fewer groups than splits of share > 0: each such
+// split needs a whole group of its own.
+func enoughGroups(groups int, share [3]float64, f *frame) error {
+	var need []string
+	for k, sh := range share {
+		if sh > 0 {
+			need = append(need, splitNames[k])
+		}
+	}
+	if groups >= len(need) {
+		return nil
+	}
+	return badf(f.file, 0, 0, f.keyName, "has %s, fewer than the %d splits with a fraction > 0 (%s): each needs a whole group of its own; add groups or set a fraction to 0",
+		nouns(groups, "group"), len(need), strings.Join(need, ", "))
 }
 
 // dealGroups assigns groups of the given sizes (largest first) to the
@@ -67,7 +85,8 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 // exactLimit: 300 rows in up to 220 groups, 1,000 rows in up to 20) the
 // error is the least of all assignments that leave no split of a share
 // > 0 empty (dealExact); otherwise it is dealGreedy's, close to that when
-// the groups are many and small.
+// the groups are many and small. Either way no split of a share > 0 is
+// empty when there are at least as many groups as such splits.
 func dealGroups(sizes []int, share [3]float64) []int8 {
 	n := 0
 	for _, m := range sizes {
@@ -143,9 +162,10 @@ func dealExact(sizes []int, share [3]float64, n int) []int8 {
 }
 
 // dealGreedy deals each group in turn to the split furthest below its
-// share (ties: train, then val, then test), then moves single groups and
-// swaps pairs of groups between splits while that lowers the error; a
-// move never empties a split.
+// share (ties: train, then val, then test), gives a group to each split of
+// share > 0 left empty (fillEmpty), then moves single groups and swaps
+// pairs of groups between splits while that lowers the error; a move
+// never empties a split.
 func dealGreedy(sizes []int, share [3]float64, n int) []int8 {
 	var off [3]float64 // rows so far minus the split's share of all rows
 	var count [3]int   // groups in each split
@@ -167,6 +187,7 @@ func dealGreedy(sizes []int, share [3]float64, n int) []int8 {
 		off[s] += float64(m)
 		count[s]++
 	}
+	fillEmpty(sizes, share, out, &off, &count)
 	for range 1000 { // each step lowers the error; a bound all the same
 		best, bi, bj, bto := -1e-9, -1, -1, int8(0)
 		bySize := firstBySize(sizes, out)
@@ -213,6 +234,38 @@ func dealGreedy(sizes []int, share [3]float64, n int) []int8 {
 		out[bj] = from
 	}
 	return out
+}
+
+// fillEmpty moves a group into each split of share > 0 that dealing left
+// empty (a few large groups: four of 1,000 rows at 0.7/0.15/0.15 fill
+// train twice over before test's turn comes), taking the group whose move
+// raises the error least from a split that keeps one. A split with one
+// group never gives it up, so when there are at least as many groups as
+// splits of share > 0 every such split ends up with a group.
+func fillEmpty(sizes []int, share [3]float64, out []int8, off *[3]float64, count *[3]int) {
+	for b := splitTrain; b <= splitTest; b++ {
+		if share[b] == 0 || count[b] > 0 {
+			continue
+		}
+		bi, best := -1, math.Inf(1)
+		for i, a := range out {
+			if count[a] < 2 {
+				continue
+			}
+			if d := delta(float64(sizes[i]), off[a], off[b]); d < best {
+				bi, best = i, d
+			}
+		}
+		if bi < 0 {
+			return // fewer groups than splits: splitGroups refuses
+		}
+		a := out[bi]
+		off[a] -= float64(sizes[bi])
+		off[b] += float64(sizes[bi])
+		count[a]--
+		count[b]++
+		out[bi] = b
+	}
 }
 
 // delta is the change of the error when m rows move from a split off[a]

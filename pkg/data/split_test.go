@@ -512,3 +512,83 @@ func TestGroupSplitFractions(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupSplitFewLargeGroups: the audit's cases: four groups of 1,000
+// rows, or 1,000/1,000/200, at 0.7/0.15/0.15 were refused ("too few for a
+// test split") because dealing filled train before test's turn and no
+// move ever filled the empty split. Every split now gets a group; fewer
+// groups than splits is refused as such.
+func TestGroupSplitFewLargeGroups(t *testing.T) {
+	table := func(sizes ...int) string {
+		var b strings.Builder
+		b.WriteString("a,g,y\n")
+		for g, size := range sizes {
+			for i := 0; i < size; i++ {
+				fmt.Fprintf(&b, "%d,H%d,%d\n", i, g, i%2)
+			}
+		}
+		return b.String()
+	}
+	cfg := "name: t\nseed: %d\ndata:\n  source: csv:d.csv\n  label: y\n  features: [a]\n  split: {method: group, column: g, train: 0.7, val: 0.15, test: 0.15}\n"
+	for _, c := range []struct {
+		sizes []int
+		want  [3]int
+	}{
+		{[]int{1000, 1000, 1000, 1000}, [3]int{2000, 1000, 1000}},
+		{[]int{1000, 1000, 200}, [3]int{1000, -1, -1}}, // val and test: 200 and 1,000 either way
+		{[]int{5, 5, 5}, [3]int{5, 5, 5}},
+	} {
+		for seed := 1; seed <= 3; seed++ {
+			ds, _, err := load(t, fmt.Sprintf(cfg, seed), map[string]string{"d.csv": table(c.sizes...)})
+			if err != nil {
+				t.Fatalf("groups %v seed %d: %v", c.sizes, seed, err)
+			}
+			got := [3]int{ds.Train.N, ds.Val.N, ds.Test.N}
+			for k, n := range got {
+				if n == 0 || (c.want[k] >= 0 && n != c.want[k]) {
+					t.Errorf("groups %v seed %d: sizes %v, want %v (-1: any but 0)", c.sizes, seed, got, c.want)
+				}
+			}
+		}
+	}
+	_, _, err := load(t, fmt.Sprintf(cfg, 1), map[string]string{"d.csv": table(1000, 1000)})
+	wantBadData(t, err, `column "g": has 2 groups, fewer than the 3 splits with a fraction > 0 (train, val, test): each needs a whole group of its own`)
+}
+
+// TestDealGroupsNoEmptySplit: with at least as many groups as splits of
+// share > 0, neither the exact nor the greedy deal leaves such a split
+// empty, whatever the group sizes (few large groups included).
+func TestDealGroupsNoEmptySplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 3))
+	shares := [][3]float64{{0.7, 0.15, 0.15}, {0.8, 0.1, 0.1}, {0.9, 0.05, 0.05}, {0.8, 0, 0.2}, {0.5, 0.25, 0.25}}
+	for c := 0; c < 2000; c++ {
+		sh := shares[c%len(shares)]
+		need := 0
+		for _, s := range sh {
+			if s > 0 {
+				need++
+			}
+		}
+		sizes := make([]int, need+rng.IntN(6))
+		n := 0
+		for i := range sizes {
+			sizes[i] = 1 + rng.IntN([]int{3, 40, 2000}[rng.IntN(3)])
+			n += sizes[i]
+		}
+		slices.SortFunc(sizes, func(a, b int) int { return b - a })
+		deals := map[string][]int8{"greedy": dealGreedy(sizes, sh, n)}
+		if n <= 400 {
+			deals["exact"] = dealExact(sizes, sh, n)
+		}
+		for name, of := range deals {
+			if _, empty := groupError(sizes, sh, of); empty > 0 {
+				t.Fatalf("%s: sizes %v shares %v: %d empty splits (%v)", name, sizes, sh, empty, of)
+			}
+			for i, s := range of {
+				if sh[s] == 0 {
+					t.Fatalf("%s: sizes %v shares %v: group %d in split %d of share 0", name, sizes, sh, i, s)
+				}
+			}
+		}
+	}
+}
