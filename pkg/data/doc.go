@@ -8,8 +8,9 @@
 // (series.go). A table-like source becomes a frame, one row per sample,
 // that table.go takes through the fixed path: clean (clean.go: missing
 // values, duplicates; labels.go: class labels and targets), split
-// (split.go: random, stratified, time, column, k-fold; groupsplit.go:
-// whole groups; timecol.go reads time columns), then fit the imputation,
+// (split.go: random, stratified, column, k-fold; groupsplit.go: whole
+// groups; timesplit.go: time order; timecol.go reads time columns), then
+// fit the imputation,
 // the categorical
 // encodings (encode.go), the constant-feature check and the scaling
 // (scale.go) on the training rows alone and apply them to every split.

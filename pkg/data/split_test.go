@@ -5,8 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // tableCSV is n rows: x1, x2 numeric, color categorical, g a group id,
@@ -271,8 +274,7 @@ func TestGroupSplitMissingGroup(t *testing.T) {
 }
 
 // TestTimeSplitTies: rows sharing a time stay in one split, the boundary
-// moving to the end of the tie; when that leaves a split empty, the error
-// says why.
+// moving to the nearer end of the tie (TestTimeSplitTieEdges has more).
 func TestTimeSplitTies(t *testing.T) {
 	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [x]\n  split: {method: time, column: when, stratify: false}\n"
 	rows := func(times []int) string {
@@ -308,14 +310,112 @@ func TestTimeSplitTies(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 
-	for i := 12; i < 20; i++ {
-		times[i] = 2010 // the last 8 rows share one time
-	}
-	_, _, err := load(t, cfg, map[string]string{"d.csv": rows(times)})
-	wantBadData(t, err, `column "when": leaves no rows for the val split: rows of one time stay in one split, and the latest rows share the time 2010`)
-
-	_, _, err = load(t, cfg, map[string]string{"d.csv": "x,when,y\n1,2001,0\n2,,1\n3,2003,0\n"})
+	_, _, err := load(t, cfg, map[string]string{"d.csv": "x,when,y\n1,2001,0\n2,,1\n3,2003,0\n"})
 	wantBadData(t, err, "d.csv:3:3", `column "when": the time is missing: "" (1 such row in all)`, "data.clean.missing: drop")
+}
+
+// TestTimeSplitTieEdges: each boundary goes to the edge of its tie
+// (before or after) that keeps the splits closest to the fractions while
+// no split of a fraction > 0 is empty; only fewer distinct times than
+// such splits is refused, naming the times. The audit's cases: 5 dates of
+// 100 rows at 0.7/0.15/0.15 and times 1×8, 2, 3 at 0.6/0.2/0.2 were
+// refused when boundaries only moved forward over ties.
+func TestTimeSplitTieEdges(t *testing.T) {
+	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [x]\n  split: {method: time, column: when, stratify: false, train: %v, val: %v, test: %v}\n"
+	table := func(times ...string) string { // "T*k": k rows of time T
+		var b strings.Builder
+		b.WriteString("x,when,y\n")
+		i := 0
+		for _, tk := range times {
+			when, k, _ := strings.Cut(tk, "*")
+			n, _ := strconv.Atoi(k)
+			for range n {
+				fmt.Fprintf(&b, "%d,%s,%d\n", i, when, i%2)
+				i++
+			}
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		name  string
+		frac  [3]float64
+		times []string
+		want  [3]int
+		note  string
+	}{
+		{"five dates", [3]float64{0.7, 0.15, 0.15}, []string{"2024-01-01*100", "2024-01-02*100", "2024-01-03*100", "2024-01-04*100", "2024-01-05*100"},
+			[3]int{300, 100, 100}, "50 rows of time 2024-01-04 to val, 25 rows of time 2024-01-05 to test"},
+		{"one long tie", [3]float64{0.6, 0.2, 0.2}, []string{"1*8", "2*1", "3*1"}, [3]int{8, 1, 1}, "2 rows of time 1 to train"},
+		{"latest rows tied", [3]float64{0.7, 0.15, 0.15}, []string{"2000*3", "2001*3", "2002*3", "2003*3", "2010*8"},
+			[3]int{9, 3, 8}, "3 rows of time 2003 to val, 2 rows of time 2010 to test"},
+		{"no val", [3]float64{0.8, 0, 0.2}, []string{"1*4", "2*4", "3*2"}, [3]int{8, 0, 2}, ""},
+		{"no val, one tie", [3]float64{0.8, 0, 0.2}, []string{"1*9", "2*1"}, [3]int{9, 0, 1}, "1 row of time 1 to train"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ds, rep := mustLoad(t, fmt.Sprintf(cfg, c.frac[0], c.frac[1], c.frac[2]), map[string]string{"d.csv": table(c.times...)})
+			if got := [3]int{ds.Train.N, ds.Val.N, ds.Test.N}; got != c.want {
+				t.Errorf("sizes %v, want %v", got, c.want)
+			}
+			if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "kept in one split: "+c.note) && c.note != "" {
+				t.Errorf("notes %q lack %q", notes, c.note)
+			}
+		})
+	}
+	_, _, err := load(t, fmt.Sprintf(cfg, 0.6, 0.2, 0.2), map[string]string{"d.csv": table("1*8", "2*2")})
+	wantBadData(t, err, `column "when": has 2 distinct times (1: 8 rows, 2: 2 rows), fewer than the 3 splits with a fraction > 0 (train, val, test): rows of one time stay in one split`)
+}
+
+// TestCutAtTimes: over random ties and fractions, the boundaries sit at
+// changes of time, no split of a fraction > 0 is empty when there are
+// enough distinct times, and no pair of edges is closer to the wanted
+// sizes.
+func TestCutAtTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	fracs := []config.Split{{Train: 0.7, Val: 0.15, Test: 0.15}, {Train: 0.6, Val: 0.2, Test: 0.2}, {Train: 0.8, Test: 0.2}, {Train: 0.9, Val: 0.1}}
+	for c := 0; c < 3000; c++ {
+		cfg := fracs[c%len(fracs)]
+		edges := []int{0}
+		for range 1 + rng.IntN(6) {
+			edges = append(edges, edges[len(edges)-1]+1+rng.IntN([]int{2, 10, 100}[rng.IntN(3)]))
+		}
+		n := edges[len(edges)-1]
+		nTest, nVal := counts(n, cfg)
+		e1, e2 := n-nTest-nVal, n-nTest
+		b1, b2, err := cutAtTimes(edges, e1, e2, cfg)
+		need := 1
+		for _, f := range []float64{cfg.Val, cfg.Test} {
+			if f > 0 {
+				need++
+			}
+		}
+		if len(edges)-1 < need {
+			if err == nil {
+				t.Fatalf("edges %v %+v: no error with too few times", edges, cfg)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("edges %v %+v: %v", edges, cfg, err)
+		}
+		ok := func(b1, b2 int) bool {
+			return slices.Contains(edges, b1) && slices.Contains(edges, b2) && b1 > 0 && b1 <= b2 &&
+				(cfg.Val == 0) == (b1 == b2) && (cfg.Test == 0) == (b2 == n)
+		}
+		cost := func(b1, b2 int) int {
+			d1, d2, dv := b1-e1, b2-e2, (b2-b1)-(e2-e1)
+			return d1*d1 + d2*d2 + dv*dv
+		}
+		if !ok(b1, b2) {
+			t.Fatalf("edges %v %+v: boundaries %d, %d", edges, cfg, b1, b2)
+		}
+		for _, p := range edges {
+			for _, q := range edges {
+				if ok(p, q) && cost(p, q) < cost(b1, b2) {
+					t.Fatalf("edges %v %+v: boundaries %d, %d; %d, %d are closer to %d, %d", edges, cfg, b1, b2, p, q, e1, e2)
+				}
+			}
+		}
+	}
 }
 
 // TestTimeSplitNeverComparesText: a time column is all numbers or all
