@@ -17,7 +17,7 @@ type evalOptions struct {
 func newEvalCommand(a *app) *cobra.Command {
 	o := &evalOptions{}
 	c := &cobra.Command{
-		Use:   "eval --run RUN_DIR [--checkpoint best|last|PATH] [--split test|val|train]",
+		Use:   "eval --run RUN_DIR [--checkpoint best|last|PATH] [--split test|val|train] [--json]",
 		Short: "Evaluate a saved checkpoint of a run on one data split",
 		Long: `Eval rebuilds the model from the run's config.yaml, loads the checkpoint, recreates the
 same split from the same data and seed, and reports loss, accuracy, per-class precision,

@@ -18,7 +18,7 @@ type gradcheckOptions struct {
 func newGradcheckCommand(a *app) *cobra.Command {
 	o := &gradcheckOptions{}
 	c := &cobra.Command{
-		Use:   "gradcheck --config FILE [--samples N] [--tolerance 1e-6] [--max-elements N]",
+		Use:   "gradcheck --config FILE [--set key=value]... [--samples N] [--tolerance 1e-6] [--eps 1e-6] [--max-elements N] [--json]",
 		Short: "Check a configured model's gradients against finite differences",
 		Long: `Gradcheck builds the experiment's model in float64 (whatever model.dtype says), takes the
 first --samples samples of the training split (seeded random inputs of data.shape when the

@@ -20,8 +20,9 @@ func newPlotCommand(a *app) *cobra.Command {
 		Short: "Draw a run's loss, metric and learning-rate curves as PNG and SVG",
 		Long: `Plot reads RUN_DIR/metrics.csv and writes, under RUN_DIR/plots (or --out):
 loss.png/svg (train_loss, val_loss, and the regularization penalty when there is one),
-metrics.png/svg (the other validation metrics) and lr.png/svg (the learning rate), each
-against the epoch, with labelled axes and a legend. It can run while training goes on.`,
+metrics.png/svg (the validation scores: accuracy, macro-F1, R²), errors.png/svg (regression:
+validation MSE and MAE on a log axis) and lr.png/svg (the learning rate), each against the
+epoch, with labelled axes and a legend. It can run while training goes on.`,
 		Example: `  dltrain plot --run runs/digits-mlp/20261127-101500
   dltrain plot --run runs/digits-mlp/20261127-101500 --format svg --out /tmp/plots`,
 		Args: cobra.NoArgs,

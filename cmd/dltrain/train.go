@@ -27,8 +27,8 @@ variables (DLTRAIN_TRAIN_EPOCHS=3 sets train.epochs) and --set flags.
 
 --resume continues a run exactly where its checkpoint left it (weights, optimizer
 state, random streams, position in the data order, schedule, early stopping, best
-metric): "auto" picks the newest unfinished run of the experiment under --out (or
-starts a new one), RUN_DIR uses RUN_DIR/checkpoints/last.ckpt, and a checkpoint file
+metric): "auto" resumes the experiment's newest run under --out if it is unfinished
+(and starts a new run otherwise), RUN_DIR uses RUN_DIR/checkpoints/last.ckpt, and a checkpoint file
 must lie in its run's checkpoints/ directory. The run's own config.yaml is used; a
 --config given too must describe the same experiment.
 
@@ -55,7 +55,7 @@ SIGINT or SIGTERM finishes the current step, saves a checkpoint and exits with 1
 			return err
 		},
 	}
-	c.Flags().StringVarP(&o.config, "config", "c", "", "experiment YAML file (required)")
+	c.Flags().StringVarP(&o.config, "config", "c", "", "experiment YAML file (required, except with --resume RUN_DIR or CHECKPOINT)")
 	c.Flags().StringArrayVar(&o.sets, "set", nil, "override a config key, e.g. --set train.optimizer.lr=0.01 (repeatable)")
 	c.Flags().StringVar(&o.out, "out", "runs", "directory the run directories go under")
 	c.Flags().StringVar(&o.resume, "resume", "", "continue a run: auto, a run directory, or a checkpoint file in one")

@@ -75,9 +75,9 @@ func Parse(name string, text []byte, sets []string, env []string) (*Experiment, 
 			continue
 		}
 		if isBlockPath(key) {
-			if _, inFile := src.at[key]; !inFile {
-				src.at[key] = Pos{Origin: "--set " + s} // the block's own problems name the flag
-			}
+			// The block's own problems (its kind, a problem of the whole
+			// block) name the flag; options the file gave keep their lines.
+			src.at[key] = Pos{Origin: "--set " + s}
 			if kind, ok := val.(string); ok {
 				key += ".kind" // `--set train.optimizer=sgd` switches the kind
 				if strings.HasPrefix(key, "model.layers") {

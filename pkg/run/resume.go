@@ -54,7 +54,7 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		dir, err := newestRun(opt.Out, exp)
 		if err != nil || dir == "" {
 			if err == nil {
-				logf(opt, "--resume auto: no unfinished run of %s under %s; starting a new run", exp.Name, outDir(opt.Out))
+				logf(opt, "--resume auto: the newest run of %s under %s is finished, or there is none; starting a new run", exp.Name, outDir(opt.Out))
 			}
 			return r, err
 		}
@@ -170,8 +170,12 @@ func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error 
 		} else if len(opt.Sets) > 0 {
 			what += " with --set"
 		}
-		return fmt.Errorf("%w: %s differs from the run being resumed in %s; a resumed run must be the same experiment (unset the variables or start a new run)",
-			config.ErrInvalid, what, strings.Join(diff, ", "))
+		fix := "give the run's own config, or start a new run"
+		if opt.Config == "" {
+			fix = "unset the variables, or start a new run"
+		}
+		return fmt.Errorf("%w: %s differs from the run being resumed in %s; a resumed run must be the same experiment (%s)",
+			config.ErrInvalid, what, strings.Join(diff, ", "), fix)
 	}
 	return nil
 }

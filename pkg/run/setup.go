@@ -102,6 +102,9 @@ func earlyStopping(exp *config.Experiment) *train.EarlyStopping {
 // loggedMetrics are the metrics a run logs each epoch, which early
 // stopping, plateau schedules and the best checkpoint may watch.
 func loggedMetrics(task string) []string {
+	if task == "language_model" {
+		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1", "val_perplexity"}
+	}
 	if data.ClassTask(task) {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
 	}

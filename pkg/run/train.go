@@ -28,9 +28,9 @@ type TrainOptions struct {
 	Stderr    io.Writer
 	Terminal  bool   // stderr is a terminal: show a progress bar
 	LogFormat string // "text" or "json"
-	// Resume continues a run: "auto" (the newest unfinished run of the
-	// experiment under Out), a run directory, or a checkpoint file inside
-	// a run directory. Empty starts a new run.
+	// Resume continues a run: "auto" (the experiment's newest run under
+	// Out, if it is unfinished), a run directory, or a checkpoint file
+	// inside a run directory. Empty starts a new run.
 	Resume string
 	// SaveRequests asks for a checkpoint after the current step (SIGUSR1).
 	SaveRequests <-chan struct{}

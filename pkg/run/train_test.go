@@ -225,7 +225,7 @@ func TestResumeAutoStartsFreshWhenNothingToResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Dir == b.Dir || strings.Count(log.String(), "no unfinished run") != 2 {
+	if a.Dir == b.Dir || strings.Count(log.String(), "is finished, or there is none") != 2 {
 		t.Errorf("auto after a finished run: %s then %s\n%s", a.Dir, b.Dir, log.String())
 	}
 }
