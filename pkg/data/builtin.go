@@ -154,6 +154,10 @@ func builtinCheck(e *config.Experiment, name string) config.Problems {
 			ps = append(ps, e.Problem("data.task", "builtin:%s is a table, not a time series; forecasting needs a series source", name))
 		}
 		ps = append(ps, tableCheck(e)...)
+		if n := len(e.Data.Classes); n > 0 && b.indexedLabels(e.Data) && n != len(b.Classes) {
+			ps = append(ps, e.Problem("data.classes", "names %d classes, but builtin:%s has %d (labels 0 to %d); data.classes names them in index order",
+				n, name, len(b.Classes), len(b.Classes)-1))
+		}
 	}
 	for _, key := range sourceOptions {
 		if e.Changed("data."+key) && slices.Contains(builtinOptions, key) && !slices.Contains(allowed, key) {
@@ -185,9 +189,14 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 		return nil, err
 	}
 	var classes []string
-	if len(opt.targets) == 1 && opt.targets[0] == b.Label && d.Task == b.Task && len(b.Classes) > 0 {
+	if b.indexedLabels(d) {
+		// The file holds class indices, which the user cannot edit:
+		// data.classes names them in index order (builtinCheck checks the
+		// count), and a label becomes its class's name.
 		classes = b.Classes
-		// The file holds class indices; a label must be a class name.
+		if len(d.Classes) > 0 {
+			classes = d.Classes
+		}
 		for i, c := range f.y {
 			if k, err := strconv.Atoi(c); err == nil && k >= 0 && k < len(classes) {
 				f.y[i] = classes[k]
@@ -195,4 +204,11 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 		}
 	}
 	return buildTable(exp, f, classes, rep)
+}
+
+// indexedLabels says whether a table's labels are the built-in's own
+// class indices: its label column, read for its task.
+func (b Builtin) indexedLabels(d config.Data) bool {
+	t := targetsOf(d, b.Label)
+	return b.Kind == "table" && len(b.Classes) > 0 && d.Task == b.Task && len(t) == 1 && t[0] == b.Label
 }

@@ -231,8 +231,24 @@ func tableCheck(e *config.Experiment) config.Problems {
 	if len(d.Categorical) == 0 && e.Changed("data.preprocess.encoding") {
 		ps = append(ps, e.Problem("data.preprocess.encoding", "applies only with data.categorical"))
 	}
-	if len(d.Classes) > 0 && !ClassTask(d.Task) {
+	return append(ps, classesCheck(e)...)
+}
+
+// classesCheck refuses data.classes outside classification, and a class
+// name given twice: labels of that name would all go to one of its
+// indices.
+func classesCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	if len(e.Data.Classes) > 0 && !ClassTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.classes", "applies only to classification"))
+	}
+	seen := map[string]int{}
+	for i, c := range e.Data.Classes {
+		if j, ok := seen[c]; ok {
+			ps = append(ps, e.Problem("data.classes", "class %q is named twice (indices %d and %d); class names must differ", c, j, i))
+			continue
+		}
+		seen[c] = i
 	}
 	return ps
 }
@@ -245,10 +261,7 @@ func arrayCheck(e *config.Experiment) config.Problems {
 	if s.Method == "group" || s.Method == "column" || s.Method == "time" {
 		ps = append(ps, e.Problem("data.split.method", "%s needs a column; this source has none (use random)", s.Method))
 	}
-	if len(e.Data.Classes) > 0 && !ClassTask(e.Data.Task) {
-		ps = append(ps, e.Problem("data.classes", "applies only to classification"))
-	}
-	return ps
+	return append(ps, classesCheck(e)...)
 }
 
 // targetsOf returns the target columns a table source asks for: data.targets,

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +40,8 @@ func TestValidateDataSection(t *testing.T) {
 		{"sequence length", "data: {source: 'text:t.txt', task: language_model, text: {sequence_length: 0}}", []string{"data.text.sequence_length", "must be >= 1"}},
 		{"series table option", "data: {source: builtin:sunspots, task: forecasting, categorical: [YEAR]}", []string{"data.categorical", "does not apply to builtin:sunspots (a series)"}},
 		{"table series option", "data: {source: builtin:iris, series: {lookback: 3}}", []string{"data.series.lookback", "does not apply to builtin:iris (a table)"}},
+		{"built-in class count", "data: {source: builtin:iris, classes: [a, b]}", []string{"data.classes", "names 2 classes, but builtin:iris has 3 (labels 0 to 2); data.classes names them in index order"}},
+		{"class named twice", "data: {source: csv:x.csv, label: y, classes: [a, b, a]}", []string{"data.classes", `class "a" is named twice (indices 0 and 2)`}},
 		{"constant drop with shape", "data: {source: builtin:digits, shape: [1, 8, 8], clean: {constant: drop}}", []string{"data.clean.constant", "data.shape fixes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,4 +90,23 @@ func TestSavedConfigReloads(t *testing.T) {
 func problemsOf(err error) config.Problems {
 	ps, _ := err.(config.Problems)
 	return ps
+}
+
+// TestBuiltinClassNames: a built-in's labels are class indices the user
+// cannot edit, so data.classes names them in index order: digits with
+// classes zero..nine loads (it was refused: unknown class "0"), every
+// sample keeps its label, and the names are the dataset's classes.
+func TestBuiltinClassNames(t *testing.T) {
+	base := "name: t\ndata:\n  source: builtin:digits\n"
+	plain, _ := mustLoad(t, base, nil)
+	names := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	named, _ := mustLoad(t, base+"  classes: ["+strings.Join(names, ", ")+"]\n", nil)
+	if !slices.Equal(named.Meta.Classes, names) {
+		t.Errorf("classes %v, want %v", named.Meta.Classes, names)
+	}
+	for i, s := range named.Splits() {
+		if !slices.Equal(s.Y, plain.Splits()[i].Y) || !slices.Equal(s.Lines, plain.Splits()[i].Lines) {
+			t.Errorf("split %s: labels differ from those without data.classes", s.Name)
+		}
+	}
 }
