@@ -345,3 +345,41 @@ func TestPrepareOutPaths(t *testing.T) {
 		t.Errorf("an unwritable parent: exit %d\n%s", code, text)
 	}
 }
+
+// TestPrepareOutSymlinkToCwd: the working directory is refused as --out
+// under any name: through a linked parent, as a link itself, or when the
+// working directory was entered through a link. Names were compared as
+// text, so real/work given as link/work was renamed away under the user.
+func TestPrepareOutSymlinkToCwd(t *testing.T) {
+	config, err := filepath.Abs(filepath.Join("..", "..", "configs", "iris-mlp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	work := filepath.Join(dir, "real", "work")
+	os.MkdirAll(work, 0o755)
+	for link, to := range map[string]string{"link": filepath.Join(dir, "real"), "here": work} {
+		if err := os.Symlink(to, filepath.Join(dir, link)); err != nil {
+			t.Skipf("no symbolic links: %v", err)
+		}
+	}
+	for _, c := range []struct{ cwd, out, want string }{
+		{work, filepath.Join(dir, "link", "work"), "is the current directory"},
+		{work, filepath.Join(dir, "here"), "is the current directory"},
+		{work, filepath.Join(dir, "link"), "holds the current directory"},
+		{filepath.Join(dir, "link", "work"), work, "is the current directory"},
+		{filepath.Join(dir, "here"), filepath.Join(dir, "real"), "holds the current directory"},
+	} {
+		t.Chdir(c.cwd)
+		code, stdout, stderr := runCLI(t, "prepare", "--config", config, "--out", c.out)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("in %s, --out %s: exit %d\n%s%s", c.cwd, c.out, code, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(work)); err != nil {
+			t.Fatalf("in %s, --out %s: the working directory is gone: %v", c.cwd, c.out, err)
+		}
+	}
+	if es, _ := os.ReadDir(work); len(es) > 0 {
+		t.Errorf("the working directory holds %v", es)
+	}
+}

@@ -131,7 +131,10 @@ func preparedTarget(dir string) (string, error) {
 		return "", fmt.Errorf("%w: %s is the root directory: a prepared dataset replaces its directory whole; give a directory below it", ErrBadData, dir)
 	}
 	if cwd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(abs, cwd); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		// Real paths: through a symbolic link the target can be the
+		// working directory under another name (and the rename would
+		// still move the real directory).
+		if rel, err := filepath.Rel(realPath(abs), realPath(cwd)); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			what := "the current directory"
 			if rel != "." {
 				what = "a directory that holds the current directory"
@@ -141,6 +144,22 @@ func preparedTarget(dir string) (string, error) {
 		}
 	}
 	return clean, nil
+}
+
+// realPath resolves the symbolic links of the longest existing part of
+// the absolute, clean path p and appends the rest; p itself if nothing
+// resolves.
+func realPath(p string) string {
+	rest := ""
+	for q := p; ; q = filepath.Dir(q) {
+		if r, err := filepath.EvalSymlinks(q); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(q) == q {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(q), rest)
+	}
 }
 
 // staging is the temporary directory a prepared dataset is written to,
