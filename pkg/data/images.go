@@ -125,14 +125,20 @@ func imageDigest(dir string, d config.Data) ([]SourceFile, error) {
 	return []SourceFile{{Path: dir, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: total}}, nil
 }
 
-// decodeImage reads one image file.
+// decodeImage reads one image file; an extension without a decoder (a
+// single file given to predict is not listed first) is an error naming
+// the file and the extensions read.
 func decodeImage(path string) (image.Image, error) {
+	decode := imageKinds[strings.ToLower(filepath.Ext(path))]
+	if decode == nil {
+		return nil, badFile(path, "is not an image dltrain reads (expected %s)", imageExtensions())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
 	}
 	defer f.Close()
-	img, err := imageKinds[strings.ToLower(filepath.Ext(path))](bufio.NewReader(f))
+	img, err := decode(bufio.NewReader(f))
 	if err != nil {
 		return nil, badFile(path, "cannot decode the image (corrupt or truncated?): %v", err)
 	}

@@ -148,6 +148,25 @@ func TestImagesBadInput(t *testing.T) {
 	wantBadData(t, err, "img", "cannot read the image folder")
 }
 
+// TestImageInputUnknownExtension: predict given one file of a kind no
+// decoder reads (digit.gif) says so, naming the file and the extensions;
+// it called a nil decoder and crashed.
+func TestImageInputUnknownExtension(t *testing.T) {
+	dir := imageTree(t, map[string][]byte{"a/x.png": pngBytes(3, 3, 0), "b/y.png": pngBytes(3, 3, 9)})
+	exp, err := experiment(t, dir, imagesConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := Load(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gif := filepath.Join(dir, "digit.gif")
+	os.WriteFile(gif, []byte("GIF89a"), 0o644)
+	_, err = ReadInputs(exp, &ds.Meta, gif)
+	wantBadData(t, err, gif, "is not an image dltrain reads (expected .jpeg, .jpg, .png)")
+}
+
 // TestImageNotesNameFiles: the notes on duplicate images and on images in
 // two splits name the image files, not entry numbers.
 func TestImageNotesNameFiles(t *testing.T) {
