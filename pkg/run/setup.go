@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dltrain/dltrain/pkg/augment"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
@@ -71,6 +72,20 @@ func build(exp *config.Experiment, meta data.Meta) (*setup, error) {
 	}
 	return &setup{exp: exp, model: model, dropout: src,
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil
+}
+
+// setAugment builds the experiment's augmentation for its data and gives
+// it to the session's training loop. An op the data's shape cannot take
+// (a flip of samples that are not [C, H, W]) is a config error naming its
+// block. Only training calls it: eval and predict never augment.
+func setAugment(s *setup) error {
+	in := augment.Input{Shape: s.ds.Input, Tokens: s.ds.Text != nil}
+	p, ps := augment.New(s.exp.Augment, in, s.exp.Seed)
+	if len(ps) > 0 {
+		return ps
+	}
+	s.session.SetAugment(p)
+	return nil
 }
 
 // monitor decides how the best epoch is chosen from the config.

@@ -63,6 +63,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := setAugment(s); err != nil { // the ops' shape checks: before anything is written
+		return nil, err
+	}
 	if err := checkBatchSizes(s); err != nil {
 		return nil, err
 	}

@@ -317,7 +317,7 @@ func (l *Loop) forward(batches [][]int, j int) (Gradients, error) {
 	if l.pf != nil && l.pf.take(c, at) {
 		c.useSpare()
 	} else {
-		c.fill(l.Data.Train, idx)
+		c.fillAt(l.Data.Train, idx, at)
 	}
 	if l.pf != nil && j+1 < len(batches) {
 		next := batches[j+1]
@@ -325,7 +325,10 @@ func (l *Loop) forward(batches [][]int, j int) (Gradients, error) {
 		if err != nil {
 			return Gradients{}, err
 		}
-		l.pf.start(nc, l.Data.Train, next, batchPos{l.State.Epoch, j + 1})
+		// No gather is in flight (take waited for it): fillSpare, on the
+		// prefetcher's goroutine, reads spareAt after start hands it over.
+		nc.spareAt = batchPos{l.State.Epoch, j + 1}
+		l.pf.start(nc, l.Data.Train, next, nc.spareAt)
 	}
 	return c.forward()
 }

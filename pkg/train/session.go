@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/dltrain/dltrain/pkg/augment"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/ops"
@@ -22,6 +23,7 @@ type Session struct {
 
 	targetShape []int // per-sample target shape fed to the loss
 	train, eval map[int]*compiled
+	augment     *augment.Pipeline // applied to the loop's training mini-batches; nil: none
 }
 
 // compiled is one graph for one batch size.
@@ -39,11 +41,19 @@ type compiled struct {
 	bindX, bindY           G.NodeConsOpt
 	bindSpareX, bindSpareY G.NodeConsOpt
 	inW, tgtW              int // values per sample of the input and the target
-	out                    *G.Node
-	loss                   *G.Node
-	params                 []*models.Param
-	grads                  []*G.Node
-	gradVals               []*tensor.Dense // the gradients' values, returned by Forward
+	// aug augments the training loop's mini-batches once gathered (nil:
+	// none; always nil in an evaluation graph). spareAt is the place of
+	// the mini-batch fillSpare gathers, set by the loop while no gather
+	// is in flight. Each buffer set has its own random source, as the
+	// spare one is filled on the prefetcher's goroutine.
+	aug              *augment.Pipeline
+	spareAt          batchPos
+	augSrc, spareSrc *augment.Source
+	out              *G.Node
+	loss             *G.Node
+	params           []*models.Param
+	grads            []*G.Node
+	gradVals         []*tensor.Dense // the gradients' values, returned by Forward
 }
 
 // NewSession prepares to run model with loss; targetShape is the
@@ -51,6 +61,23 @@ type compiled struct {
 func NewSession(model models.Model, loss Loss, targetShape []int, dropoutRNG *rand.Rand) *Session {
 	return &Session{Model: model, Loss: loss, DropoutRNG: dropoutRNG, targetShape: targetShape,
 		train: map[int]*compiled{}, eval: map[int]*compiled{}}
+}
+
+// SetAugment makes the training loop pass every mini-batch it gathers
+// through p (nil: none) before the step runs on it. Evaluation graphs,
+// Predict and Forward never augment.
+func (s *Session) SetAugment(p *augment.Pipeline) {
+	s.augment = p
+	for _, c := range s.train {
+		c.setAugment(p)
+	}
+}
+
+func (c *compiled) setAugment(p *augment.Pipeline) {
+	c.aug = p
+	if p != nil && c.augSrc == nil {
+		c.augSrc, c.spareSrc = augment.NewSource(), augment.NewSource()
+	}
 }
 
 // Compile builds (and keeps) the training or evaluation graph for batches
@@ -111,6 +138,7 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 		}
 		c.grads = grads
 		c.gradVals = make([]*tensor.Dense, len(grads))
+		c.setAugment(s.augment)
 	}
 	// dltrain's own executor: the same values as Gorgonia's tape machine
 	// (tested), without its per-step goroutine, channels and allocations.
@@ -122,8 +150,30 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 	return c, nil
 }
 
-// fill copies the samples idx of a split into the graph's inputs.
+// fill copies the samples idx of a split into the graph's inputs, as
+// they are (evaluation, Forward).
 func (c *compiled) fill(split *data.Split, idx []int) { gather(c.x, c.y, split, idx, c.inW, c.tgtW) }
+
+// fillAt is fill for the training loop's mini-batch at: its inputs are
+// then augmented.
+func (c *compiled) fillAt(split *data.Split, idx []int, at batchPos) {
+	c.fill(split, idx)
+	c.augmentInput(c.x, len(idx), at, c.augSrc)
+}
+
+// augmentInput applies the graph's augmentation, if any, to the n
+// samples of x, the mini-batch at, drawing from src.
+func (c *compiled) augmentInput(x *tensor.Dense, n int, at batchPos, src *augment.Source) {
+	if c.aug == nil {
+		return
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		c.aug.Apply32(x.Float32s(), n, at.epoch, at.batch, src)
+	case tensor.Float64:
+		c.aug.Apply64(x.Float64s(), n, at.epoch, at.batch, src)
+	}
+}
 
 // gather copies the samples idx of a split into the tensors x and y.
 func gather(x, y *tensor.Dense, split *data.Split, idx []int, inW, tgtW int) {
@@ -137,11 +187,13 @@ func gather(x, y *tensor.Dense, split *data.Split, idx []int, inW, tgtW int) {
 	}
 }
 
-// fillSpare copies the samples idx of a split into the spare input
-// buffers, making them first. It touches nothing else of the graph, so
-// it may run on another goroutine while the graph runs.
+// fillSpare copies the samples idx of a split, the mini-batch
+// c.spareAt, into the spare input buffers and augments them as fillAt
+// does. It touches nothing else of the graph, so it may run on another
+// goroutine while the graph runs.
 func (c *compiled) fillSpare(split *data.Split, idx []int) {
 	gather(c.spareX, c.spareY, split, idx, c.inW, c.tgtW)
+	c.augmentInput(c.spareX, len(idx), c.spareAt, c.spareSrc)
 }
 
 // makeSpare allocates the spare input buffers if they do not exist yet.
@@ -194,6 +246,8 @@ type Gradients struct {
 
 // Forward runs the training graph on the samples idx of split: forward
 // pass with dropout, loss, and the gradient of every trainable parameter.
+// The samples are not augmented: only the Loop's mini-batches have a
+// place (epoch, index) to draw augmentations from.
 func (s *Session) Forward(split *data.Split, idx []int) (Gradients, error) {
 	c, err := s.graph(len(idx), true)
 	if err != nil {
