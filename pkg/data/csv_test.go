@@ -45,6 +45,9 @@ func TestCSVBadInput(t *testing.T) {
 		{"non-integer among integer labels", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,2.5\n",
 			[]string{"data.csv:4", `column "y"`, `class label "2.5" is not an integer, so not a class index`}},
 		{"infinite class label", csvConfig, "a,b,y\n1,2,0\n2,3,inf\n", []string{"data.csv:3:5", `class label "inf" is not an integer`}},
+		// 1e400 was a text class (ParseFloat's range error), while inf was refused.
+		{"class label beyond float64", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,1e400\n", []string{"data.csv:4:5", `class label "1e400" is beyond the range of a float64, so not a class index`}},
+		{"class label below float64", csvConfig, "a,b,y\n1,2,0\n2,3,1\n3,4,-1E-400\n", []string{"data.csv:4:5", `class label "-1E-400" is beyond the range of a float64, so not a class index`}},
 		{"missing label", csvConfig, "a,b,y\n1,2,\n3,4,1\n", []string{"data.csv:2:5", "the label is missing"}},
 		{"missing label column", strings.Replace(csvConfig, "label: y", "label: z", 1), "a,b,y\n1,2,0\n", []string{`label (target) column "z" does not exist; the columns are: a, b, y`}},
 		{"regression target not a number", strings.Replace(csvConfig, "source:", "task: regression\n  source:", 1),
@@ -192,6 +195,11 @@ func TestClassLabels(t *testing.T) {
 		{"numbers and text", "10,2,-1,cat,1.5", []string{"-1", "1.5", "2", "10", "cat"}, map[string]float32{"-1": 0, "2": 2, "10": 3, "cat": 4}, ""},
 		// Numbers compare by value, whether every label is one or not.
 		{"01 and 1", "01,1,2", []string{"0", "1", "2"}, map[string]float32{"01": 1, "1": 1, "2": 2}, `labels "01", "1" are one class, 1`},
+		// Labels 1..k leave class 0 empty: a note, not an error.
+		{"1-based", "1,2,3,3", []string{"0", "1", "2", "3"}, map[string]float32{"1": 1, "3": 3}, "class 0 has no samples: labels run 1..3; are they 1-based? give data.classes or relabel"},
+		{"gaps", "0,2,5", []string{"0", "1", "2", "3", "4", "5"}, map[string]float32{"5": 5}, "classes 1, 3, 4 have no samples: labels run 0..5; numeric labels are class indices 0..k-1"},
+		// Beyond float64 among text: the label is its text, not "+Inf" or "0".
+		{"1e400 with text", "cat,1e400,1e-400,2", []string{"2", "1e-400", "1e400", "cat"}, map[string]float32{"1e400": 2, "1e-400": 1, "2": 0}, ""},
 		{"01 and 1 with text", "01,1,dog,1.0", []string{"1", "dog"}, map[string]float32{"01": 0, "1": 0, "1.0": 0, "dog": 1}, `labels "01", "1", "1.0" are one class, 1: numeric labels compare by value`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

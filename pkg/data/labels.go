@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -28,7 +29,11 @@ import (
 // a built-in's), nil to infer them.
 func classLabels(f *frame, known []string, policy string, rep *Report) ([]string, error) {
 	if f.y == nil {
-		return classIndices(f, known)
+		classes, err := classIndices(f, known)
+		if err == nil && len(known) == 0 {
+			emptyClasses(f.yv, len(classes), rep)
+		}
+		return classes, err
 	}
 	if err := dropMissingLabels(f, policy, rep); err != nil {
 		return nil, err
@@ -69,12 +74,29 @@ func namedLabels(f *frame, known []string) error {
 	return nil
 }
 
-// labelNumber reads a label as a number (±Inf included: in a column of
-// numbers it is refused as not an integer). NaN is a missing label,
-// dropped before.
-func labelNumber(cell string) (float64, bool) {
+// labelNumber reads a label as a number. ok: it is written as one (±Inf
+// and numbers beyond float64, such as 1e400, included: in a column of
+// numbers they are refused as not class indices). exact: v is the number
+// written, not ±Inf for an overflow or 0 for an underflow (1e-400). NaN
+// is a missing label, dropped before.
+func labelNumber(cell string) (v float64, ok, exact bool) {
 	v, err := strconv.ParseFloat(cell, 64)
-	return v, err == nil && !math.IsNaN(v)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(v) {
+		return 0, false, false
+	}
+	return v, true, err == nil && (v != 0 || !nonZeroMantissa(cell))
+}
+
+// nonZeroMantissa says whether a number that ParseFloat accepted has a
+// digit other than 0 before its exponent: 1e-400, read as 0, has one.
+func nonZeroMantissa(cell string) bool {
+	s := strings.ToLower(strings.TrimLeft(cell, "+-"))
+	mark, digits := "e", "123456789"
+	if strings.HasPrefix(s, "0x") {
+		s, mark, digits = s[2:], "p", "123456789abcdef"
+	}
+	s, _, _ = strings.Cut(s, mark)
+	return strings.ContainsAny(s, digits)
 }
 
 // inferClasses names the classes of labels given without data.classes
@@ -84,6 +106,7 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 	type label struct {
 		value   float64
 		numeric bool
+		exact   bool   // value is the number written (see labelNumber)
 		key     string // the class: the number written canonically, or the text
 	}
 	labels := make(map[string]label, 16)
@@ -92,12 +115,12 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 		if _, seen := labels[c]; seen {
 			continue
 		}
-		v, ok := labelNumber(c)
+		v, ok, exact := labelNumber(c)
 		if v == 0 {
 			v = 0 // -0 is 0
 		}
-		l := label{value: v, numeric: ok, key: c}
-		if ok {
+		l := label{value: v, numeric: ok, exact: exact, key: c}
+		if exact {
 			l.key = strconv.FormatFloat(l.value, 'f', -1, 64)
 		}
 		labels[c] = l
@@ -111,6 +134,8 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 			v := labels[c].value
 			msg := ""
 			switch {
+			case !labels[c].exact:
+				msg = "is beyond the range of a float64, so not a class index"
 			case v != math.Trunc(v) || math.IsInf(v, 0):
 				msg = "is not an integer, so not a class index (is the task regression?)"
 			case v < 0:
@@ -128,6 +153,7 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 		for i := range classes {
 			classes[i] = strconv.Itoa(i)
 		}
+		emptyClasses(out, len(classes), rep)
 	} else {
 		byKey := map[string]label{}
 		for _, l := range labels {
@@ -139,10 +165,10 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 		slices.SortFunc(classes, func(a, b string) int {
 			la, lb := byKey[a], byKey[b]
 			switch {
-			case la.numeric && lb.numeric:
+			case la.exact && lb.exact:
 				return cmpFloat(la.value, lb.value)
-			case la.numeric != lb.numeric:
-				if la.numeric {
+			case la.exact != lb.exact:
+				if la.exact {
 					return -1
 				}
 				return 1
@@ -160,7 +186,7 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 	f.yv = out
 	spellings := map[string][]string{}
 	for c, l := range labels {
-		if l.numeric {
+		if l.exact {
 			spellings[l.key] = append(spellings[l.key], c)
 		}
 	}
@@ -171,6 +197,42 @@ func inferClasses(f *frame, rep *Report) ([]string, error) {
 		}
 	}
 	return classes, nil
+}
+
+// emptyClasses notes the class indices below the largest label that no
+// label uses: each still gets an output the model is trained to give
+// low scores. Labels 1..k are most likely 1-based.
+func emptyClasses(labels []float32, k int, rep *Report) {
+	count := make([]int, k)
+	for _, y := range labels {
+		count[int(y)]++
+	}
+	var empty []string
+	lo := -1
+	for i, n := range count {
+		switch {
+		case n == 0:
+			empty = append(empty, strconv.Itoa(i))
+		case lo < 0:
+			lo = i
+		}
+	}
+	if len(empty) == 0 {
+		return
+	}
+	what := "class " + empty[0] + " has"
+	if len(empty) > 1 {
+		what = "classes " + strings.Join(empty[:min(len(empty), 10)], ", ")
+		if len(empty) > 10 {
+			what += fmt.Sprintf(" and %d more", len(empty)-10)
+		}
+		what += " have"
+	}
+	hint := "numeric labels are class indices 0..k-1, each an output of the model;"
+	if lo == 1 && len(empty) == 1 {
+		hint = "are they 1-based?"
+	}
+	rep.add("%s no samples: labels run %d..%d; %s give data.classes or relabel", what, lo, k-1, hint)
 }
 
 func quoteAll(s []string) []string {

@@ -205,4 +205,15 @@ func TestNpySources(t *testing.T) {
 	wantBadData(t, err, "y.npy: entry 4", "class label -1 is negative: class labels are indices from 0")
 	_, _, err = loadBytes(t, strings.Replace(cfg, "source:", "classes: [a]\n  source:", 1), map[string][]byte{"x.npy": xb, "y.npy": yb})
 	wantBadData(t, err, "y.npy: entry 2", "class label 1 is out of range: data.classes names 1 class, index 0")
+	oneBased := make([]int64, 20)
+	for i := range oneBased {
+		oneBased[i] = int64(1 + i%2)
+	}
+	_, rep, err := loadBytes(t, cfg, map[string][]byte{"x.npy": xb, "y.npy": npyBytes("<i8", false, "(20,)", pack(le, oneBased))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "class 0 has no samples: labels run 1..2; are they 1-based?") {
+		t.Errorf("labels 1..2: notes %q", notes)
+	}
 }
