@@ -5,7 +5,7 @@ import "github.com/dltrain/dltrain/pkg/data"
 // Prefetching takes the data off the critical path of a step: while a
 // mini-batch trains, a goroutine of the loop gathers the next one (its
 // samples copied from the split into the graph's spare input buffers;
-// augmentation, when it exists, belongs there too), and the next step
+// then the training augmentation of pkg/augment), and the next step
 // binds those buffers as the graph's inputs instead of gathering. The next
 // mini-batch is known in advance: the order of an epoch is a pure function
 // of the seed and the epoch (data.Order). The values gathered are the
