@@ -14,7 +14,7 @@ type Data struct {
 	Targets     []string   `yaml:"targets" doc:"target columns of a regression or forecasting task (several allowed); default: the label"`
 	Features    []string   `yaml:"features" doc:"feature (input) columns; empty means every column but the targets"`
 	Categorical []string   `yaml:"categorical" doc:"feature columns holding categories, encoded as preprocess.encoding says; categories are learned on the training split"`
-	Classes     []string   `yaml:"classes" doc:"the class names in index order; a label must be one of them or its index"`
+	Classes     []string   `yaml:"classes" doc:"the class names in index order; a label must be one of them (a built-in data set's labels are indices, named by them)"`
 	Shape       []int      `yaml:"shape" doc:"per-sample input shape, e.g. [1, 8, 8]; empty means the source's natural shape"`
 	Prepared    string     `yaml:"prepared" doc:"directory of the prepared dataset (dltrain prepare); empty means prepared/NAME in the current directory"`
 	CSV         CSV        `yaml:"csv"`

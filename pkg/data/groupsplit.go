@@ -56,8 +56,8 @@ func splitGroups(a assignment, rows []int, f *frame, cfg config.Split, seed uint
 		got[s] += sizes[i]
 		groups[s]++
 	}
-	rep.add("split by group column %q: %d groups; train %d groups (%d rows), val %d (%d), test %d (%d); no group is in two splits",
-		f.keyName, len(order), groups[splitTrain], got[splitTrain], groups[splitVal], got[splitVal], groups[splitTest], got[splitTest])
+	rep.add("split by group column %q: %s; train %s (%d rows), val %s (%d), test %s (%d); no group is in two splits",
+		f.keyName, nouns(len(order), "group"), nouns(groups[splitTrain], "group"), got[splitTrain], nouns(groups[splitVal], "group"), got[splitVal], nouns(groups[splitTest], "group"), got[splitTest])
 	return nil
 }
 

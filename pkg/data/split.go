@@ -102,25 +102,46 @@ func assignRows(f *frame, labels []float32, d config.Data, seed uint64, rep *Rep
 	return a, checkSizes(a, n, cfg, d.Split.Method == "column")
 }
 
-// checkFold refuses an empty validation fold: too few rows (or, in a
-// group split, too few groups) outside the test split for the folds.
+// checkFold refuses an empty fold, the validation one or another: too
+// few rows (or, in a group split, too few groups) outside the test split
+// for the folds. A sweep over the folds would otherwise validate on
+// nothing for some of them.
 func checkFold(a assignment, f *frame, cfg config.Split, groups bool) error {
-	if a.count(splitVal) > 0 {
-		return nil
-	}
-	rows := a.count(splitTrain)
-	what := nouns(rows, "non-test row")
-	if groups {
-		g := map[string]bool{}
-		for r, s := range a.of {
-			if s == splitTrain {
+	size := make([]int, cfg.Folds)
+	rows := 0
+	g := map[string]bool{}
+	for r, k := range a.fold {
+		if k >= 0 {
+			size[k]++
+			rows++
+			if groups {
 				g[f.keys[r]] = true
 			}
 		}
+	}
+	var empty []string
+	for k, n := range size {
+		if n == 0 {
+			what := fmt.Sprintf("fold %d", k)
+			if k == cfg.Fold {
+				what += " (the validation split)"
+			}
+			empty = append(empty, what)
+		}
+	}
+	if len(empty) == 0 {
+		return nil
+	}
+	what := nouns(rows, "non-test row")
+	if groups {
 		what = fmt.Sprintf("%s in %s (a fold holds whole groups)", what, nouns(len(g), "group"))
 	}
-	return fmt.Errorf("%w: fold %d of %d, the validation split, is empty: %s are too few for %d folds; add data or lower data.split.folds",
-		ErrBadData, cfg.Fold, cfg.Folds, what, cfg.Folds)
+	verb := "is"
+	if len(empty) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("%w: %s of %d folds %s empty: %s are too few for %d folds; add data or lower data.split.folds",
+		ErrBadData, strings.Join(empty, ", "), cfg.Folds, verb, what, cfg.Folds)
 }
 
 func checkSizes(a assignment, n int, cfg config.Split, column bool) error {

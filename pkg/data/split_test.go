@@ -587,10 +587,15 @@ func TestDealGroups(t *testing.T) {
 func TestEmptyFold(t *testing.T) {
 	cfg := "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [a]\n  split: {method: group, column: g, folds: 3, fold: 2, train: 0.8, val: 0, test: 0.2}\n"
 	_, _, err := load(t, cfg, map[string]string{"d.csv": "a,g,y\n1,g1,0\n2,g1,1\n3,g2,0\n4,g2,1\n5,g3,0\n6,g3,1\n"})
-	wantBadData(t, err, "fold 2 of 3, the validation split, is empty: 4 non-test rows in 2 groups (a fold holds whole groups) are too few for 3 folds; add data or lower data.split.folds")
+	wantBadData(t, err, "fold 2 (the validation split) of 3 folds is empty: 4 non-test rows in 2 groups (a fold holds whole groups) are too few for 3 folds; add data or lower data.split.folds")
 	if strings.Contains(err.Error(), "validation split of 0") {
 		t.Errorf("error %q", err)
 	}
+	// Any empty fold is refused, not only the validation one: 5 rows in
+	// 8 folds leave folds 5, 6 and 7 empty whichever is validated.
+	cfg = "name: t\ndata:\n  source: csv:d.csv\n  label: y\n  features: [a]\n  split: {folds: 8, fold: 0, train: 0.8, val: 0, test: 0.2, stratify: false}\n"
+	_, _, err = load(t, cfg, map[string]string{"d.csv": "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n"})
+	wantBadData(t, err, "are empty")
 }
 
 // TestGroupSplitFractions: the audit's case end to end: 38 rows in 8
