@@ -56,7 +56,11 @@ func build(blocks []config.Block) ([]op, config.Problems) {
 	for _, b := range blocks {
 		newOp, ok := ops[b.Kind]
 		if !ok {
-			ps = append(ps, b.Problem(b.KindKey, "unknown augmentation %q; known: %s", b.Kind, strings.Join(Names(), ", ")))
+			if b.Kind == "" {
+				ps = append(ps, b.Problem(b.KindKey, "is required: which augmentation (%s)", strings.Join(Names(), ", ")))
+			} else {
+				ps = append(ps, b.Problem(b.KindKey, "unknown augmentation %q; known: %s", b.Kind, strings.Join(Names(), ", ")))
+			}
 			continue
 		}
 		o := b.Read()

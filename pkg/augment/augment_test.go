@@ -235,6 +235,7 @@ func TestBadOptionsAreConfigErrors(t *testing.T) {
 		{"[noise]", "augment[0].std", "required"},
 		{"[flip, {kind: noise, std: 0}]", "augment[1].std", "must be > 0"},
 		{"[{kind: crop}]", "augment[0].kind", "known: flip, noise, shift"},
+		{"[{p: 0.3}]", "augment[0].kind", "is required"},
 	}
 	for _, c := range cases {
 		t.Run(c.list, func(t *testing.T) {

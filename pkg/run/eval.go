@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,6 +47,12 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 		path = filepath.Join(opt.Run, "checkpoints", "best.ckpt")
 	case "last":
 		path = filepath.Join(opt.Run, "checkpoints", "last.ckpt")
+	}
+	if opt.Checkpoint == "" || opt.Checkpoint == "best" {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s has no best checkpoint (training stopped before its first epoch ended); evaluate the last one with --checkpoint last",
+				config.ErrInvalid, opt.Run)
+		}
 	}
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {

@@ -317,6 +317,12 @@ func TestDivergedRunKeepsAResumableCheckpoint(t *testing.T) {
 	if ck.State.Step != 0 {
 		t.Errorf("last.ckpt is at step %d, want the initial weights (step 0)", ck.State.Step)
 	}
+	if _, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "--checkpoint last") {
+		t.Errorf("eval of a run without a best checkpoint: %v", err)
+	}
+	if _, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test", Checkpoint: "last"}); err != nil {
+		t.Errorf("eval --checkpoint last: %v", err)
+	}
 	for _, p := range ck.Params {
 		for _, v := range p.F32 {
 			if math.Abs(float64(v)) > 10 {
