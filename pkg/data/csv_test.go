@@ -110,7 +110,18 @@ func TestFewerRowsThanABatch(t *testing.T) {
 		t.Errorf("split of 5 rows: %d/%d/%d", ds.Train.N, ds.Val.N, ds.Test.N)
 	}
 	_, _, err := load(t, csvConfig, map[string]string{"data.csv": "a,y\n1,0\n"})
-	wantBadData(t, err, "too few for a test split")
+	wantBadData(t, err, "data.csv: ", "too few for a test split", "set data.split.test: 0")
+	// Stratified, three rows a class leave each class's test share at 0.45
+	// of a row, rounded to none, where a plain shuffle of the six rows
+	// fills the test split: the message says so.
+	six := "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n"
+	stratified := strings.Replace(csvConfig, "{train: 0.5, val: 0.25, test: 0.25, stratify: false}", "{train: 0.7, val: 0.15, test: 0.15}", 1)
+	_, _, err = load(t, stratified, map[string]string{"data.csv": six})
+	wantBadData(t, err, "data.csv: ", "too few for a test split", "each class is split on its own", "data.split.stratify: false")
+	unstratified := strings.Replace(stratified, "test: 0.15}", "test: 0.15, stratify: false}", 1)
+	if _, _, err := load(t, unstratified, map[string]string{"data.csv": six}); err != nil {
+		t.Errorf("six rows without stratify: %v", err)
+	}
 }
 
 // TestCleaning: drop and the imputing policies, with the lines reported.

@@ -134,6 +134,7 @@ func withPrepared(exp *config.Experiment, dir string) *config.Experiment {
 //
 //	DLTRAIN_SCALE_DIR=/tmp/scale go test ./pkg/data -run WriteScaleData
 //	/usr/bin/time -v dltrain prepare --config /tmp/scale/scale.yaml
+//	/usr/bin/time -v dltrain prepare --config /tmp/scale/scale-csv.yaml
 func TestWriteScaleData(t *testing.T) {
 	dir := os.Getenv("DLTRAIN_SCALE_DIR")
 	if dir == "" {
@@ -143,6 +144,50 @@ func TestWriteScaleData(t *testing.T) {
 	cfg := writeScaleIDX(t, dir)
 	cfg += "model:\n  layers:\n    - {type: flatten}\n    - {type: dense, units: 128, activation: relu}\n    - {type: dense, units: 10}\ntrain: {epochs: 1, batch_size: 64}\n"
 	if err := os.WriteFile(filepath.Join(dir, "scale.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvCfg := strings.Replace(cfg, "source: idx:images.idx,labels.idx", "source: csv:scale.csv\n  label: label", 1)
+	csvCfg = strings.Replace(csvCfg, "preprocess: {scale: minmax, per_channel: true}", "preprocess: {scale: minmax}", 1)
+	csvCfg = strings.Replace(csvCfg, "    - {type: flatten}\n", "", 1)
+	writeScaleCSV(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "scale-csv.yaml"), []byte(csvCfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeScaleCSV writes the values of the IDX pair in dir as scale.csv: a
+// header p0 … p783, label, then one row per image (the CSV rows of the
+// README's scale table).
+func writeScaleCSV(t *testing.T, dir string) {
+	t.Helper()
+	images, err := os.ReadFile(filepath.Join(dir, "images.idx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := os.ReadFile(filepath.Join(dir, "labels.idx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, labels = images[16:], labels[8:] // past the magic and the dimensions
+	f, err := os.Create(filepath.Join(dir, "scale.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	for j := 0; j < scaleW; j++ {
+		w.WriteString("p" + strconv.Itoa(j) + ",")
+	}
+	w.WriteString("label\n")
+	for i := 0; i < scaleN; i++ {
+		for _, v := range images[i*scaleW : (i+1)*scaleW] {
+			w.WriteString(strconv.Itoa(int(v)))
+			w.WriteByte(',')
+		}
+		w.WriteString(strconv.Itoa(int(labels[i])))
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 }

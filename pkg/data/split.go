@@ -99,7 +99,11 @@ func assignRows(f *frame, labels []float32, d config.Data, seed uint64, rep *Rep
 			return a, err
 		}
 	}
-	return a, checkSizes(a, n, cfg, d.Split.Method == "column")
+	stratified := splitMethod(d, false) == "random" && cfg.Stratify && labels != nil
+	if err := checkSizes(a, n, cfg, d.Split.Method == "column", stratified); err != nil {
+		return a, fmt.Errorf("%s: %w", f.file, err)
+	}
+	return a, nil
 }
 
 // checkFold refuses an empty fold, the validation one or another: too
@@ -144,18 +148,28 @@ func checkFold(a assignment, f *frame, cfg config.Split, groups bool) error {
 		ErrBadData, strings.Join(empty, ", "), cfg.Folds, verb, what, cfg.Folds)
 }
 
-func checkSizes(a assignment, n int, cfg config.Split, column bool) error {
+// checkSizes refuses an assignment that leaves a split with a fraction
+// > 0 empty. stratified says each class was dealt on its own: then each
+// class's share is rounded separately, and a small class can leave a split
+// empty that an unstratified shuffle of the same rows fills.
+func checkSizes(a assignment, n int, cfg config.Split, column, stratified bool) error {
 	if a.count(splitTrain) == 0 {
 		return fmt.Errorf("%w: %d rows leave no training samples with split %v/%v/%v", ErrBadData, n, cfg.Train, cfg.Val, cfg.Test)
 	}
 	if column {
 		return nil
 	}
+	hint := func(key string) string {
+		if stratified {
+			return fmt.Sprintf("each class is split on its own and no class has enough rows for one; add data, set data.split.stratify: false or data.split.%s: 0", key)
+		}
+		return fmt.Sprintf("add data or set data.split.%s: 0", key)
+	}
 	if cfg.Test > 0 && a.count(splitTest) == 0 {
-		return fmt.Errorf("%w: %d rows are too few for a test split of %v; add data or set data.split.test: 0", ErrBadData, n, cfg.Test)
+		return fmt.Errorf("%w: %d rows are too few for a test split of %v; %s", ErrBadData, n, cfg.Test, hint("test"))
 	}
 	if cfg.Val > 0 && a.count(splitVal) == 0 {
-		return fmt.Errorf("%w: %d rows are too few for a validation split of %v; add data or set data.split.val: 0", ErrBadData, n, cfg.Val)
+		return fmt.Errorf("%w: %d rows are too few for a validation split of %v; %s", ErrBadData, n, cfg.Val, hint("val"))
 	}
 	return nil
 }
