@@ -92,6 +92,7 @@ func Plot(opt PlotOptions) ([]string, error) {
 		p.Y.Label.Text = fig.ylabel
 		p.Add(plotter.NewGrid())
 		p.Legend.Top = true
+		p.Legend.XOffs = -vg.Points(6) // the legend's line samples clear the right edge
 		var args []any
 		for _, s := range fig.series {
 			pts := points(rows["epoch"], rows[s])
@@ -105,6 +106,13 @@ func Plot(opt PlotOptions) ([]string, error) {
 		if err := plotutil.AddLinePoints(p, args...); err != nil {
 			return written, err
 		}
+		if !fig.log {
+			widenFlat(&p.Y)
+		}
+		p.X.Min, p.X.Max = p.X.Min-0.5, p.X.Max+0.5 // the first and last epoch's markers whole
+		if fig.name == "metrics" {
+			p.Legend.Top = false // scores rise towards the top right: keep the legend out of their way
+		}
 		for _, f := range opt.Formats {
 			path := filepath.Join(opt.Out, fig.name+"."+f)
 			if err := p.Save(PlotSize.W, PlotSize.H, path); err != nil {
@@ -117,6 +125,24 @@ func Plot(opt PlotOptions) ([]string, error) {
 		}
 	}
 	return written, nil
+}
+
+// widenFlat gives an axis whose data is one value (a constant learning
+// rate, an accuracy of 1 at every epoch) a range from 0 to twice that
+// value, so the value reads on the axis; left alone, the axis spans
+// value ± 1 and a constant rate of 0.001 reads as 0 between -1 and 1.
+func widenFlat(a *plot.Axis) {
+	if a.Min != a.Max {
+		return
+	}
+	switch v := a.Min; {
+	case v > 0:
+		a.Min, a.Max = 0, 2*v
+	case v < 0:
+		a.Min, a.Max = 2*v, 0
+	default:
+		a.Min, a.Max = -1, 1
+	}
 }
 
 // positive keeps the points a log axis can show.

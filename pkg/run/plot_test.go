@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/plot"
 )
 
 // TestPlotWritesReadableFigures trains two epochs and plots them: every
@@ -108,5 +110,27 @@ func TestPlotRegressionSeparatesScalesFromErrors(t *testing.T) {
 	}
 	if seen != 4 {
 		t.Errorf("wrote %v, want metrics.svg and errors.svg", files)
+	}
+}
+
+// TestWidenFlat: a series of one value (a constant learning rate) gets an
+// axis from 0 to twice the value, where gonum's default (value ± 1) shows
+// a rate of 0.001 as 0 between -1 and 1.
+func TestWidenFlat(t *testing.T) {
+	for _, tc := range []struct{ v, min, max float64 }{
+		{0.001, 0, 0.002}, {-2, -4, 0}, {0, -1, 1},
+	} {
+		a := plot.New().Y
+		a.Min, a.Max = tc.v, tc.v
+		widenFlat(&a)
+		if a.Min != tc.min || a.Max != tc.max {
+			t.Errorf("flat %g: axis [%g, %g], want [%g, %g]", tc.v, a.Min, a.Max, tc.min, tc.max)
+		}
+	}
+	a := plot.New().Y
+	a.Min, a.Max = 0.1, 0.3
+	widenFlat(&a)
+	if a.Min != 0.1 || a.Max != 0.3 {
+		t.Errorf("a varying series' axis changed: [%g, %g]", a.Min, a.Max)
 	}
 }

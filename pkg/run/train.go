@@ -131,7 +131,12 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		return res, err
 	}
 	if loop.State.Stopped {
-		logf(opt, "early stopping after epoch %d: best epoch %d", loop.State.Epoch, loop.State.BestEpoch)
+		if s.ds.Val.N == 0 {
+			logf(opt, "early stopping after epoch %d: no validation split, so the last epoch's weights are kept (best.ckpt is the last)", loop.State.Epoch)
+		} else {
+			logf(opt, "early stopping after epoch %d: the weights of epoch %d are restored, the best by %s (train.checkpoint.metric, as best.ckpt)",
+				loop.State.Epoch, loop.State.BestEpoch, loop.Monitor.Metric)
+		}
 	}
 	if s.ds.Test.N == 0 {
 		logf(opt, "no test split (data.split.test is 0): skipping the final evaluation")

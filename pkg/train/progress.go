@@ -61,7 +61,7 @@ func (p *Progress) AfterStep(l *Loop, s StepStats) error {
 }
 
 // AfterEpoch implements Hook.
-func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
+func (p *Progress) AfterEpoch(l *Loop, s EpochStats) error {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		p.bar = nil
@@ -102,7 +102,18 @@ func (p *Progress) AfterEpoch(_ *Loop, s EpochStats) error {
 		b.WriteString(" *")
 	}
 	if s.Stopped {
-		b.WriteString("\nearly stopping: no improvement for the set patience")
+		b.WriteString("\nearly stopping: ")
+		if l != nil && l.EarlyStop != nil {
+			e := l.EarlyStop
+			st := l.State.Stop
+			fmt.Fprintf(&b, "%s has not improved for %d epochs (patience %d", e.Metric, st.Bad, e.Patience)
+			if e.MinDelta > 0 {
+				fmt.Fprintf(&b, ", min_delta %g", e.MinDelta)
+			}
+			fmt.Fprintf(&b, "); its best was %.4f at epoch %d", st.Best, st.Epoch)
+		} else {
+			b.WriteString("no improvement for the set patience")
+		}
 	}
 	_, err := fmt.Fprintln(p.W, b.String())
 	return err

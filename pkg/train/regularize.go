@@ -72,7 +72,11 @@ func CheckExclude(store *models.ParamStore, exclude []string) error {
 		for _, p := range store.All() {
 			names = append(names, p.Name)
 		}
-		return fmt.Errorf("%s match no parameter; the parameters are: %s", strings.Join(unused, ", "), strings.Join(names, ", "))
+		verb := "matches"
+		if len(unused) > 1 {
+			verb = "match"
+		}
+		return fmt.Errorf("%s %s no parameter; the parameters are: %s", strings.Join(unused, ", "), verb, strings.Join(names, ", "))
 	}
 	return nil
 }

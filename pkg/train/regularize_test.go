@@ -82,7 +82,7 @@ func TestCheckExcludeNamesUnusedPatterns(t *testing.T) {
 	if err := CheckExclude(s, []string{"bias", "dense1/*"}); err != nil {
 		t.Error(err)
 	}
-	if err := CheckExclude(s, []string{"dense2/*"}); err == nil || !strings.Contains(err.Error(), "dense2/* match no parameter") {
+	if err := CheckExclude(s, []string{"dense2/*"}); err == nil || !strings.Contains(err.Error(), "dense2/* matches no parameter") {
 		t.Errorf("unused pattern accepted: %v", err)
 	}
 }
