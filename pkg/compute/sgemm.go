@@ -12,13 +12,13 @@ import (
 
 // pureGo is the BLAS of the default build: gonum's, with single-precision
 // matrix products on a packed, register-blocked kernel in Go assembly
-// where the CPU has AVX-512 (gonum's own Sgemm reached about 16 GFLOP/s
-// per core here).
+// where the CPU has AVX-512, or AVX2 and FMA (gonum's own Sgemm reached
+// about 16 GFLOP/s per core here, and allocates on every product).
 type pureGo struct{ gonum.Implementation }
 
 // Sgemm computes c = alpha·op(a)·op(b) + beta·c (row-major).
 func (p pureGo) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !useAVX512 || m == 0 || n == 0 {
+	if !(useAVX512 || useFMA) || m == 0 || n == 0 {
 		p.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -389,6 +389,10 @@ type tileRun struct {
 }
 
 func (t *tileRun) run(c *float32, ldc int) {
+	if !useAVX512 {
+		t.runAVX2(c, ldc)
+		return
+	}
 	switch {
 	case t.lda > 0 && t.set:
 		sgemmKernel8x32RowsSet(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
@@ -398,6 +402,19 @@ func (t *tileRun) run(c *float32, ldc int) {
 		sgemmKernel8x32Set(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
 	default:
 		sgemmKernel8x32(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
+	}
+}
+
+func (t *tileRun) runAVX2(c *float32, ldc int) {
+	switch {
+	case t.lda > 0 && t.set:
+		sgemmKernel8x32RowsSetAVX2(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
+	case t.lda > 0:
+		sgemmKernel8x32RowsAVX2(t.kb, t.a, t.lda, t.b, t.bstep, c, ldc, t.alpha)
+	case t.set:
+		sgemmKernel8x32SetAVX2(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
+	default:
+		sgemmKernel8x32AVX2(t.kb, t.a, t.astep, t.b, t.bstep, c, ldc, t.alpha)
 	}
 }
 
@@ -450,7 +467,7 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 		}
 		jj := j0 + jp*nr
 		if !tB { // rows of op(B) are rows of B
-			if cols == nr {
+			if cols == nr && useAVX512 {
 				packB32(kb, &b[p0*ldb+jj], ldb, &panel[0])
 				continue
 			}
@@ -462,7 +479,7 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 		// op(B)[p][j] = B[j][p]: a row of B is a column of the panel.
 		// Full panels are transposed 16×16 at a time in registers.
 		pDone := 0
-		if cols == nr && kb >= 16 {
+		if cols == nr && kb >= 16 && useAVX512 {
 			pDone = kb &^ 15
 			packBT32(pDone, &b[jj*ldb+p0], ldb, &panel[0])
 		}

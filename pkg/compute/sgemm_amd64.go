@@ -17,6 +17,18 @@ func sgemmKernel8x32Set(kc int, a *float32, astep int, b *float32, bstep int, c 
 func sgemmKernel8x32RowsSet(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
 
 //go:noescape
+func sgemmKernel8x32AVX2(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func sgemmKernel8x32RowsAVX2(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func sgemmKernel8x32SetAVX2(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
+func sgemmKernel8x32RowsSetAVX2(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)
+
+//go:noescape
 func packB32(kb int, src *float32, ldb int, dst *float32)
 
 //go:noescape

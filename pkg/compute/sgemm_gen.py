@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes sgemm_amd64.s: the AVX-512 micro-kernels of sgemm.go.
+"""Writes sgemm_amd64.s: the AVX-512 and AVX2 micro-kernels of sgemm.go.
 
 Run `python3 sgemm_gen.py` in pkg/compute after changing it; the output is
 committed. Each kernel adds alpha·Â·B̂ to an 8×32 tile of C held in 16 zmm
@@ -30,6 +30,49 @@ def kernel(name, rows_addr, args, setup, advance, frame, store=False):
         out += ["\tVMOVUPS Z26, (DI)", "\tVMOVUPS Z27, 64(DI)"]
         if r < ROWS - 1:
             out.append("\tADDQ R8, DI")
+    out += ["\tVZEROUPPER", "\tRET", ""]
+    return out
+
+
+def kernel_avx2(name, rows_addr, args, setup, advance, frame, store=False):
+    """The AVX2 form of kernel(): the same 8×32 tile, computed as four
+    4×16 quarters, each with its own pass over k in 8 ymm accumulators
+    (16 ymm registers cannot hold the whole tile). Every element of C gets
+    the same FMAs in the same order as in the AVX-512 kernel."""
+    out = [f"// func {name}{args}", f"TEXT ·{name}(SB), NOSPLIT, $0-{frame}"]
+    out += ["\t" + s for s in setup]
+    # Saved bases: AX = Â, R12 = B̂, R13 = C (R11, when used, follows SI).
+    out += ["\tMOVQ SI, AX", "\tMOVQ DX, R12", "\tMOVQ DI, R13"]
+    for rh in range(2):
+        for ch in range(2):
+            q = f"{name}q{rh}{ch}"
+            out += [f"\t// rows {4*rh}-{4*rh+3}, columns {16*ch}-{16*ch+15}",
+                    "\tMOVQ AX, SI", "\tMOVQ R12, DX", "\tMOVQ kc+0(FP), CX"]
+            if any("R11" in r for r in rows_addr):
+                out += ["\tLEAQ (SI)(R9*4), R11", "\tADDQ R9, R11"]
+            out += [f"\tVXORPS Y{z}, Y{z}, Y{z}" for z in range(8)]
+            out += ["", f"{q}loop:", f"\tVMOVUPS {64*ch}(DX), Y8", f"\tVMOVUPS {64*ch+32}(DX), Y9"]
+            out += [f"\tVBROADCASTSS {rows_addr[4*rh + r]}, Y{10 + r}" for r in range(4)]
+            for r in range(4):
+                out += [f"\tVFMADD231PS Y8, Y{10 + r}, Y{2 * r}", f"\tVFMADD231PS Y9, Y{10 + r}, Y{2 * r + 1}"]
+            out += ["\t" + s for s in advance]
+            out += ["\tADDQ BX, DX", "\tDECQ CX", f"\tJNZ  {q}loop", ""]
+            out += [f"\tVBROADCASTSS alpha+{frame - 4}(FP), Y15"]
+            if rh == 0:
+                out.append("\tMOVQ R13, DI")
+            else:
+                out.append("\tLEAQ (R13)(R8*4), DI")
+            if ch:
+                out.append("\tADDQ $64, DI")
+            for r in range(4):
+                if store:
+                    out += [f"\tVMULPS Y15, Y{2 * r}, Y12", f"\tVMULPS Y15, Y{2 * r + 1}, Y13"]
+                else:
+                    out += ["\tVMOVUPS (DI), Y12", "\tVMOVUPS 32(DI), Y13",
+                            f"\tVFMADD231PS Y15, Y{2 * r}, Y12", f"\tVFMADD231PS Y15, Y{2 * r + 1}, Y13"]
+                out += ["\tVMOVUPS Y12, (DI)", "\tVMOVUPS Y13, 32(DI)"]
+                if r < 3:
+                    out.append("\tADDQ R8, DI")
     out += ["\tVZEROUPPER", "\tRET", ""]
     return out
 
@@ -70,6 +113,24 @@ lines += kernel("sgemmKernel8x32RowsSet",
                  "LEAQ (R9)(R9*2), R10", "LEAQ (SI)(R9*4), R11", "ADDQ R9, R11", "MOVQ b+24(FP), DX",
                  "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
                 ["ADDQ $4, SI", "ADDQ $4, R11"], 60, store=True)
+lines += ["// The AVX2 kernels (CPUs with AVX2 and FMA but no AVX-512) take the same",
+          "// arguments and compute the same tile, bit for bit.", ""]
+for name, variant, store in [("sgemmKernel8x32AVX2", "packed", False), ("sgemmKernel8x32RowsAVX2", "rows", False),
+                             ("sgemmKernel8x32SetAVX2", "packed", True), ("sgemmKernel8x32RowsSetAVX2", "rows", True)]:
+    if variant == "packed":
+        lines += kernel_avx2(name, [f"{4 * r}(SI)" for r in range(ROWS)],
+                             "(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                             ["MOVQ a+8(FP), SI", "MOVQ astep+16(FP), R9", "MOVQ b+24(FP), DX",
+                              "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                             ["ADDQ R9, SI"], 60, store=store)
+    else:
+        lines += kernel_avx2(name,
+                             ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R10*1)", "(SI)(R9*4)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)"],
+                             "(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32)",
+                             ["MOVQ a+8(FP), SI", "MOVQ lda+16(FP), R9", "SHLQ $2, R9",
+                              "LEAQ (R9)(R9*2), R10", "MOVQ b+24(FP), DX",
+                              "MOVQ bstep+32(FP), BX", "MOVQ c+40(FP), DI", "MOVQ ldc+48(FP), R8", "SHLQ $2, R8"],
+                             ["ADDQ $4, SI", "ADDQ $4, R11"], 60, store=store)
 lines += ["// packB32 copies kb rows of 32 floats, row stride ldb floats, into dst",
           "// contiguously: a full panel of a row-major B.", "",
           "// func packB32(kb int, src *float32, ldb int, dst *float32)",

@@ -2,7 +2,7 @@
 
 package compute
 
-// sgemm only runs where useAVX512 is true, which it never is here.
+// sgemm only runs where useAVX512 or useFMA is true, which neither is here.
 
 func sgemmKernel8x32(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
 	panic("compute: no sgemm kernel on this platform")
@@ -17,6 +17,22 @@ func sgemmKernel8x32Set(kc int, a *float32, astep int, b *float32, bstep int, c 
 }
 
 func sgemmKernel8x32RowsSet(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
+func sgemmKernel8x32AVX2(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
+func sgemmKernel8x32RowsAVX2(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
+func sgemmKernel8x32SetAVX2(kc int, a *float32, astep int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
+	panic("compute: no sgemm kernel on this platform")
+}
+
+func sgemmKernel8x32RowsSetAVX2(kc int, a *float32, lda int, b *float32, bstep int, c *float32, ldc int, alpha float32) {
 	panic("compute: no sgemm kernel on this platform")
 }
 
