@@ -172,25 +172,35 @@ func TestSgemmSameAtEveryThreadCount(t *testing.T) {
 }
 
 func TestPackBT32MatchesScalarPack(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512")
-	}
-	rng := rand.New(rand.NewPCG(4, 4))
-	for _, kb := range []int{16, 32, 256} {
-		ldb := kb + 5
-		b := randSlice(rng, 32*ldb, 1)
-		want, got := make([]float32, kb*nr), make([]float32, kb*nr)
-		for j := range nr {
-			for p := range kb {
-				want[p*nr+j] = b[j*ldb+p]
+	kernels := []struct {
+		name string
+		ok   bool
+		step int
+		f    func(kb int, src *float32, ldb int, dst *float32)
+	}{{"avx512", useAVX512, 16, packBT32}, {"avx2", useFMA, 8, packBT32AVX2}}
+	for _, kn := range kernels {
+		t.Run(kn.name, func(t *testing.T) {
+			if !kn.ok {
+				t.Skip("this CPU lacks it")
 			}
-		}
-		packBT32(kb, &b[0], ldb, &got[0])
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("kb=%d: element %d (p %d, j %d) = %v, want %v", kb, i, i/nr, i%nr, got[i], want[i])
+			rng := rand.New(rand.NewPCG(4, 4))
+			for _, kb := range []int{kn.step, 32, 256, 8 * kn.step} {
+				ldb := kb + 5
+				b := randSlice(rng, 32*ldb, 1)
+				want, got := make([]float32, kb*nr), make([]float32, kb*nr)
+				for j := range nr {
+					for p := range kb {
+						want[p*nr+j] = b[j*ldb+p]
+					}
+				}
+				kn.f(kb, &b[0], ldb, &got[0])
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("kb=%d: element %d (p %d, j %d) = %v, want %v", kb, i, i/nr, i%nr, got[i], want[i])
+					}
+				}
 			}
-		}
+		})
 	}
 }
 

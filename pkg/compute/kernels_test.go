@@ -125,6 +125,11 @@ func TestMaxPool2x2MatchesLoop(t *testing.T) {
 						t.Fatalf("%v: output %d picked %v at tap %d, tap %d holds %v", sh, o, in[j], r*2+c, q, v)
 					}
 				}
+				for q := r*2 + c + 1; q < 4; q++ { // nothing after it is larger
+					if v := in[(2*y+q/2)*w+2*x+q%2]; v > in[j] {
+						t.Fatalf("%v: output %d picked %v at tap %d, tap %d holds %v", sh, o, in[j], r*2+c, q, v)
+					}
+				}
 			}
 		}
 	}

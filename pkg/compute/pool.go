@@ -28,15 +28,22 @@ func MaxPool2x2(out []float32, idx []int32, in []float32, oh, ow, w int) {
 		return
 	}
 	for y := range oh {
-		for x := range ow {
-			i := 2*y*w + 2*x
-			best, bv := i, in[i]
-			for _, j := range [3]int{i + 1, i + w, i + w + 1} {
-				if v := in[j]; v > bv {
-					best, bv = j, v
-				}
+		base := 2 * y * w
+		r0, r1 := in[base:base+2*ow], in[base+w:base+w+2*ow]
+		o, ix := out[y*ow:y*ow+ow], idx[y*ow:y*ow+ow]
+		for x := range o {
+			i := 2 * x
+			best, bv := base+i, r0[i]
+			if v := r0[i+1]; v > bv {
+				best, bv = base+i+1, v
 			}
-			out[y*ow+x], idx[y*ow+x] = bv, int32(best)
+			if v := r1[i]; v > bv {
+				best, bv = base+w+i, v
+			}
+			if v := r1[i+1]; v > bv {
+				best, bv = base+w+i+1, v
+			}
+			o[x], ix[x] = bv, int32(best)
 		}
 	}
 }

@@ -477,17 +477,39 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 			continue
 		}
 		// op(B)[p][j] = B[j][p]: a row of B is a column of the panel.
-		// Full panels are transposed 16×16 at a time in registers.
-		pDone := 0
-		if cols == nr && kb >= 16 && useAVX512 {
-			pDone = kb &^ 15
+		// Full panels are transposed 16×16 (AVX-512) or 8×8 (AVX2) at a
+		// time in registers; on AVX2 so are the full groups of 8 columns
+		// of a partial panel (the weight gradients of convolutions with
+		// fewer than 32 filters, which AVX-512 machines send to sdot).
+		pDone, jDone := 0, 0
+		switch {
+		case cols == nr && kb >= 16 && useAVX512:
+			pDone, jDone = kb&^15, nr
 			packBT32(pDone, &b[jj*ldb+p0], ldb, &panel[0])
-		}
-		for j := range cols {
-			src := b[(jj+j)*ldb+p0+pDone : (jj+j)*ldb+p0+kb]
-			for p, v := range src {
-				panel[(pDone+p)*nr+j] = v
+		case cols == nr && kb >= 8 && useFMA:
+			pDone, jDone = kb&^7, nr
+			packBT32AVX2(pDone, &b[jj*ldb+p0], ldb, &panel[0])
+		case cols >= 8 && kb >= 8 && useFMA:
+			pDone, jDone = kb&^7, cols&^7
+			for j := 0; j < jDone; j += 8 {
+				packBT8AVX2(pDone, &b[(jj+j)*ldb+p0], ldb, &panel[j])
 			}
+		}
+		packBTScalar(panel, b[jj*ldb+p0:], ldb, 0, jDone, pDone, kb)
+		packBTScalar(panel, b[jj*ldb+p0:], ldb, jDone, cols, 0, kb)
+	}
+}
+
+// packBTScalar packs columns j0..j1 and rows p0..p1 of a panel of a
+// transposed B whose first element is b[0], walking the panel in order.
+func packBTScalar(panel, b []float32, ldb, j0, j1, p0, p1 int) {
+	if j0 >= j1 || p0 >= p1 {
+		return
+	}
+	for p := p0; p < p1; p++ {
+		row := panel[p*nr : p*nr+j1]
+		for j := j0; j < j1; j++ {
+			row[j] = b[j*ldb+p]
 		}
 	}
 }

@@ -193,6 +193,53 @@ for half in range(2):
     for i in range(16):
         lines.append(f"\tVMOVUPS Z{R[i]}, {i*128 + half*64}(DI)")
 lines += ["\tADDQ $64, SI", "\tADDQ $2048, DI", "\tDECQ CX", "\tJNZ  packtloop", "\tVZEROUPPER", "\tRET"]
+def transpose8_avx2():
+    """Transposes the 8×8 floats in Y0..Y7 (row i in Yi) into Y8..Y15
+    (column i in Y(8+i)), using Y8..Y15 and then Y0..Y7 as scratch."""
+    out = []
+    for i in range(4):  # interleave floats of row pairs
+        out += [f"\tVUNPCKLPS Y{2*i+1}, Y{2*i}, Y{8+2*i}", f"\tVUNPCKHPS Y{2*i+1}, Y{2*i}, Y{9+2*i}"]
+    for h in range(2):  # float pairs: rows 0-3, then 4-7
+        t = 8 + 4*h
+        out += [f"\tVSHUFPS $0x44, Y{t+2}, Y{t}, Y{4*h}", f"\tVSHUFPS $0xee, Y{t+2}, Y{t}, Y{4*h+1}",
+                f"\tVSHUFPS $0x44, Y{t+3}, Y{t+1}, Y{4*h+2}", f"\tVSHUFPS $0xee, Y{t+3}, Y{t+1}, Y{4*h+3}"]
+    for i in range(4):  # 128-bit halves
+        out += [f"\tVPERM2F128 $0x20, Y{4+i}, Y{i}, Y{8+i}", f"\tVPERM2F128 $0x31, Y{4+i}, Y{i}, Y{12+i}"]
+    return out
+
+
+lines += ["", "// packBT32AVX2 is packBT32 on AVX2: 8×8 blocks through register",
+          "// transposes. kb is a positive multiple of 8.", "",
+          "// func packBT32AVX2(kb int, src *float32, ldb int, dst *float32)",
+          "TEXT ·packBT32AVX2(SB), NOSPLIT, $0-32",
+          "\tMOVQ kb+0(FP), CX", "\tSHRQ $3, CX", "\tMOVQ src+8(FP), SI", "\tMOVQ ldb+16(FP), R9",
+          "\tSHLQ $2, R9", "\tLEAQ (R9)(R9*2), R10", "\tMOVQ dst+24(FP), DI", "", "packt2loop:",
+          "\tMOVQ SI, R11"]
+for g in range(4):
+    for half in range(2):
+        lines += [f"\tVMOVUPS (R11), Y{4*half}", f"\tVMOVUPS (R11)(R9*1), Y{4*half+1}",
+                  f"\tVMOVUPS (R11)(R9*2), Y{4*half+2}", f"\tVMOVUPS (R11)(R10*1), Y{4*half+3}",
+                  "\tLEAQ (R11)(R9*4), R11"]
+    lines += transpose8_avx2()
+    lines += [f"\tVMOVUPS Y{8+i}, {i*128 + g*32}(DI)" for i in range(8)]
+lines += ["\tADDQ $32, SI", "\tADDQ $1024, DI", "\tDECQ CX", "\tJNZ  packt2loop", "\tVZEROUPPER", "\tRET"]
+lines += ["", "// packBT8AVX2 packs 8 columns of a panel of a transposed B: 8 rows of B",
+          "// (row stride ldb floats) starting at src become the 8 columns at dst of",
+          "// kb panel rows (32 floats apart). kb is a positive multiple of 8.", "",
+          "// func packBT8AVX2(kb int, src *float32, ldb int, dst *float32)",
+          "TEXT ·packBT8AVX2(SB), NOSPLIT, $0-32",
+          "\tMOVQ kb+0(FP), CX", "\tSHRQ $3, CX", "\tMOVQ src+8(FP), SI", "\tMOVQ ldb+16(FP), R9",
+          "\tSHLQ $2, R9", "\tLEAQ (R9)(R9*2), R10", "\tMOVQ dst+24(FP), DI", "", "packt8loop:",
+          "\tMOVQ SI, R11"]
+for half in range(2):
+    lines += [f"\tVMOVUPS (R11), Y{4*half}", f"\tVMOVUPS (R11)(R9*1), Y{4*half+1}",
+              f"\tVMOVUPS (R11)(R9*2), Y{4*half+2}", f"\tVMOVUPS (R11)(R10*1), Y{4*half+3}",
+              "\tLEAQ (R11)(R9*4), R11"]
+lines += transpose8_avx2()
+lines += [f"\tVMOVUPS Y{8+i}, {i*128}(DI)" for i in range(8)]
+lines += ["\tADDQ $32, SI", "\tADDQ $1024, DI", "\tDECQ CX", "\tJNZ  packt8loop", "\tVZEROUPPER", "\tRET"]
+
+
 def dot_kernel(mr, nr):
     """sdotKernel{mr}x{nr}: the mr×nr dot products of mr rows of A with nr
     rows of B over k values (a multiple of 16), one zmm accumulator each,
