@@ -25,7 +25,7 @@ type Kernel interface {
 }
 
 // Gorgonia's own ops, where dltrain uses them, multiply on the same BLAS
-// as dltrain's (the AVX-512 kernel or OpenBLAS; see pkg/compute).
+// as dltrain's (its AVX-512 or AVX2 kernel, or OpenBLAS; see pkg/compute).
 func init() { G.Use(compute.Implementation()) }
 
 var opIDs atomic.Int64
