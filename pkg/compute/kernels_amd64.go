@@ -121,3 +121,12 @@ func sqDiffSumAVX512(p, t *float32, n int) float64
 
 //go:noescape
 func scaledDiffAVX512(dx, p, t *float32, n int, s float32)
+
+//go:noescape
+func copy2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+
+//go:noescape
+func add2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+
+//go:noescape
+func sumAVX2(x *float32, n int) float32

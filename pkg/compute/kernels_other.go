@@ -36,3 +36,15 @@ func sqDiffSumAVX512(p, t *float32, n int) float64 {
 func scaledDiffAVX512(dx, p, t *float32, n int, s float32) {
 	panic("compute: no vector kernels on this platform")
 }
+
+func copy2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int) {
+	panic("compute: no AVX2 on this platform")
+}
+
+func add2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int) {
+	panic("compute: no AVX2 on this platform")
+}
+
+func sumAVX2(x *float32, n int) float32 {
+	panic("compute: no AVX2 on this platform")
+}

@@ -75,11 +75,24 @@ func TestDotProductsSameAtEveryThreadCount(t *testing.T) {
 // withVectors runs f with the vector kernels on (as the CPU allows) and
 // then off, so that tests compare both paths.
 func withVectors(t *testing.T, f func(vec bool)) {
-	s512, sVL := useAVX512, useAVX512VL
-	defer func() { useAVX512, useAVX512VL = s512, sVL }()
+	s512, sVL, s2 := useAVX512, useAVX512VL, useAVX2
+	defer func() { useAVX512, useAVX512VL, useAVX2 = s512, sVL, s2 }()
 	f(true)
-	useAVX512, useAVX512VL = false, false
+	useAVX512, useAVX512VL, useAVX2 = false, false, false
 	f(false)
+}
+
+// eachVectorLevel runs f as the CPU allows and, on an AVX-512 machine,
+// again with AVX-512 off, so that the AVX2 kernels that AVX2-only
+// machines run are tested there too.
+func eachVectorLevel(t *testing.T, f func(t *testing.T)) {
+	t.Run("default", f)
+	if useAVX512 && useAVX2 {
+		s512, sVL := useAVX512, useAVX512VL
+		defer func() { useAVX512, useAVX512VL = s512, sVL }()
+		useAVX512, useAVX512VL = false, false
+		t.Run("avx2", f)
+	}
 }
 
 func TestMaxPool2x2MatchesLoop(t *testing.T) {
@@ -135,7 +148,9 @@ func TestMaxPool2x2MatchesLoop(t *testing.T) {
 	}
 }
 
-func TestCopyAndAdd2DMatchLoops(t *testing.T) {
+func TestCopyAndAdd2DMatchLoops(t *testing.T) { eachVectorLevel(t, testCopyAndAdd2D) }
+
+func testCopyAndAdd2D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, cols := range []int{1, 5, 8, 9, 15, 16, 17, 24, 31, 33, 40} {
 		rows, ds, ss := 5, cols+3, cols+7
@@ -168,7 +183,9 @@ func TestCopyAndAdd2DMatchLoops(t *testing.T) {
 	}
 }
 
-func TestElementwiseVectorsMatchLoops(t *testing.T) {
+func TestElementwiseVectorsMatchLoops(t *testing.T) { eachVectorLevel(t, testElementwiseVectors) }
+
+func testElementwiseVectors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := randSlice(rng, 1100, 3)
 	x[3], x[20], x[41] = float32(math.NaN()), float32(math.Copysign(0, -1)), float32(math.Inf(-1))

@@ -7,8 +7,12 @@ func Copy2D[T Float](dst []T, dstStride int, src []T, srcStride int, rows, cols 
 		return
 	}
 	_, _ = dst[(rows-1)*dstStride+cols-1], src[(rows-1)*srcStride+cols-1]
-	if d32, ok := any(dst).([]float32); ok && useAVX512VL {
-		copy2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+	if d32, ok := any(dst).([]float32); ok && (useAVX512VL || useAVX2) {
+		if useAVX512VL {
+			copy2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+		} else {
+			copy2DAVX2(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+		}
 		return
 	}
 	for r := range rows {
@@ -23,8 +27,12 @@ func Add2D[T Float](dst []T, dstStride int, src []T, srcStride int, rows, cols i
 		return
 	}
 	_, _ = dst[(rows-1)*dstStride+cols-1], src[(rows-1)*srcStride+cols-1]
-	if d32, ok := any(dst).([]float32); ok && useAVX512VL {
-		add2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+	if d32, ok := any(dst).([]float32); ok && (useAVX512VL || useAVX2) {
+		if useAVX512VL {
+			add2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+		} else {
+			add2DAVX2(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+		}
 		return
 	}
 	for r := range rows {
@@ -49,9 +57,13 @@ func Sum[T Float](x []T) T {
 	}
 	n := len(x32) &^ 15
 	var s float32
-	if useAVX512 && n > 0 {
+	switch {
+	case n == 0:
+	case useAVX512:
 		s = sumAVX512(&x32[0], n)
-	} else {
+	case useAVX2:
+		s = sumAVX2(&x32[0], n)
+	default:
 		s = sum64(x32[:n])
 	}
 	for _, v := range x32[n:] {

@@ -277,3 +277,164 @@ sdloop:
 	JNZ  sdloop
 	VZEROUPPER
 	RET
+
+// The AVX2 forms of copy2DAVX512, add2DAVX512 and sumAVX512, for CPUs
+// without AVX-512: blocks of 8, then the last cols mod 8 values one at a
+// time (the same additions as the Go loops, and sumAVX512's order).
+
+// func copy2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+TEXT ·copy2DAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ cols+40(FP), R11
+	MOVQ R11, R12
+	ANDQ $7, R12
+	SHRQ $3, R11
+
+c2xrow:
+	MOVQ R11, CX
+	XORQ DX, DX
+	TESTQ CX, CX
+	JZ   c2xtail
+
+c2xvec:
+	VMOVUPS (SI)(DX*1), Y0
+	VMOVUPS Y0, (DI)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  c2xvec
+
+c2xtail:
+	MOVQ R12, CX
+	TESTQ CX, CX
+	JZ   c2xnext
+
+c2xone:
+	VMOVSS (SI)(DX*1), X0
+	VMOVSS X0, (DI)(DX*1)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  c2xone
+
+c2xnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  c2xrow
+	VZEROUPPER
+	RET
+
+// func add2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+TEXT ·add2DAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ cols+40(FP), R11
+	MOVQ R11, R12
+	ANDQ $7, R12
+	SHRQ $3, R11
+
+a2xrow:
+	MOVQ R11, CX
+	XORQ DX, DX
+	TESTQ CX, CX
+	JZ   a2xtail
+
+a2xvec:
+	VMOVUPS (DI)(DX*1), Y0
+	VADDPS (SI)(DX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  a2xvec
+
+a2xtail:
+	MOVQ R12, CX
+	TESTQ CX, CX
+	JZ   a2xnext
+
+a2xone:
+	VMOVSS (DI)(DX*1), X0
+	VADDSS (SI)(DX*1), X0, X0
+	VMOVSS X0, (DI)(DX*1)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  a2xone
+
+a2xnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  a2xrow
+	VZEROUPPER
+	RET
+
+// sumAVX2 is sumAVX512 with each zmm accumulator as two ymm ones (Y0-Y7
+// holding lanes 0-63 in order). n is a multiple of 16.
+// func sumAVX2(x *float32, n int) float32
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ CX, DX
+	SHRQ $6, DX
+	JZ   sumx16
+
+sumx64loop:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	VADDPS 128(SI), Y4, Y4
+	VADDPS 160(SI), Y5, Y5
+	VADDPS 192(SI), Y6, Y6
+	VADDPS 224(SI), Y7, Y7
+	ADDQ $256, SI
+	DECQ DX
+	JNZ  sumx64loop
+
+sumx16:
+	ANDQ $63, CX
+	SHRQ $4, CX
+	JZ   sumxreduce
+
+sumx16loop:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  sumx16loop
+
+sumxreduce:
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y6, Y4, Y4
+	VADDPS Y7, Y5, Y5
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VSHUFPS $0x4e, X0, X0, X1
+	VADDPS X1, X0, X0
+	VSHUFPS $0xb1, X0, X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
