@@ -26,6 +26,15 @@ var BLASName = "gonum (pure Go)"
 // graph library can be pointed at it too.
 func Implementation() BLAS { return impl }
 
+// ProductsAllocate reports whether this build's float32 matrix products
+// allocate: gonum's Sgemm does, and it is the one used where the CPU has
+// neither AVX-512 nor AVX2 with FMA (and in purego builds). dltrain's own
+// kernels and OpenBLAS do not.
+func ProductsAllocate() bool {
+	_, ok := impl.(pureGo)
+	return ok && !(useAVX512 || useFMA)
+}
+
 func trans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans
