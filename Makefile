@@ -37,10 +37,7 @@ lint: ## gofmt and go vet
 
 FUZZTIME ?= 3s
 fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) and the time split for FUZZTIME (3s)
-	@for f in FuzzReadCSV FuzzReadIDX FuzzReadNpy FuzzTimeSplit; do \
-		$(GO) test ./pkg/data -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "$$f failed:"; $(GO) test ./pkg/data -run "^$$f$$" 2>&1 | tail -20; exit 1; }; \
-		echo "$$f: ok ($(FUZZTIME))"; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
 
 demo: build ## train the demo: an MLP on the built-in digits
 	$(BIN) train --config configs/digits-mlp.yaml
