@@ -130,3 +130,6 @@ func add2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, c
 
 //go:noescape
 func sumAVX2(x *float32, n int) float32
+
+//go:noescape
+func maxPool2x2AVX2(out *float32, idx *int32, in *float32, oh, ow, w int, tab *[48]int32)

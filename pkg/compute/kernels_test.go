@@ -95,7 +95,9 @@ func eachVectorLevel(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-func TestMaxPool2x2MatchesLoop(t *testing.T) {
+func TestMaxPool2x2MatchesLoop(t *testing.T) { eachVectorLevel(t, testMaxPool2x2) }
+
+func testMaxPool2x2(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	nan := float32(math.NaN())
 	for _, sh := range [][3]int{{12, 12, 24}, {4, 4, 8}, {3, 17, 35}, {5, 40, 80}, {1, 1, 2}, {2, 16, 33}, {2, 7, 15}} {

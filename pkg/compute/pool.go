@@ -1,7 +1,7 @@
 package compute
 
-// poolTab is maxPool2x2AVX512's constants: even and odd selectors of 32
-// floats, and each lane's column offset.
+// poolTab is maxPool2x2AVX512's constants (maxPool2x2AVX2 uses the last
+// part): even and odd selectors of 32 floats, and each lane's column offset.
 var poolTab = func() (t [48]int32) {
 	for i := range 16 {
 		t[i], t[16+i], t[32+i] = int32(2*i), int32(2*i+1), int32(2*i)
@@ -27,11 +27,16 @@ func MaxPool2x2(out []float32, idx []int32, in []float32, oh, ow, w int) {
 		maxPool2x2AVX512(&out[0], &idx[0], &in[0], oh, ow, w, &poolTab)
 		return
 	}
+	x0 := 0
+	if useAVX2 && ow >= 8 {
+		maxPool2x2AVX2(&out[0], &idx[0], &in[0], oh, ow, w, &poolTab)
+		x0 = ow &^ 7
+	}
 	for y := range oh {
 		base := 2 * y * w
 		r0, r1 := in[base:base+2*ow], in[base+w:base+w+2*ow]
 		o, ix := out[y*ow:y*ow+ow], idx[y*ow:y*ow+ow]
-		for x := range o {
+		for x := x0; x < len(o); x++ {
 			i := 2 * x
 			best, bv := base+i, r0[i]
 			if v := r0[i+1]; v > bv {
