@@ -461,3 +461,41 @@ func TestEvalNeverRewritesThePreparedDataset(t *testing.T) {
 		t.Errorf("eval: accuracy %v loss %v; the run's report: %v %v", rep.Classification.Accuracy, rep.Loss, a.Report.Classification.Accuracy, a.Report.Loss)
 	}
 }
+
+// TestEarlyStoppingSaysWhichWeightsItKeeps: after early stopping the log
+// names the epoch whose weights are restored and the metric that chose
+// it; without a validation split, that the last epoch's are kept. Here
+// val_loss improves at epoch 2 by less than min_delta: early stopping
+// counts it as no improvement, best.ckpt (no min_delta) takes it.
+func TestEarlyStoppingSaysWhichWeightsItKeeps(t *testing.T) {
+	const text = `
+name: stop
+seed: 1
+data: {source: builtin:iris}
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu}
+    - {type: dense, units: 3}
+train:
+  epochs: 10
+  batch_size: 16
+  early_stopping: {patience: 1, min_delta: 100}
+`
+	for _, c := range []struct {
+		sets []string
+		want string
+	}{
+		{nil, "val_loss has not improved for 1 epoch (patience 1, min_delta 100); its best was 1.6252 at epoch 1\n" +
+			"early stopping after epoch 2: the weights of epoch 2 are restored, the best by val_loss (train.checkpoint.metric, as best.ckpt)"},
+		{[]string{"data.split={train: 0.8, val: 0, test: 0.2}", "train.early_stopping.metric=train_loss", "train.checkpoint.metric=train_loss"},
+			"early stopping after epoch 2: no validation split, so the last epoch's weights are kept (best.ckpt is the last)"},
+	} {
+		var log bytes.Buffer
+		if _, err := Train(context.Background(), TrainOptions{Config: writeConfig(t, text), Sets: c.sets, Out: t.TempDir(), Stderr: &log}); err != nil {
+			t.Fatalf("%v: %v", c.sets, err)
+		}
+		if !strings.Contains(log.String(), c.want) {
+			t.Errorf("%v: log\n%s\nwant a line %q", c.sets, log.String(), c.want)
+		}
+	}
+}

@@ -106,7 +106,11 @@ func (p *Progress) AfterEpoch(l *Loop, s EpochStats) error {
 		if l != nil && l.EarlyStop != nil {
 			e := l.EarlyStop
 			st := l.State.Stop
-			fmt.Fprintf(&b, "%s has not improved for %d epochs (patience %d", e.Metric, st.Bad, e.Patience)
+			epochs := "epochs"
+			if st.Bad == 1 {
+				epochs = "epoch"
+			}
+			fmt.Fprintf(&b, "%s has not improved for %d %s (patience %d", e.Metric, st.Bad, epochs, e.Patience)
 			if e.MinDelta > 0 {
 				fmt.Fprintf(&b, ", min_delta %g", e.MinDelta)
 			}

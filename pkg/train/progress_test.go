@@ -57,3 +57,20 @@ func TestProgressJSONWithUndefinedMetric(t *testing.T) {
 		t.Errorf("val_r2: %v (present %v), want null", v, ok)
 	}
 }
+
+// TestProgressSaysWhyItStopped: the early-stopping line names the
+// metric, how long it has not improved, the patience and min_delta, and
+// where its best was.
+func TestProgressSaysWhyItStopped(t *testing.T) {
+	var b bytes.Buffer
+	p := &Progress{W: &b, Epochs: 30}
+	l := &Loop{EarlyStop: &EarlyStopping{Metric: "val_loss", Patience: 3, MinDelta: 0.001}}
+	l.State.Stop = StopState{Best: 0.0831, Epoch: 24, Bad: 3}
+	if err := p.AfterEpoch(l, EpochStats{Epoch: 27, Stopped: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := "early stopping: val_loss has not improved for 3 epochs (patience 3, min_delta 0.001); its best was 0.0831 at epoch 24"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want it to contain %q", b.String(), want)
+	}
+}
