@@ -22,6 +22,7 @@ build-openblas: ## build bin/dltrain-openblas (cgo + OpenBLAS: apt-get install l
 
 test: lint ## the test suite CI runs: lint, every test, then a short fuzz of the file readers
 	$(GO) test -count=1 ./...
+	scripts/fuzz-smoke_test.sh
 	$(MAKE) --no-print-directory fuzz-smoke
 
 test-openblas: ## every test again on the OpenBLAS build (the end-to-end tests build and run the OpenBLAS binary)
