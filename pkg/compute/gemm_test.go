@@ -176,8 +176,15 @@ func TestPackBT32MatchesScalarPack(t *testing.T) {
 		name string
 		ok   bool
 		step int
-		f    func(kb int, src *float32, ldb int, dst *float32)
-	}{{"avx512", useAVX512, 16, packBT32}, {"avx2", useFMA, 8, packBT32AVX2}}
+		f    func(kb int, b []float32, ldb int, dst []float32) // a full panel
+	}{
+		{"avx512", useAVX512, 16, func(kb int, b []float32, ldb int, dst []float32) { packBT32(kb, &b[0], ldb, &dst[0]) }},
+		{"avx2", useFMA, 8, func(kb int, b []float32, ldb int, dst []float32) {
+			for j := 0; j < nr; j += 8 { // as packB calls it
+				packBT8AVX2(kb, &b[j*ldb], ldb, &dst[j])
+			}
+		}},
+	}
 	for _, kn := range kernels {
 		t.Run(kn.name, func(t *testing.T) {
 			if !kn.ok {
@@ -193,7 +200,7 @@ func TestPackBT32MatchesScalarPack(t *testing.T) {
 						want[p*nr+j] = b[j*ldb+p]
 					}
 				}
-				kn.f(kb, &b[0], ldb, &got[0])
+				kn.f(kb, b, ldb, got)
 				for i := range want {
 					if got[i] != want[i] {
 						t.Fatalf("kb=%d: element %d (p %d, j %d) = %v, want %v", kb, i, i/nr, i%nr, got[i], want[i])

@@ -6,6 +6,22 @@
 // the plain vector loops of the convolution and pooling ops. Row tails go
 // through masks, so any width works.
 
+// ARGS2DAVX2 loads the arguments of copy2DAVX2 and add2DAVX2: DI, SI the
+// rows, R8, R9 their strides in bytes, R10 the row count, R11 the blocks
+// of 8 per row and R12 the values left after them.
+#define ARGS2DAVX2 \
+	MOVQ dst+0(FP), DI \
+	MOVQ dstStride+8(FP), R8 \
+	SHLQ $2, R8 \
+	MOVQ src+16(FP), SI \
+	MOVQ srcStride+24(FP), R9 \
+	SHLQ $2, R9 \
+	MOVQ rows+32(FP), R10 \
+	MOVQ cols+40(FP), R11 \
+	MOVQ R11, R12 \
+	ANDQ $7, R12 \
+	SHRQ $3, R11
+
 // TAILMASK sets R11 to cols / 16, R12 to 1 when a block of 8 follows the
 // blocks of 16 (cols mod 16 >= 8), and K1 to the lanes left after those
 // (cols mod 8): masked accesses cost several times more than plain ones
@@ -284,17 +300,7 @@ sdloop:
 
 // func copy2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
 TEXT ·copy2DAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), R8
-	SHLQ $2, R8
-	MOVQ src+16(FP), SI
-	MOVQ srcStride+24(FP), R9
-	SHLQ $2, R9
-	MOVQ rows+32(FP), R10
-	MOVQ cols+40(FP), R11
-	MOVQ R11, R12
-	ANDQ $7, R12
-	SHRQ $3, R11
+	ARGS2DAVX2
 
 c2xrow:
 	MOVQ R11, CX
@@ -331,17 +337,7 @@ c2xnext:
 
 // func add2DAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
 TEXT ·add2DAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), R8
-	SHLQ $2, R8
-	MOVQ src+16(FP), SI
-	MOVQ srcStride+24(FP), R9
-	SHLQ $2, R9
-	MOVQ rows+32(FP), R10
-	MOVQ cols+40(FP), R11
-	MOVQ R11, R12
-	ANDQ $7, R12
-	SHRQ $3, R11
+	ARGS2DAVX2
 
 a2xrow:
 	MOVQ R11, CX

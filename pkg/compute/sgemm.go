@@ -405,6 +405,9 @@ func (t *tileRun) run(c *float32, ldc int) {
 	}
 }
 
+// runAVX2 is run's AVX2 half. Both call the kernels directly rather than
+// through a table of funcs: an indirect call would lose their noescape
+// and move every caller's operands to the heap.
 func (t *tileRun) runAVX2(c *float32, ldc int) {
 	switch {
 	case t.lda > 0 && t.set:
@@ -477,18 +480,15 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 			continue
 		}
 		// op(B)[p][j] = B[j][p]: a row of B is a column of the panel.
-		// Full panels are transposed 16×16 (AVX-512) or 8×8 (AVX2) at a
-		// time in registers; on AVX2 so are the full groups of 8 columns
-		// of a partial panel (the weight gradients of convolutions with
-		// fewer than 32 filters, which AVX-512 machines send to sdot).
+		// Full panels are transposed 16×16 at a time in registers on
+		// AVX-512; on AVX2 every full group of 8 columns is, 8×8, also in
+		// partial panels (the weight gradients of convolutions with fewer
+		// than 32 filters, which AVX-512 machines send to sdot).
 		pDone, jDone := 0, 0
 		switch {
 		case cols == nr && kb >= 16 && useAVX512:
 			pDone, jDone = kb&^15, nr
 			packBT32(pDone, &b[jj*ldb+p0], ldb, &panel[0])
-		case cols == nr && kb >= 8 && useFMA:
-			pDone, jDone = kb&^7, nr
-			packBT32AVX2(pDone, &b[jj*ldb+p0], ldb, &panel[0])
 		case cols >= 8 && kb >= 8 && useFMA:
 			pDone, jDone = kb&^7, cols&^7
 			for j := 0; j < jDone; j += 8 {

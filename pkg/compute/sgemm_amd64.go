@@ -32,9 +32,6 @@ func sgemmKernel8x32RowsSetAVX2(kc int, a *float32, lda int, b *float32, bstep i
 func packB32(kb int, src *float32, ldb int, dst *float32)
 
 //go:noescape
-func packBT32AVX2(kb int, src *float32, ldb int, dst *float32)
-
-//go:noescape
 func packBT8AVX2(kb int, src *float32, ldb int, dst *float32)
 
 //go:noescape

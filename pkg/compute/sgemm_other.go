@@ -44,10 +44,6 @@ func packBT32(kb int, src *float32, ldb int, dst *float32) {
 	panic("compute: no sgemm kernel on this platform")
 }
 
-func packBT32AVX2(kb int, src *float32, ldb int, dst *float32) {
-	panic("compute: no sgemm kernel on this platform")
-}
-
 func packBT8AVX2(kb int, src *float32, ldb int, dst *float32) {
 	panic("compute: no sgemm kernel on this platform")
 }
