@@ -36,8 +36,8 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-FUZZTIME ?= 3s
-fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) and the time split for FUZZTIME (3s)
+FUZZTIME ?= 20000x
+fuzz-smoke: ## fuzz each reader of user files (CSV, IDX, npy) and the time split for FUZZTIME (20000x: 20,000 inputs each, about 3 s)
 	@GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
 
 demo: build ## train the demo: an MLP on the built-in digits
