@@ -8,10 +8,11 @@ func Copy2D[T Float](dst []T, dstStride int, src []T, srcStride int, rows, cols 
 	}
 	_, _ = dst[(rows-1)*dstStride+cols-1], src[(rows-1)*srcStride+cols-1]
 	if d32, ok := any(dst).([]float32); ok && (useAVX512VL || useAVX2) {
+		s32 := any(src).([]float32)
 		if useAVX512VL {
-			copy2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+			copy2DAVX512(&d32[0], dstStride, &s32[0], srcStride, rows, cols)
 		} else {
-			copy2DAVX2(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+			copy2DAVX2(&d32[0], dstStride, &s32[0], srcStride, rows, cols)
 		}
 		return
 	}
@@ -28,10 +29,11 @@ func Add2D[T Float](dst []T, dstStride int, src []T, srcStride int, rows, cols i
 	}
 	_, _ = dst[(rows-1)*dstStride+cols-1], src[(rows-1)*srcStride+cols-1]
 	if d32, ok := any(dst).([]float32); ok && (useAVX512VL || useAVX2) {
+		s32 := any(src).([]float32)
 		if useAVX512VL {
-			add2DAVX512(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+			add2DAVX512(&d32[0], dstStride, &s32[0], srcStride, rows, cols)
 		} else {
-			add2DAVX2(&d32[0], dstStride, &any(src).([]float32)[0], srcStride, rows, cols)
+			add2DAVX2(&d32[0], dstStride, &s32[0], srcStride, rows, cols)
 		}
 		return
 	}
