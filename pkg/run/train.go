@@ -99,6 +99,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 			if err := train.TruncateMetrics(dir, loop.State.Epoch); err != nil {
 				return nil, err
 			}
+			loop.State.Elapsed = train.ElapsedAt(dir, loop.State.Epoch) // checkpoints hold no wall-clock time
 		}
 	}
 	ckpt := &train.Checkpointer{

@@ -292,6 +292,16 @@ func TestResumeFromAnOlderCheckpointRewritesTheMetrics(t *testing.T) {
 	if got := metricsWithoutTime(t, first.Dir); got != straight {
 		t.Errorf("metrics.csv after resuming from epoch 3:\n%s\nwant\n%s", got, straight)
 	}
+	// The resumed run's clock continues from epoch 3's elapsed_s.
+	csv, _ := os.ReadFile(filepath.Join(first.Dir, "metrics.csv"))
+	prev := 0.0
+	for _, line := range strings.Split(strings.TrimSpace(string(csv)), "\n")[1:] {
+		s, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ',')+1:], 64)
+		if err != nil || s < prev {
+			t.Errorf("elapsed_s goes back from %v to %q after the resume:\n%s", prev, line, csv)
+		}
+		prev = s
+	}
 	b, err := os.ReadFile(filepath.Join(first.Dir, "metrics.jsonl"))
 	if err != nil {
 		t.Fatal(err)

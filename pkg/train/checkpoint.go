@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,14 +20,20 @@ import (
 // used: unreadable, corrupt, of another format, or of another model.
 var ErrBadCheckpoint = errors.New("unusable checkpoint")
 
-// CheckpointFormat is the version of the checkpoint file layout.
-const CheckpointFormat = 1
+// CheckpointFormat is the version of the checkpoint file layout. Format 2
+// writes maps in key order (format 1, still read, wrote them in Go's
+// random map order).
+const CheckpointFormat = 2
 
 const checkpointMagic = "DLTRAIN-CHECKPOINT\n"
 
 // Checkpoint is everything needed to continue a run exactly, or to
 // evaluate it: parameters (buffers included), optimizer state, loop state,
 // random streams, the resolved config and the data's fitted preprocessing.
+//
+// Two runs of one experiment write byte-identical checkpoints: maps are
+// written in key order and no wall-clock time is written (State.Elapsed
+// is saved as 0).
 type Checkpoint struct {
 	Format    int
 	Config    []byte // resolved experiment YAML
@@ -34,7 +41,66 @@ type Checkpoint struct {
 	Params    []TensorRecord
 	Optimizer OptimizerState
 	State     State
-	RNG       map[string][]byte // random stream states, by purpose
+	RNG       SortedMap[[]byte] // random stream states, by purpose
+}
+
+// SortedMap is a map that checkpoints write in key order. gob writes a
+// plain map in Go's random iteration order, so equal states would give
+// different bytes.
+type SortedMap[V any] map[string]V
+
+// sortedEntries is a SortedMap as written: keys ascending, values in the
+// same order.
+type sortedEntries[V any] struct {
+	Keys   []string
+	Values []V
+}
+
+// GobEncode implements gob.GobEncoder: the entries in key order.
+func (m SortedMap[V]) GobEncode() ([]byte, error) {
+	e := sortedEntries[V]{Keys: slices.Sorted(maps.Keys(m))}
+	e.Values = make([]V, len(e.Keys))
+	for i, k := range e.Keys {
+		e.Values[i] = m[k]
+	}
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(e)
+	return b.Bytes(), err
+}
+
+// GobDecode implements gob.GobDecoder.
+func (m *SortedMap[V]) GobDecode(b []byte) error {
+	var e sortedEntries[V]
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&e); err != nil {
+		return err
+	}
+	if len(e.Keys) != len(e.Values) {
+		return fmt.Errorf("%d keys but %d values", len(e.Keys), len(e.Values))
+	}
+	*m = make(SortedMap[V], len(e.Keys))
+	for i, k := range e.Keys {
+		(*m)[k] = e.Values[i]
+	}
+	return nil
+}
+
+// checkpointV1 is the layout of format 1, whose maps were plain maps.
+type checkpointV1 struct {
+	Format    int
+	Config    []byte
+	Meta      []byte
+	Params    []TensorRecord
+	Optimizer struct {
+		Steps   int64
+		Buffers map[string][]float64
+	}
+	State State
+	RNG   map[string][]byte
+}
+
+func (v *checkpointV1) upgrade() *Checkpoint {
+	return &Checkpoint{Format: v.Format, Config: v.Config, Meta: v.Meta, Params: v.Params,
+		Optimizer: OptimizerState{Steps: v.Optimizer.Steps, Buffers: v.Optimizer.Buffers}, State: v.State, RNG: v.RNG}
 }
 
 // TensorRecord is one parameter as saved.
@@ -139,8 +205,10 @@ func fault(stage string) error {
 // a mix; the checksum in the header catches anything else.
 func (c *Checkpoint) Save(path string) error {
 	c.Format = CheckpointFormat
+	saved := *c
+	saved.State.Elapsed = 0 // wall-clock time would make identical runs differ
 	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(c); err != nil {
+	if err := gob.NewEncoder(&body).Encode(&saved); err != nil {
 		return fmt.Errorf("encoding checkpoint: %w", err)
 	}
 	sum := sha256.Sum256(body.Bytes())
@@ -217,12 +285,38 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], want) {
 		return nil, fmt.Errorf("%w: %s is corrupt or truncated (checksum mismatch)", ErrBadCheckpoint, path)
 	}
-	var c Checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
+	c, err := decodeCheckpoint(body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadCheckpoint, path, err)
 	}
-	if c.Format != CheckpointFormat {
-		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads format %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
+	if c.Format != CheckpointFormat && c.Format != 1 {
+		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads formats 1 and %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
+	}
+	return c, nil
+}
+
+// decodeCheckpoint decodes a checkpoint's body in its format: the format
+// is read first, since format 1 holds plain maps where format 2 holds
+// SortedMaps.
+func decodeCheckpoint(body []byte) (*Checkpoint, error) {
+	var head struct{ Format int }
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&head); err != nil {
+		return nil, err
+	}
+	if head.Format == 1 {
+		var v checkpointV1
+		if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&v); err != nil {
+			return nil, err
+		}
+		return v.upgrade(), nil
+	}
+	var c Checkpoint
+	if head.Format != CheckpointFormat {
+		c.Format = head.Format
+		return &c, nil
+	}
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }

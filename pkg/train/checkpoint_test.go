@@ -1,14 +1,19 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dltrain/dltrain/pkg/models"
 	"gorgonia.org/tensor"
@@ -201,5 +206,99 @@ func TestTruncateMetricsDropsATornRow(t *testing.T) {
 	j, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
 	if string(j) != `{"epoch":1}`+"\n"+`{"epoch":2}`+"\n" {
 		t.Errorf("metrics.jsonl:\n%s", j)
+	}
+}
+
+// TestCheckpointBytesAreDeterministic: the same state saved twice, at
+// different wall-clock times, gives the same bytes, so that sha256sum can
+// compare the checkpoints of two runs. Maps (optimizer buffers, random
+// streams) are written in key order, and no wall-clock time is written.
+func TestCheckpointBytesAreDeterministic(t *testing.T) {
+	ck := func(elapsed time.Duration) *Checkpoint {
+		c := testCheckpoint(1)
+		c.Optimizer = OptimizerState{Steps: 3, Buffers: map[string][]float64{}}
+		for i := range 40 {
+			c.Optimizer.Buffers[fmt.Sprintf("dense%d/W/m", i)] = []float64{float64(i), 1}
+		}
+		c.RNG = map[string][]byte{"dropout": {1, 2}, "augment": {3}, "data": {4}, "init": {5}, "noise": {6}}
+		c.State.Elapsed = elapsed
+		return c
+	}
+	dir := t.TempDir()
+	var files [2][]byte
+	for i, elapsed := range []time.Duration{time.Second, 3 * time.Hour} {
+		path := filepath.Join(dir, fmt.Sprintf("c%d.ckpt", i))
+		if err := ck(elapsed).Save(path); err != nil {
+			t.Fatal(err)
+		}
+		files[i], _ = os.ReadFile(path)
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		t.Fatal("the same state saved twice gives different bytes")
+	}
+	got, err := LoadCheckpoint(filepath.Join(dir, "c0.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ck(0)
+	want.Format = CheckpointFormat
+	if !reflect.DeepEqual(got.Optimizer, want.Optimizer) || !reflect.DeepEqual(got.RNG, want.RNG) || got.State != want.State {
+		t.Errorf("loaded %+v, %v, %+v; saved %+v, %v, %+v", got.Optimizer, got.RNG, got.State, want.Optimizer, want.RNG, want.State)
+	}
+}
+
+// TestElapsedAtReadsTheResumedEpochsRow: a resumed run's clock continues
+// from the elapsed_s of the epoch it resumes after, since checkpoints hold
+// no wall-clock time.
+func TestElapsedAtReadsTheResumedEpochsRow(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "metrics.csv"), []byte("epoch,step,lr,train_loss,val_loss,elapsed_s\n1,10,0.1,2.5,2,1.25\n2,20,0.1,1.5,1,2.5\n3,30,0."), 0o644)
+	for _, c := range []struct {
+		epoch int
+		want  time.Duration
+	}{{0, 0}, {1, 1250 * time.Millisecond}, {2, 2500 * time.Millisecond}, {3, 0}, {4, 0}} {
+		if got := ElapsedAt(dir, c.epoch); got != c.want {
+			t.Errorf("ElapsedAt(epoch %d) = %v, want %v", c.epoch, got, c.want)
+		}
+	}
+	if got := ElapsedAt(t.TempDir(), 1); got != 0 {
+		t.Errorf("without metrics.csv: %v, want 0", got)
+	}
+}
+
+// writeFramed writes v as a checkpoint file with a valid header and
+// checksum, whatever v holds: a hand-made checkpoint.
+func writeFramed(t *testing.T, path string, v any) {
+	t.Helper()
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body.Bytes())
+	b := append(append([]byte(checkpointMagic), sum[:]...), body.Bytes()...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFormat1CheckpointsStillLoad: checkpoints written before maps were
+// sorted (format 1, plain gob maps) load with their optimizer buffers and
+// random streams.
+func TestFormat1CheckpointsStillLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.ckpt")
+	old := checkpointV1{Format: 1, Params: testCheckpoint(1).Params, State: State{Epoch: 2, Step: 7}, RNG: map[string][]byte{"dropout": {9, 8}}}
+	old.Optimizer.Steps, old.Optimizer.Buffers = 7, map[string][]float64{"dense1/W/m": {1, 2, 3, 4}}
+	writeFramed(t, path, &old)
+	ck, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.Step != 7 || ck.Optimizer.Steps != 7 || !reflect.DeepEqual(ck.Optimizer.Buffers["dense1/W/m"], []float64{1, 2, 3, 4}) ||
+		!bytes.Equal(ck.RNG["dropout"], []byte{9, 8}) || !reflect.DeepEqual(ck.Params, old.Params) {
+		t.Errorf("format 1 checkpoint loaded as %+v", ck)
+	}
+	writeFramed(t, path, &struct{ Format int }{7})
+	if _, err := LoadCheckpoint(path); !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), "format 7") {
+		t.Errorf("format 7: %v", err)
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // NopHook implements Hook with no-ops, for embedding.
@@ -169,6 +171,29 @@ func TruncateMetrics(dir string, epoch int) error {
 		}
 	}
 	return writeAtomic(jsonPath, []byte(kept.String()))
+}
+
+// ElapsedAt returns the training time metrics.csv in dir logged at the end
+// of epoch (elapsed_s), 0 when it has no such row: where a run resumed
+// after that epoch takes its clock from. A checkpoint written inside a
+// later epoch loses that epoch's time so far.
+func ElapsedAt(dir string, epoch int) time.Duration {
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil || epoch == 0 {
+		return 0
+	}
+	lines := strings.Split(string(b), "\n")
+	col := slices.Index(strings.Split(lines[0], ","), "elapsed_s")
+	for _, line := range lines[1:] {
+		r := strings.Split(line, ",")
+		if col < 0 || len(r) <= col || r[0] != strconv.Itoa(epoch) {
+			continue
+		}
+		if s, err := strconv.ParseFloat(r[col], 64); err == nil && s >= 0 && s < 1e12 {
+			return time.Duration(s * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // writeAtomic writes a small file through a temporary name, synced and

@@ -32,6 +32,9 @@ type State struct {
 	PenSum    float64
 	Best      float64 // best value of the monitored metric so far
 	BestEpoch int     // epoch (1-based) of Best; 0 when none yet
+	// Elapsed is the training time so far. Checkpoints do not hold it (it
+	// would make identical runs' files differ): a resumed run takes it
+	// from the metrics row of the epoch it resumes after (ElapsedAt).
 	Elapsed   time.Duration
 	LR        float64       // learning rate of the last step
 	FirstLoss float64       // loss of the run's first mini-batch (divergence test)

@@ -43,7 +43,7 @@ type Decayer interface {
 // keyed "param/buffer" (e.g. "dense1/W/m").
 type OptimizerState struct {
 	Steps   int64
-	Buffers map[string][]float64
+	Buffers SortedMap[[]float64]
 }
 
 // optimizers is every optimizer, by config name.
