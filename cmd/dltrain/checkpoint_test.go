@@ -2,9 +2,14 @@ package main
 
 import (
 	"crypto/sha256"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/train"
 )
 
 // TestIdenticalRunsWriteIdenticalCheckpoints: two runs of one experiment
@@ -31,5 +36,70 @@ func TestIdenticalRunsWriteIdenticalCheckpoints(t *testing.T) {
 		if sums[1][name] != sum {
 			t.Errorf("%s differs between two identical runs: sha256 %x and %x", name, sum, sums[1][name])
 		}
+	}
+}
+
+// TestDamagedCheckpointsExit2 rewrites a run's checkpoints with a valid
+// checksum but impossible content (half a tensor, a negative epoch, NaN
+// weights): eval, predict and --resume all exit 2 naming the file and
+// the tensor or field, before using any of it.
+func TestDamagedCheckpointsExit2(t *testing.T) {
+	out := t.TempDir()
+	if code, _, stderr := dltrain(t, "train", "--config", "../../configs/iris-mlp.yaml", "--out", out, "--set", "train.epochs=4"); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	dir := onlyRun(t, out, "iris-mlp")
+	in := writeFile(t, t.TempDir(), "new.csv", "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n")
+	orig := map[string][]byte{}
+	for _, name := range []string{"last.ckpt", "best.ckpt"} {
+		// Both are written again below: break last.ckpt's hard link first.
+		path := filepath.Join(dir, "checkpoints", name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig[name] = b
+		os.Remove(path)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(ck *train.Checkpoint)
+		want   string
+	}{
+		{"half a tensor", func(ck *train.Checkpoint) { ck.Params[0].F32 = ck.Params[0].F32[:len(ck.Params[0].F32)/2] }, "tensor dense1/W has shape [4 16] (64 values) but holds 32 values"},
+		{"negative epoch", func(ck *train.Checkpoint) { ck.State.Epoch = -1 }, "the loop state's epoch is -1"},
+		{"NaN weights", func(ck *train.Checkpoint) { ck.Params[2].F32[5] = float32(math.NaN()) }, "tensor dense2/W holds NaN at index 5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, name := range []string{"last.ckpt", "best.ckpt"} {
+				path := filepath.Join(dir, "checkpoints", name)
+				if err := os.WriteFile(path, orig[name], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				ck, err := train.LoadCheckpoint(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.change(ck)
+				if err := ck.Save(path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, args := range [][]string{
+				{"eval", "--run", dir},
+				{"eval", "--run", dir, "--checkpoint", "last"},
+				{"predict", "--run", dir, "--input", in},
+				{"train", "--resume", dir},
+			} {
+				code, _, stderr := dltrain(t, args...)
+				name := "best.ckpt"
+				if args[0] == "train" || slices.Contains(args, "last") {
+					name = "last.ckpt"
+				}
+				if code != 2 || !strings.Contains(stderr, filepath.Join(dir, "checkpoints", name)) || !strings.Contains(stderr, c.want) {
+					t.Errorf("%v: exit %d, want 2 naming %s and saying %q:\n%s", args, code, name, c.want, stderr)
+				}
+			}
+		})
 	}
 }

@@ -268,7 +268,8 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// LoadCheckpoint reads and verifies a checkpoint file.
+// LoadCheckpoint reads and verifies a checkpoint file: its checksum, then
+// its content (see check).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -291,6 +292,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	if c.Format != CheckpointFormat && c.Format != 1 {
 		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads formats 1 and %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
+	}
+	if ps := c.check(); len(ps) > 0 {
+		return nil, fmt.Errorf("%w: %s: the checksum matches but the content is invalid: %s", ErrBadCheckpoint, path, strings.Join(ps, "; "))
 	}
 	return c, nil
 }

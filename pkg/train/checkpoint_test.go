@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -218,7 +219,8 @@ func TestCheckpointBytesAreDeterministic(t *testing.T) {
 		c := testCheckpoint(1)
 		c.Optimizer = OptimizerState{Steps: 3, Buffers: map[string][]float64{}}
 		for i := range 40 {
-			c.Optimizer.Buffers[fmt.Sprintf("dense%d/W/m", i)] = []float64{float64(i), 1}
+			c.Params = append(c.Params, TensorRecord{Name: fmt.Sprintf("dense%d/b", i), Shape: []int{2}, F32: []float32{1, 2}})
+			c.Optimizer.Buffers[fmt.Sprintf("dense%d/b/m", i)] = []float64{float64(i), 1}
 		}
 		c.RNG = map[string][]byte{"dropout": {1, 2}, "augment": {3}, "data": {4}, "init": {5}, "noise": {6}}
 		c.State.Elapsed = elapsed
@@ -300,5 +302,58 @@ func TestFormat1CheckpointsStillLoad(t *testing.T) {
 	writeFramed(t, path, &struct{ Format int }{7})
 	if _, err := LoadCheckpoint(path); !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), "format 7") {
 		t.Errorf("format 7: %v", err)
+	}
+}
+
+// TestHandMadeCheckpointsAreChecked: files with a valid checksum whose
+// content cannot be right are refused on load, naming the file and the
+// tensor or field.
+func TestHandMadeCheckpointsAreChecked(t *testing.T) {
+	good := func() *Checkpoint {
+		return &Checkpoint{Format: CheckpointFormat,
+			Params:    []TensorRecord{{Name: "dense1/W", Shape: []int{2, 2}, F32: []float32{1, 2, 3, 4}}, {Name: "dense1/b", Shape: []int{2}, F32: []float32{0, 0}}},
+			Optimizer: OptimizerState{Steps: 4, Buffers: map[string][]float64{"dense1/W/m": {1, 2, 3, 4}, "dense1/b/m": {0, 0}}},
+			State:     State{Epoch: 2, Step: 4, BestEpoch: 1, LR: 0.1},
+			RNG:       map[string][]byte{"dropout": {1}},
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(c *Checkpoint)
+		want   string
+	}{
+		{"half a tensor", func(c *Checkpoint) { c.Params[0].F32 = c.Params[0].F32[:2] }, "tensor dense1/W has shape [2 2] (4 values) but holds 2 values"},
+		{"extra values", func(c *Checkpoint) { c.Params[1].F32 = append(c.Params[1].F32, 7) }, "tensor dense1/b has shape [2] (2 values) but holds 3 values"},
+		{"negative dimension", func(c *Checkpoint) { c.Params[1].Shape = []int{-2} }, "tensor dense1/b has shape [-2]"},
+		{"two dtypes", func(c *Checkpoint) { c.Params[1].F64 = []float64{1} }, "tensor dense1/b holds both float32 and float64 values"},
+		{"NaN weight", func(c *Checkpoint) { c.Params[0].F32[1] = float32(math.NaN()) }, "tensor dense1/W holds NaN at index 1"},
+		{"infinite weight", func(c *Checkpoint) { c.Params[0].F32, c.Params[0].F64 = nil, []float64{1, 2, math.Inf(-1), 4} }, "tensor dense1/W holds -Inf at index 2"},
+		{"twice", func(c *Checkpoint) { c.Params = append(c.Params, c.Params[0]) }, "tensor dense1/W is saved twice"},
+		{"short buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense1/W/m"] = []float64{1, 2, 3} }, "optimizer buffer dense1/W/m holds 3 values; its tensor dense1/W has 4"},
+		{"stray buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense9/W/v"] = []float64{1} }, "optimizer buffer dense9/W/v belongs to no saved tensor"},
+		{"NaN buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense1/b/m"] = []float64{0, math.NaN()} }, "optimizer buffer dense1/b/m holds NaN at index 1"},
+		{"negative steps", func(c *Checkpoint) { c.Optimizer.Steps = -1 }, "the optimizer's step count is -1"},
+		{"negative epoch", func(c *Checkpoint) { c.State.Epoch = -1 }, "the loop state's epoch is -1; it must be >= 0"},
+		{"negative batch", func(c *Checkpoint) { c.State.Batch = -3 }, "the loop state's batch is -3"},
+		{"negative step", func(c *Checkpoint) { c.State.Step = -5 }, "the loop state's step is -5"},
+		{"best after the end", func(c *Checkpoint) { c.State.BestEpoch = 3 }, "best epoch (3) is after the epochs completed (2)"},
+		{"NaN loss sum", func(c *Checkpoint) { c.State.LossSum = math.NaN() }, "the loop state's loss sum is NaN"},
+		{"negative rate", func(c *Checkpoint) { c.State.LR = -0.1 }, "learning rate is negative"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hand.ckpt")
+			ck := good()
+			c.change(ck)
+			writeFramed(t, path, ck)
+			_, err := LoadCheckpoint(path)
+			if !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v; want ErrBadCheckpoint naming %s and saying %q", err, path, c.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "good.ckpt")
+	writeFramed(t, path, good())
+	if _, err := LoadCheckpoint(path); err != nil {
+		t.Errorf("a valid checkpoint was refused: %v", err)
 	}
 }
