@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -101,5 +102,44 @@ func TestDamagedCheckpointsExit2(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPredictBlamesAForeignCheckpoint: predict --checkpoint with a
+// checkpoint of another model, or of a model of other data, names the
+// checkpoint and what differs, not a line of the run's own config.yaml.
+func TestPredictBlamesAForeignCheckpoint(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	var two, renamed strings.Builder
+	two.WriteString("sepal_length,sepal_width,petal_length,petal_width,species\n")
+	renamed.WriteString(two.String())
+	for i := range 60 {
+		x := float64(i%10) / 2
+		fmt.Fprintf(&two, "%g,%g,%g,%g,%s\n", 4+x, 3-x/4, 1+x, x/3, []string{"small", "large"}[i%2])
+		fmt.Fprintf(&renamed, "%g,%g,%g,%g,%s\n", 4+x, 3-x/4, 1+x, x/3, []string{"a", "b", "c"}[i%3])
+	}
+	writeFile(t, dir, "two.csv", two.String())
+	writeFile(t, dir, "renamed.csv", renamed.String())
+	for _, args := range [][]string{
+		{"--config", "../../configs/iris-mlp.yaml"},
+		{"--config", "../../configs/iris-mlp.yaml", "--set", "name=two", "--set", "data.source=csv:" + filepath.Join(dir, "two.csv"),
+			"--set", "data.label=species", "--set", "model.layers=[{type: dense, units: 16, activation: tanh}, {type: dense, units: 2}]"},
+		{"--config", "../../configs/iris-mlp.yaml", "--set", "name=renamed", "--set", "data.source=csv:" + filepath.Join(dir, "renamed.csv"), "--set", "data.label=species"},
+	} {
+		if code, _, stderr := dltrain(t, append([]string{"train", "--out", out, "--set", "train.epochs=2"}, args...)...); code != 0 {
+			t.Fatalf("train %v: exit %d\n%s", args, code, stderr)
+		}
+	}
+	iris := onlyRun(t, out, "iris-mlp")
+	in := writeFile(t, dir, "new.csv", "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n")
+	for _, c := range []struct{ run, want string }{
+		{"two", "model.layers"},
+		{"renamed", "classes a, b, c (the run's: setosa, versicolor, virginica)"},
+	} {
+		ck := filepath.Join(onlyRun(t, out, c.run), "checkpoints", "best.ckpt")
+		code, _, stderr := dltrain(t, "predict", "--run", iris, "--input", in, "--checkpoint", ck)
+		if code != 2 || !strings.Contains(stderr, ck) || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "config.yaml:") {
+			t.Errorf("%s: exit %d, want 2 naming %s and saying %q, not a config.yaml line:\n%s", c.run, code, ck, c.want, stderr)
+		}
 	}
 }

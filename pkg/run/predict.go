@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -73,6 +74,9 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
 	}
+	if err := belongsToRun(exp, opt.Run, ck, meta, path); err != nil {
+		return nil, err
+	}
 	in, err := data.ReadInputs(exp, &meta, opt.Input)
 	if err != nil {
 		return nil, err
@@ -112,6 +116,58 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 		_, err = opt.Stdout.Write(buf.Bytes())
 	}
 	return preds, err
+}
+
+// belongsToRun refuses a checkpoint (predict --checkpoint PATH) whose
+// model the run's config.yaml cannot rebuild: one whose saved experiment
+// has another model section or loss, or whose data description (classes,
+// columns, shapes) differs from the run's data.json. The error blames
+// the checkpoint, not the run's config, since the run is fine.
+func belongsToRun(exp *config.Experiment, run string, ck *train.Checkpoint, meta data.Meta, path string) error {
+	fix := "give a checkpoint of this run, or the run it comes from with --run"
+	runYAML, err := exp.YAML()
+	if err != nil {
+		return err
+	}
+	var differ []string
+	if len(ck.Config) > 0 {
+		for _, k := range diffKeys(runYAML, ck.Config) {
+			if strings.HasPrefix(k, "model.") || k == "train.loss" || strings.HasPrefix(k, "train.loss.") {
+				differ = append(differ, k)
+			}
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%w: %s holds another model than the run %s: its experiment differs from %s in %s; %s",
+			train.ErrBadCheckpoint, path, run, filepath.Join(run, "config.yaml"), strings.Join(differ, ", "), fix)
+	}
+	b, err := os.ReadFile(filepath.Join(run, "data.json"))
+	if err != nil {
+		return nil // an older run without data.json: the checks of the build and the restore remain
+	}
+	var own data.Meta
+	if err := json.Unmarshal(b, &own); err != nil {
+		return nil
+	}
+	list := func(s []string) string { return strings.Join(s, ", ") }
+	shape := func(s []int) string { return fmt.Sprint(s) }
+	for _, f := range []struct{ what, ck, run string }{
+		{"task", meta.Task, own.Task},
+		{"classes", list(meta.Classes), list(own.Classes)},
+		{"input columns", list(meta.Columns), list(own.Columns)},
+		{"targets", list(meta.Targets), list(own.Targets)},
+		{"input shape", shape(meta.Input), shape(own.Input)},
+		{"target shape", shape(meta.Target), shape(own.Target)},
+	} {
+		if f.ck != f.run {
+			differ = append(differ, fmt.Sprintf("%s %s (the run's: %s)", f.what, f.ck, f.run))
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%w: %s was trained on other data than the run %s (%s): %s; %s",
+			train.ErrBadCheckpoint, path, run, filepath.Join(run, "data.json"), strings.Join(differ, "; "), fix)
+	}
+	return nil
 }
 
 // predict runs the evaluation graph over the inputs in batches.
