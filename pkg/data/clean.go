@@ -1,6 +1,7 @@
 package data
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"maps"
@@ -99,7 +100,7 @@ func cleanMissing(f *frame, policy string, rep *Report) error {
 	switch policy {
 	case "error":
 		c := f.missing[bad[0]]
-		e := badf(f.file, c.line, c.col, c.field,
+		e := badf(cmp.Or(c.file, f.file), c.line, c.col, c.field,
 			"missing or non-finite value %q (%s in all); set data.clean.missing to drop, mean, median or constant to handle them", c.text, nouns(len(bad), "such row"))
 		if f.entries {
 			e.Line, e.Column, e.Entry = 0, 0, c.line
@@ -113,6 +114,24 @@ func cleanMissing(f *frame, policy string, rep *Report) error {
 			map[string]string{"mean": "mean", "median": "median", "constant": "constant data.clean.fill"}[policy])
 	}
 	return nil
+}
+
+// markNonFinite records the rows lo to hi of an array source (IDX, npy)
+// holding a NaN or an infinity as missing, as a CSV reader records its
+// empty and non-finite cells, so that data.clean.missing handles them
+// alike; file names where those rows come from when it is not the
+// frame's file. Each such value becomes NaN, which the imputation fills.
+func (f *frame) markNonFinite(lo, hi int, file string) {
+	w := max(f.width, 1)
+	for i := lo * w; i < hi*w; i++ {
+		if v := f.x[i]; math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			r := i / w
+			if _, seen := f.missing[r]; !seen {
+				f.missing[r] = cellPos{line: f.lines[r], field: fmt.Sprintf("value %d", i%w), text: fmt.Sprint(v), file: file}
+			}
+			f.x[i] = float32(math.NaN())
+		}
+	}
 }
 
 // cleanKeys handles the rows whose key cell is missing: the group id of a

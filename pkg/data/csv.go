@@ -51,6 +51,7 @@ type cellPos struct {
 	field     string
 	line, col int
 	text      string
+	file      string // when not the frame's file (the test pair of an idx source)
 }
 
 func (f *frame) rows() int { return len(f.lines) }

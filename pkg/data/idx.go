@@ -301,6 +301,7 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 		for i := 1; i <= n; i++ {
 			f.lines = append(f.lines, i)
 		}
+		f.markNonFinite(at, at+n, p.images.file)
 		if k == 1 {
 			f.preset = make([]int8, total)
 			for i := range f.preset {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,4 +198,84 @@ func readIDXPath(t *testing.T, path string) ([]int, []float32, error) {
 		t.Fatal(err)
 	}
 	return readIDX(path, b)
+}
+
+// idxFloats encodes an IDX file of big-endian float32 (0x0D) or float64
+// (0x0E) values.
+func idxFloats(typ byte, dims []int, vals []float64) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, typ, byte(len(dims))})
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, uint32(d))
+	}
+	for _, v := range vals {
+		if typ == 0x0D {
+			binary.Write(&b, binary.BigEndian, float32(v))
+		} else {
+			binary.Write(&b, binary.BigEndian, v)
+		}
+	}
+	return b.Bytes()
+}
+
+// TestIDXNonFiniteValuesFollowTheMissingPolicy: NaN, ±Inf and float64
+// values beyond float32's range in a float IDX file are missing values,
+// handled by data.clean.missing as in a CSV file, naming file and entry.
+func TestIDXNonFiniteValuesFollowTheMissingPolicy(t *testing.T) {
+	_, lb := digitsIDX(20)
+	for _, typ := range []byte{0x0D, 0x0E} {
+		vals := make([]float64, 20*6)
+		for i := range vals {
+			vals[i] = float64(i%7) + float64(i/6)/10
+		}
+		vals[2*6+4] = math.NaN() // entry 3
+		vals[4*6] = math.Inf(1)  // entry 5
+		if typ == 0x0E {
+			vals[4*6] = 1e300 // beyond float32
+		}
+		files := map[string][]byte{"images.idx": idxFloats(typ, []int{20, 2, 3}, vals), "labels.idx": lb}
+		t.Run(fmt.Sprintf("%#x", typ), func(t *testing.T) {
+			_, _, err := loadBytes(t, idxConfig+"  clean: {missing: error}\n", files)
+			wantBadData(t, err, "images.idx", "entry 3", "NaN", "2 such rows", "data.clean.missing")
+			ds, rep := mustLoadBytes(t, idxConfig+"  clean: {missing: drop}\n", files)
+			if n := ds.Train.N + ds.Val.N + ds.Test.N; n != 18 {
+				t.Errorf("drop kept %d entries, want 18", n)
+			}
+			if !slices.ContainsFunc(rep.Notes, func(n string) bool {
+				return strings.Contains(n, "dropped 2 rows") && strings.Contains(n, "entries 3, 5")
+			}) {
+				t.Errorf("notes do not name the dropped entries: %q", rep.Notes)
+			}
+			ds, _ = mustLoadBytes(t, idxConfig+"  clean: {missing: mean}\n", files)
+			for _, s := range ds.Splits() {
+				for _, v := range s.X {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						t.Fatalf("mean left %v in split %s", v, s.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestIDXNonFiniteInTheTestPairNamesItsFile: a NaN in the test images of
+// idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS is reported in that file.
+func TestIDXNonFiniteInTheTestPairNamesItsFile(t *testing.T) {
+	im, lb := digitsIDX(20)
+	vals := make([]float64, 10*6)
+	vals[3*6+1] = math.NaN() // entry 4
+	cfg := strings.Replace(idxConfig, "idx:images.idx,labels.idx", "idx:images.idx,labels.idx,test.idx,test-labels.idx", 1)
+	cfg = strings.Replace(cfg, "train: 0.6, val: 0.2, test: 0.2", "train: 0.8, val: 0.2, test: 0", 1)
+	_, _, err := loadBytes(t, cfg+"  clean: {missing: error}\n", map[string][]byte{
+		"images.idx": im, "labels.idx": lb, "test.idx": idxFloats(0x0D, []int{10, 2, 3}, vals), "test-labels.idx": idxBytes([]int{10}, make([]byte, 10))})
+	wantBadData(t, err, "test.idx", "entry 4", "NaN")
+}
+
+func mustLoadBytes(t *testing.T, yaml string, files map[string][]byte) (*Dataset, *Report) {
+	t.Helper()
+	ds, rep, err := loadBytes(t, yaml, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, rep
 }

@@ -560,15 +560,7 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 	for i := range f.lines {
 		f.lines[i] = i + 1
 	}
-	for i, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			r := i / max(f.width, 1)
-			if _, seen := f.missing[r]; !seen {
-				f.missing[r] = cellPos{line: r + 1, field: fmt.Sprintf("value %d", i%max(f.width, 1)), text: fmt.Sprint(v)}
-			}
-			x[i] = float32(math.NaN())
-		}
-	}
+	f.markNonFinite(0, n, "")
 	if ClassTask(exp.Data.Task) {
 		sub := &frame{file: yFile, entries: true, yv: y, lines: f.lines, targets: f.targets}
 		if _, err := classIndices(sub, exp.Data.Classes); err != nil {

@@ -83,6 +83,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 			logf(opt, "data: %s", n)
 		}
 		if err := writeRunFiles(dir, exp, s.ds, rep); err != nil {
+			discardUnstarted(opt, dir)
 			return nil, err
 		}
 	}
@@ -124,6 +125,8 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	res := &TrainResult{Dir: dir}
 	if err := loop.Run(ctx); err != nil {
 		switch {
+		case r.dir == "" && discardUnstarted(opt, dir):
+			res.Dir = ""
 		case errors.Is(err, train.ErrInterrupted):
 			logf(opt, "checkpoint saved: %s (continue with: dltrain train --resume %s)", ckpt.LastPath(), dir)
 		case errors.Is(err, train.ErrDiverged):
@@ -147,6 +150,21 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
 	return res, err
+}
+
+// discardUnstarted removes the directory of a new run that failed before
+// its first checkpoint: it holds nothing to resume or evaluate, and left
+// behind it would pass for a run. It reports whether it did.
+func discardUnstarted(opt TrainOptions, dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "last.ckpt")); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		logf(opt, "the run never started; its directory %s could not be removed: %v", dir, err)
+		return false
+	}
+	logf(opt, "the run never started: removed the run directory %s", dir)
+	return true
 }
 
 // checkBatchSizes builds the training graph for every batch size an epoch
