@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	bin "encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -89,4 +93,61 @@ train: {epochs: 1, loss: mse}
 		t.Errorf("exit %d, want 3 and a note that the run directory was removed:\n%s", code, stderr)
 	}
 	noRunLeft(t, out, "huge")
+}
+
+// tinyPNG encodes a w×h gray PNG; with claim set, its header is patched
+// to claim claim×claim pixels (checksum recomputed): 68 bytes that
+// decoding would take for 40 GB of pixels.
+func tinyPNG(t *testing.T, w, h int, base uint8, claim int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = base + uint8(i*7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	out := b.Bytes()
+	if claim > 0 {
+		bin.BigEndian.PutUint32(out[16:], uint32(claim))
+		bin.BigEndian.PutUint32(out[20:], uint32(claim))
+		bin.BigEndian.PutUint32(out[29:], crc32.ChecksumIEEE(out[12:29]))
+	}
+	return out
+}
+
+// TestImageClaimingAbsurdSizeExits2: a 68-byte PNG whose header claims
+// 200000×200000 pixels, in a training folder or given to predict, exits 2
+// naming the file, without trying to decode it.
+func TestImageClaimingAbsurdSizeExits2(t *testing.T) {
+	dir := t.TempDir()
+	for c := range 2 {
+		for i := range 6 {
+			p := filepath.Join(dir, "img", fmt.Sprint(c), fmt.Sprintf("%d.png", i))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, tinyPNG(t, 4, 4, uint8(100*c+i), 0), 0o644)
+		}
+	}
+	cfg := writeFile(t, dir, "img.yaml", `name: img
+data: {source: "images:img", split: {train: 0.5, val: 0.25, test: 0.25}}
+model: {layers: [{type: flatten}, {type: dense, units: 2}]}
+train: {epochs: 1, batch_size: 4}
+`)
+	out := filepath.Join(dir, "runs")
+	if code, _, stderr := dltrain(t, "train", "--config", cfg, "--out", out); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	huge := filepath.Join(dir, "huge.png")
+	os.WriteFile(huge, tinyPNG(t, 1, 1, 0, 200000), 0o644)
+	code, _, stderr := dltrain(t, "predict", "--run", onlyRun(t, out, "img"), "--input", huge)
+	if code != 2 || !strings.Contains(stderr, huge) || !strings.Contains(stderr, "200000×200000") {
+		t.Errorf("predict: exit %d, want 2 naming %s and its size:\n%s", code, huge, stderr)
+	}
+	inFolder := filepath.Join(dir, "img", "1", "huge.png")
+	os.Rename(huge, inFolder)
+	code, _, stderr = dltrain(t, "train", "--config", cfg, "--out", filepath.Join(dir, "runs2"))
+	if code != 2 || !strings.Contains(stderr, inFolder) || !strings.Contains(stderr, "200000×200000") {
+		t.Errorf("train: exit %d, want 2 naming %s and its size:\n%s", code, inFolder, stderr)
+	}
 }

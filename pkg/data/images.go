@@ -29,12 +29,25 @@ var imagesSource = sourceKind{
 	check:   func(e *config.Experiment, _ string) config.Problems { return arrayCheck(e) },
 }
 
-// imageKinds maps the accepted file extensions to their decoder.
-var imageKinds = map[string]func(io.Reader) (image.Image, error){
-	".png":  png.Decode,
-	".jpg":  jpeg.Decode,
-	".jpeg": jpeg.Decode,
+// imageCodec reads one image format: its header alone, or the whole
+// image.
+type imageCodec struct {
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
 }
+
+// imageKinds maps the accepted file extensions to their codec.
+var imageKinds = map[string]imageCodec{
+	".png":  {png.DecodeConfig, png.Decode},
+	".jpg":  {jpeg.DecodeConfig, jpeg.Decode},
+	".jpeg": {jpeg.DecodeConfig, jpeg.Decode},
+}
+
+// maxImagePixels bounds the width × height an image file may claim
+// (2^28, e.g. 16384×16384): decoding allocates the whole image before
+// reading its pixels, so a header claiming more, true or forged, is
+// refused before decoding (docs/limits.md).
+const maxImagePixels = 1 << 28
 
 // imageFile is one image of the folder.
 type imageFile struct {
@@ -92,7 +105,7 @@ func listImages(dir string, known []string) ([]imageFile, []string, int, error) 
 				continue
 			case e.IsDir():
 				return nil, nil, 0, badFile(filepath.Join(dir, rel), "is a folder inside a class folder; expected only image files there")
-			case imageKinds[strings.ToLower(filepath.Ext(e.Name()))] == nil:
+			case imageKinds[strings.ToLower(filepath.Ext(e.Name()))].decode == nil:
 				return nil, nil, 0, badFile(filepath.Join(dir, rel), "is not a PNG or JPEG file; expected only .png, .jpg or .jpeg files in class folders")
 			}
 			out = append(out, imageFile{rel: rel, class: k})
@@ -127,10 +140,11 @@ func imageDigest(dir string, d config.Data) ([]SourceFile, error) {
 
 // decodeImage reads one image file; an extension without a decoder (a
 // single file given to predict is not listed first) is an error naming
-// the file and the extensions read.
+// the file and the extensions read. The header is read first: an image
+// claiming more than maxImagePixels is refused before it is decoded.
 func decodeImage(path string) (image.Image, error) {
-	decode := imageKinds[strings.ToLower(filepath.Ext(path))]
-	if decode == nil {
+	codec := imageKinds[strings.ToLower(filepath.Ext(path))]
+	if codec.decode == nil {
 		return nil, badFile(path, "is not an image dltrain reads (expected %s)", imageExtensions())
 	}
 	f, err := os.Open(path)
@@ -138,7 +152,18 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
 	}
 	defer f.Close()
-	img, err := decode(bufio.NewReader(f))
+	cfg, err := codec.config(bufio.NewReader(f))
+	if err != nil {
+		return nil, badFile(path, "cannot decode the image header (corrupt or truncated?): %v", err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxImagePixels {
+		return nil, badFile(path, "the header claims %d×%d (width×height) = %s pixels, above dltrain's limit of %s (16384×16384); "+
+			"downscale the image (data.images.size resizes only after decoding)", cfg.Width, cfg.Height, thousands(px), thousands(maxImagePixels))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
+	}
+	img, err := codec.decode(bufio.NewReader(f))
 	if err != nil {
 		return nil, badFile(path, "cannot decode the image (corrupt or truncated?): %v", err)
 	}
@@ -275,4 +300,13 @@ func resize(src []float32, h, w int, dst []float32, H, W int) {
 			dst[y*W+x] = top*(1-fy) + bot*fy
 		}
 	}
+}
+
+// thousands writes n >= 0 with comma separators: 268,435,456.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -2,7 +2,9 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -215,6 +217,69 @@ func TestImageTransparencyOverBlack(t *testing.T) {
 			}
 			if !slices.Equal(ds.Train.X, tc.want) {
 				t.Errorf("pixels %v, want %v", ds.Train.X, tc.want)
+			}
+		})
+	}
+}
+
+// hugeHeader returns a small, valid image file of kind ext (".png" or
+// ".jpg") whose header claims w×h pixels: a PNG's IHDR (checksum
+// recomputed) or a JPEG's SOF0 frame patched.
+func hugeHeader(t *testing.T, ext string, w, h int) []byte {
+	t.Helper()
+	if ext == ".png" {
+		b := pngBytes(1, 1, 0)
+		// signature (8), IHDR length (4), "IHDR" (4), width, height, ..., CRC at 29.
+		binary.BigEndian.PutUint32(b[16:], uint32(w))
+		binary.BigEndian.PutUint32(b[20:], uint32(h))
+		binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+		return b
+	}
+	b := jpegBytes(8, 8, color.RGBA{R: 9, A: 255})
+	i := bytes.Index(b, []byte{0xFF, 0xC0})
+	if i < 0 {
+		t.Fatal("no SOF0 marker in the JPEG")
+	}
+	binary.BigEndian.PutUint16(b[i+5:], uint16(h))
+	binary.BigEndian.PutUint16(b[i+7:], uint16(w))
+	return b
+}
+
+// TestImagesOfAbsurdSizeAreRefusedBeforeDecoding: an image file whose
+// header claims more than maxImagePixels (a 68-byte PNG claiming
+// 200000×200000) is refused from its header, naming the file, in a
+// training folder and in predict's inputs; decoding it would allocate
+// gigabytes before finding the data missing.
+func TestImagesOfAbsurdSizeAreRefusedBeforeDecoding(t *testing.T) {
+	for _, c := range []struct {
+		ext  string
+		w, h int
+		want string
+	}{
+		{".png", 200000, 200000, "200000×200000"},
+		{".jpg", 65535, 65535, "65535×65535"},
+	} {
+		t.Run(c.ext, func(t *testing.T) {
+			huge := hugeHeader(t, c.ext, c.w, c.h)
+			_, _, err := loadImagesTree(t, imagesConfig, map[string][]byte{"a/x.png": pngBytes(3, 3, 0), "b/huge" + c.ext: huge})
+			wantBadData(t, err, "b/huge"+c.ext, c.want, "268,435,456")
+
+			dir := imageTree(t, map[string][]byte{"a/x.png": pngBytes(3, 3, 0), "b/y.png": pngBytes(3, 3, 9)})
+			exp, err := experiment(t, dir, imagesConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, _, err := Load(exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := filepath.Join(t.TempDir(), "new")
+			os.MkdirAll(in, 0o755)
+			file := filepath.Join(in, "huge"+c.ext)
+			os.WriteFile(file, huge, 0o644)
+			for _, path := range []string{file, in} {
+				_, err = ReadInputs(exp, &ds.Meta, path)
+				wantBadData(t, err, file, c.want)
 			}
 		})
 	}
