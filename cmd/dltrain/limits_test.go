@@ -151,3 +151,53 @@ train: {epochs: 1, batch_size: 4}
 		t.Errorf("train: exit %d, want 2 naming %s and its size:\n%s", code, inFolder, stderr)
 	}
 }
+
+// TestModelTooLargeForMemoryExits2: a layer of 10^12 units is refused by
+// train and summary before any tensor is allocated, with exit 2 naming the
+// layer, and no stack trace; before, both died out of memory.
+func TestModelTooLargeForMemoryExits2(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "big.yaml", `name: big
+data: {source: "builtin:iris"}
+model:
+  layers:
+    - {type: dense, units: 16, activation: tanh}
+    - {type: dense, units: 1000000000000, activation: tanh}
+    - {type: dense, units: 3}
+train: {epochs: 1, batch_size: 16}
+`)
+	out := filepath.Join(dir, "runs")
+	for _, args := range [][]string{{"train", "--config", cfg, "--out", out}, {"summary", "--config", cfg}} {
+		code, _, stderr := dltrain(t, args...)
+		if code != 2 || !strings.Contains(stderr, "big.yaml:6:7: model.layers[1]") || !strings.Contains(stderr, "dense2") ||
+			!strings.Contains(stderr, "memory") || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%s: exit %d, want 2 naming model.layers[1] (dense2) and the memory:\n%s", args[0], code, stderr)
+		}
+	}
+	noRunLeft(t, out, "big")
+}
+
+// TestMaxMemoryLimitsTheModel: train.max_memory refuses a model whose
+// estimate exceeds it, naming the largest layer and the key; a limit the
+// model fits in trains.
+func TestMaxMemoryLimitsTheModel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "wide.yaml", `name: wide
+data: {source: "builtin:iris"}
+model:
+  layers:
+    - {type: dense, units: 8, activation: tanh}
+    - {type: dense, units: 20000, activation: tanh}
+    - {type: dense, units: 3}
+train: {epochs: 1, batch_size: 16, max_memory: 1MB}
+`)
+	out := filepath.Join(dir, "runs")
+	code, _, stderr := dltrain(t, "train", "--config", cfg, "--out", out)
+	if code != 2 || !strings.Contains(stderr, "model.layers[1]") || !strings.Contains(stderr, "dense2") || !strings.Contains(stderr, "train.max_memory (1MB") {
+		t.Errorf("exit %d, want 2 naming model.layers[1] (dense2) and train.max_memory:\n%s", code, stderr)
+	}
+	noRunLeft(t, out, "wide")
+	if code, _, stderr := dltrain(t, "train", "--config", cfg, "--out", out, "--set", "train.max_memory=1GB"); code != 0 {
+		t.Errorf("max_memory 1GB: exit %d\n%s", code, stderr)
+	}
+}

@@ -34,6 +34,7 @@ type Train struct {
 	DivergeFactor   float64        `yaml:"diverge_factor" doc:"a step loss above diverge_factor × max(1, first step loss) counts as diverged (exit 3); 0 checks only for NaN/Inf"`
 	TensorBoard     bool           `yaml:"tensorboard" doc:"write a TensorBoard event file in the run directory"`
 	Threads         int            `yaml:"threads" doc:"CPU threads for compute; 0 means all cores"`
+	MaxMemory       string         `yaml:"max_memory" doc:"refuse a model whose estimated memory exceeds this, e.g. 4GB, 512MiB or a number of bytes; empty: the memory the machine has available"`
 }
 
 // Regularization holds weight penalties, decoupled weight decay and

@@ -77,6 +77,9 @@ func (e *Experiment) validateSchema() Problems {
 	if e.Train.Threads < 0 {
 		bad("train.threads", "must be >= 0 (0 means all cores), got %d", e.Train.Threads)
 	}
+	if _, err := ParseBytes(e.Train.MaxMemory); err != nil {
+		bad("train.max_memory", "%v", err)
+	}
 	if e.Train.AccumulateSteps < 1 {
 		bad("train.accumulate_steps", "must be >= 1, got %d", e.Train.AccumulateSteps)
 	}

@@ -32,6 +32,8 @@ type LayerInfo struct {
 	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics)
 	FLOPs   int64  `json:"flops"`             // forward floating-point operations per sample; 0 when unknown
 	Depth   int    `json:"depth"`             // nesting depth (residual blocks hold layers)
+
+	block config.Block // the layer's config (a projection: its residual block's)
 }
 
 // Spec is what building a model needs beyond the experiment: the shapes
@@ -42,6 +44,12 @@ type Spec struct {
 	Output Shape // per-sample shape the loss expects of the model's output
 	// InitRNG draws the initial weights.
 	InitRNG *rand.Rand
+	// Check, when set, is given the model's plan before any parameter is
+	// allocated; an error from it stops Build (a model too large for the
+	// memory).
+	Check func(*Plan) error
+
+	planned bool // build a plan: record shapes, allocate nothing
 }
 
 // kinds is every model kind, by config name.
@@ -68,6 +76,15 @@ func Build(spec Spec) (Model, error) {
 	if !ok {
 		return nil, config.Problems{spec.Exp.Problem("model.kind", "unknown model kind %q; known: %s",
 			spec.Exp.Model.Kind, strings.Join(Kinds(), ", "))}
+	}
+	if spec.Check != nil {
+		plan, err := PlanModel(spec)
+		if err != nil {
+			return nil, err
+		}
+		if err := spec.Check(plan); err != nil {
+			return nil, err
+		}
 	}
 	return build(spec)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -32,17 +33,37 @@ func (r Role) String() string {
 type Param struct {
 	Name  string
 	Role  Role
-	Value *tensor.Dense
+	Value *tensor.Dense // nil in a plan (PlanModel)
+	shape []int         // a planned parameter's shape
 }
 
 // Trainable reports whether optimizers update the parameter.
 func (p *Param) Trainable() bool { return p.Role != Buffer }
+
+// Size is the number of scalars of the parameter; for a planned one whose
+// shape overflows an int, math.MaxInt.
+func (p *Param) Size() int {
+	if p.Value != nil {
+		return p.Value.Shape().TotalSize()
+	}
+	n := 1
+	for _, d := range p.shape {
+		if d > 0 && n > math.MaxInt/d {
+			return math.MaxInt
+		}
+		n *= d
+	}
+	return n
+}
 
 // ParamStore holds every parameter of a model, in declaration order.
 type ParamStore struct {
 	dtype  tensor.Dtype
 	params []*Param
 	byName map[string]*Param
+	// planned: Add records names and shapes only, allocating no tensor
+	// and drawing no random number (PlanModel).
+	planned bool
 }
 
 // NewParamStore returns an empty store for tensors of dtype.
@@ -58,6 +79,12 @@ func (s *ParamStore) Dtype() tensor.Dtype { return s.dtype }
 func (s *ParamStore) Add(name string, role Role, shape []int, init Initializer, fanIn, fanOut int, rng *rand.Rand) (*Param, error) {
 	if _, dup := s.byName[name]; dup {
 		return nil, fmt.Errorf("parameter %q declared twice; give the layers distinct names", name)
+	}
+	if s.planned {
+		p := &Param{Name: name, Role: role, shape: slices.Clone(shape)}
+		s.params = append(s.params, p)
+		s.byName[name] = p
+		return p, nil
 	}
 	n := tensor.Shape(shape).TotalSize()
 	vals := make([]float64, n)
@@ -100,7 +127,7 @@ func (s *ParamStore) Trainable() []*Param {
 func (s *ParamStore) Count() int {
 	n := 0
 	for _, p := range s.Trainable() {
-		n += p.Value.Shape().TotalSize()
+		n += p.Size()
 	}
 	return n
 }

@@ -13,6 +13,7 @@ import (
 // shape, else a learned projection: a 1×1 convolution (strided to match a
 // smaller output) on channel-first inputs, a dense layer on flat ones.
 type residual struct {
+	block      config.Block // the residual's own
 	blocks     []config.Block
 	inner      []parsed        // the parsed blocks
 	problems   config.Problems // of the nested blocks, reported by parseLayer
@@ -36,7 +37,7 @@ func newResidual(o *config.Options) Layer {
 	case isList && len(list) == 0:
 		o.Fail("layers", "the block has no layers")
 	}
-	r.blocks = blocks
+	r.block, r.blocks = o.Block(), blocks
 	return r
 }
 
@@ -91,7 +92,9 @@ func (r *residual) Setup(s *Scope, in Shape) (Shape, error) {
 	if c, ok := proj.(*convLayer); ok {
 		typ = c.typ
 	}
-	r.proj = &builtLayer{Layer: proj, info: describeLayer(ps2, typ, proj, in, out)}
+	b := r.block // the projection has no block of its own: the residual's
+	b.Kind = typ
+	r.proj = &builtLayer{Layer: proj, info: describeLayer(ps2, b, proj, in, out)}
 	return out, nil
 }
 

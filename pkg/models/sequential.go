@@ -30,6 +30,7 @@ func buildSequential(kind string) func(Spec) (Model, error) {
 	return func(spec Spec) (Model, error) {
 		e := spec.Exp
 		store := NewParamStore(DType(e.Model.DType))
+		store.planned = spec.planned
 		ls, ps := parseBlocks(e.Model.Layers)
 		if len(ps) > 0 {
 			return nil, ps
@@ -73,20 +74,20 @@ func setupStack(ls []parsed, parent *Scope, in Shape) ([]builtLayer, Shape, conf
 			}
 			return nil, nil, config.Problems{b.Problem("", "layer %d (%s %q): %v", i, b.Kind, scope.Name, err)}
 		}
-		out = append(out, builtLayer{Layer: l.Layer, info: describeLayer(scope, b.Kind, l.Layer, shape, next)})
+		out = append(out, builtLayer{Layer: l.Layer, info: describeLayer(scope, b, l.Layer, shape, next)})
 		shape = next
 	}
 	return out, shape, nil
 }
 
-// describeLayer is the summary row of a layer set up in scope.
-func describeLayer(s *Scope, typ string, l Layer, in, out Shape) LayerInfo {
-	info := LayerInfo{Name: s.Name, Type: typ, Output: out}
+// describeLayer is the summary row of a layer of block b set up in scope.
+func describeLayer(s *Scope, b config.Block, l Layer, in, out Shape) LayerInfo {
+	info := LayerInfo{Name: s.Name, Type: b.Kind, Output: out, block: b}
 	for _, p := range s.added {
 		if p.Trainable() {
-			info.Params += p.Value.Shape().TotalSize()
+			info.Params += p.Size()
 		} else {
-			info.Buffers += p.Value.Shape().TotalSize()
+			info.Buffers += p.Size()
 		}
 	}
 	if f, ok := l.(FLOPer); ok {

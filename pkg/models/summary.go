@@ -26,7 +26,7 @@ type Summary struct {
 func Summarize(kind string, m Model) *Summary {
 	s := &Summary{Kind: kind, Input: m.InputShape(), Output: m.OutputShape(), Layers: m.Layers()}
 	for _, p := range m.Params().All() {
-		n := p.Value.Shape().TotalSize()
+		n := p.Size()
 		if p.Trainable() {
 			s.Params += n
 		} else {

@@ -61,7 +61,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := sameSplit(exp, ck, path); err != nil {
 		return nil, err
 	}
-	s, rep, err := prepare(exp, data.OpenReadOnly)
+	s, rep, err := prepare(exp, data.OpenReadOnly, false)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 			opt.Logf("%s", n)
 		}
 	}
-	s, err := build(exp, meta)
+	s, err := build(exp, meta, false)
 	if err != nil {
 		return nil, err
 	}

@@ -27,13 +27,14 @@ type setup struct {
 // regression), and is checked against the data.
 //
 // open is data.Open (train: an up-to-date prepared dataset, rebuilt when
-// stale) or data.OpenReadOnly (eval: never writes one).
-func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Dataset, *data.Report, error)) (*setup, *data.Report, error) {
+// stale) or data.OpenReadOnly (eval: never writes one); training says
+// which memory the model is checked against (see build).
+func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Dataset, *data.Report, error), training bool) (*setup, *data.Report, error) {
 	ds, rep, err := open(exp)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := build(exp, ds.Meta)
+	s, err := build(exp, ds.Meta, training)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,8 +44,10 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 
 // build makes the experiment's model and session for data described by
 // meta (the data itself is not needed: predict builds from a checkpoint's
-// description).
-func build(exp *config.Experiment, meta data.Meta) (*setup, error) {
+// description). A model whose estimated memory for training (or, when
+// not training, for evaluation) exceeds the limit is refused before any
+// tensor is allocated (memoryCheck).
+func build(exp *config.Experiment, meta data.Meta, training bool) (*setup, error) {
 	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
 	if len(ps) > 0 {
 		return nil, ps
@@ -58,6 +61,7 @@ func build(exp *config.Experiment, meta data.Meta) (*setup, error) {
 		Input:   meta.Input,
 		Output:  output,
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
+		Check:   memoryCheck(exp, training),
 	})
 	if err != nil {
 		return nil, err

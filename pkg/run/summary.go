@@ -22,7 +22,7 @@ func Summary(opt SummaryOptions) (*models.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := models.Spec{Exp: exp, Input: exp.Data.Shape, InitRNG: data.RNG(exp.Seed, data.StreamInit)}
+	spec := models.Spec{Exp: exp, Input: exp.Data.Shape, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, true)}
 	if len(exp.Data.Shape) == 0 {
 		ds, _, err := data.Load(exp)
 		if err != nil {

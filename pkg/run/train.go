@@ -59,7 +59,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	}
 	// GOMAXPROCS and the BLAS's threads together, so they do not fight.
 	compute.SetThreads(exp.Train.Threads)
-	s, rep, err := prepare(exp, data.Open)
+	s, rep, err := prepare(exp, data.Open, true)
 	if err != nil {
 		return nil, err
 	}
