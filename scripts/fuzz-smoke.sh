@@ -16,7 +16,7 @@ FUZZTIME=${FUZZTIME:-20000x}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 inputs() { find pkg/data/testdata/fuzz -type f 2>/dev/null | sort; }
-for f in FuzzReadCSV FuzzReadIDX FuzzReadNpy FuzzTimeSplit; do
+for f in FuzzReadCSV FuzzReadIDX FuzzReadNpy FuzzTimeSplit FuzzDecodeImage; do
   for try in 1 2; do
     before=$(inputs)
     if "$GO" test ./pkg/data -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" >"$log" 2>&1; then

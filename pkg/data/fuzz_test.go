@@ -2,7 +2,14 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -124,6 +131,45 @@ func FuzzReadNpy(f *testing.F) {
 		s2, v2, err := readNpy("again.npy", out.Bytes())
 		if err != nil || !sameBits(v2, vals) || len(s2) != len(shape) {
 			t.Fatalf("round trip: %v %v", s2, err)
+		}
+	})
+}
+
+// FuzzDecodeImage: an image file of any content decodes or is refused
+// with a data error; one whose header claims more than maxImagePixels is
+// always refused. Headers claiming between 2^20 pixels and the limit are
+// skipped: decoding them would allocate up to a gigabyte per input.
+func FuzzDecodeImage(f *testing.F) {
+	f.Add(pngBytes(3, 2, 7), true)
+	f.Add(jpegBytes(8, 8, color.RGBA{R: 200, A: 255}), false)
+	f.Add([]byte("\x89PNG\r\n\x1a\nnot really"), true)
+	huge := pngBytes(1, 1, 0) // claiming 200000×200000: IHDR patched, checksum recomputed
+	binary.BigEndian.PutUint32(huge[16:], 200000)
+	binary.BigEndian.PutUint32(huge[20:], 200000)
+	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29]))
+	f.Add(huge, true)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte, isPNG bool) {
+		ext, config := ".jpg", jpeg.DecodeConfig
+		if isPNG {
+			ext, config = ".png", png.DecodeConfig
+		}
+		cfg, cerr := config(bytes.NewReader(b))
+		px := int64(cfg.Width) * int64(cfg.Height)
+		if cerr == nil && px > 1<<20 && px <= maxImagePixels {
+			t.Skip()
+		}
+		path := filepath.Join(dir, "fuzz"+ext)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		img, err := decodeImage(path)
+		wantDataErr(t, err)
+		if cerr == nil && px > maxImagePixels && err == nil {
+			t.Fatalf("an image claiming %d×%d was decoded", cfg.Width, cfg.Height)
+		}
+		if err == nil && (img.Bounds().Dx() == 0 || img.Bounds().Dy() == 0) {
+			t.Fatalf("an empty image was accepted")
 		}
 	})
 }

@@ -357,3 +357,33 @@ func TestHandMadeCheckpointsAreChecked(t *testing.T) {
 		t.Errorf("a valid checkpoint was refused: %v", err)
 	}
 }
+
+// FuzzLoadCheckpoint: whatever a file holds behind a valid header and
+// checksum, LoadCheckpoint returns a checkpoint that passes its checks or
+// an ErrBadCheckpoint, never panics.
+func FuzzLoadCheckpoint(f *testing.F) {
+	for _, c := range []*Checkpoint{testCheckpoint(1), {Format: 1}, {Format: CheckpointFormat, State: State{Epoch: -1}}} {
+		var body bytes.Buffer
+		gob.NewEncoder(&body).Encode(c)
+		f.Add(body.Bytes())
+	}
+	old := checkpointV1{Format: 1, RNG: map[string][]byte{"dropout": {1}}}
+	var body bytes.Buffer
+	gob.NewEncoder(&body).Encode(&old)
+	f.Add(body.Bytes())
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sum := sha256.Sum256(body)
+		path := filepath.Join(dir, "fuzz.ckpt")
+		if err := os.WriteFile(path, append(append([]byte(checkpointMagic), sum[:]...), body...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := LoadCheckpoint(path)
+		switch {
+		case err != nil && !errors.Is(err, ErrBadCheckpoint):
+			t.Fatalf("error without ErrBadCheckpoint: %v", err)
+		case err == nil && len(ck.check()) > 0:
+			t.Fatalf("loaded a checkpoint that fails its checks: %v", ck.check())
+		}
+	})
+}
