@@ -26,7 +26,14 @@ var imagesSource = sourceKind{
 	options: []string{"classes", "images.size", "images.color"},
 	digest:  imageDigest,
 	load:    loadImages,
-	check:   func(e *config.Experiment, _ string) config.Problems { return arrayCheck(e) },
+	check: func(e *config.Experiment, _ string) config.Problems {
+		ps := arrayCheck(e)
+		if s := e.Data.Images.Size; len(s) == 2 && s[0] > 0 && s[1] > 0 && int64(s[0])*int64(s[1]) > maxImagePixels {
+			ps = append(ps, e.Problem("data.images.size", "%d×%d is %s pixels per image, above dltrain's limit of %s (16384×16384)",
+				s[0], s[1], thousands(int64(s[0])*int64(s[1])), thousands(maxImagePixels)))
+		}
+		return ps
+	},
 }
 
 // imageCodec reads one image format: its header alone, or the whole

@@ -139,6 +139,7 @@ func TestImagesBadInput(t *testing.T) {
 		{"sizes differ", imagesConfig, map[string][]byte{"a/x.png": good, "b/y.png": pngBytes(4, 3, 0)}, []string{"b/y.png", "is 3×4", "is 3×3", "data.images.size"}},
 		{"no class folders", imagesConfig, map[string][]byte{".hidden": nil}, []string{"holds no class folders"}},
 		{"class missing", imagesConfig + "  classes: [a, zebra]\n", map[string][]byte{"a/x.png": good}, []string{`no folder for class "zebra"`}},
+		{"resized too large", imagesConfig + "  images: {size: [200000, 200000]}\n", map[string][]byte{"a/x.png": good}, []string{"data.images.size", "200000×200000 is 40,000,000,000 pixels"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := loadImagesTree(t, tc.config, tc.files)
