@@ -53,7 +53,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 		return nil, err
 	}
 	exp.Model.DType = "float64"
-	spec := models.Spec{Exp: exp, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, false)}
+	spec := models.Spec{Exp: exp, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, false, opt.Samples)}
 	ds, _, err := data.Load(exp)
 	switch {
 	case err == nil:

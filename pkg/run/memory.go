@@ -13,9 +13,16 @@ import (
 // training, or evaluation for eval and predict) exceeds the limit:
 // train.max_memory when set, else the memory the machine has available.
 // The problem names the layer that contributes most, with its key path.
-func memoryCheck(exp *config.Experiment, training bool) func(*models.Plan) error {
+// Batches hold train.batch_size samples, evaluation batches
+// max(batch_size, 256) as the loop and eval use, neither more than
+// samples (the largest split) when that is known (> 0).
+func memoryCheck(exp *config.Experiment, training bool, samples int) func(*models.Plan) error {
 	return func(plan *models.Plan) error {
-		est, err := train.EstimateMemory(plan, exp.Train.BatchSize, exp.Train.Optimizer, training)
+		batch, evalBatch := exp.Train.BatchSize, max(exp.Train.BatchSize, 256)
+		if samples > 0 {
+			batch, evalBatch = min(batch, samples), min(evalBatch, samples)
+		}
+		est, err := train.EstimateMemory(plan, batch, evalBatch, exp.Train.Optimizer, training)
 		if err != nil {
 			return err
 		}
@@ -30,7 +37,7 @@ func memoryCheck(exp *config.Experiment, training bool) func(*models.Plan) error
 		}
 		return config.Problems{l.Block.Problem("", "%s this model needs about %s (an estimate from its shapes, in batches of %d), above %s; "+
 			"the largest part is layer %s (%s), about %s: %s parameters%s, and %s output values per sample; make the layer smaller%s",
-			task, config.FormatBytes(est.Bytes), exp.Train.BatchSize, what, l.Name, l.Type, config.FormatBytes(est.LayerBytes),
+			task, config.FormatBytes(est.Bytes), batch, what, l.Name, l.Type, config.FormatBytes(est.LayerBytes),
 			commas(int64(l.Params+l.Buffers)), slotsNote(est, training), commas(int64(outputValues(l.Output))), batchNote(exp, training))}
 	}
 }

@@ -86,7 +86,7 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 			opt.Logf("%s", n)
 		}
 	}
-	s, err := build(exp, meta, false)
+	s, err := build(exp, meta, false, in.N)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := build(exp, ds.Meta, training)
+	s, err := build(exp, ds.Meta, training, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,9 +45,10 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 // build makes the experiment's model and session for data described by
 // meta (the data itself is not needed: predict builds from a checkpoint's
 // description). A model whose estimated memory for training (or, when
-// not training, for evaluation) exceeds the limit is refused before any
-// tensor is allocated (memoryCheck).
-func build(exp *config.Experiment, meta data.Meta, training bool) (*setup, error) {
+// not training, for evaluation) in batches of at most samples (0: the
+// configured sizes) exceeds the limit is refused before any tensor is
+// allocated (memoryCheck).
+func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (*setup, error) {
 	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
 	if len(ps) > 0 {
 		return nil, ps
@@ -61,7 +62,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool) (*setup, error
 		Input:   meta.Input,
 		Output:  output,
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
-		Check:   memoryCheck(exp, training),
+		Check:   memoryCheck(exp, training, samples),
 	})
 	if err != nil {
 		return nil, err

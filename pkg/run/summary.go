@@ -22,13 +22,14 @@ func Summary(opt SummaryOptions) (*models.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := models.Spec{Exp: exp, Input: exp.Data.Shape, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, true)}
+	spec := models.Spec{Exp: exp, Input: exp.Data.Shape, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, true, 0)}
 	if len(exp.Data.Shape) == 0 {
 		ds, _, err := data.Load(exp)
 		if err != nil {
 			return nil, err
 		}
 		spec.Input, spec.Output = ds.Input, ds.ModelOutput()
+		spec.Check = memoryCheck(exp, true, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	}
 	m, err := models.Build(spec)
 	if err != nil {

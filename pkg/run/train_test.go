@@ -509,3 +509,14 @@ train:
 		}
 	}
 }
+
+// TestBatchLargerThanTheDataIsEstimatedAtTheDataSize: a batch_size above
+// the number of samples makes batches of all the samples, and the memory
+// estimate counts those, not batch_size: such a run is not refused.
+func TestBatchLargerThanTheDataIsEstimatedAtTheDataSize(t *testing.T) {
+	cfg := writeConfig(t, "name: t\ndata: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 8, activation: tanh}, {type: dense, units: 3}]}\n"+
+		"train: {epochs: 1, batch_size: 100000000, max_memory: 10MB}\n")
+	if _, err := Train(context.Background(), TrainOptions{Config: cfg, Out: t.TempDir()}); err != nil {
+		t.Fatalf("refused a run whose batches hold 150 samples at most: %v", err)
+	}
+}

@@ -32,15 +32,13 @@ type Memory struct {
 }
 
 // EstimateMemory estimates the memory a planned model needs to train
-// (training) or to evaluate, in mini-batches of batch samples (evaluation
-// batches hold max(batch, 256), as Evaluate's callers use) with the
-// optimizer opt.
-func EstimateMemory(plan *models.Plan, batch int, opt config.Block, training bool) (Memory, error) {
+// (training: mini-batches of batch samples, with the optimizer opt) or to
+// evaluate, in evaluation batches of evalBatch samples.
+func EstimateMemory(plan *models.Plan, batch, evalBatch int, opt config.Block, training bool) (Memory, error) {
 	elem := float64(plan.DType.Size())
-	evalBatch := float64(max(batch, 256))
 	m := Memory{}
-	perParam := 2 * elem          // the model, and the checkpoint it was loaded from
-	perOutput := evalBatch * elem // one evaluation batch
+	perParam := 2 * elem                   // the model, and the checkpoint it was loaded from
+	perOutput := float64(evalBatch) * elem // one evaluation batch
 	if training {
 		slots, err := optimizerSlots(opt)
 		if err != nil {
@@ -48,7 +46,7 @@ func EstimateMemory(plan *models.Plan, batch int, opt config.Block, training boo
 		}
 		m.Slots = slots
 		perParam = elem*float64(4+slots) + 8*float64(slots)
-		perOutput = (2*float64(batch) + evalBatch) * elem
+		perOutput = (2*float64(batch) + float64(evalBatch)) * elem
 	}
 	for _, l := range plan.Layers {
 		b := float64(l.Params+l.Buffers)*perParam + outputSize(l.Output)*perOutput

@@ -62,7 +62,7 @@ func TestEstimateMemoryByHand(t *testing.T) {
 		training bool
 		want     int
 	}{{true, train}, {false, eval}} {
-		m, err := EstimateMemory(plan, 16, adam, c.training)
+		m, err := EstimateMemory(plan, 16, 256, adam, c.training)
 		if err != nil {
 			t.Fatal(err)
 		}
