@@ -69,6 +69,9 @@ var layerTypes = map[string]func(o *config.Options) Layer{
 	"residual":        newResidual,
 	"upsample2d":      upsampleOf("upsample2d", 2),
 	"upsample1d":      upsampleOf("upsample1d", 1),
+
+	"conv2d_transpose": newConv2DTranspose,
+	"conv1d_transpose": newConv1DTranspose,
 }
 
 func init() {

@@ -245,6 +245,9 @@ func benchGraph(tb testing.TB, dt tensor.Dtype, shape []int, f func(x *G.Node) (
 // (16, 14, 14) maps, forward and backward.
 func BenchmarkUpsample(b *testing.B) {
 	m := benchGraph(b, tensor.Float32, []int{64, 16, 14, 14}, func(x *G.Node) (*G.Node, error) { return Upsample(x, 2, 2) })
+	if err := m.RunAll(); err != nil { // warm: buffers allocated
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
