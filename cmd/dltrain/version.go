@@ -15,10 +15,11 @@ import (
 var version = ""
 
 // buildVersion is the version to report: the one set with -ldflags, else
-// the module version of a `go install module@version` build, else the VCS
-// revision recorded by a build in a git checkout (`go build`, `go install
-// ./cmd/dltrain`), its first 12 hex digits with "-dirty" when the working
-// tree had changes, else "dev".
+// the main module's version as the go command recorded it (the tag of a
+// `go install module@version` build; for a build in a git checkout, a
+// pseudo-version naming the revision, +dirty with uncommitted changes),
+// else the recorded VCS revision (its first 12 hex digits, "-dirty" with
+// changes), else "dev".
 func buildVersion(ldflags string, bi *debug.BuildInfo) string {
 	if ldflags != "" {
 		return ldflags
