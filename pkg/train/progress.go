@@ -143,8 +143,10 @@ func (p *Progress) AfterEpoch(l *Loop, s EpochStats) error {
 
 // epochLine is the plain-text line of an epoch: "epoch 3/20  lr 0.001
 // train_loss 0.4321  val_accuracy 0.9600 ...  (12.3s) *", the star marking
-// a new best of the monitored metric. Fields that would pass LineWidth
-// columns go on the next line, indented by four spaces.
+// a new best of the monitored metric. A line longer than LineWidth
+// columns is broken before the validation metrics, and again before any
+// field that would still pass LineWidth, the later lines indented by four
+// spaces.
 func epochLine(epochs int, s EpochStats) string {
 	fields := []string{fmt.Sprintf("epoch %d/%d", s.Epoch, epochs), fmt.Sprintf("lr %.4g", s.LR), fmt.Sprintf("train_loss %.4f", s.TrainLoss)}
 	if s.Penalty > 0 {
@@ -163,12 +165,17 @@ func epochLine(epochs int, s EpochStats) string {
 		end += " *"
 	}
 	fields = append(fields, end)
+	firstVal := len(fields) - 1 - len(keys) // the training fields come first
+	width := 2 * (len(fields) - 1)
+	for _, f := range fields {
+		width += len(f)
+	}
 	var b strings.Builder
 	col := 0
 	for i, f := range fields {
 		switch {
 		case i == 0:
-		case col+2+len(f) > LineWidth:
+		case col+2+len(f) > LineWidth, i == firstVal && len(keys) > 0 && width > LineWidth:
 			b.WriteString("\n    ")
 			col = 4
 		default:

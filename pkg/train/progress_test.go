@@ -115,13 +115,17 @@ func TestProgressLinesFitTheWidth(t *testing.T) {
 	many := EpochStats{Epoch: 100, LR: 0.00012345, TrainLoss: 1234.5678, Penalty: 0.0123, Elapsed: 98765 * time.Second, Improved: true,
 		Val: map[string]float64{"val_loss": 1234.5678, "val_accuracy": 0.9612, "val_macro_f1": 0.9501, "val_perplexity": 123.4567,
 			"val_mse": 1234.5678, "val_mae": 12.3456, "val_r2": -0.1234}}
+	demo := EpochStats{Epoch: 12, LR: 0.001, TrainLoss: 0.1034, Penalty: 0.0205, Elapsed: 1400 * time.Millisecond, Improved: true,
+		Val: map[string]float64{"val_loss": 0.1057, "val_accuracy": 0.9740, "val_macro_f1": 0.9738}}
 	for _, c := range []struct {
-		name  string
-		s     EpochStats
-		lines int
+		name   string
+		s      EpochStats
+		lines  int
+		second string // how the second line starts
 	}{
-		{"few metrics", EpochStats{Epoch: 3, LR: 0.001, TrainLoss: 0.4321, Elapsed: 12 * time.Second, Improved: true, Val: map[string]float64{"val_loss": 0.1, "val_accuracy": 0.9}}, 1},
-		{"many metrics", many, 3},
+		{"few metrics", EpochStats{Epoch: 3, LR: 0.001, TrainLoss: 0.4321, Elapsed: 12 * time.Second, Improved: true, Val: map[string]float64{"val_loss": 0.1, "val_accuracy": 0.9}}, 1, ""},
+		{"the demo's metrics: broken before the validation ones", demo, 2, "    val_accuracy 0.9740  val_loss"},
+		{"many metrics", many, 3, "    val_accuracy"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			line := epochLine(100, c.s)
@@ -131,6 +135,9 @@ func TestProgressLinesFitTheWidth(t *testing.T) {
 			lines := strings.Split(line, "\n")
 			if len(lines) != c.lines {
 				t.Errorf("%d lines, want %d:\n%s", len(lines), c.lines, line)
+			}
+			if len(lines) > 1 && !strings.HasPrefix(lines[1], c.second) {
+				t.Errorf("the second line starts %q, want %q:\n%s", lines[1], c.second, line)
 			}
 			for _, l := range lines[1:] {
 				if !strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "     ") {
