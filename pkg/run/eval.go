@@ -100,8 +100,12 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
-		return nil, err
+	// report.json is the run's final evaluation: the best checkpoint on
+	// the test split. Any other evaluation goes only under eval/.
+	if r.Checkpoint == "best" && opt.Split == "test" {
+		if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Run, "eval"), 0o755); err != nil {
 		return nil, err
