@@ -1,0 +1,106 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BatchedMatMul returns op(a)·op(b) for every matrix of a batch, as
+// torch.matmul on tensors of equal leading axes: a is [..., M, K] (or
+// [..., K, M] with transA), b is [..., K, N] (or [..., N, K] with transB),
+// the result [..., M, N]. The leading (batch) axes of a and b must be
+// equal; they are not broadcast (for a matrix shared by every row of a
+// batch, see DenseLastAxis). Each batch is one compute.Gemm on the
+// operands in place, no copies. Rank 2 is a plain matrix product.
+func BatchedMatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
+	return Apply(bmm{ta: transA, tb: transB}, nil, a, b)
+}
+
+// bmm is op(a)·op(b) per batch.
+type bmm struct{ ta, tb bool }
+
+func (k bmm) Name() string { return fmt.Sprintf("batched_matmul(%v,%v)", k.ta, k.tb) }
+
+// dims is the batch count and the product's m, k, n for a and b.
+func (k bmm) dims(a, b tensor.Shape) (batch, m, inner, n, innerB int) {
+	r := a.Dims()
+	m, inner = a[r-2], a[r-1]
+	if k.ta {
+		m, inner = inner, m
+	}
+	innerB, n = b[r-2], b[r-1]
+	if k.tb {
+		innerB, n = n, innerB
+	}
+	return sizeOf(a[:r-2]), m, inner, n, innerB
+}
+
+func (k bmm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	a, b := in[0], in[1]
+	if a.Dims() < 2 || a.Dims() != b.Dims() {
+		return nil, fmt.Errorf("want a [..., M, K] and b [..., K, N] of equal rank ≥ 2, got %v and %v", a, b)
+	}
+	r := a.Dims()
+	if !sameShape(a[:r-2], b[:r-2]) {
+		return nil, fmt.Errorf("batch axes differ: %v and %v (they are not broadcast)", a, b)
+	}
+	_, m, inner, n, innerB := k.dims(a, b)
+	if inner != innerB {
+		return nil, fmt.Errorf("inner sizes differ: %v and %v (transposed: %v, %v)", a, b, k.ta, k.tb)
+	}
+	out := a.Clone()
+	out[r-2], out[r-1] = m, n
+	return out, nil
+}
+
+func (k bmm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		bmmForward(k, data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape(), in[1].Shape())
+	case tensor.Float64:
+		bmmForward(k, data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape(), in[1].Shape())
+	}
+	return nil
+}
+
+func bmmForward[T compute.Float](k bmm, out, a, b []T, sa, sb tensor.Shape) {
+	batch, m, inner, n, _ := k.dims(sa, sb)
+	r := sa.Dims()
+	lda, ldb := sa[r-1], sb[r-1]
+	pa, pb, pc := m*inner, inner*n, m*n
+	for i := range batch {
+		compute.Gemm(k.ta, k.tb, m, n, inner, 1, a[i*pa:(i+1)*pa], lda, b[i*pb:(i+1)*pb], ldb, 0, out[i*pc:(i+1)*pc], n)
+	}
+}
+
+// Backward: with C = A·B, A = op(a) and B = op(b), dA = dC·Bᵀ and
+// dB = Aᵀ·dC, per batch, as matMul's.
+func (k bmm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {
+	a, b := in[0], in[1]
+	gs := make(G.Nodes, 2)
+	var err error
+	if wrt[0] {
+		if k.ta { // da = (dA)ᵀ = op(b)·dCᵀ
+			gs[0], err = BatchedMatMul(b, grad, k.tb, true)
+		} else {
+			gs[0], err = BatchedMatMul(grad, b, false, !k.tb)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if wrt[1] {
+		if k.tb { // db = (dB)ᵀ = dCᵀ·op(a)
+			gs[1], err = BatchedMatMul(grad, a, true, k.ta)
+		} else {
+			gs[1], err = BatchedMatMul(a, grad, !k.ta, false)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return gs, nil
+}

@@ -1,0 +1,111 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/compute"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Gather looks rows of table up by id, as an embedding layer (PyTorch's
+// F.embedding): table is [V, D], ids a tensor of any shape (such as
+// [B, T]) holding integer ids in [0, V) as numbers of table's dtype, and
+// the result is ids' shape followed by D. An id that is not an integer in
+// range is an error of the forward pass that names it and its position.
+// The gradient of table scatter-adds the incoming rows into the rows they
+// were read from (an id seen twice gets both); ids get none.
+func Gather(table, ids *G.Node) (*G.Node, error) {
+	return Apply(gather{}, []bool{true, false}, table, ids)
+}
+
+type gather struct{}
+
+func (gather) Name() string { return "gather" }
+
+func (gather) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	table, ids := in[0], in[1]
+	if table.Dims() != 2 {
+		return nil, fmt.Errorf("want a table [vocabulary, dim], got %v", table)
+	}
+	return append(ids.Clone(), table[1]), nil
+}
+
+func (gather) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		return gatherRows(data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape()[1])
+	case tensor.Float64:
+		return gatherRows(data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape()[1])
+	}
+	return nil
+}
+
+// rowID returns id as a row index of a table of v rows, or an error
+// naming it and its flat position.
+func rowID[T compute.Float](id T, pos, v int) (int, error) {
+	k := int(id)
+	if T(k) != id || k < 0 || k >= v {
+		return 0, fmt.Errorf("id %v at position %d is not an integer in [0, %d)", id, pos, v)
+	}
+	return k, nil
+}
+
+func gatherRows[T compute.Float](out, table, ids []T, d int) error {
+	v := len(table) / max(d, 1)
+	for i, id := range ids {
+		k, err := rowID(id, i, v)
+		if err != nil {
+			return err
+		}
+		copy(out[i*d:(i+1)*d], table[k*d:(k+1)*d])
+	}
+	return nil
+}
+
+func (gather) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(scatterAdd{rows: in[0].Shape()[0]}, []bool{false, true}, in[1], grad)
+	return G.Nodes{g, nil}, err
+}
+
+// scatterAdd is Gather's gradient: from (ids, dy) with dy of shape
+// ids' shape + [D], the [rows, D] sum of the rows of dy by id.
+type scatterAdd struct{ rows int }
+
+func (scatterAdd) Name() string { return "scatter_add" }
+
+func (k scatterAdd) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	ids, dy := in[0], in[1]
+	if dy.Dims() != ids.Dims()+1 || !sameShape(dy[:ids.Dims()], ids) {
+		return nil, fmt.Errorf("gradient %v is not ids' shape %v followed by a row size", dy, ids)
+	}
+	return tensor.Shape{k.rows, dy[dy.Dims()-1]}, nil
+}
+
+func (k scatterAdd) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	d := out.Shape()[1]
+	switch out.Dtype() {
+	case tensor.Float32:
+		return scatterRows(data[float32](out), data[float32](in[0]), data[float32](in[1]), d)
+	case tensor.Float64:
+		return scatterRows(data[float64](out), data[float64](in[0]), data[float64](in[1]), d)
+	}
+	return nil
+}
+
+func scatterRows[T compute.Float](out, ids, dy []T, d int) error {
+	clear(out)
+	v := len(out) / max(d, 1)
+	for i, id := range ids {
+		k, err := rowID(id, i, v)
+		if err != nil {
+			return err
+		}
+		compute.Add(out[k*d:(k+1)*d], dy[i*d:(i+1)*d])
+	}
+	return nil
+}
+
+func (scatterAdd) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}
