@@ -14,18 +14,25 @@ import (
 // the result [..., M, N]. The leading (batch) axes of a and b must be
 // equal; they are not broadcast (for a matrix shared by every row of a
 // batch, see DenseLastAxis). Each batch is one compute.Gemm on the
-// operands in place, no copies. Rank 2 is a plain matrix product.
+// operands in place, no copies; small products (attention's, per head)
+// are spread over compute's threads a batch each, large ones left to
+// compute.Gemm's own threads. Rank 2 is a plain matrix product.
 func BatchedMatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
-	return Apply(bmm{ta: transA, tb: transB}, nil, a, b)
+	return Apply(&bmm{ta: transA, tb: transB}, nil, a, b)
 }
 
-// bmm is op(a)·op(b) per batch.
-type bmm struct{ ta, tb bool }
+// bmm is op(a)·op(b) per batch, with the jobs that cut the batches over
+// threads.
+type bmm struct {
+	ta, tb bool
+	j32    bmmJob[float32]
+	j64    bmmJob[float64]
+}
 
-func (k bmm) Name() string { return fmt.Sprintf("batched_matmul(%v,%v)", k.ta, k.tb) }
+func (k *bmm) Name() string { return fmt.Sprintf("batched_matmul(%v,%v)", k.ta, k.tb) }
 
 // dims is the batch count and the product's m, k, n for a and b.
-func (k bmm) dims(a, b tensor.Shape) (batch, m, inner, n, innerB int) {
+func (k *bmm) dims(a, b tensor.Shape) (batch, m, inner, n, innerB int) {
 	r := a.Dims()
 	m, inner = a[r-2], a[r-1]
 	if k.ta {
@@ -38,7 +45,7 @@ func (k bmm) dims(a, b tensor.Shape) (batch, m, inner, n, innerB int) {
 	return sizeOf(a[:r-2]), m, inner, n, innerB
 }
 
-func (k bmm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+func (k *bmm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	a, b := in[0], in[1]
 	if a.Dims() < 2 || a.Dims() != b.Dims() {
 		return nil, fmt.Errorf("want a [..., M, K] and b [..., K, N] of equal rank ≥ 2, got %v and %v", a, b)
@@ -56,29 +63,50 @@ func (k bmm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return out, nil
 }
 
-func (k bmm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+func (k *bmm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	switch out.Dtype() {
 	case tensor.Float32:
-		bmmForward(k, data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape(), in[1].Shape())
+		bmmForward(k, &k.j32, data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape(), in[1].Shape())
 	case tensor.Float64:
-		bmmForward(k, data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape(), in[1].Shape())
+		bmmForward(k, &k.j64, data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape(), in[1].Shape())
 	}
 	return nil
 }
 
-func bmmForward[T compute.Float](k bmm, out, a, b []T, sa, sb tensor.Shape) {
+// bmmSmall is the most multiply-adds (m·n·k) of a product that is run on
+// one thread while other threads run the other batches; a larger product
+// is split by compute.Gemm itself.
+const bmmSmall = 1 << 18
+
+func bmmForward[T compute.Float](k *bmm, j *bmmJob[T], out, a, b []T, sa, sb tensor.Shape) {
 	batch, m, inner, n, _ := k.dims(sa, sb)
 	r := sa.Dims()
-	lda, ldb := sa[r-1], sb[r-1]
-	pa, pb, pc := m*inner, inner*n, m*n
-	for i := range batch {
-		compute.Gemm(k.ta, k.tb, m, n, inner, 1, a[i*pa:(i+1)*pa], lda, b[i*pb:(i+1)*pb], ldb, 0, out[i*pc:(i+1)*pc], n)
+	*j = bmmJob[T]{ta: k.ta, tb: k.tb, m: m, n: n, k: inner, lda: sa[r-1], ldb: sb[r-1], a: a, b: b, c: out}
+	if m*n*inner <= bmmSmall {
+		compute.Parallel(batch, max(1, bmmSmall/max(m*n*inner, 1)/4), j)
+	} else {
+		j.Run(0, batch)
+	}
+	*j = bmmJob[T]{} // keep no tensor alive
+}
+
+// bmmJob is the products of batches lo to hi−1.
+type bmmJob[T compute.Float] struct {
+	ta, tb            bool
+	m, n, k, lda, ldb int
+	a, b, c           []T
+}
+
+func (j *bmmJob[T]) Run(lo, hi int) {
+	pa, pb, pc := j.m*j.k, j.k*j.n, j.m*j.n
+	for i := lo; i < hi; i++ {
+		compute.Gemm(j.ta, j.tb, j.m, j.n, j.k, 1, j.a[i*pa:(i+1)*pa], j.lda, j.b[i*pb:(i+1)*pb], j.ldb, 0, j.c[i*pc:(i+1)*pc], j.n)
 	}
 }
 
 // Backward: with C = A·B, A = op(a) and B = op(b), dA = dC·Bᵀ and
 // dB = Aᵀ·dC, per batch, as matMul's.
-func (k bmm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {
+func (k *bmm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {
 	a, b := in[0], in[1]
 	gs := make(G.Nodes, 2)
 	var err error

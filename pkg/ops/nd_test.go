@@ -195,7 +195,9 @@ func runErr(inputs []*tensor.Dense, f func(n []*G.Node) (*G.Node, error)) error 
 // of range, and non-integer ids are errors naming what was found, not
 // panics.
 func TestNDBadInputs(t *testing.T) {
-	z := func(shape ...int) *tensor.Dense { return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float64)) }
+	z := func(shape ...int) *tensor.Dense {
+		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float64))
+	}
 	vals := func(shape []int, v ...float64) *tensor.Dense {
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 	}
@@ -278,6 +280,56 @@ func TestSequenceCrossEntropyIgnoresPadding(t *testing.T) {
 	for i := range g1[0] {
 		if g1[0][i] != g2[0][i] || (i >= 4 && i < 8 && g1[0][i] != 0) {
 			t.Fatalf("gradient[%d]: %v then %v", i, g1[0][i], g2[0][i])
+		}
+	}
+}
+
+// TestThreadedOpsMatchSerial checks that cutting rows (Softmax) and
+// batches (BatchedMatMul) over threads changes no bit: Softmax against
+// Activate's softmax, which runs on the calling thread, and each batch of
+// a product against compute.Gemm on that batch alone, forward and
+// backward, in float32, on sizes large enough to be split.
+func TestThreadedOpsMatchSerial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	x, dy := randF32(rng, 64, 8, 33), randF32(rng, 64, 8, 33)
+	run := func(f func(*G.Node) (*G.Node, error)) []float64 {
+		g := G.NewGraph()
+		xn := G.NewTensor(g, tensor.Float32, 3, G.WithShape(64, 8, 33), G.WithName("x"), G.WithValue(x))
+		rn := G.NewTensor(g, tensor.Float32, 3, G.WithShape(64, 8, 33), G.WithName("r"), G.WithValue(dy))
+		y, err := f(xn)
+		must(t, err)
+		cost, err := WeightedSum(y, rn)
+		must(t, err)
+		grads, err := G.Grad(cost, xn)
+		must(t, err)
+		m, err := NewMachine(g)
+		must(t, err)
+		must(t, m.RunAll())
+		return snapshot(cost, append(G.Nodes{y}, grads...))
+	}
+	got, want := run(Softmax), run(func(x *G.Node) (*G.Node, error) { return Activate(x, "softmax", 0) })
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("softmax value %d: %v, serial %v", i, got[i], want[i])
+		}
+	}
+
+	a, b := randF32(rng, 40, 16, 24), randF32(rng, 40, 24, 8)
+	g := G.NewGraph()
+	an := G.NewTensor(g, tensor.Float32, 3, G.WithShape(40, 16, 24), G.WithName("a"), G.WithValue(a))
+	bn := G.NewTensor(g, tensor.Float32, 3, G.WithShape(40, 24, 8), G.WithName("b"), G.WithValue(b))
+	c, err := BatchedMatMul(an, bn, false, false)
+	must(t, err)
+	m, err := NewMachine(g)
+	must(t, err)
+	must(t, m.RunAll())
+	one := make([]float32, 16*8)
+	for i := range 40 {
+		compute.Gemm(false, false, 16, 8, 24, 1, data[float32](a)[i*16*24:], 24, data[float32](b)[i*24*8:], 8, 0, one, 8)
+		for j, v := range one {
+			if got := data[float32](c.Value().(*tensor.Dense))[i*16*8+j]; got != v {
+				t.Fatalf("batch %d, element %d: %v, alone %v", i, j, got, v)
+			}
 		}
 	}
 }
