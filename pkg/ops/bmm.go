@@ -64,13 +64,7 @@ func (k *bmm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *bmm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		bmmForward(k, &k.j32, data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape(), in[1].Shape())
-	case tensor.Float64:
-		bmmForward(k, &k.j64, data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape(), in[1].Shape())
-	}
-	return nil
+	return typed(k, out, in, bmmBody[float32], bmmBody[float64])
 }
 
 // bmmSmall is the most multiply-adds (m·n·k) of a product that is run on
@@ -78,16 +72,19 @@ func (k *bmm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 // is split by compute.Gemm itself.
 const bmmSmall = 1 << 18
 
-func bmmForward[T compute.Float](k *bmm, j *bmmJob[T], out, a, b []T, sa, sb tensor.Shape) {
+func bmmBody[T compute.Float](k *bmm, out []T, in []*tensor.Dense) error {
+	sa, sb := in[0].Shape(), in[1].Shape()
 	batch, m, inner, n, _ := k.dims(sa, sb)
 	r := sa.Dims()
-	*j = bmmJob[T]{ta: k.ta, tb: k.tb, m: m, n: n, k: inner, lda: sa[r-1], ldb: sb[r-1], a: a, b: b, c: out}
+	j := jobOf[bmmJob[T]](&k.j32, &k.j64)
+	*j = bmmJob[T]{ta: k.ta, tb: k.tb, m: m, n: n, k: inner, lda: sa[r-1], ldb: sb[r-1], a: data[T](in[0]), b: data[T](in[1]), c: out}
 	if m*n*inner <= bmmSmall {
 		compute.Parallel(batch, max(1, bmmSmall/max(m*n*inner, 1)/4), j)
 	} else {
 		j.Run(0, batch)
 	}
 	*j = bmmJob[T]{} // keep no tensor alive
+	return nil
 }
 
 // bmmJob is the products of batches lo to hi−1.

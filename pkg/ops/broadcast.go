@@ -52,13 +52,13 @@ func (k broadcast) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k broadcast) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	w := newBroadcastWalk(out.Shape(), in[0].Shape(), in[1].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		broadcastForward(&w, k.mul, data[float32](out), data[float32](in[0]), data[float32](in[1]))
-	case tensor.Float64:
-		broadcastForward(&w, k.mul, data[float64](out), data[float64](in[0]), data[float64](in[1]))
-	}
+	return typed(k, out, in, broadcastBody[float32], broadcastBody[float64])
+}
+
+func broadcastBody[T compute.Float](k broadcast, o []T, in []*tensor.Dense) error {
+	var full [maxRank]int
+	w := newBroadcastWalk(fullShape(&full, in[0].Shape(), in[1].Shape()), in[0].Shape(), in[1].Shape())
+	broadcastForward(&w, k.mul, o, data[T](in[0]), data[T](in[1]))
 	return nil
 }
 
@@ -140,25 +140,20 @@ func (k reduceTo) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k reduceTo) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, reduceToBody[float32], reduceToBody[float64])
+}
+
+func reduceToBody[T compute.Float](k reduceTo, o []T, in []*tensor.Dense) error {
 	other := tensor.Shape(nil)
 	if k.mul {
 		other = in[1].Shape()
 	}
 	w := newBroadcastWalk(in[0].Shape(), k.shape, other)
-	switch out.Dtype() {
-	case tensor.Float32:
-		var o []float32
-		if k.mul {
-			o = data[float32](in[1])
-		}
-		reduceForward(&w, data[float32](out), data[float32](in[0]), o)
-	case tensor.Float64:
-		var o []float64
-		if k.mul {
-			o = data[float64](in[1])
-		}
-		reduceForward(&w, data[float64](out), data[float64](in[0]), o)
+	var by []T
+	if k.mul {
+		by = data[T](in[1])
 	}
+	reduceForward(&w, o, data[T](in[0]), by)
 	return nil
 }
 

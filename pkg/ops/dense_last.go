@@ -61,14 +61,13 @@ func (k denseLast) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k denseLast) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, denseLastBody[float32], denseLastBody[float64])
+}
+
+func denseLastBody[T compute.Float](k denseLast, o []T, in []*tensor.Dense) error {
 	f, u := in[1].Shape()[0], in[1].Shape()[1]
 	rows := in[0].Shape().TotalSize() / max(f, 1)
-	switch out.Dtype() {
-	case tensor.Float32:
-		denseLastForward(k, data[float32](out), in, rows, f, u)
-	case tensor.Float64:
-		denseLastForward(k, data[float64](out), in, rows, f, u)
-	}
+	denseLastForward(k, o, in, rows, f, u)
 	return nil
 }
 
@@ -132,18 +131,17 @@ func (k rowsTimes) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k rowsTimes) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, rowsTimesBody[float32], rowsTimesBody[float64])
+}
+
+func rowsTimesBody[T compute.Float](k rowsTimes, o []T, in []*tensor.Dense) error {
 	ws := in[1].Shape()
 	kk, n := ws[0], ws[1]
 	if k.transW {
 		kk, n = n, kk
 	}
 	rows := in[0].Shape().TotalSize() / max(kk, 1)
-	switch out.Dtype() {
-	case tensor.Float32:
-		compute.Gemm(false, k.transW, rows, n, kk, 1, data[float32](in[0]), kk, data[float32](in[1]), ws[1], 0, data[float32](out), n)
-	case tensor.Float64:
-		compute.Gemm(false, k.transW, rows, n, kk, 1, data[float64](in[0]), kk, data[float64](in[1]), ws[1], 0, data[float64](out), n)
-	}
+	compute.Gemm(false, k.transW, rows, n, kk, 1, data[T](in[0]), kk, data[T](in[1]), ws[1], 0, o, n)
 	return nil
 }
 
@@ -166,14 +164,13 @@ func (rowsGram) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (rowsGram) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	f, u := out.Shape()[0], out.Shape()[1]
+	return typed(rowsGram{}, out, in, rowsGramBody[float32], rowsGramBody[float64])
+}
+
+func rowsGramBody[T compute.Float](_ rowsGram, o []T, in []*tensor.Dense) error {
+	f, u := lastAxis(in[0]), lastAxis(in[1])
 	rows := in[0].Shape().TotalSize() / max(f, 1)
-	switch out.Dtype() {
-	case tensor.Float32:
-		compute.Gemm(true, false, f, u, rows, 1, data[float32](in[0]), f, data[float32](in[1]), u, 0, data[float32](out), u)
-	case tensor.Float64:
-		compute.Gemm(true, false, f, u, rows, 1, data[float64](in[0]), f, data[float64](in[1]), u, 0, data[float64](out), u)
-	}
+	compute.Gemm(true, false, f, u, rows, 1, data[T](in[0]), f, data[T](in[1]), u, 0, o, u)
 	return nil
 }
 

@@ -3,12 +3,24 @@ package ops
 import (
 	"fmt"
 
+	"github.com/dltrain/dltrain/pkg/compute"
+
 	"gorgonia.org/tensor"
 )
 
 // body is a kernel's arithmetic in one element type: it reads the inputs
 // with data[T] and writes out, the output's values.
-type body[K any, T float32 | float64] func(k K, out []T, in []*tensor.Dense) error
+type body[K any, T compute.Float] func(k K, out []T, in []*tensor.Dense) error
+
+// jobOf returns, of a kernel's float32 and float64 jobs (pointers to a
+// generic job type's two instantiations), the one of type *J, as in
+// jobOf[bmmJob[T]](&k.j32, &k.j64) inside a body.
+func jobOf[J any](j32, j64 any) *J {
+	if j, ok := j32.(*J); ok {
+		return j
+	}
+	return j64.(*J)
+}
 
 // typed runs a kernel's arithmetic in its output's element type: f32 on a
 // float32 tensor, f64 on a float64 one, the two being one generic body

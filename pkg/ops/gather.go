@@ -32,13 +32,11 @@ func (gather) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (gather) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		return gatherRows(data[float32](out), data[float32](in[0]), data[float32](in[1]), in[0].Shape()[1])
-	case tensor.Float64:
-		return gatherRows(data[float64](out), data[float64](in[0]), data[float64](in[1]), in[0].Shape()[1])
-	}
-	return nil
+	return typed(gather{}, out, in, gatherBody[float32], gatherBody[float64])
+}
+
+func gatherBody[T compute.Float](_ gather, o []T, in []*tensor.Dense) error {
+	return gatherRows(o, data[T](in[0]), data[T](in[1]), in[0].Shape()[1])
 }
 
 // rowID returns id as a row index of a table of v rows, or an error
@@ -83,14 +81,11 @@ func (k scatterAdd) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k scatterAdd) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d := out.Shape()[1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		return scatterRows(data[float32](out), data[float32](in[0]), data[float32](in[1]), d)
-	case tensor.Float64:
-		return scatterRows(data[float64](out), data[float64](in[0]), data[float64](in[1]), d)
-	}
-	return nil
+	return typed(k, out, in, scatterAddBody[float32], scatterAddBody[float64])
+}
+
+func scatterAddBody[T compute.Float](k scatterAdd, o []T, in []*tensor.Dense) error {
+	return scatterRows(o, data[T](in[0]), data[T](in[1]), lastAxis(in[1]))
 }
 
 func scatterRows[T compute.Float](out, ids, dy []T, d int) error {

@@ -82,6 +82,21 @@ func broadcastsTo(s, full tensor.Shape) bool {
 	return true
 }
 
+// fullShape writes into full the shape a and b broadcast to, which the
+// caller has checked they do, and returns it (a view of full, so that a
+// step allocates nothing).
+func fullShape(full *[maxRank]int, a, b tensor.Shape) tensor.Shape {
+	n := max(len(a), len(b))
+	for k := 1; k <= n; k++ {
+		da, db := axisFromEnd(a, k), axisFromEnd(b, k)
+		if db == 1 {
+			db = da
+		}
+		full[n-k] = db
+	}
+	return full[:n]
+}
+
 // broadcastStrides writes into st the strides of a dense tensor of shape s
 // read over the index space full (right-aligned): 0 along axes s lacks or
 // has size 1.

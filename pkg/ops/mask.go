@@ -65,19 +65,14 @@ func (maskedFill) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k maskedFill) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	w := newBroadcastWalk(out.Shape(), in[0].Shape(), in[1].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		maskRows(&w, data[float32](out), data[float32](in[0]), data[float32](in[1]), float32(k.value))
-	case tensor.Float64:
-		maskRows(&w, data[float64](out), data[float64](in[0]), data[float64](in[1]), k.value)
-	}
-	return nil
+	return typed(k, out, in, maskedFillBody[float32], maskedFillBody[float64])
 }
 
-// maskRows writes x, or fill where mask is not zero, into out; w walks
-// out's shape with a = x (same shape) and b = mask.
-func maskRows[T compute.Float](w *walk, out, x, mask []T, fill T) {
+// maskedFillBody writes x, or the fill where mask is not zero, into out,
+// walking x's shape with the mask broadcast to it.
+func maskedFillBody[T compute.Float](k maskedFill, out []T, in []*tensor.Dense) error {
+	w := newBroadcastWalk(in[0].Shape(), in[0].Shape(), in[1].Shape())
+	x, mask, fill := data[T](in[0]), data[T](in[1]), T(k.value)
 	n, sb := w.size[w.n-1], w.sb[w.n-1]
 	w.rows(func(o, _, ob int) {
 		for i, v := range x[o : o+n] {
@@ -87,6 +82,7 @@ func maskRows[T compute.Float](w *walk, out, x, mask []T, fill T) {
 			out[o+i] = v
 		}
 	})
+	return nil
 }
 
 func (maskedFill) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {

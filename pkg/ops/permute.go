@@ -72,13 +72,12 @@ func (k permute) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k permute) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, permuteBody[float32], permuteBody[float64])
+}
+
+func permuteBody[T compute.Float](k permute, o []T, in []*tensor.Dense) error {
 	w := k.walk(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		gatherStrided(&w, data[float32](out), data[float32](in[0]))
-	case tensor.Float64:
-		gatherStrided(&w, data[float64](out), data[float64](in[0]))
-	}
+	gatherStrided(&w, o, data[T](in[0]))
 	return nil
 }
 

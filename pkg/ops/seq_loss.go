@@ -37,18 +37,13 @@ func (seqCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k seqCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	c := in[0].Shape()[in[0].Dims()-1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		v, err := seqCrossEntropy(data[float32](in[0]), data[float32](in[1]), c, k.ignore)
-		data[float32](out)[0] = float32(v)
-		return err
-	case tensor.Float64:
-		v, err := seqCrossEntropy(data[float64](in[0]), data[float64](in[1]), c, k.ignore)
-		data[float64](out)[0] = v
-		return err
-	}
-	return nil
+	return typed(k, out, in, seqCEBody[float32], seqCEBody[float64])
+}
+
+func seqCEBody[T compute.Float](k seqCE, out []T, in []*tensor.Dense) error {
+	v, err := seqCrossEntropy(data[T](in[0]), data[T](in[1]), lastAxis(in[0]), k.ignore)
+	out[0] = T(v)
+	return err
 }
 
 // target returns the class of a position, or ok = false where it is
@@ -100,14 +95,11 @@ func (seqCEGrad) Name() string { return "sequence_cross_entropy_grad" }
 func (seqCEGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (k seqCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	c := in[0].Shape()[in[0].Dims()-1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		return seqCrossEntropyGrad(data[float32](out), data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c, k.ignore)
-	case tensor.Float64:
-		return seqCrossEntropyGrad(data[float64](out), data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c, k.ignore)
-	}
-	return nil
+	return typed(k, out, in, seqCEGradBody[float32], seqCEGradBody[float64])
+}
+
+func seqCEGradBody[T compute.Float](k seqCEGrad, o []T, in []*tensor.Dense) error {
+	return seqCrossEntropyGrad(o, data[T](in[0]), data[T](in[1]), data[T](in[2])[0], lastAxis(in[0]), k.ignore)
 }
 
 func seqCrossEntropyGrad[T compute.Float](dx, logits, targets []T, g T, c, ignore int) error {

@@ -83,14 +83,13 @@ func (k narrow) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k narrow) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, narrowBody[float32], narrowBody[float64])
+}
+
+func narrowBody[T compute.Float](k narrow, o []T, in []*tensor.Dense) error {
 	outer, inner := splitAt(in[0].Shape(), k.axis)
 	n := in[0].Shape()[k.axis]
-	switch out.Dtype() {
-	case tensor.Float32:
-		compute.Copy2D(data[float32](out), (k.end-k.start)*inner, data[float32](in[0])[k.start*inner:], n*inner, outer, (k.end-k.start)*inner)
-	case tensor.Float64:
-		compute.Copy2D(data[float64](out), (k.end-k.start)*inner, data[float64](in[0])[k.start*inner:], n*inner, outer, (k.end-k.start)*inner)
-	}
+	compute.Copy2D(o, (k.end-k.start)*inner, data[T](in[0])[k.start*inner:], n*inner, outer, (k.end-k.start)*inner)
 	return nil
 }
 
@@ -120,18 +119,14 @@ func (k unnarrow) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k unnarrow) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, unnarrowBody[float32], unnarrowBody[float64])
+}
+
+func unnarrowBody[T compute.Float](k unnarrow, o []T, in []*tensor.Dense) error {
 	outer, inner := splitAt(k.full, k.axis)
 	n, m := k.full[k.axis], k.end-k.start
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		clear(o)
-		compute.Copy2D(o[k.start*inner:], n*inner, data[float32](in[0]), m*inner, outer, m*inner)
-	case tensor.Float64:
-		o := data[float64](out)
-		clear(o)
-		compute.Copy2D(o[k.start*inner:], n*inner, data[float64](in[0]), m*inner, outer, m*inner)
-	}
+	clear(o)
+	compute.Copy2D(o[k.start*inner:], n*inner, data[T](in[0]), m*inner, outer, m*inner)
 	return nil
 }
 
@@ -193,17 +188,17 @@ func (k concat) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 func (k concat) part(s tensor.Shape) int { return sizeOf(s[k.axis:]) }
 
 func (k concat) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, concatBody[float32], concatBody[float64])
+}
+
+// concatBody copies each input's part of every outer row into place.
+func concatBody[T compute.Float](k concat, out []T, in []*tensor.Dense) error {
 	outer := sizeOf(in[0].Shape()[:k.axis])
-	row := out.Shape().TotalSize() / max(outer, 1)
+	row := len(out) / max(outer, 1)
 	off := 0
 	for _, x := range in {
 		p := k.part(x.Shape())
-		switch out.Dtype() {
-		case tensor.Float32:
-			compute.Copy2D(data[float32](out)[off:], row, data[float32](x), p, outer, p)
-		case tensor.Float64:
-			compute.Copy2D(data[float64](out)[off:], row, data[float64](x), p, outer, p)
-		}
+		compute.Copy2D(out[off:], row, data[T](x), p, outer, p)
 		off += p
 	}
 	return nil

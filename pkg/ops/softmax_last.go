@@ -45,27 +45,22 @@ func (k *softmaxLast) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *softmaxLast) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	n := in[0].Shape()[in[0].Dims()-1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		runRows(&k.j32, k.backward, data[float32](out), in, n)
-	case tensor.Float64:
-		runRows(&k.j64, k.backward, data[float64](out), in, n)
-	}
-	return nil
+	return typed(k, out, in, softmaxLastBody[float32], softmaxLastBody[float64])
 }
 
-// runRows hands the rows of length n to compute.Parallel in parts of at
-// least about 16k values.
-func runRows[T compute.Float](j *rowsJob[T], backward bool, out []T, in []*tensor.Dense, n int) {
-	*j = rowsJob[T]{backward: backward, out: out, x: data[T](in[0]), n: n}
-	if backward {
+// softmaxLastBody hands the rows to compute.Parallel in parts of at least
+// about 16k values.
+func softmaxLastBody[T compute.Float](k *softmaxLast, out []T, in []*tensor.Dense) error {
+	n, j := lastAxis(in[0]), jobOf[rowsJob[T]](&k.j32, &k.j64)
+	*j = rowsJob[T]{backward: k.backward, out: out, x: data[T](in[0]), n: n}
+	if k.backward {
 		j.dy = data[T](in[1])
 	}
 	if n > 0 {
 		compute.Parallel(len(out)/n, max(1, (1<<14)/n), j)
 	}
 	*j = rowsJob[T]{} // keep no tensor alive
+	return nil
 }
 
 // rowsJob is the softmax (or its gradient, x being y) of rows lo to hi−1.
