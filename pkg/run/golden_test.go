@@ -77,8 +77,8 @@ func TestGolden(t *testing.T) {
 		t.Skip("trains three runs")
 	}
 	got := map[string]goldenRun{
-		"digits-mlp": goldenTrain(t, TrainOptions{Config: "../../configs/digits-mlp.yaml"}),
-		"digits-cnn": goldenTrain(t, TrainOptions{Config: "../../configs/digits-cnn.yaml", Sets: []string{"train.epochs=3"}}),
+		"digits-mlp":            goldenTrain(t, TrainOptions{Config: "../../configs/digits-mlp.yaml"}),
+		"digits-cnn":            goldenTrain(t, TrainOptions{Config: "../../configs/digits-cnn.yaml", Sets: []string{"train.epochs=3"}}),
 		"early-stopped-resumed": goldenResumed(t),
 	}
 	got["header"] = goldenRun{Metrics: []string{runtime.GOARCH + " " + compute.BLASName}}
