@@ -253,7 +253,7 @@ type Graph struct {
 
 	store   *ParamStore
 	nodes   map[*Param]*G.Node
-	tensors Tensors    // the computation's named tensors (Define, Tensor)
+	tensors Tensors   // the computation's named tensors (Define, Tensor)
 	inputs  []*G.Node // the data inputs Run was given
 }
 

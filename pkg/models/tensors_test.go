@@ -32,7 +32,7 @@ type twoInputs struct {
 	layer Layer
 }
 
-func (m *twoInputs) Params() *ParamStore  { return m.store }
+func (m *twoInputs) Params() *ParamStore { return m.store }
 func (m *twoInputs) Layers() []LayerInfo { return nil }
 func (m *twoInputs) Forward(g *Graph, in Tensors) (Tensors, error) {
 	y, err := m.layer.Forward(g, in[InputX])
