@@ -47,7 +47,7 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		if opt.Config == "" {
 			return r, fmt.Errorf("%w: --resume auto needs --config, to find the experiment's runs", config.ErrInvalid)
 		}
-		exp, err := config.Load(opt.Config, opt.Sets)
+		exp, err := Load(opt.Config, opt.Sets)
 		if err != nil {
 			return r, err
 		}
@@ -75,7 +75,7 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		}
 	}
 	var err error
-	if r.exp, err = config.LoadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
+	if r.exp, err = loadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
 		return r, err
 	}
 	if err := sameExperiment(r.exp, r.dir, opt); err != nil {
@@ -148,9 +148,9 @@ func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error 
 	case opt.Config == "":
 		// The saved config with the environment's DLTRAIN_* variables: a
 		// variable that would change the run is refused, not ignored.
-		exp, err = config.Load(filepath.Join(dir, "config.yaml"), nil)
+		exp, err = Load(filepath.Join(dir, "config.yaml"), nil)
 	default:
-		exp, err = config.Load(opt.Config, opt.Sets)
+		exp, err = Load(opt.Config, opt.Sets)
 	}
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	}
 	exp := r.exp
 	if exp == nil {
-		if exp, err = config.Load(opt.Config, opt.Sets); err != nil {
+		if exp, err = Load(opt.Config, opt.Sets); err != nil {
 			return nil, err
 		}
 	}

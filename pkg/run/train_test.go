@@ -438,7 +438,7 @@ func TestEvalNeverRewritesThePreparedDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp9, err := config.Load("../../configs/iris-mlp.yaml", []string{"seed=9"})
+	exp9, err := Load("../../configs/iris-mlp.yaml", []string{"seed=9"})
 	if err != nil {
 		t.Fatal(err)
 	}
