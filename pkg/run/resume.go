@@ -235,7 +235,7 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
-	if err := loop.Optimizer.SetState(ck.Optimizer, s.model.Params().Trainable()); err != nil {
+	if err := train.RestorePhases(loop.Steps(), s.model.Params(), ck.Phases); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
 	rng, ok := ck.RNG["dropout"]
@@ -246,9 +246,6 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 		return fmt.Errorf("%w: %s: dropout stream: %v", train.ErrBadCheckpoint, r.ckPath, err)
 	}
 	loop.State = ck.State
-	if re, ok := loop.Schedule.(train.Reactive); ok {
-		re.SetState(ck.State.Schedule)
-	}
 	if ck.State.BestEpoch == 0 {
 		return nil
 	}

@@ -215,12 +215,12 @@ func capture(s *setup) func(l *train.Loop) *train.Checkpoint {
 		meta, _ := json.Marshal(s.ds.Meta)
 		rng, _ := s.dropout.MarshalBinary()
 		return &train.Checkpoint{
-			Config:    cfg,
-			Meta:      meta,
-			Params:    train.CaptureParams(s.model.Params()),
-			Optimizer: l.Optimizer.State(),
-			State:     l.State,
-			RNG:       map[string][]byte{"dropout": rng},
+			Config: cfg,
+			Meta:   meta,
+			Params: train.CaptureParams(s.model.Params()),
+			Phases: l.PhaseStates(),
+			State:  l.State,
+			RNG:    map[string][]byte{"dropout": rng},
 		}
 	}
 }
