@@ -2,9 +2,9 @@ package train
 
 import (
 	"fmt"
-	"strings"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
