@@ -146,7 +146,7 @@ func checkYAML(ctx context.Context, d document, out string) (checked, error) {
 		text = merged
 	}
 	name := filepath.Join(repo, "configs", "doc-example.yaml")
-	exp, err := config.Parse(name, text, nil, nil)
+	exp, err := config.Parse(name, text, nil, nil, run.Validators...)
 	if err != nil {
 		return parsed, err
 	}
