@@ -102,7 +102,7 @@ func logNote(a *app, msg string) {
 		fmt.Fprintln(a.stderr, string(b))
 		return
 	}
-	fmt.Fprintln(a.stderr, msg)
+	fmt.Fprintln(a.stderr, data.Printable(msg))
 }
 
 // interrupted is a prepare stopped by a signal. It counts as

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -111,7 +112,9 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.Marshal(map[string]any{"event": "error", "msg": err.Error(), "exit_code": code})
 		fmt.Fprintln(stderr, string(b))
 	} else {
-		fmt.Fprintf(stderr, "dltrain: %v\n", err)
+		// Errors may quote a user's file: escape what a terminal would
+		// interpret (JSON escapes it already).
+		fmt.Fprintf(stderr, "dltrain: %s\n", data.Printable(err.Error()))
 	}
 	return code
 }
@@ -125,7 +128,7 @@ func (a *app) notice(format string, args ...any) {
 		fmt.Fprintln(a.stderr, string(b))
 		return
 	}
-	fmt.Fprintln(a.stderr, "dltrain: "+msg)
+	fmt.Fprintln(a.stderr, "dltrain: "+data.Printable(msg))
 }
 
 // watchSignals cancels the context at the first SIGINT or SIGTERM, so the

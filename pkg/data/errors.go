@@ -19,6 +19,8 @@ type Error struct {
 	Msg    string
 }
 
+// Error names the place, then the problem; text from the user's file in
+// it is escaped (Printable), so no raw control byte reaches a terminal.
 func (e *Error) Error() string {
 	where := e.File
 	if e.Line > 0 {
@@ -31,9 +33,9 @@ func (e *Error) Error() string {
 		where += fmt.Sprintf(": entry %d", e.Entry)
 	}
 	if e.Field != "" {
-		return fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg)
+		return Printable(fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg))
 	}
-	return fmt.Sprintf("%s: %s", where, e.Msg)
+	return Printable(fmt.Sprintf("%s: %s", where, e.Msg))
 }
 
 // Unwrap makes errors.Is(err, ErrBadData) hold.

@@ -317,5 +317,5 @@ func logf(opt TrainOptions, format string, args ...any) {
 		fmt.Fprintln(opt.Stderr, string(b))
 		return
 	}
-	fmt.Fprintf(opt.Stderr, format+"\n", args...)
+	fmt.Fprintln(opt.Stderr, data.Printable(fmt.Sprintf(format, args...))) // notes may quote a user's file
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// elfHead is the start of an executable: the binary file most often given
+// by mistake (a path completed to the wrong file).
+const elfHead = "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00>\x00\x01\x00\x00\x00\x1b[31m\x07"
+
+// TestBinaryInputsNeverReachTheTerminalRaw (issue 16, item 7): binary
+// content given as a config, a csv source or a predict input is refused
+// with exit 2, and nothing raw (control bytes, invalid UTF-8) is printed.
+func TestBinaryInputsNeverReachTheTerminalRaw(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "data.csv", elfHead+strings.Repeat("\x00\xff\x1b]0;pwned\x07", 40))
+	csvCfg := writeFile(t, dir, "csv.yaml", "name: bin\ndata: {source: \"csv:data.csv\", label: y}\nmodel: {layers: [{type: dense, units: 2}]}\n")
+	binCfg := writeFile(t, dir, "bin.yaml", elfHead+"\n\x1b[2J: 1\n")
+	keyCfg := writeFile(t, dir, "key.yaml", "name: k\n\"\\e[2Jx\\a\": 1\ndata: {source: builtin:iris}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"csv source", []string{"train", "--config", csvCfg, "--out", filepath.Join(dir, "runs")}, "is binary, not delimited text"},
+		{"prepare", []string{"prepare", "--config", csvCfg, "--out", filepath.Join(dir, "prep")}, "is binary, not delimited text"},
+		{"binary config", []string{"train", "--config", binCfg, "--out", filepath.Join(dir, "runs")}, "bin.yaml"},
+		{"control characters in a key", []string{"train", "--config", keyCfg, "--out", filepath.Join(dir, "runs")}, `\x1b[2jx\a`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := dltrain(t, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+			noRawBytes(t, stdout+stderr)
+		})
+	}
+}
+
+// noRawBytes fails when s holds a byte a terminal would interpret: a
+// control character other than newline and tab, or invalid UTF-8.
+func noRawBytes(t *testing.T, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Errorf("output holds invalid UTF-8: %q", s)
+	}
+	for _, r := range s {
+		if r != '\n' && r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError) {
+			t.Errorf("output holds the raw control character %U: %q", r, s)
+			return
+		}
+	}
+}
