@@ -22,6 +22,16 @@ type Error struct {
 // Error names the place, then the problem; text from the user's file in
 // it is escaped (Printable), so no raw control byte reaches a terminal.
 func (e *Error) Error() string {
+	where := e.place()
+	if e.Field != "" {
+		return Printable(fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg))
+	}
+	return Printable(fmt.Sprintf("%s: %s", where, e.Msg))
+}
+
+// place is where the problem is: "file:line:column", "file: entry n" or
+// "file".
+func (e *Error) place() string {
 	where := e.File
 	if e.Line > 0 {
 		where += fmt.Sprintf(":%d", e.Line)
@@ -32,10 +42,7 @@ func (e *Error) Error() string {
 	if e.Entry > 0 {
 		where += fmt.Sprintf(": entry %d", e.Entry)
 	}
-	if e.Field != "" {
-		return Printable(fmt.Sprintf("%s: column %q: %s", where, e.Field, e.Msg))
-	}
-	return Printable(fmt.Sprintf("%s: %s", where, e.Msg))
+	return where
 }
 
 // Unwrap makes errors.Is(err, ErrBadData) hold.
