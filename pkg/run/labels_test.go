@@ -57,7 +57,7 @@ func TestStrayLabelIsNamedFirst(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, source, layers string
-		where               []string // in order: the place and value, then the advice
+		where                []string // in order: the place and value, then the advice
 	}{
 		{"csv", "csv:d.csv", "{type: dense, units: 3}", []string{filepath.Join(dir, "d.csv") + ":14", "class label 7", "1 sample", "make the last layer produce (8)"}},
 		{"idx", "idx:images.idx,labels.idx", "{type: flatten}, {type: dense, units: 10}", []string{filepath.Join(dir, "labels.idx") + ": entry 7", "class label 200", "make the last layer produce (201)"}},
