@@ -93,6 +93,9 @@ func Load(exp *config.Experiment) (*Dataset, *Report, error) {
 	if ds.Train.N == 0 {
 		return nil, nil, fmt.Errorf("%w: %s: no training samples", ErrBadData, exp.Data.Source)
 	}
+	if err := checkCoverage(exp, ds, rep); err != nil {
+		return nil, nil, err
+	}
 	return ds, rep, nil
 }
 
