@@ -74,7 +74,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
 	}
-	if meta.SHA256 != s.ds.SHA256 {
+	if !s.ds.SameSource(meta.SHA256) {
 		return nil, fmt.Errorf("%w: the data %s changed since training (sha256 %.12s… then, %.12s… now); evaluating on it would not reproduce the run's split",
 			data.ErrBadData, exp.Data.Source, meta.SHA256, s.ds.SHA256)
 	}

@@ -228,7 +228,7 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, r.ckPath, err)
 	}
-	if meta.SHA256 != s.ds.SHA256 {
+	if !s.ds.SameSource(meta.SHA256) {
 		return fmt.Errorf("%w: the data %s changed since the checkpoint was written (sha256 %.12s… then, %.12s… now)",
 			data.ErrBadData, s.exp.Data.Source, meta.SHA256, s.ds.SHA256)
 	}
