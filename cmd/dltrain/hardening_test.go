@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -53,5 +57,41 @@ func noRawBytes(t *testing.T, s string) {
 			t.Errorf("output holds the raw control character %U: %q", r, s)
 			return
 		}
+	}
+}
+
+// TestSecondTrainOfARunningRunExits2 (issue 16, item 8): with the real
+// binary, a train --resume of a run another process is training exits 2,
+// naming that process, and the first run goes on to be stopped normally.
+func TestSecondTrainOfARunningRunExits2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains through the binary")
+	}
+	out := t.TempDir()
+	cfg := writeFile(t, t.TempDir(), "signals.yaml", signalYAML)
+	var second string
+	var secondCode int
+	code, log := startTraining(t, []string{"--config", cfg, "--out", out}, func(p *os.Process, epoch int) {
+		if epoch != 1 {
+			return
+		}
+		dir := onlyRun(t, out, "signals")
+		cmd := exec.Command(binary(t), "train", "--resume", dir)
+		b, err := cmd.CombinedOutput()
+		second, secondCode = string(b), cmd.ProcessState.ExitCode()
+		if err == nil {
+			secondCode = 0
+		}
+		want := fmt.Sprintf("the run %s is in use by another dltrain process (PID %d)", dir, p.Pid)
+		if !strings.Contains(second, want) {
+			t.Errorf("second train: %q lacks %q", second, want)
+		}
+		p.Signal(syscall.SIGTERM)
+	})
+	if secondCode != 2 {
+		t.Errorf("second train --resume exited %d, want 2\n%s", secondCode, second)
+	}
+	if code != 143 {
+		t.Errorf("first run exited %d after SIGTERM, want 143\n%s", code, log)
 	}
 }

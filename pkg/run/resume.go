@@ -23,6 +23,7 @@ type resumePoint struct {
 	exp    *config.Experiment
 	ck     *train.Checkpoint
 	ckPath string
+	unlock func() // releases the run directory's lock; nil for a new run
 }
 
 // locateResume resolves TrainOptions.Resume:
@@ -35,7 +36,19 @@ type resumePoint struct {
 // The run's own config.yaml is the experiment. A --config given as well
 // must resolve to the same experiment, and --set alone cannot change it:
 // a resumed run is the same run.
-func locateResume(opt TrainOptions) (resumePoint, error) {
+//
+// The run directory found is locked (lockRun) before anything in it is
+// touched; r.unlock releases it. On error nothing stays locked.
+func locateResume(opt TrainOptions) (r resumePoint, err error) {
+	r, err = findResume(opt)
+	if err != nil && r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+	return r, err
+}
+
+func findResume(opt TrainOptions) (resumePoint, error) {
 	var r resumePoint
 	switch {
 	case opt.Resume == "":
@@ -79,6 +92,9 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		return r, err
 	}
 	if err := sameExperiment(r.exp, r.dir, opt); err != nil {
+		return r, err
+	}
+	if r.unlock, err = lockRun(r.dir); err != nil {
 		return r, err
 	}
 	if err := train.RemoveTemporaries(filepath.Join(r.dir, "checkpoints")); err != nil {

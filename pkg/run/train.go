@@ -51,6 +51,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.unlock != nil {
+		defer r.unlock()
+	}
 	exp := r.exp
 	if exp == nil {
 		if exp, err = config.Load(opt.Config, opt.Sets); err != nil {
@@ -78,6 +81,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
 			return nil, err
 		}
+		unlock, err := lockRun(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		logf(opt, "run directory %s", dir)
 		for _, n := range rep.Notes {
 			logf(opt, "data: %s", n)
