@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dltrain/dltrain/pkg/train"
 )
 
 // elfHead is the start of an executable: the binary file most often given
@@ -93,5 +95,29 @@ func TestSecondTrainOfARunningRunExits2(t *testing.T) {
 	}
 	if code != 143 {
 		t.Errorf("first run exited %d after SIGTERM, want 143\n%s", code, log)
+	}
+}
+
+// TestSIGHUPSavesAndExits129 (issue 16, item 10): with the real binary,
+// SIGHUP in the middle of training saves a checkpoint and exits 129, and
+// the run resumes from it.
+func TestSIGHUPSavesAndExits129(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains through the binary")
+	}
+	out := t.TempDir()
+	cfg := writeFile(t, t.TempDir(), "signals.yaml", signalYAML)
+	code, log := startTraining(t, []string{"--config", cfg, "--out", out}, func(p *os.Process, epoch int) {
+		if epoch == 1 {
+			p.Signal(syscall.SIGHUP)
+		}
+	})
+	if code != 129 || !strings.Contains(log, "hangup received") || !strings.Contains(log, "checkpoint saved") {
+		t.Fatalf("exit %d after SIGHUP, want 129 with a checkpoint saved\n%s", code, log)
+	}
+	dir := onlyRun(t, out, "signals")
+	ck, err := train.LoadCheckpoint(filepath.Join(dir, "checkpoints", "last.ckpt"))
+	if err != nil || ck.State.Epoch < 1 || ck.State.Step == 0 {
+		t.Errorf("last.ckpt after SIGHUP: %v %+v", err, ck)
 	}
 }

@@ -89,9 +89,9 @@ func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 	for _, n := range rep.Notes {
 		logNote(a, "data: "+n)
 	}
-	fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
+	_, err = fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
-	return nil
+	return err
 }
 
 // logNote prints one of prepare's notes on stderr: a plain line, or with

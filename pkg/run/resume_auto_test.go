@@ -79,3 +79,51 @@ func TestResumeAutoNamesTheRunItRefuses(t *testing.T) {
 		}
 	}
 }
+
+// cancelAtEnd cancels the run after its last epoch, as a SIGINT or
+// SIGTERM that arrives during the final evaluation does.
+type cancelAtEnd struct {
+	train.NopHook
+	cancel func()
+}
+
+func (c *cancelAtEnd) AfterEpoch(l *train.Loop, _ train.EpochStats) error {
+	if l.State.Epoch == l.Epochs {
+		c.cancel()
+	}
+	return nil
+}
+
+// TestSignalDuringTheFinalEvaluation (issue 16, item 10): a SIGINT or
+// SIGTERM once training is over stops the final evaluation instead of
+// being acknowledged and ignored: the run returns ErrInterrupted (exit
+// 130/143), keeps its checkpoints, writes no report, and --resume auto
+// then evaluates it.
+func TestSignalDuringTheFinalEvaluation(t *testing.T) {
+	cfg := writeConfig(t, strings.Replace(resumeYAML, "epochs: 6", "epochs: 1", 1))
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var log bytes.Buffer
+	res, err := Train(ctx, TrainOptions{Config: cfg, Out: out, Stderr: &log, Hooks: []train.Hook{&cancelAtEnd{cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("a run cancelled before its final evaluation: %v", err)
+	}
+	if !strings.Contains(log.String(), "the final evaluation was stopped") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, "report.json")); !os.IsNotExist(err) {
+		t.Errorf("report.json written by a stopped evaluation: %v", err)
+	}
+	for _, ck := range []string{"last.ckpt", "best.ckpt"} {
+		if _, err := train.LoadCheckpoint(filepath.Join(res.Dir, "checkpoints", ck)); err != nil {
+			t.Errorf("%s: %v", ck, err)
+		}
+	}
+	if _, err := Eval(ctx, EvalOptions{Run: res.Dir, Split: "test"}); !errors.Is(err, train.ErrInterrupted) {
+		t.Errorf("eval with a cancelled context: %v", err)
+	}
+	again, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Resume: "auto"})
+	if err != nil || again.Dir != res.Dir || again.Report == nil {
+		t.Fatalf("--resume auto after the stopped evaluation: %v", err)
+	}
+}

@@ -153,6 +153,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	s, loop, ckpt = nil, nil, nil
 	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
+	if errors.Is(err, train.ErrInterrupted) {
+		logf(opt, "the final evaluation was stopped; the checkpoints are kept (evaluate with: dltrain train --resume %s)", dir)
+	}
 	return res, err
 }
 
@@ -250,7 +253,7 @@ func newRunDir(out, name string) (string, error) {
 			return dir, nil
 		}
 		if !os.IsExist(err) {
-			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %v", config.ErrInvalid, dir, out, errors.Unwrap(err))
+			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %w", config.ErrInvalid, dir, out, errors.Unwrap(err))
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
