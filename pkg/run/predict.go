@@ -1,11 +1,11 @@
 package run
 
 import (
-	"errors"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
