@@ -40,6 +40,8 @@ func TestExitCodes(t *testing.T) {
 		{"I/O error", &fs.PathError{Op: "read", Path: "x", Err: syscall.EIO}, 5},
 		{"permission denied", fmt.Errorf("cannot create the run directory: %w", &fs.PathError{Op: "mkdir", Path: "x", Err: syscall.EACCES}), 5},
 		{"not permitted", &fs.PathError{Op: "mkdir", Path: "x", Err: syscall.EPERM}, 5},
+		{"unreadable data", &data.Error{File: "d.csv", Msg: "cannot read: permission denied", Err: syscall.EACCES}, 5},
+		{"data file missing", &data.Error{File: "d.csv", Msg: "cannot read: no such file or directory", Err: syscall.ENOENT}, 2},
 		{"interrupted", fmt.Errorf("%w at epoch 2", train.ErrInterrupted), 130},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

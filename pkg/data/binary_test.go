@@ -1,7 +1,9 @@
 package data
 
 import (
+	"errors"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -86,5 +88,27 @@ func noRawBytes(t *testing.T, s string) {
 			t.Errorf("message holds the raw control character %U: %q", r, s)
 			return
 		}
+	}
+}
+
+// TestErrorKeepsTheSystemCause (issue 16, item 10): a data error caused by
+// the machine (a file that cannot be read: permission denied, an I/O
+// error) is bad data and still holds the system's error, so the command
+// can exit 5 (an environment failure) rather than 2.
+func TestErrorKeepsTheSystemCause(t *testing.T) {
+	err := error(badFile("d.csv", "cannot read: %v", syscall.EACCES))
+	if !errors.Is(err, ErrBadData) || !errors.Is(err, syscall.EACCES) || err.Error() != "d.csv: cannot read: permission denied" {
+		t.Errorf("%v", err)
+	}
+	if err := error(badEntry("y.idx", 3, "cannot read: %v", syscall.EIO)); !errors.Is(err, syscall.EIO) {
+		t.Errorf("%v", err)
+	}
+	if err := error(badf("d.csv", 2, 0, "", "expected a number, got %q", "x")); errors.Is(err, syscall.EACCES) || !errors.Is(err, ErrBadData) {
+		t.Errorf("%v", err)
+	}
+	// The real thing: a directory given as a file cannot be read.
+	_, _, err = load(t, csvConfig, map[string]string{"data.csv/x": ""})
+	if !errors.Is(err, ErrBadData) || !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("a directory as the csv: %v", err)
 	}
 }
