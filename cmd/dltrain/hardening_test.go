@@ -121,3 +121,35 @@ func TestSIGHUPSavesAndExits129(t *testing.T) {
 		t.Errorf("last.ckpt after SIGHUP: %v %+v", err, ck)
 	}
 }
+
+// TestMovedCheckoutTrainsOnItsPreparedData (issue 16, item 13): prepare in
+// one checkout, copy the checkout elsewhere and delete the first; train
+// there uses the prepared dataset (no rebuild), and its run describes the
+// data where it now is.
+func TestMovedCheckoutTrainsOnItsPreparedData(t *testing.T) {
+	a := filepath.Join(t.TempDir(), "checkout")
+	penguins, err := os.ReadFile(repoFile("testdata/penguins/penguins.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(a, "data"), 0o755)
+	writeFile(t, a, "data/penguins.csv", string(penguins))
+	cfg := writeFile(t, a, "exp.yaml", "name: moved\ndata: {source: csv:data/penguins.csv, label: species, categorical: [island, sex], clean: {missing: drop}, prepared: prep}\nmodel: {layers: [{type: dense, units: 3}]}\ntrain: {epochs: 1}\n")
+	if code, _, stderr := dltrain(t, "prepare", "--config", cfg); code != 0 {
+		t.Fatalf("prepare: exit %d\n%s", code, stderr)
+	}
+	b := filepath.Join(t.TempDir(), "elsewhere", "checkout")
+	os.MkdirAll(filepath.Dir(b), 0o755)
+	if out, err := exec.Command("cp", "-r", a, b).CombinedOutput(); err != nil {
+		t.Fatal("cp -r:", string(out))
+	}
+	os.RemoveAll(a)
+	code, _, stderr := dltrain(t, "train", "--config", filepath.Join(b, "exp.yaml"), "--out", filepath.Join(b, "runs"))
+	if code != 0 || !strings.Contains(stderr, "using the prepared dataset "+filepath.Join(b, "prep")) || strings.Contains(stderr, "stale") {
+		t.Fatalf("train in the moved checkout: exit %d\n%s", code, stderr)
+	}
+	run := onlyRun(t, filepath.Join(b, "runs"), "moved")
+	if dj, _ := os.ReadFile(filepath.Join(run, "data.json")); !strings.Contains(string(dj), filepath.Join(b, "data", "penguins.csv")) || strings.Contains(string(dj), a) {
+		t.Errorf("data.json does not name the source where it now is:\n%s", dj)
+	}
+}

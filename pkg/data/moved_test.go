@@ -82,6 +82,9 @@ func TestMovedCheckoutKeepsPreparedData(t *testing.T) {
 			if !strings.HasPrefix(rep.Notes[0], "using the prepared dataset") {
 				t.Errorf("the moved prepared dataset was not reused: %q", rep.Notes[0])
 			}
+			if notes := strings.Join(rep.Notes, "\n"); strings.Contains(notes, a) {
+				t.Errorf("the notes name the checkout's old place, %s:\n%s", a, notes)
+			}
 			mem, _, err := Load(expB)
 			if err != nil {
 				t.Fatal(err)

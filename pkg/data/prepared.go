@@ -447,8 +447,12 @@ func open(exp *config.Experiment, rebuild bool) (*Dataset, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	notes := make([]string, len(m.Notes))
+	for i, n := range m.Notes { // "read 344 rows from csv:PATH" names the path it had then
+		notes[i] = strings.ReplaceAll(n, ds.Source, exp.Data.Source)
+	}
 	relocate(ds, exp)
-	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, m.Notes...)}
+	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, notes...)}
 	return ds, rep, nil
 }
 
