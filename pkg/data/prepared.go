@@ -98,20 +98,27 @@ func portableSource(src string) string {
 
 // relocate describes a dataset read from a prepared dataset by where its
 // source is now (the manifest names where it was when prepared): the
-// source, and its files' paths. Staleness has checked their content.
-func relocate(ds *Dataset, exp *config.Experiment) {
+// source, its files' paths, and the notes made when it was prepared
+// ("read 344 rows from csv:PATH"), which it returns. Staleness has
+// checked the files' content.
+func relocate(ds *Dataset, exp *config.Experiment, notes []string) []string {
+	pairs := []string{ds.Source, exp.Data.Source}
 	ds.Source = exp.Data.Source
 	scheme, ref, _ := strings.Cut(exp.Data.Source, ":")
-	if scheme == "builtin" {
-		return
-	}
-	if paths := splitRef(ref); len(paths) == len(ds.Files) {
+	if paths := splitRef(ref); scheme != "builtin" && len(paths) == len(ds.Files) {
 		ds.Files = slices.Clone(ds.Files)
 		for i := range ds.Files {
+			pairs = append(pairs, ds.Files[i].Path, paths[i])
 			ds.Files[i].Path = paths[i]
 		}
+		ds.SHA256 = combinedSHA(ds.Files)
 	}
-	ds.SHA256 = combinedSHA(ds.Files)
+	r := strings.NewReplacer(pairs...)
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = r.Replace(n)
+	}
+	return out
 }
 
 // PreparedDir is where an experiment's prepared dataset lives:
@@ -447,11 +454,7 @@ func open(exp *config.Experiment, rebuild bool) (*Dataset, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	notes := make([]string, len(m.Notes))
-	for i, n := range m.Notes { // "read 344 rows from csv:PATH" names the path it had then
-		notes[i] = strings.ReplaceAll(n, ds.Source, exp.Data.Source)
-	}
-	relocate(ds, exp)
+	notes := relocate(ds, exp, m.Notes)
 	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, notes...)}
 	return ds, rep, nil
 }
