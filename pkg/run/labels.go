@@ -29,10 +29,17 @@ func strayLabels(exp *config.Experiment, ds *data.Dataset, buildErr error) error
 		return buildErr
 	}
 	out := m.OutputShape()
-	if len(out) != 1 || out[0] < 1 || out[0] >= len(ds.Classes) {
+	if len(out) != 1 || out[0] < 1 {
 		return buildErr
 	}
 	k := out[0]
+	gives := fmt.Sprintf("the %d classes the model's last layer gives (0..%d)", k, k-1)
+	if exp.Train.Loss.Kind == "binary_cross_entropy" && k == 1 {
+		k, gives = 2, "the 2 classes of a binary cross-entropy over one logit (0 and 1)"
+	}
+	if k >= len(ds.Classes) {
+		return buildErr
+	}
 	var first *data.Split
 	at, beyond, total := 0, 0, 0
 	for _, s := range ds.Splits() {
@@ -50,8 +57,8 @@ func strayLabels(exp *config.Experiment, ds *data.Dataset, buildErr error) error
 	if first == nil {
 		return buildErr
 	}
-	return fmt.Errorf("%s: class label %s is beyond the %d classes the model's last layer gives (0..%d); %s of %d %s a label above %d (a typo, or labels from another data set?); fix the data, or else: %w",
-		ds.Where(first, at), ds.Classes[int(first.Y[at])], k, k-1, samples(beyond), total, hasHave(beyond), k-1, buildErr)
+	return fmt.Errorf("%s: class label %s is beyond %s; %s of %d %s a label above %d (a typo, or labels from another data set?); fix the data, or else: %w",
+		ds.Where(first, at), ds.Classes[int(first.Y[at])], gives, samples(beyond), total, hasHave(beyond), k-1, buildErr)
 }
 
 // indexClasses says whether classes are the indices 0..k-1 themselves,

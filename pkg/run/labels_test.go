@@ -45,6 +45,11 @@ func TestStrayLabelIsNamedFirst(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	bin := strings.NewReplacer(",7\n", ",1\n", ",2\n", ",0\n").Replace(csv.String()) // classes 0 and 1 ...
+	bin = strings.Replace(bin, "3,27,0\n", "3,27,2\n", 1)                               // ... and one stray 2, line 5
+	if err := os.WriteFile(filepath.Join(dir, "b.csv"), []byte(bin), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	images := make([]byte, 40*4)
 	labels := make([]byte, 40)
 	for i := range labels {
@@ -61,12 +66,16 @@ func TestStrayLabelIsNamedFirst(t *testing.T) {
 	}{
 		{"csv", "csv:d.csv", "{type: dense, units: 3}", []string{filepath.Join(dir, "d.csv") + ":14", "class label 7", "1 sample", "make the last layer produce (8)"}},
 		{"idx", "idx:images.idx,labels.idx", "{type: flatten}, {type: dense, units: 10}", []string{filepath.Join(dir, "labels.idx") + ": entry 7", "class label 200", "make the last layer produce (201)"}},
+		{"binary", "csv:b.csv", "{type: dense, units: 1}", []string{filepath.Join(dir, "b.csv") + ":5", "class label 2 is beyond the 2 classes of a binary cross-entropy", "1 sample of 30", "binary_cross_entropy needs exactly 2 classes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := filepath.Join(dir, tc.name+".yaml")
 			text := "name: stray\ndata: {source: \"" + tc.source + "\", label: label, split: {stratify: false}}\nmodel: {layers: [" + tc.layers + "]}\n"
-			if tc.name == "idx" {
+			switch tc.name {
+			case "idx":
 				text = strings.Replace(text, " label: label,", "", 1)
+			case "binary":
+				text += "train: {loss: binary_cross_entropy}\n"
 			}
 			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
