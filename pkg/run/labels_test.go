@@ -46,7 +46,7 @@ func TestStrayLabelIsNamedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := strings.NewReplacer(",7\n", ",1\n", ",2\n", ",0\n").Replace(csv.String()) // classes 0 and 1 ...
-	bin = strings.Replace(bin, "3,27,0\n", "3,27,2\n", 1)                               // ... and one stray 2, line 5
+	bin = strings.Replace(bin, "3,27,0\n", "3,27,2\n", 1)                            // ... and one stray 2, line 5
 	if err := os.WriteFile(filepath.Join(dir, "b.csv"), []byte(bin), 0o644); err != nil {
 		t.Fatal(err)
 	}
