@@ -7,6 +7,7 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/gradcheck"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -46,7 +47,7 @@ func exitCode(err error, a *app) int {
 		// is not the input's fault, whatever the error also says.
 		return exitIO
 	case errors.Is(err, errUsage), errors.Is(err, config.ErrInvalid), errors.Is(err, data.ErrBadData),
-		errors.Is(err, train.ErrBadCheckpoint), !a.ran:
+		errors.Is(err, train.ErrBadCheckpoint), errors.Is(err, run.ErrInUse), !a.ran:
 		// Errors before any command ran are cobra's: unknown command or flag.
 		return exitUsage
 	}

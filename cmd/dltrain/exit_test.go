@@ -12,6 +12,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -32,6 +33,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad data", fmt.Errorf("%w: bad", data.ErrBadData), 2},
 		{"bad checkpoint", fmt.Errorf("%w: bad", train.ErrBadCheckpoint), 2},
 		{"missing file", fmt.Errorf("%w: --output: %w", config.ErrInvalid, &fs.PathError{Op: "open", Path: "x/y", Err: syscall.ENOENT}), 2},
+		{"run in use", fmt.Errorf("%w: runs/x/1 is being trained by another dltrain process (PID 7)", run.ErrInUse), 2},
 		{"diverged", fmt.Errorf("%w at step 3", train.ErrDiverged), 3},
 		{"disk full, checkpoint", fmt.Errorf("writing checkpoint %s: %w", "last.ckpt", full), 5},
 		{"disk full, predictions", fmt.Errorf("%w: --output /dev/full: cannot write the predictions: %w", config.ErrInvalid, full), 5},

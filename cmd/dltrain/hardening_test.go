@@ -84,7 +84,7 @@ func TestSecondTrainOfARunningRunExits2(t *testing.T) {
 		if err == nil {
 			secondCode = 0
 		}
-		want := fmt.Sprintf("the run %s is in use by another dltrain process (PID %d)", dir, p.Pid)
+		want := fmt.Sprintf("run in use: %s is being trained by another dltrain process (PID %d)", dir, p.Pid)
 		if !strings.Contains(second, want) {
 			t.Errorf("second train: %q lacks %q", second, want)
 		}

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // LockFile is the file in a run directory that a training process holds
@@ -20,7 +18,7 @@ const LockFile = ".lock"
 
 // lockRun takes the run directory's lock without waiting: two processes
 // training one run at once would interleave its metrics and checkpoints.
-// A run held by another process is a usage error naming that process.
+// A run held by another process is ErrInUse, naming that process.
 // The lock ends with release or with the process, however it ends (a
 // kill -9 leaves no stale lock); the file stays.
 func lockRun(dir string) (release func(), err error) {
@@ -39,7 +37,7 @@ func lockRun(dir string) (release func(), err error) {
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 			who += fmt.Sprintf(" (PID %d)", pid)
 		}
-		return nil, fmt.Errorf("%w: the run %s is in use by %s, which is training it; wait for it to finish or stop it (SIGINT or SIGTERM saves a checkpoint), then resume", config.ErrInvalid, dir, who)
+		return nil, fmt.Errorf("%w: %s is being trained by %s; wait for it to finish or stop it (SIGINT or SIGTERM saves a checkpoint), then resume", ErrInUse, dir, who)
 	}
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -57,7 +56,7 @@ func TestRunInUseIsRefused(t *testing.T) {
 	before, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	for _, resume := range []string{dir, "auto"} {
 		_, err := Train(context.Background(), TrainOptions{Config: cfg, Out: out, Resume: resume})
-		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), dir+" is in use") || !strings.Contains(err.Error(), "PID "+strconv.Itoa(os.Getpid())) {
+		if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), dir+" is being trained by another dltrain process (PID "+strconv.Itoa(os.Getpid())+")") {
 			t.Errorf("--resume %s while the run trains: %v", resume, err)
 		}
 	}

@@ -19,6 +19,10 @@ import (
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
+// ErrInUse is returned by Train for a run directory that another process
+// is training (exit code 2, as a usage error).
+var ErrInUse = errors.New("run in use")
+
 // TrainOptions are the inputs of Train.
 type TrainOptions struct {
 	Config    string   // experiment file
