@@ -118,9 +118,8 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 	y := G.NewTensor(g.G, dt, len(yShape), G.WithShape(yShape...), G.WithName("y"), G.WithValue(c.y))
 	c.xNode, c.yNode = x, y
 	c.inW, c.tgtW = s.Model.InputShape().Size(), models.Shape(s.targetShape).Size()
-	g.Input = x
 	var err error
-	if c.out, err = s.Model.Forward(g, x); err != nil {
+	if c.out, err = models.Apply(g, s.Model, x); err != nil {
 		return nil, err
 	}
 	if c.loss, err = s.Loss.Build(c.out, y); err != nil {
