@@ -151,8 +151,9 @@ type Spec struct {
 
 // kinds is every model kind, by config name; each lives in its own file.
 var kinds = map[string]func(Spec) (Model, error){
-	"mlp": buildMLP,
-	"cnn": buildCNN,
+	"mlp":         buildMLP,
+	"cnn":         buildCNN,
+	"autoencoder": buildAutoencoder,
 }
 
 // Kinds lists the known model kinds.
@@ -197,6 +198,10 @@ func validate(e *config.Experiment) config.Problems {
 	if _, ok := initializers[e.Model.Init]; !ok {
 		ps = append(ps, e.Problem("model.init", "unknown initializer %q; known: %s", e.Model.Init, strings.Join(InitializerNames(), ", ")))
 	}
+	if e.Model.Kind == "autoencoder" { // its stacks are model.encoder and model.decoder
+		return append(ps, validateAutoencoder(e)...)
+	}
+	ps = append(ps, autoencoderOnly(e)...)
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

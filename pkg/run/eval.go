@@ -13,6 +13,7 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
+	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -92,6 +93,11 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Reconstruction != nil {
+		if r.Reconstruction.PCA, err = pcaBaseline(s, split); err != nil {
+			return nil, err
+		}
+	}
 	r.Run, r.Checkpoint = opt.Run, opt.Checkpoint
 	if r.Checkpoint == "" {
 		r.Checkpoint = "best"
@@ -139,4 +145,25 @@ func sameSplit(exp *config.Experiment, ck *train.Checkpoint, path string) error 
 			config.ErrInvalid, path, strings.Join(differ, ", "))
 	}
 	return nil
+}
+
+// pcaBaseline is the baseline an autoencoder's reconstructions are held
+// against: PCA with as many components as the code has values, fitted on
+// the training split (in the same preprocessed units), scored on split.
+func pcaBaseline(s *setup, split *data.Split) (*eval.PCABaseline, error) {
+	k := 0
+	for _, o := range s.model.Outputs() {
+		if o.Name == models.OutputCode {
+			k = o.Shape.Size()
+		}
+	}
+	w := s.ds.InputSize()
+	if k == 0 || k > w || s.ds.Train.N < 2 {
+		return nil, nil // no bottleneck narrower than the input: nothing to compare
+	}
+	p, err := eval.FitPCA(s.ds.Train.X, w, k)
+	if err != nil {
+		return nil, fmt.Errorf("the PCA baseline: %w", err)
+	}
+	return p.Baseline(split.X), nil
 }
