@@ -76,6 +76,8 @@ var cases = []gradCase{
 	{name: "cnn_kind_lenet_like", kind: "cnn", input: []int{1, 12, 12}, layers: `[{type: conv2d, filters: 3, kernel: 5, activation: relu}, {type: maxpool2d, size: 2}, ` +
 		`{type: conv2d, filters: 4, kernel: 3, activation: relu}, {type: maxpool2d, size: 2}, {type: flatten}, {type: dense, units: 6, activation: relu}, {type: dense, units: 3}]`},
 	{name: "mse_regression", input: []int{2, 4, 4}, loss: "mse", layers: `[{type: conv2d, filters: 2, kernel: 3, activation: tanh}, {type: flatten}, {type: dense, units: 2}]`},
+	{name: "upsample2d_conv", input: []int{2, 3, 3}, layers: `[{type: conv2d, filters: 2, kernel: 2, activation: tanh}, {type: upsample2d, scale: [2, 3]}, {type: conv2d, filters: 2, kernel: 3}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "upsample1d", input: []int{2, 4}, layers: `[{type: conv1d, filters: 2, kernel: 2}, {type: upsample1d, scale: 3}, {type: flatten}, {type: dense, units: 3}]`},
 }
 
 // buildCase builds a case's model in float64 through the config loader,

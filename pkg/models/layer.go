@@ -67,6 +67,8 @@ var layerTypes = map[string]func(o *config.Options) Layer{
 	"spatial_dropout": newSpatialDropout,
 	"reshape":         newReshape,
 	"residual":        newResidual,
+	"upsample2d":      upsampleOf("upsample2d", 2),
+	"upsample1d":      upsampleOf("upsample1d", 1),
 }
 
 func init() {
