@@ -95,12 +95,10 @@ func New(blocks []config.Block, in Input, seed uint64) (*Pipeline, config.Proble
 	return &Pipeline{ops: built, seed: seed, stream: data.StreamAugment, shape: append([]int(nil), in.Shape...)}, nil
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks every augmentation's kind and options when a config is
+// Validate checks every augmentation's kind and options when a config is
 // loaded; whether they suit the data's shape is known only once it is
-// read (New).
-func validate(e *config.Experiment) config.Problems {
+// read (New). It is a config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	_, ps := build(e.Augment)
 	if len(e.Augment) > 0 && data.SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("augment", "transforms the inputs only, so in a %s task the target (the clean input) would not follow; "+

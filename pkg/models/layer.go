@@ -48,9 +48,10 @@ type FLOPer interface {
 	FLOPs(in, out Shape) int64
 }
 
-// layerTypes is every layer type, by config name. A constructor reads the
+// layerTypes is every layer type, by config name, each activation being
+// also a layer type of its own ({type: relu}). A constructor reads the
 // layer's options; its problems are reported by Options.Done.
-var layerTypes = map[string]func(o *config.Options) Layer{
+var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"dense":           newDense,
 	"dropout":         newDropout,
 	"flatten":         newFlatten,
@@ -69,15 +70,16 @@ var layerTypes = map[string]func(o *config.Options) Layer{
 	"residual":        newResidual,
 	"upsample2d":      upsampleOf("upsample2d", 2),
 	"upsample1d":      upsampleOf("upsample1d", 1),
-}
+})
 
-func init() {
-	// Each activation is also a layer type of its own: {type: relu}.
+// withActivations adds a layer type per activation to types.
+func withActivations(types map[string]func(o *config.Options) Layer) map[string]func(o *config.Options) Layer {
 	for _, name := range ops.Activations() {
 		if name != "none" {
-			layerTypes[name] = activationOf(name)
+			types[name] = activationOf(name)
 		}
 	}
+	return types
 }
 
 // LayerTypes lists the known layer types.

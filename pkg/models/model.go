@@ -186,11 +186,10 @@ func DType(name string) tensor.Dtype {
 	return tensor.Float32
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks the model section without any data: the kind, the
-// initializer, and every layer's type and options.
-func validate(e *config.Experiment) config.Problems {
+// Validate checks the model section without any data: the kind, the
+// initializer, and every layer's type and options. It is a
+// config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	var ps config.Problems
 	if _, ok := kinds[e.Model.Kind]; !ok {
 		ps = append(ps, e.Problem("model.kind", "unknown model kind %q; known: %s", e.Model.Kind, strings.Join(Kinds(), ", ")))

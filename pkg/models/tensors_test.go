@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -114,5 +115,18 @@ func TestTrainableFalseFreezesTheLayer(t *testing.T) {
 		if p.Name == "dense1/W" && (p.Role != Weight || !p.Frozen) {
 			t.Errorf("dense1/W: role %v frozen %v, want a frozen weight", p.Role, p.Frozen)
 		}
+	}
+}
+
+// TestTrainableNeedsParameters: a layer without parameters refuses
+// trainable: false, naming the key.
+func TestTrainableNeedsParameters(t *testing.T) {
+	e, err := config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:iris}\nmodel: {layers: [{type: relu, trainable: false}]}\n"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := Validate(e)
+	if len(ps) != 1 || ps[0].Key != "model.layers[0].trainable" || !strings.Contains(ps[0].Msg, "a relu layer has no weights to freeze") {
+		t.Errorf("problems %v, want one at model.layers[0].trainable", ps)
 	}
 }
