@@ -1,9 +1,12 @@
 package run
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
 )
 
 // TestAutoencodersBeatPCA trains each shipped autoencoder config and
@@ -142,4 +146,104 @@ func TestGradCheckAutoencoders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPredictReconstructionsReproduceTheTestMSE: predicting on the MNIST
+// images file gives reconstructions in pixel units which, scaled again
+// with the run's saved scaling, score on the test split's entries the MSE
+// eval reports; --embed gives the 32-value codes, and an .npy output holds
+// the same values as the CSV.
+func TestPredictReconstructionsReproduceTheTestMSE(t *testing.T) {
+	out := t.TempDir()
+	res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", "mnist-autoencoder.yaml"),
+		Sets: []string{"train.epochs=2"}, Out: out, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := filepath.Join("..", "..", "testdata", "mnist", "train-images-idx3-ubyte.gz")
+	preds, err := Predict(context.Background(), PredictOptions{Run: res.Dir, Input: images, Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta data.Meta
+	b, err := os.ReadFile(filepath.Join(res.Dir, "data.json"))
+	if err != nil || json.Unmarshal(b, &meta) != nil {
+		t.Fatalf("data.json: %v", err)
+	}
+	in, err := data.ReadInputs(mustLoadSaved(t, res.Dir), &meta, images) // scaled inputs
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := testLines(t, res.Dir)
+	var sq float64
+	var n int
+	for i, p := range preds {
+		if len(p.Reconstruction) != 784 || p.Code != nil {
+			t.Fatalf("%s: %d values, code %v", p.Input, len(p.Reconstruction), p.Code)
+		}
+		if !test[strings.TrimPrefix(p.Input, "entry ")] {
+			continue
+		}
+		rec := make([]float32, len(p.Reconstruction))
+		for j, v := range p.Reconstruction {
+			rec[j] = float32(v)
+		}
+		if err := meta.ScaleInputs(rec); err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range rec {
+			d := float64(v) - float64(in.X[i*784+j])
+			sq += d * d
+		}
+		n++
+	}
+	want := res.Report.Reconstruction.MSE
+	if got := sq / float64(n*784); n != res.Report.Reconstruction.N || math.Abs(got-want) > 1e-5*want {
+		t.Errorf("MSE over %d test entries %.8g; eval reports %.8g over %d", n, got, want, res.Report.Reconstruction.N)
+	}
+	codes := filepath.Join(t.TempDir(), "codes.npy")
+	embedded, err := Predict(context.Background(), PredictOptions{Run: res.Dir, Input: images, Embed: true, Output: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape, vals, err := data.ReadNpy(codes)
+	if err != nil || len(shape) != 2 || shape[0] != 2000 || shape[1] != 32 {
+		t.Fatalf("codes.npy: shape %v, %v", shape, err)
+	}
+	if p := embedded[7]; len(p.Code) != 32 || float32(p.Code[5]) != vals[7*32+5] || p.Reconstruction != nil {
+		t.Errorf("entry 8: code %v, npy %v", p.Code, vals[7*32:8*32])
+	}
+	var csvOut bytes.Buffer
+	if _, err := Predict(context.Background(), PredictOptions{Run: res.Dir, Input: images, Embed: true, Stdout: &csvOut}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
+	if len(lines) != 2001 || !strings.HasPrefix(lines[0], "input,code0,code1,") || !strings.HasSuffix(lines[0], ",code31") || !strings.HasPrefix(lines[8], "entry 8,") {
+		t.Errorf("CSV of codes: %d lines, header %q", len(lines), lines[0])
+	}
+}
+
+// TestEmbedNeedsAnAutoencoder: --embed on a classifier's run is a config
+// error naming the model kind.
+func TestEmbedNeedsAnAutoencoder(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", "iris-mlp.yaml"),
+		Sets: []string{"train.epochs=1"}, Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n"), 0o644)
+	_, err = Predict(context.Background(), PredictOptions{Run: res.Dir, Input: in, Embed: true, Stdout: io.Discard})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "(mlp) has none") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func mustLoadSaved(t *testing.T, dir string) *config.Experiment {
+	t.Helper()
+	exp, err := loadSaved(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
 }
