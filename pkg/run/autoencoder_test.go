@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +248,73 @@ func mustLoadSaved(t *testing.T, dir string) *config.Experiment {
 		t.Fatal(err)
 	}
 	return exp
+}
+
+// TestPlotReconstructions: plot writes reconstructions.png for an
+// autoencoder on images, ten test inputs over their reconstructions, and
+// none for a classifier.
+func TestPlotReconstructions(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", "digits-autoencoder.yaml"),
+		Sets: []string{"train.epochs=2"}, Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Plot(PlotOptions{Run: res.Dir, Formats: []string{"png"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(res.Dir, "plots", ReconstructionsFile)
+	if !slices.Contains(files, path) {
+		t.Fatalf("files %v do not include %s", files, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10 samples of 8×8 pixels drawn 8 times larger, 4-pixel margins.
+	if b := img.Bounds(); b.Dx() != 10*(64+4)+4 || b.Dy() != 2*(64+4)+4 {
+		t.Errorf("figure is %v", b)
+	}
+	if files, err = Plot(PlotOptions{Run: res.Dir, Formats: []string{"svg"}}); err != nil || slices.Contains(files, path) {
+		t.Errorf("svg only: %v, %v", files, err)
+	}
+	for _, tc := range []struct {
+		shape   []int
+		c, h, w int
+		ok      bool
+	}{
+		{[]int{64}, 1, 8, 8, true}, {[]int{784}, 1, 28, 28, true}, {[]int{1, 28, 28}, 1, 28, 28, true},
+		{[]int{3, 32, 16}, 3, 32, 16, true}, {[]int{4}, 1, 2, 2, true}, {[]int{10}, 0, 0, 0, false},
+		{[]int{2, 8, 8}, 0, 0, 0, false}, {[]int{8, 8}, 0, 0, 0, false},
+	} {
+		c, h, w, ok := imageShape(tc.shape)
+		if ok != tc.ok || ok && (c != tc.c || h != tc.h || w != tc.w) {
+			t.Errorf("imageShape(%v) = %d, %d, %d, %v", tc.shape, c, h, w, ok)
+		}
+	}
+}
+
+// TestReconstructionGridScale: both rows share the inputs' grey scale,
+// and a reconstruction outside it is clipped.
+func TestReconstructionGridScale(t *testing.T) {
+	in := []float64{0, 1, 0.5, 0.25}
+	rec := []float64{1, 2, -1, 0.5}
+	img := reconstructionGrid(in, rec, 1, 1, 2, 2) // zoom 32
+	for _, tc := range []struct {
+		x, y int
+		want uint8
+	}{
+		{4, 4, 0}, {4 + 32, 4, 255}, {4, 4 + 32, 128}, {4 + 32, 4 + 32, 64}, // inputs
+		{4, 4 + 68, 255}, {4 + 32, 4 + 68, 255}, {4, 4 + 68 + 32, 0}, {4 + 32, 4 + 68 + 32, 128}, // reconstructions
+		{0, 0, 255}, // margin
+	} {
+		if got := img.RGBAAt(tc.x, tc.y).R; got != tc.want {
+			t.Errorf("pixel (%d, %d) = %d, want %d", tc.x, tc.y, got, tc.want)
+		}
+	}
 }
