@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,5 +135,43 @@ func TestReconstructionPrepared(t *testing.T) {
 	}
 	if !slices.Equal(back.Test.X, ds.Test.X) || !slices.Equal(back.Test.Y, ds.Test.X) {
 		t.Error("the prepared test split differs from the loaded one")
+	}
+}
+
+// TestUnscaleInputsUndoesTheScaling: per feature and per channel, standard
+// and minmax, UnscaleInputs gives back the source's values.
+func TestUnscaleInputsUndoesTheScaling(t *testing.T) {
+	for _, tc := range []struct{ name, extra string }{
+		{"minmax per feature", "  preprocess: {scale: minmax}\n"},
+		{"standard per feature", "  preprocess: {scale: standard}\n"},
+		{"minmax per channel", "  shape: [1, 8, 8]\n  preprocess: {scale: minmax, per_channel: true}\n"},
+		{"none", "  preprocess: {scale: none}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp, err := experiment(t, t.TempDir(), "name: t\ndata:\n  source: builtin:digits\n  task: reconstruction\n"+tc.extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _, err := Load(exp) // scaled
+			if err != nil {
+				t.Fatal(err)
+			}
+			noScale := *exp
+			noScale.Data.Preprocess.Scale = "none"
+			orig, _, err := Load(&noScale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := make([]float64, len(raw.Test.X))
+			for i, v := range raw.Test.X {
+				back[i] = float64(v)
+			}
+			raw.UnscaleInputs(back)
+			for i, v := range back {
+				if math.Abs(v-float64(orig.Test.X[i])) > 1e-4 {
+					t.Fatalf("value %d: %v back, %v in the source", i, v, orig.Test.X[i])
+				}
+			}
+		})
 	}
 }
