@@ -96,7 +96,7 @@ type Work struct {
 }
 
 // productLayers are the layer types whose FLOPs are a matrix product.
-var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true}
+var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true, "conv1d_transpose": true, "conv2d_transpose": true}
 
 // StepWork counts the arithmetic of one training step of m, per sample.
 func StepWork(m models.Model) Work {

@@ -78,6 +78,9 @@ var cases = []gradCase{
 	{name: "mse_regression", input: []int{2, 4, 4}, loss: "mse", layers: `[{type: conv2d, filters: 2, kernel: 3, activation: tanh}, {type: flatten}, {type: dense, units: 2}]`},
 	{name: "upsample2d_conv", input: []int{2, 3, 3}, layers: `[{type: conv2d, filters: 2, kernel: 2, activation: tanh}, {type: upsample2d, scale: [2, 3]}, {type: conv2d, filters: 2, kernel: 3}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "upsample1d", input: []int{2, 4}, layers: `[{type: conv1d, filters: 2, kernel: 2}, {type: upsample1d, scale: 3}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "conv2d_transpose_all_options", input: []int{2, 3, 2}, layers: `[{type: conv2d_transpose, filters: 2, kernel: [3, 2], stride: [2, 3], padding: [1, 0], output_padding: [1, 2], dilation: [2, 1], activation: tanh}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "conv2d_transpose_decoder", input: []int{1, 6, 6}, layers: `[{type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1, activation: elu}, {type: conv2d_transpose, filters: 2, kernel: 3, stride: 2, padding: 1, output_padding: 1, bias: false, init: xavier_uniform}, {type: conv2d_transpose, filters: 1, kernel: 2, activation: sigmoid}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},
 }
 
 // buildCase builds a case's model in float64 through the config loader,

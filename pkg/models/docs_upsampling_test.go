@@ -12,7 +12,7 @@ import (
 )
 
 // The examples of docs/layers-upsampling.md load and build, and the
-// summary printed after each is the one dltrain prints for it.
+// summary shown after each is the one dltrain prints for it.
 func TestUpsamplingDocExamplesBuild(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "layers-upsampling.md"))
 	if err != nil {
@@ -38,11 +38,11 @@ func TestUpsamplingDocExamplesBuild(t *testing.T) {
 		if err := models.Summarize(exp.Model.Kind, m).WriteText(&got); err != nil {
 			t.Fatal(err)
 		}
-		// The next code block, when it is a summary, must be this one.
-		if i+2 < len(blocks) && strings.HasPrefix(blocks[i+2], "\nlayer (type)") {
-			if want := strings.TrimPrefix(blocks[i+2], "\n"); got.String() != want {
-				t.Errorf("example %d: summary\n%s\nthe page shows\n%s", examples, got.String(), want)
-			}
+		// The next code block is its summary.
+		if i+2 >= len(blocks) || !strings.HasPrefix(blocks[i+2], "\nlayer (type)") {
+			t.Errorf("example %d is not followed by its summary", examples)
+		} else if want := strings.TrimPrefix(blocks[i+2], "\n"); got.String() != want {
+			t.Errorf("example %d: summary\n%s\nthe page shows\n%s", examples, got.String(), want)
 		}
 	}
 	if examples == 0 {

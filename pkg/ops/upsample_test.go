@@ -11,13 +11,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// upsampleCases covers square and non-square factors, a factor of 1 on
-// one axis, 1-D inputs and several planes.
-var upsampleCases = []struct {
+// upsampleCase is an upsampling of x by sh×sw.
+type upsampleCase struct {
 	name   string
 	x      []int
 	sh, sw int
-}{
+}
+
+// upsampleCases covers square and non-square factors, a factor of 1 on
+// one axis, 1-D inputs and several planes.
+var upsampleCases = []upsampleCase{
 	{"2x2", []int{2, 3, 3, 4}, 2, 2},
 	{"3x2", []int{2, 2, 3, 3}, 3, 2},
 	{"1x3", []int{1, 2, 4, 3}, 1, 3},
@@ -61,11 +64,7 @@ func naiveUpsample(x []float64, xs []int, sh, sw int) []float64 {
 // ⟨up(x), r⟩ = ⟨x, sum(r)⟩.
 func TestUpsampleMatchesDefinition(t *testing.T) {
 	defer compute.SetThreads(compute.Threads())
-	cases := append(upsampleCases[:len(upsampleCases):len(upsampleCases)], struct {
-		name   string
-		x      []int
-		sh, sw int
-	}{"many_planes", []int{8, 16, 16, 16}, 2, 3})
+	cases := append(upsampleCases[:len(upsampleCases):len(upsampleCases)], upsampleCase{"many_planes", []int{8, 16, 16, 16}, 2, 3})
 	for _, c := range cases {
 		for _, run := range []struct {
 			dt      tensor.Dtype
@@ -245,6 +244,9 @@ func benchGraph(tb testing.TB, dt tensor.Dtype, shape []int, f func(x *G.Node) (
 // (16, 14, 14) maps, forward and backward.
 func BenchmarkUpsample(b *testing.B) {
 	m := benchGraph(b, tensor.Float32, []int{64, 16, 14, 14}, func(x *G.Node) (*G.Node, error) { return Upsample(x, 2, 2) })
+	if err := m.RunAll(); err != nil { // warm: buffers allocated
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

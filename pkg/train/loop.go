@@ -210,6 +210,11 @@ func (l *Loop) Run(ctx context.Context) error {
 var prefetchWithBLASThreads = false
 
 func (l *Loop) run(ctx context.Context) error {
+	if l.Phases != nil {
+		if err := CheckPhases(l.Phases); err != nil {
+			return err
+		}
+	}
 	for _, h := range l.Hooks {
 		if err := h.BeforeRun(l); err != nil {
 			return err

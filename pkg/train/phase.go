@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -81,12 +82,19 @@ func (o *Objective) group(store *models.ParamStore) []*models.Param {
 }
 
 // build adds the objective's loss over the model's outputs and the target
-// y to the graph: the session's loss on "out" when it has no terms.
+// y to the graph: the session's loss on "out" when it has no terms, else
+// the weighted sum of the terms (one dltrain op, which allocates nothing
+// per step, where Gorgonia's scalar arithmetic would).
 func (o *Objective) build(def Loss, outs models.Tensors, y *G.Node) (*G.Node, error) {
 	if o == nil || o.Terms == nil {
 		return def.Build(outs[models.OutputOut], y)
 	}
-	var sum *G.Node
+	if len(o.Terms) == 0 {
+		return nil, fmt.Errorf("the objective has no loss term")
+	}
+	losses := make(G.Nodes, len(o.Terms))
+	w := weightedSum{weights: make([]float64, len(o.Terms))}
+	plain := true
 	for i, t := range o.Terms {
 		name := t.Output
 		if name == "" {
@@ -100,25 +108,64 @@ func (o *Objective) build(def Loss, outs models.Tensors, y *G.Node) (*G.Node, er
 		if err != nil {
 			return nil, fmt.Errorf("loss term %d: %w", i, err)
 		}
-		if t.Weight != 0 && t.Weight != 1 {
-			w := G.NewConstant(t.Weight)
-			if l.Dtype() == tensor.Float32 {
-				w = G.NewConstant(float32(t.Weight))
-			}
-			if l, err = G.Mul(l, w); err != nil {
-				return nil, fmt.Errorf("loss term %d: %w", i, err)
-			}
+		losses[i], w.weights[i] = l, t.Weight
+		if t.Weight == 0 {
+			w.weights[i] = 1
 		}
-		if sum == nil {
-			sum = l
-		} else if sum, err = G.Add(sum, l); err != nil {
+		plain = plain && w.weights[i] == 1
+	}
+	if len(losses) == 1 && plain {
+		return losses[0], nil
+	}
+	return ops.Apply(w, nil, losses...)
+}
+
+// weightedSum is Σ wᵢ·lᵢ over scalar losses lᵢ.
+type weightedSum struct{ weights []float64 }
+
+func (weightedSum) Name() string { return "weighted_sum" }
+
+func (k weightedSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	for i, s := range in {
+		if s.TotalSize() != 1 {
+			return nil, fmt.Errorf("term %d is not a scalar: %v", i, s)
+		}
+	}
+	return tensor.ScalarShape(), nil
+}
+
+func (k weightedSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		var sum float32
+		for i, t := range in {
+			sum += float32(k.weights[i]) * t.Float32s()[0]
+		}
+		out.Float32s()[0] = sum
+	case tensor.Float64:
+		var sum float64
+		for i, t := range in {
+			sum += k.weights[i] * t.Float64s()[0]
+		}
+		out.Float64s()[0] = sum
+	}
+	return nil
+}
+
+// Backward: the gradient of term i is wᵢ times the incoming one.
+func (k weightedSum) Backward(_ G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {
+	gs := make(G.Nodes, len(wrt))
+	for i, w := range wrt {
+		if !w {
+			continue
+		}
+		g, err := ops.Apply(weightedSum{weights: []float64{k.weights[i]}}, nil, grad)
+		if err != nil {
 			return nil, err
 		}
+		gs[i] = g
 	}
-	if sum == nil {
-		return nil, fmt.Errorf("the objective has no loss term")
-	}
-	return sum, nil
+	return gs, nil
 }
 
 // CheckPhases reports what makes a list of phases unusable: no phase, a

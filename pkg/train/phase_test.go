@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/ops"
 )
@@ -290,5 +291,84 @@ func TestGraphCacheIsBounded(t *testing.T) {
 	}
 	if _, err := keyOf(nil, 4, [][]int{make([]int, maxKeyDims)}); err == nil {
 		t.Error("a key longer than its array was accepted")
+	}
+}
+
+// TestTwoPhaseStepDoesNotAllocate: a step of the two-phase loop (two
+// graphs, accumulation, two optimizers, a phase run twice) allocates
+// nothing once every graph is built, with and without prefetching.
+func TestTwoPhaseStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	if compute.ProductsAllocate() {
+		t.Skip("this build's matrix products are gonum's, which allocate on every call")
+	}
+	for _, off := range []bool{false, true} {
+		l, _ := twoPhaseLoop(t)
+		l.NoPrefetch = off
+		if !off {
+			l.pf = newPrefetcher()
+		}
+		batches := l.epochBatches()
+		step := func() {
+			if l.State.Batch >= len(batches) {
+				l.State.Batch = 0
+			}
+			if _, err := l.step(batches, 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range len(batches) + 1 {
+			step()
+		}
+		if n := testing.AllocsPerRun(len(batches), step); n != 0 {
+			t.Errorf("prefetch %v: %v allocations per step, want 0", !off, n)
+		}
+		if l.pf != nil {
+			l.pf.stop()
+		}
+	}
+}
+
+// TestWeightedTermsScaleLossAndGradients: an objective of two terms over
+// "out", weighted 0.25 and 2, gives 2.25 times the loss and the gradients
+// of the session's own loss on the same batch (the weighted sum's
+// backward pass).
+func TestWeightedTermsScaleLossAndGradients(t *testing.T) {
+	l := newTestLoop(t, digitsYAML)
+	s := l.Session
+	idx := []int{0, 1, 2, 3, 4, 5}
+	plain, err := s.Forward(l.Data.Train, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]float32, len(plain.Grads))
+	for i, g := range plain.Grads {
+		want[i] = append([]float32(nil), g.Float32s()...)
+	}
+	obj := &Objective{Terms: []Term{{Loss: s.Loss, Weight: 0.25}, {Loss: s.Loss, Output: "out", Weight: 2}}}
+	c, err := s.phaseGraph(obj, len(idx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.fill(l.Data.Train, idx)
+	got, err := c.forward()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.Loss-2.25*plain.Loss) > 1e-6*plain.Loss {
+		t.Errorf("loss %v, want 2.25 × %v", got.Loss, plain.Loss)
+	}
+	for i, g := range got.Grads {
+		for j, v := range g.Float32s() {
+			if w := 2.25 * want[i][j]; math.Abs(float64(v-w)) > 1e-5*(1+math.Abs(float64(w))) {
+				t.Fatalf("gradient of %s[%d]: %v, want 2.25 × %v", got.Params[i].Name, j, v, want[i][j])
+			}
+		}
+	}
+	bad := &Objective{Terms: []Term{{Loss: s.Loss, Output: "code"}}}
+	if _, err := s.phaseGraph(bad, 3); err == nil || !strings.Contains(err.Error(), `reads the output "code", which the model does not give`) {
+		t.Errorf("a term on a missing output: %v", err)
 	}
 }
