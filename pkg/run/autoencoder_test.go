@@ -129,10 +129,15 @@ func TestGradCheckAutoencoders(t *testing.T) {
 		{"digits-conv-autoencoder.yaml", 10, false},
 		{"digits-denoising-autoencoder.yaml", 8, true},
 		{"mnist-autoencoder.yaml", 8, true},
+		{transposedAE, 8, true},
 	} {
-		t.Run(tc.config, func(t *testing.T) {
+		name, path := tc.config, filepath.Join("..", "..", "configs", tc.config)
+		if tc.config == transposedAE {
+			name, path = "conv2d_transpose", writeConfig(t, transposedAE)
+		}
+		t.Run(name, func(t *testing.T) {
 			var out, notes strings.Builder
-			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: filepath.Join("..", "..", "configs", tc.config),
+			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: path,
 				Samples: 3, MaxElements: 25, Stdout: &out, Stderr: &notes})
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
@@ -149,6 +154,24 @@ func TestGradCheckAutoencoders(t *testing.T) {
 		})
 	}
 }
+
+// transposedAE is a convolutional denoising autoencoder whose decoder
+// upsamples with a transposed convolution (mask corruption).
+const transposedAE = `
+name: transposed
+data: {source: builtin:digits, task: reconstruction, shape: [1, 8, 8], preprocess: {scale: minmax}}
+model:
+  kind: autoencoder
+  encoder:
+    - {type: conv2d, filters: 4, kernel: 3, padding: same, activation: tanh}
+    - {type: maxpool2d, size: 2}
+    - {type: conv2d, filters: 2, kernel: 1}
+  decoder:
+    - {type: conv2d_transpose, filters: 4, kernel: 2, stride: 2, activation: tanh}
+    - {type: conv2d, filters: 1, kernel: 3, padding: same, activation: sigmoid}
+  corrupt: {kind: mask, rate: 0.3}
+train: {loss: mse}
+`
 
 // TestPredictReconstructionsReproduceTheTestMSE: predicting on the MNIST
 // images file gives reconstructions in pixel units which, scaled again
