@@ -341,3 +341,48 @@ func TestReconstructionGridScale(t *testing.T) {
 		}
 	}
 }
+
+// issueYAML is the autoencoder of issue 11, verbatim.
+const issueYAML = `
+data:
+  source: idx:train-images-idx3-ubyte.gz      # labels are optional for reconstruction
+  task: reconstruction                        # the target is the (clean) input
+  shape: [784]                                # or [1, 28, 28] for a convolutional AE
+  preprocess: {scale: minmax}
+  split: {train: 0.8, val: 0.0, test: 0.2}
+model:
+  kind: autoencoder
+  encoder: [{type: dense, units: 128, activation: relu}, {type: dense, units: 32, activation: relu}]
+  decoder: [{type: dense, units: 128, activation: relu}, {type: dense, units: 784, activation: sigmoid}]
+  corrupt: {kind: gaussian, std: 0.3}         # optional: denoising; also {kind: mask, rate: 0.2}
+train: {epochs: 20, batch_size: 64, loss: mse, optimizer: {kind: adam, lr: 0.001}}
+`
+
+// TestIssueYAMLRuns: the issue's YAML, next to the MNIST sample's images
+// file (its path is relative to the config), trains and reports the test
+// MSE with the PCA baseline. Whether it beats PCA is not asserted: per
+// pixel minmax leaves test values far outside [0, 1] (see
+// configs/mnist-autoencoder.yaml), and the shipped config is the one held
+// to that.
+func TestIssueYAMLRuns(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "mnist", "train-images-idx3-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte.gz"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "ae.yaml")
+	if err := os.WriteFile(cfg, []byte(issueYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Train(context.Background(), TrainOptions{Config: cfg, Sets: []string{"train.epochs=2"}, Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report.Reconstruction
+	if r == nil || r.N != 400 || r.PCA == nil || r.PCA.Components != 32 || r.PCA.TrainSamples != 1600 || !(r.MSE > 0) {
+		t.Errorf("report %+v", res.Report)
+	}
+}
