@@ -65,7 +65,8 @@ func decoderMismatch(in, code, out Shape) string {
 	msg := fmt.Sprintf("the decoder turns the code %v into %v, but an autoencoder's output must have the input's shape %v", code, out, in)
 	switch {
 	case len(in) == 3 && len(out) == 3 && in[0] == out[0]:
-		return msg + fmt.Sprintf("; its upsampling returns %d×%d images, not %d×%d (pooling floors odd sizes: make each size the encoder pools even, or end the decoder with layers that reach %d×%d)",
+		return msg + fmt.Sprintf("; its upsampling returns %d×%d images, not %d×%d (convolutions without padding: same shrink the images, pooling floors odd sizes; "+
+			"pad the convolutions, pool only even sizes, or end the decoder with layers that reach %d×%d)",
 			out[1], out[2], in[1], in[2], in[1], in[2])
 	case len(in) == 3 && len(out) == 3:
 		return msg + fmt.Sprintf("; end the decoder with a layer of %d channels (filters: %d)", in[0], in[0])

@@ -75,7 +75,7 @@ func TestAutoencoderShapeProblems(t *testing.T) {
 		{"channels", "{kind: autoencoder, encoder: [{type: conv2d, filters: 2, kernel: 1}], decoder: [{type: conv2d, filters: 3, kernel: 1}]}", Shape{1, 8, 8},
 			[]string{"model.decoder:", "(3, 8, 8)", "(1, 8, 8)", "filters: 1"}},
 		{"odd size", "{kind: autoencoder, encoder: [{type: maxpool2d, size: 2}], decoder: [{type: upsample2d, scale: 2}]}", Shape{1, 7, 7},
-			[]string{"model.decoder:", "code (1, 3, 3) into (1, 6, 6)", "upsampling returns 6×6 images, not 7×7", "pooling floors odd sizes"}},
+			[]string{"model.decoder:", "code (1, 3, 3) into (1, 6, 6)", "upsampling returns 6×6 images, not 7×7", "pooling floors odd sizes", "padding: same"}},
 		{"flat to image", "{kind: autoencoder, encoder: [{type: flatten}, {type: dense, units: 4}], decoder: [{type: dense, units: 64}]}", Shape{1, 8, 8},
 			[]string{"model.decoder:", "(64)", "(1, 8, 8)", "reshape"}},
 		{"encoder layer", "{kind: autoencoder, encoder: [{type: dense, units: 4}], decoder: [{type: dense, units: 64}]}", Shape{1, 8, 8},
