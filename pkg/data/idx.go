@@ -258,7 +258,7 @@ var idxSource = sourceKind{
 		switch n := len(splitRef(ref)); n {
 		case 1:
 			if !SelfTask(e.Data.Task) {
-				ps = append(ps, e.Problem("data.source", "an idx source for %s names the images and their labels (idx:IMAGES,LABELS); only reconstruction needs no labels", e.Data.Task))
+				ps = append(ps, e.Problem("data.source", "an idx source names 2 files (idx:IMAGES,LABELS) or 4 (idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS); got 1 (only task reconstruction needs no labels)"))
 			}
 		case 2:
 		case 4:
