@@ -28,6 +28,10 @@ type Autoencoder struct {
 
 var _ Model = (*Autoencoder)(nil)
 
+// autoencoderKind is the autoencoder: model.encoder and model.decoder
+// instead of model.layers.
+var autoencoderKind = Kind{Build: buildAutoencoder, Validate: validateAutoencoder}
+
 // buildAutoencoder builds the autoencoder kind from model.encoder and
 // model.decoder, their parameters named encoder/LAYER/... and
 // decoder/LAYER/.... A decoder that does not give back the input's shape

@@ -64,7 +64,7 @@ func plotReconstructions(runDir, out string) (string, error) {
 	}
 	size := s.ds.InputSize()
 	rec := make([]float64, n*size)
-	if err := s.session.PredictOutput(s.ds.Test, idx, models.OutputOut, rec); err != nil {
+	if _, err := s.session.PredictOutput(s.ds.Test, idx, models.OutputOut, rec); err != nil {
 		return "", err
 	}
 	in := make([]float64, n*size)

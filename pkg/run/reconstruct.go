@@ -36,7 +36,7 @@ func reconstruct(s *setup, meta data.Meta, in *data.Inputs, batch int, embed boo
 	}
 	for _, idx := range data.Batches(order, batch) {
 		lo := idx[0]
-		if err := s.session.PredictOutput(split, idx, name, values[lo*w:(lo+len(idx))*w]); err != nil {
+		if _, err := s.session.PredictOutput(split, idx, name, values[lo*w:(lo+len(idx))*w]); err != nil {
 			return nil, nil, err
 		}
 	}

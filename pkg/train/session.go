@@ -321,41 +321,23 @@ func (c *compiled) forward() (Gradients, error) {
 	return Gradients{Loss: loss, Params: c.params, Grads: c.gradVals}, nil
 }
 
-// PredictOutput runs the evaluation graph on the samples idx of split
-// and writes the model's output called name (batch × its size), such as
-// an autoencoder's "code", into out.
-func (s *Session) PredictOutput(split *data.Split, idx []int, name string, out []float64) error {
-	c, err := s.graph(len(idx), false)
-	if err != nil {
-		return err
-	}
-	n, ok := c.outs[name]
-	if !ok {
-		return fmt.Errorf("the model has no output %q", name)
-	}
-	c.fill(split, idx)
-	defer c.vm.Reset()
-	if err := c.vm.RunAll(); err != nil {
-		return err
-	}
-	switch o := n.Value().(*tensor.Dense); o.Dtype() {
-	case tensor.Float32:
-		for i, x := range o.Float32s() {
-			out[i] = float64(x)
-		}
-	case tensor.Float64:
-		copy(out, o.Float64s())
-	}
-	return nil
-}
-
 // Predict runs the evaluation graph on the samples idx of split and
 // returns the batch's mean loss; out (batch × output size) receives the
 // model's outputs when not nil.
 func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64, error) {
+	return s.PredictOutput(split, idx, models.OutputOut, out)
+}
+
+// PredictOutput is Predict for the model's output called name (one of
+// Outputs: an autoencoder's "code"); out receives batch × its size values.
+func (s *Session) PredictOutput(split *data.Split, idx []int, name string, out []float64) (float64, error) {
 	c, err := s.graph(len(idx), false)
 	if err != nil {
 		return 0, err
+	}
+	node, ok := c.outs[name]
+	if !ok {
+		return 0, fmt.Errorf("the model has no output %q", name)
 	}
 	c.fill(split, idx)
 	defer c.vm.Reset()
@@ -363,7 +345,7 @@ func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64,
 		return 0, err
 	}
 	if out != nil {
-		o := c.out.Value().(*tensor.Dense)
+		o := node.Value().(*tensor.Dense)
 		switch o.Dtype() {
 		case tensor.Float32:
 			v := o.Float32s()
