@@ -19,6 +19,8 @@ type Reconstruction struct {
 	// many components as the model's code has values, fitted on the
 	// training split. nil when not computed.
 	PCA *PCABaseline `json:"pca_baseline,omitempty"`
+	// PCASkipped says why the baseline was not computed, when it was not.
+	PCASkipped string `json:"pca_baseline_skipped,omitempty"`
 }
 
 // PCABaseline is how well a linear projection of the same size as the

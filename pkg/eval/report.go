@@ -115,6 +115,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "the model %s PCA: its MSE is %.1f%% of PCA's\n", verdict, 100*g.MSE/p.MSE)
 		}
+		if g.PCASkipped != "" {
+			fmt.Fprintf(&b, "PCA baseline %s\n", g.PCASkipped)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

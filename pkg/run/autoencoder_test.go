@@ -386,3 +386,35 @@ func TestIssueYAMLRuns(t *testing.T) {
 		t.Errorf("report %+v", res.Report)
 	}
 }
+
+// TestPCABaselineBounds: PCA is fitted on at most maxPCASamples training
+// rows, and not computed (with the reason in the report) for samples
+// wider than maxPCAWidth.
+func TestPCABaselineBounds(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", "digits-autoencoder.yaml"),
+		Sets: []string{"train.epochs=1"}, Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Report.Reconstruction.PCA; p == nil || p.TrainSamples != 1257 {
+		t.Fatalf("PCA %+v, want it fitted on the 1257 training rows", p)
+	}
+	defer func(w, n int) { maxPCAWidth, maxPCASamples = w, n }(maxPCAWidth, maxPCASamples)
+	maxPCASamples = 300
+	r, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Reconstruction.PCA; p == nil || p.TrainSamples != 300 || p.MSE == res.Report.Reconstruction.PCA.MSE {
+		t.Errorf("PCA on 300 rows: %+v", p)
+	}
+	maxPCAWidth = 32
+	var out strings.Builder
+	r, err = Eval(context.Background(), EvalOptions{Run: res.Dir, Split: "test", Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Reconstruction.PCA != nil || !strings.Contains(out.String(), "PCA baseline not computed: samples of 64 values give a 64×64 covariance") {
+		t.Errorf("PCA %+v; report:\n%s", r.Reconstruction.PCA, out.String())
+	}
+}
