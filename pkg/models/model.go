@@ -134,7 +134,7 @@ type LayerInfo struct {
 	Type    string `json:"type"`
 	Output  Shape  `json:"output_shape"`
 	Params  int    `json:"params"`            // trainable scalars
-	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics)
+	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics, a frozen layer's weights)
 	FLOPs   int64  `json:"flops"`             // forward floating-point operations per sample; 0 when unknown
 	Depth   int    `json:"depth"`             // nesting depth (residual blocks hold layers)
 }

@@ -235,7 +235,7 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
-	if err := train.RestorePhases(loop.Steps(), s.model.Params(), ck.Phases); err != nil {
+	if err := train.RestorePhases(loop.TrainingPhases(), s.model.Params(), ck.Phases); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
 	rng, ok := ck.RNG["dropout"]
