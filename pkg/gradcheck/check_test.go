@@ -85,6 +85,8 @@ var cases = []gradCase{
 	// against targets of the input's shape.
 	{name: "autoencoder_dense", kind: "autoencoder", input: []int{6},
 		layers: `encoder: [{type: dense, units: 4, activation: relu}, {type: dense, units: 2}], decoder: [{type: dense, units: 4, activation: tanh}, {type: dense, units: 6, activation: sigmoid}]`},
+	{name: "autoencoder_bce", kind: "autoencoder", input: []int{5}, loss: "bce",
+		layers: `encoder: [{type: dense, units: 3, activation: tanh}], decoder: [{type: dense, units: 5, activation: sigmoid}]`},
 	{name: "autoencoder_conv_upsample", kind: "autoencoder", input: []int{1, 4, 4},
 		layers: `encoder: [{type: conv2d, filters: 2, kernel: 3, padding: same, activation: tanh}, {type: maxpool2d, size: 2}], decoder: [{type: upsample2d, scale: 2}, {type: conv2d, filters: 1, kernel: 3, padding: same, activation: sigmoid}]`},
 }
@@ -110,7 +112,10 @@ func buildCaseAs(t *testing.T, c gradCase, dtype string) (models.Model, train.Lo
 	}
 	stacks := "layers: " + c.layers
 	if kind == "autoencoder" {
-		stacks, task, loss = c.layers, "reconstruction", "mse"
+		stacks, task = c.layers, "reconstruction"
+		if c.loss == "" {
+			loss = "mse"
+		}
 	}
 	text := fmt.Sprintf("name: t\ndata: {source: builtin:iris, task: %s}\nmodel: {kind: %s, dtype: %s, %s}\ntrain: {loss: %s, checkpoint: {metric: val_loss}}\n",
 		task, kind, dtype, stacks, loss)

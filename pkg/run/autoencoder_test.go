@@ -36,8 +36,9 @@ func TestAutoencodersBeatPCA(t *testing.T) {
 		{"digits-denoising-autoencoder.yaml", []string{"train.epochs=60"}, 16},
 		{"digits-conv-autoencoder.yaml", []string{"train.epochs=20"}, 16},
 		{"mnist-autoencoder.yaml", []string{"train.epochs=40", "train.optimizer.lr=0.003"}, 32},
+		{"digits-autoencoder.yaml", []string{"train.loss=bce"}, 16}, // binary cross-entropy on the sigmoid outputs
 	} {
-		t.Run(tc.config, func(t *testing.T) {
+		t.Run(strings.Join(append([]string{tc.config}, tc.sets...), " "), func(t *testing.T) {
 			start := time.Now()
 			res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", tc.config), Sets: tc.sets,
 				Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})

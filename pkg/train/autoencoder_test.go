@@ -1,6 +1,7 @@
 package train
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/augment"
@@ -119,5 +120,17 @@ func TestCorruptedStepDoesNotAllocate(t *testing.T) {
 		if l.pf != nil {
 			l.pf.stop()
 		}
+	}
+}
+
+// TestBCEAppliesToReconstruction: bce is for reconstruction; the
+// classification loss of the same name's family says where it applies.
+func TestBCEAppliesToReconstruction(t *testing.T) {
+	if _, ps := NewLoss(config.Block{Kind: "bce", Path: "train.loss"}, "reconstruction"); len(ps) > 0 {
+		t.Errorf("bce on reconstruction: %v", ps)
+	}
+	_, ps := NewLoss(config.Block{Kind: "bce", Path: "train.loss"}, "classification")
+	if len(ps) != 1 || !strings.Contains(ps.Error(), "loss bce does not apply to a classification task; it applies to: reconstruction") {
+		t.Errorf("bce on classification: %v", ps)
 	}
 }
