@@ -17,6 +17,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/train"
 )
 
 // TestAutoencodersBeatPCA trains each shipped autoencoder config and
@@ -417,5 +418,46 @@ func TestPCABaselineBounds(t *testing.T) {
 	}
 	if r.Reconstruction.PCA != nil || !strings.Contains(out.String(), "PCA baseline not computed: samples of 64 values give a 64×64 covariance") {
 		t.Errorf("PCA %+v; report:\n%s", r.Reconstruction.PCA, out.String())
+	}
+}
+
+// TestDenoisingResumeIsExact: the corruption's draws depend on (seed,
+// epoch, mini-batch) only, so a denoising autoencoder interrupted in the
+// middle of an epoch and resumed ends with the weights, metrics and test
+// report of an uninterrupted run.
+func TestDenoisingResumeIsExact(t *testing.T) {
+	cfg := filepath.Join("..", "..", "configs", "digits-denoising-autoencoder.yaml")
+	sets := []string{"train.epochs=3", "train.batch_size=50"} // 26 steps per epoch
+	straight, err := Train(context.Background(), TrainOptions{Config: cfg, Sets: sets, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := Train(ctx, TrainOptions{Config: cfg, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 40, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Train(context.Background(), TrainOptions{Config: cfg, Sets: sets, Out: out, Resume: first.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(a.Params, b.Params) {
+		t.Error("the resumed run's weights differ from the straight run's")
+	}
+	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
+		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
+	}
+	if straight.Report.Reconstruction.MSE != resumed.Report.Reconstruction.MSE {
+		t.Errorf("test MSE %v straight, %v resumed", straight.Report.Reconstruction.MSE, resumed.Report.Reconstruction.MSE)
 	}
 }
