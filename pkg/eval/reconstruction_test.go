@@ -122,7 +122,7 @@ func TestReconstructionReport(t *testing.T) {
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"MSE 0.3125  MAE 0.375", "PCA baseline, 1 components fitted on the 9 training samples (75.0% of their variance): MSE 0.5", "the model beats PCA: its MSE is 62.5% of PCA's"} {
+	for _, w := range []string{"MSE 0.3125  MAE 0.375", "PCA baseline, 1 component fitted on the 9 training samples (75.0% of their variance): MSE 0.5", "the model beats PCA: its MSE is 62.5% of PCA's"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("report does not hold %q:\n%s", w, b.String())
 		}

@@ -107,8 +107,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if g := r.Reconstruction; g != nil {
 		fmt.Fprintf(&b, "samples %d  loss %.6g  MSE %.6g  MAE %.6g\n", g.N, r.Loss, g.MSE, g.MAE)
 		if p := g.PCA; p != nil {
-			fmt.Fprintf(&b, "PCA baseline, %d components fitted on the %d training samples (%.1f%% of their variance): MSE %.6g  MAE %.6g\n",
-				p.Components, p.TrainSamples, 100*p.Explained, p.MSE, p.MAE)
+			plural := "s"
+			if p.Components == 1 {
+				plural = ""
+			}
+			fmt.Fprintf(&b, "PCA baseline, %d component%s fitted on the %d training samples (%.1f%% of their variance): MSE %.6g  MAE %.6g\n",
+				p.Components, plural, p.TrainSamples, 100*p.Explained, p.MSE, p.MAE)
 			verdict := "beats"
 			if !(g.MSE < p.MSE) {
 				verdict = "does not beat"
