@@ -166,12 +166,21 @@ model:
     - {type: dense, units: 3}
 train: {epochs: 1, batch_size: 16}
 `)
+	// Integer class labels: a model error there is explained by looking at
+	// the model's output (labels beyond it), which must not build it.
+	var csv strings.Builder
+	csv.WriteString("a,b,c,d,y\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d\n", i, i%7, i%5, i%3, i%3)
+	}
+	writeFile(t, dir, "ints.csv", csv.String())
+	cfgInts := writeFile(t, dir, "ints.yaml", strings.Replace(strings.Replace(string(mustRead(t, cfg)), `"builtin:iris"`, `"csv:ints.csv", label: y`, 1), "name: big", "name: ints", 1))
 	out := filepath.Join(dir, "runs")
-	for _, args := range [][]string{{"train", "--config", cfg, "--out", out}, {"summary", "--config", cfg}} {
+	for _, args := range [][]string{{"train", "--config", cfg, "--out", out}, {"summary", "--config", cfg}, {"train", "--config", cfgInts, "--out", out}} {
 		code, _, stderr := dltrain(t, args...)
-		if code != 2 || !strings.Contains(stderr, "big.yaml:6:7: model.layers[1]") || !strings.Contains(stderr, "dense2") ||
+		if code != 2 || !strings.Contains(stderr, ".yaml:6:7: model.layers[1]") || !strings.Contains(stderr, "dense2") ||
 			!strings.Contains(stderr, "memory") || strings.Contains(stderr, "goroutine") {
-			t.Errorf("%s: exit %d, want 2 naming model.layers[1] (dense2) and the memory:\n%s", args[0], code, stderr)
+			t.Errorf("%v: exit %d, want 2 naming model.layers[1] (dense2) and the memory:\n%s", args, code, stderr)
 		}
 	}
 	noRunLeft(t, out, "big")
@@ -200,4 +209,13 @@ train: {epochs: 1, batch_size: 16, max_memory: 1MB}
 	if code, _, stderr := dltrain(t, "train", "--config", cfg, "--out", out, "--set", "train.max_memory=1GB"); code != 0 {
 		t.Errorf("max_memory 1GB: exit %d\n%s", code, stderr)
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 	"github.com/spf13/cobra"
 )
@@ -70,7 +71,7 @@ when it is up to date and rebuilds it when the source or the data section change
 // runPrepare prepares the data; a cancelled ctx (the first SIGINT or
 // SIGTERM) stops it between stages and files, with nothing written.
 func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
-	exp, err := config.Load(o.config, o.sets)
+	exp, err := run.Load(o.config, o.sets)
 	if err = dataProblems(exp, err); err != nil {
 		return err
 	}
@@ -89,9 +90,9 @@ func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 	for _, n := range rep.Notes {
 		logNote(a, "data: "+n)
 	}
-	fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
+	_, err = fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
-	return nil
+	return err
 }
 
 // logNote prints one of prepare's notes on stderr: a plain line, or with
@@ -102,7 +103,7 @@ func logNote(a *app, msg string) {
 		fmt.Fprintln(a.stderr, string(b))
 		return
 	}
-	fmt.Fprintln(a.stderr, msg)
+	fmt.Fprintln(a.stderr, data.Printable(msg))
 }
 
 // interrupted is a prepare stopped by a signal. It counts as

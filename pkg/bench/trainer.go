@@ -37,7 +37,7 @@ func newTrainer(w Workload, seed uint64) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, err := config.Parse("bench/"+w.Config, text, nil, nil)
+	exp, err := config.Parse("bench/"+w.Config, text, nil, nil, run.Validators...)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
@@ -96,7 +96,7 @@ type Work struct {
 }
 
 // productLayers are the layer types whose FLOPs are a matrix product.
-var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true}
+var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true, "conv1d_transpose": true, "conv2d_transpose": true}
 
 // StepWork counts the arithmetic of one training step of m, per sample.
 func StepWork(m models.Model) Work {

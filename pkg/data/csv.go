@@ -130,6 +130,11 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
+	if head, _ := br.Peek(sniffLen); len(head) > 0 {
+		if err := checkText(file, head); err != nil {
+			return nil, err
+		}
+	}
 	r := csv.NewReader(br)
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1 // checked here, so that a line of spaces is skipped
@@ -426,7 +431,7 @@ func csvErr(file string, err error) error {
 // text (tsv:PATH). Both are tables: one row per sample.
 var (
 	csvSource = sourceKind{
-		tasks:   []string{"classification", "regression"},
+		tasks:   []string{"classification", "regression", "reconstruction"},
 		options: tableOptions,
 		digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
@@ -450,7 +455,7 @@ var tableOptions = []string{"label", "targets", "features", "categorical", "clas
 
 func delimitedCheck(e *config.Experiment, ref string) config.Problems {
 	ps := tableCheck(e)
-	if e.Data.Label == "" && len(e.Data.Targets) == 0 {
+	if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.label", "a %s source needs its label column (data.label, by name or index) or its target columns (data.targets)",
 			strings.SplitN(e.Data.Source, ":", 2)[0]))
 	}

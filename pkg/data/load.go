@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -93,20 +94,39 @@ func Load(exp *config.Experiment) (*Dataset, *Report, error) {
 	if ds.Train.N == 0 {
 		return nil, nil, fmt.Errorf("%w: %s: no training samples", ErrBadData, exp.Data.Source)
 	}
+	if err := checkCoverage(exp, ds, rep); err != nil {
+		return nil, nil, err
+	}
 	return ds, rep, nil
 }
 
 // combinedSHA is the checksum of the source: that of its one file, or of
-// the list of its files' checksums.
+// the list of its files' checksums and names (without their directories,
+// so that it does not change when the files move).
 func combinedSHA(files []SourceFile) string {
 	if len(files) == 1 {
 		return files[0].SHA256
 	}
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s  %s\n", f.SHA256, f.Path)
+		fmt.Fprintf(h, "%s  %s\n", f.SHA256, filepath.Base(f.Path))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SameSource says whether sum, a dataset's checksum as a checkpoint
+// recorded it, is that of the source ds was read from. Checkpoints made
+// before the checksum of several files left out their directories hashed
+// the full paths; those still match while the files have not moved.
+func (ds *Dataset) SameSource(sum string) bool {
+	if sum == ds.SHA256 || len(ds.Files) < 2 {
+		return sum == ds.SHA256
+	}
+	h := sha256.New()
+	for _, f := range ds.Files {
+		fmt.Fprintf(h, "%s  %s\n", f.SHA256, f.Path)
+	}
+	return sum == hex.EncodeToString(h.Sum(nil))
 }
 
 // fileDigests checksums files.
@@ -152,11 +172,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks the data section against the source kind, without
-// reading any data.
-func validate(e *config.Experiment) config.Problems {
+// Validate checks the data section against the source kind, without
+// reading any data. It is a config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	d := e.Data
 	if d.Source == "" {
 		return nil // the schema reports it
@@ -182,8 +200,28 @@ func validate(e *config.Experiment) config.Problems {
 	if kind.check != nil {
 		ps = append(ps, kind.check(e, ref)...)
 	}
+	if SelfTask(d.Task) {
+		ps = append(ps, selfCheck(e)...)
+	}
 	if d.Clean.Constant == "drop" && len(d.Shape) > 0 {
 		ps = append(ps, e.Problem("data.clean.constant", "drop changes the number of features, which data.shape fixes; keep constant features or remove data.shape"))
+	}
+	return ps
+}
+
+// selfCheck refuses the keys that pick a target when the target is the
+// input itself (reconstruction): a label column would be silently unused.
+func selfCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	d := e.Data
+	if d.Label != "" {
+		ps = append(ps, e.Problem("data.label", "a %s task has no label column: its target is the input (every feature column); remove data.label (got %q), or list the columns to reconstruct in data.features", d.Task, d.Label))
+	}
+	if len(d.Targets) > 0 {
+		ps = append(ps, e.Problem("data.targets", "a %s task has no target columns: its target is the input (every feature column); remove data.targets (got %s)", d.Task, strings.Join(d.Targets, ", ")))
+	}
+	if e.Changed("data.arrays.y") {
+		ps = append(ps, e.Problem("data.arrays.y", "a %s task reads no targets array: its target is the input, data.arrays.x", d.Task))
 	}
 	return ps
 }

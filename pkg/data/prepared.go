@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,22 +52,28 @@ type Manifest struct {
 }
 
 // SplitFiles locates one split's tensors: X of shape [N, input...] and Y
-// of shape [N, target...], each a little-endian float32 .npy file.
+// of shape [N, target...], each a little-endian float32 .npy file. A
+// reconstruction's Y is X, and is not written (Y is empty).
 type SplitFiles struct {
 	Name    string `json:"name"`
 	N       int    `json:"samples"`
 	X       string `json:"x"`
-	Y       string `json:"y"`
+	Y       string `json:"y,omitempty"`
 	XSHA256 string `json:"x_sha256"`
-	YSHA256 string `json:"y_sha256"`
+	YSHA256 string `json:"y_sha256,omitempty"`
 }
 
 // Fingerprint is the identity of how an experiment's data is prepared: a
 // sha256 of its data section (less data.prepared, which only says where
-// the result goes), its seed and the format version.
+// the result goes), its seed and the format version. The source's files
+// enter by name only, without their directories: their content is
+// compared by checksum (Staleness), so a checkout moved elsewhere, or a
+// run's saved config read from its run directory, finds its prepared
+// dataset up to date.
 func Fingerprint(exp *config.Experiment) string {
 	d := exp.Data
 	d.Prepared = ""
+	d.Source = portableSource(d.Source)
 	b, _ := json.Marshal(struct {
 		Format int
 		Seed   uint64
@@ -74,6 +81,45 @@ func Fingerprint(exp *config.Experiment) string {
 	}{FormatVersion, exp.Seed, d})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// portableSource is a data source with each path reduced to its last
+// element: csv:/home/a/data/d.csv is csv:d.csv.
+func portableSource(src string) string {
+	scheme, ref, ok := strings.Cut(src, ":")
+	if !ok || scheme == "builtin" {
+		return src
+	}
+	parts := splitRef(ref)
+	for i, p := range parts {
+		parts[i] = filepath.Base(p)
+	}
+	return scheme + ":" + strings.Join(parts, ",")
+}
+
+// relocate describes a dataset read from a prepared dataset by where its
+// source is now (the manifest names where it was when prepared): the
+// source, its files' paths, and the notes made when it was prepared
+// ("read 344 rows from csv:PATH"), which it returns. Staleness has
+// checked the files' content.
+func relocate(ds *Dataset, exp *config.Experiment, notes []string) []string {
+	pairs := []string{ds.Source, exp.Data.Source}
+	ds.Source = exp.Data.Source
+	scheme, ref, _ := strings.Cut(exp.Data.Source, ":")
+	if paths := splitRef(ref); scheme != "builtin" && len(paths) == len(ds.Files) {
+		ds.Files = slices.Clone(ds.Files)
+		for i := range ds.Files {
+			pairs = append(pairs, ds.Files[i].Path, paths[i])
+			ds.Files[i].Path = paths[i]
+		}
+		ds.SHA256 = combinedSHA(ds.Files)
+	}
+	r := strings.NewReplacer(pairs...)
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = r.Replace(n)
+	}
+	return out
 }
 
 // PreparedDir is where an experiment's prepared dataset lives:
@@ -171,7 +217,9 @@ func writePrepared(ctx context.Context, exp *config.Experiment, dir, tmp string,
 		}); err != nil {
 			return nil, err
 		}
-		if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
+		if SelfTask(ds.Task) { // Y is X: not written twice
+			sf.Y = ""
+		} else if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
 			return writeNpy(w, append([]int{s.N}, ds.Target...), s.Y)
 		}); err != nil {
 			return nil, err
@@ -303,9 +351,11 @@ func ReadPrepared(dir string) (*Dataset, *Manifest, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ys, y, err := readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256)
-		if err != nil {
-			return nil, nil, err
+		ys, y := xs, x // a reconstruction's target is its input
+		if sf.Y != "" || !SelfTask(m.Meta.Task) {
+			if ys, y, err = readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256); err != nil {
+				return nil, nil, err
+			}
 		}
 		if len(xs) == 0 || xs[0] != sf.N || prod(xs[1:]) != m.Meta.InputSize() || len(ys) == 0 || ys[0] != sf.N || prod(ys[1:]) != m.Meta.TargetSize() {
 			return nil, nil, fmt.Errorf("%w: %s: the %s tensors have shapes %v and %v, not what the manifest describes", ErrBadData, dir, sf.Name, xs, ys)
@@ -409,7 +459,8 @@ func open(exp *config.Experiment, rebuild bool) (*Dataset, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, m.Notes...)}
+	notes := relocate(ds, exp, m.Notes)
+	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, notes...)}
 	return ds, rep, nil
 }
 

@@ -34,11 +34,15 @@ type Param struct {
 	Name  string
 	Role  Role
 	Value *tensor.Dense // nil in a plan (PlanModel)
-	shape []int         // a planned parameter's shape
+	// Frozen is set for the weights of a layer set trainable: false: no
+	// training phase updates them, as for a Buffer, but they keep their role.
+	Frozen bool
+	shape  []int // a planned parameter's shape
 }
 
-// Trainable reports whether optimizers update the parameter.
-func (p *Param) Trainable() bool { return p.Role != Buffer }
+// Trainable reports whether optimizers update the parameter: a weight,
+// bias or norm parameter that is not frozen.
+func (p *Param) Trainable() bool { return p.Role != Buffer && !p.Frozen }
 
 // Size is the number of scalars of the parameter; for a planned one whose
 // shape overflows an int, math.MaxInt.

@@ -29,16 +29,24 @@ type PlannedLayer struct {
 	Block config.Block
 }
 
+// newStore is the parameter store a kind builds spec's model in: one that
+// records shapes only when spec is a plan's.
+func (spec Spec) newStore() *ParamStore {
+	s := NewParamStore(DType(spec.Exp.Model.DType))
+	s.planned = spec.planned
+	return s
+}
+
 // PlanModel works out the model spec describes without building it.
 // Problems with the layer stack are the ones Build would report.
 func PlanModel(spec Spec) (*Plan, error) {
-	build, ok := kinds[spec.Exp.Model.Kind]
+	k, ok := kinds[spec.Exp.Model.Kind]
 	if !ok {
 		return nil, config.Problems{spec.Exp.Problem("model.kind", "unknown model kind %q; known: %s",
 			spec.Exp.Model.Kind, strings.Join(Kinds(), ", "))}
 	}
 	spec.planned, spec.Check = true, nil
-	m, err := build(spec)
+	m, err := k.Build(spec)
 	if err != nil {
 		return nil, err
 	}

@@ -36,22 +36,42 @@ type instr struct {
 	pre   G.UsePreallocDoer
 	buf   G.Value // the preallocated output of a foreign op
 	bound G.Value // the value last bound to node
+	// join: the node is Gorgonia's addition of two tensors of its own
+	// shape, which Grad inserts where gradients meet (a tensor read by
+	// several ops). It runs on dltrain's add kernel into buf, since
+	// Gorgonia's allocates at every call; a+b is the same bits either way.
+	join  bool
+	join2 []*tensor.Dense // the join's inputs, a slice kept to run add without allocating
 }
 
 // constantOp is what Gorgonia's constants implement: their value is the
 // node's value, nothing to run.
 type constantOp interface{ Value() G.Value }
 
-// NewMachine prepares to run g: it orders the nodes topologically and
-// lists each one's inputs.
-func NewMachine(g *G.ExprGraph) (*Machine, error) {
+// NewMachine prepares to run every node of g: it orders the nodes
+// topologically and lists each one's inputs.
+func NewMachine(g *G.ExprGraph) (*Machine, error) { return NewMachineFor(g) }
+
+// NewMachineFor prepares to run the nodes of g that the nodes roots need
+// (roots included), and no other: a training phase's graph computes its
+// loss and the gradients of its own parameter group, not the branches
+// (another phase's loss, an output nobody reads) that only other nodes
+// depend on. Without roots it runs every node.
+func NewMachineFor(g *G.ExprGraph, roots ...*G.Node) (*Machine, error) {
 	sorted, err := G.Sort(g)
 	if err != nil {
 		return nil, fmt.Errorf("ordering the graph: %w", err)
 	}
+	var needed map[int64]bool // nil: every node
+	if len(roots) > 0 {
+		needed = ancestors(g, roots)
+	}
 	m := &Machine{}
 	for i := len(sorted) - 1; i >= 0; i-- { // Sort puts the outputs first
 		n := sorted[i]
+		if needed != nil && !needed[n.ID()] {
+			continue
+		}
 		o := n.Op()
 		if o == nil {
 			continue // an input: its value is bound from outside
@@ -74,6 +94,8 @@ func NewMachine(g *G.ExprGraph) (*Machine, error) {
 		}
 		if own, ok := o.(*op); ok {
 			s.own = own
+		} else if isJoin(n, s.in) {
+			s.join = true
 		} else if pre, ok := o.(G.UsePreallocDoer); ok && !n.IsScalar() {
 			s.pre = pre
 		}
@@ -81,6 +103,60 @@ func NewMachine(g *G.ExprGraph) (*Machine, error) {
 	}
 	return m, nil
 }
+
+// ancestors returns the IDs of roots and of every node they depend on.
+func ancestors(g *G.ExprGraph, roots []*G.Node) map[int64]bool {
+	seen := map[int64]bool{}
+	stack := append([]*G.Node(nil), roots...)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == nil || seen[n.ID()] {
+			continue
+		}
+		seen[n.ID()] = true
+		for it := g.From(n.ID()); it.Next(); {
+			stack = append(stack, it.Node().(*G.Node))
+		}
+	}
+	return seen
+}
+
+// isJoin reports whether n is Gorgonia's elementwise addition of two
+// tensors of n's shape and dtype, the op Grad uses to add the gradients
+// that meet at a node.
+func isJoin(n *G.Node, in []*G.Node) bool {
+	if n.IsScalar() || len(in) != 2 || n.Op().String() != "+ false" {
+		return false
+	}
+	for _, x := range in {
+		if !x.Shape().Eq(n.Shape()) || x.Dtype() != n.Dtype() {
+			return false
+		}
+	}
+	return true
+}
+
+// runJoin adds the step's two input tensors into its buffer.
+func (s *instr) runJoin() (G.Value, error) {
+	a, aok := s.vals[0].(*tensor.Dense)
+	b, bok := s.vals[1].(*tensor.Dense)
+	if !aok || !bok {
+		return s.node.Op().Do(s.vals...)
+	}
+	if s.buf == nil {
+		s.buf = tensor.New(tensor.WithShape(s.node.Shape()...), tensor.Of(s.node.Dtype()))
+		s.join2 = []*tensor.Dense{nil, nil}
+	}
+	out := s.buf.(*tensor.Dense)
+	s.join2[0], s.join2[1] = a, b
+	err := add{}.Forward(out, s.join2)
+	s.join2[0], s.join2[1] = nil, nil
+	return out, err
+}
+
+// Len is the number of nodes the machine computes at each RunAll.
+func (m *Machine) Len() int { return len(m.steps) }
 
 // RunAll computes every node once, in order.
 func (m *Machine) RunAll() error {
@@ -99,6 +175,8 @@ func (m *Machine) RunAll() error {
 		switch {
 		case s.own != nil:
 			v, err = s.own.UsePreallocDo(nil, s.vals...)
+		case s.join:
+			v, err = s.runJoin()
 		case s.pre != nil:
 			if s.buf == nil {
 				s.buf = tensor.New(tensor.WithShape(s.node.Shape()...), tensor.Of(s.node.Dtype()))

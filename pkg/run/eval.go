@@ -13,6 +13,7 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
+	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -31,13 +32,18 @@ type EvalOptions struct {
 // Eval evaluates a checkpoint of a run on one split of the run's data,
 // rebuilt from the run's config.yaml (same seed, same split, preprocessing
 // refitted on the same training rows). It refuses when the data no longer
-// matches the checksum recorded at training time.
-func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
+// matches the checksum recorded at training time. A cancelled ctx (SIGINT,
+// SIGTERM) stops it before it evaluates and before it writes anything:
+// ErrInterrupted.
+func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
+	if err := evalStopped(ctx); err != nil {
+		return nil, err
+	}
 	cfgPath := filepath.Join(opt.Run, "config.yaml")
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
 	}
-	exp, err := config.LoadSaved(cfgPath)
+	exp, err := loadSaved(cfgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +80,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
 	}
-	if meta.SHA256 != s.ds.SHA256 {
+	if !s.ds.SameSource(meta.SHA256) {
 		return nil, fmt.Errorf("%w: the data %s changed since training (sha256 %.12s… then, %.12s… now); evaluating on it would not reproduce the run's split",
 			data.ErrBadData, exp.Data.Source, meta.SHA256, s.ds.SHA256)
 	}
@@ -88,8 +94,19 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if split.N == 0 {
 		return nil, fmt.Errorf("%w: the %s split of this run is empty", config.ErrInvalid, opt.Split)
 	}
+	if err := evalStopped(ctx); err != nil { // reading the data may take long
+		return nil, err
+	}
 	r, err := train.Evaluate(s.session, split, max(exp.Train.BatchSize, 256), s.ds.Meta)
 	if err != nil {
+		return nil, err
+	}
+	if r.Reconstruction != nil {
+		if r.Reconstruction.PCA, r.Reconstruction.PCASkipped, err = pcaBaseline(s, split); err != nil {
+			return nil, err
+		}
+	}
+	if err := evalStopped(ctx); err != nil {
 		return nil, err
 	}
 	r.Run, r.Checkpoint = opt.Run, opt.Checkpoint
@@ -100,8 +117,12 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
-		return nil, err
+	// report.json is the run's final evaluation: the best checkpoint on
+	// the test split. Any other evaluation goes only under eval/.
+	if r.Checkpoint == "best" && opt.Split == "test" {
+		if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Run, "eval"), 0o755); err != nil {
 		return nil, err
@@ -140,3 +161,56 @@ func sameSplit(exp *config.Experiment, ck *train.Checkpoint, path string) error 
 	}
 	return nil
 }
+
+// evalStopped is an error that counts as train.ErrInterrupted (exit 130
+// or 143) once ctx is cancelled.
+func evalStopped(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return stopped{"the evaluation was stopped before its report was written"}
+	}
+	return nil
+}
+
+// stopped is work stopped by a signal: it counts as train.ErrInterrupted
+// without reading as an interrupted training.
+type stopped struct{ msg string }
+
+func (e stopped) Error() string        { return e.msg }
+func (e stopped) Is(target error) bool { return target == train.ErrInterrupted }
+
+// pcaBaseline is the baseline an autoencoder's reconstructions are held
+// against: PCA with as many components as the code has values, fitted on
+// the training split (in the same preprocessed units; its first
+// maxPCASamples rows), scored on split. When it is not computed, the
+// string says why (nil, "" when there is nothing to compare).
+func pcaBaseline(s *setup, split *data.Split) (*eval.PCABaseline, string, error) {
+	k := 0
+	for _, o := range s.model.Outputs() {
+		if o.Name == models.OutputCode {
+			k = o.Shape.Size()
+		}
+	}
+	w := s.ds.InputSize()
+	if k == 0 || k >= w || s.ds.Train.N < 2 {
+		return nil, "", nil // no bottleneck narrower than the input: nothing to compare
+	}
+	if w > maxPCAWidth {
+		return nil, fmt.Sprintf("not computed: samples of %d values give a %d×%d covariance (the baseline stops at %d values)", w, w, w, maxPCAWidth), nil
+	}
+	n := min(s.ds.Train.N, maxPCASamples) // the training split is in random order: its first rows are a random sample
+	p, err := eval.FitPCA(s.ds.Train.X[:n*w], w, k)
+	if err != nil {
+		return nil, "", fmt.Errorf("the PCA baseline: %w", err)
+	}
+	return p.Baseline(split.X), "", nil
+}
+
+// maxPCAWidth and maxPCASamples bound the PCA baseline's work: the
+// covariance of w values is w×w (4096: 128 MiB, an eigendecomposition of
+// about a minute), and 20,000 samples estimate it closely enough for a
+// baseline at a fraction of a large training split's cost.
+// (Variables so that a test can lower them.)
+var (
+	maxPCAWidth   = 4096
+	maxPCASamples = 20000
+)

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,7 +28,10 @@ type PredictOptions struct {
 	Input      string // the file (or image folder) of samples to predict
 	Output     string // file to write; "" writes to Stdout
 	JSON       bool   // one JSON object per sample instead of CSV
-	Stdout     io.Writer
+	// Embed writes each sample's code (an autoencoder's "code" output)
+	// instead of the model's output.
+	Embed  bool
+	Stdout io.Writer
 	// Logf, when set, receives notes about the inputs (categories never
 	// seen in training).
 	Logf func(format string, args ...any)
@@ -38,6 +43,11 @@ type Prediction struct {
 	Predicted     string             `json:"predicted,omitempty"`     // classification: the class
 	Probabilities map[string]float64 `json:"probabilities,omitempty"` // classification
 	Values        map[string]float64 `json:"values,omitempty"`        // regression: one per target
+	// Reconstruction is an autoencoder's output, in the units of the
+	// source (the scaling undone), one value per input value.
+	Reconstruction []float64 `json:"reconstruction,omitempty"`
+	// Code is an autoencoder's bottleneck for the sample (--embed).
+	Code []float64 `json:"code,omitempty"`
 }
 
 // Predict applies a checkpoint of a run to new samples. The model is
@@ -55,7 +65,7 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
 	}
-	exp, err := config.LoadSaved(cfgPath)
+	exp, err := loadSaved(cfgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -93,14 +103,27 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	preds, err := predict(s.session, meta, in, max(exp.Train.BatchSize, 256))
+	var preds []Prediction
+	var shape []int // per sample, of what an .npy output holds
+	switch {
+	case opt.Embed || data.SelfTask(meta.Task):
+		preds, shape, err = reconstruct(s, meta, in, max(exp.Train.BatchSize, 256), opt.Embed)
+	default:
+		preds, err = predict(s.session, meta, in, max(exp.Train.BatchSize, 256))
+	}
 	if err != nil {
 		return nil, err
 	}
+	if shape != nil && strings.EqualFold(filepath.Ext(opt.Output), ".npy") {
+		return preds, writePredictionsNpy(opt.Output, preds, shape)
+	}
 	var buf bytes.Buffer
-	if opt.JSON {
+	switch {
+	case shape != nil && !opt.JSON:
+		err = writeVectorsCSV(&buf, meta, preds, opt.Embed)
+	case opt.JSON:
 		err = writePredictionsJSON(&buf, preds)
-	} else {
+	default:
 		err = writePredictionsCSV(&buf, meta, preds)
 	}
 	if err != nil {
@@ -108,7 +131,11 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	}
 	if opt.Output != "" {
 		if err := writeOutput(opt.Output, buf.Bytes()); err != nil {
-			return nil, fmt.Errorf("%w: --output %s: cannot write the predictions: %v", config.ErrInvalid, opt.Output, err)
+			err = fmt.Errorf("--output %s: cannot write the predictions: %w", opt.Output, err)
+			if errors.Is(err, fs.ErrNotExist) { // a path to nowhere: the command line's fault
+				err = fmt.Errorf("%w: %w", config.ErrInvalid, err)
+			}
+			return nil, err // a full disk or a read-only one keeps its system error (exit 5)
 		}
 		return preds, nil
 	}

@@ -36,7 +36,7 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	}
 	s, err := build(exp, ds.Meta, training, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, strayLabels(exp, ds, err)
 	}
 	s.ds = ds
 	return s, rep, nil
@@ -79,17 +79,19 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil
 }
 
-// setAugment builds the experiment's augmentation for its data and gives
-// it to the session's training loop. An op the data's shape cannot take
+// setAugment builds the experiment's augmentation, and an autoencoder's
+// corruption (model.corrupt), for its data and gives them to the session's
+// training loop. An op the data's shape cannot take
 // (a flip of samples that are not [C, H, W]) is a config error naming its
 // block. Only training calls it: eval and predict never augment.
 func setAugment(s *setup) error {
 	in := augment.Input{Shape: s.ds.Input, Tokens: s.ds.Text != nil}
 	p, ps := augment.New(s.exp.Augment, in, s.exp.Seed)
-	if len(ps) > 0 {
+	c, cps := augment.Corruption(s.exp.Model.Corrupt, in, s.exp.Seed) // a denoising autoencoder's
+	if ps = append(ps, cps...); len(ps) > 0 {
 		return ps
 	}
-	s.session.SetAugment(p)
+	s.session.SetAugment(p.Then(c))
 	return nil
 }
 
@@ -128,14 +130,33 @@ func loggedMetrics(task string) []string {
 	if data.ClassTask(task) {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
 	}
+	if data.SelfTask(task) {
+		return []string{"train_loss", "val_loss", "val_mse", "val_mae"}
+	}
 	return []string{"train_loss", "val_loss", "val_mse", "val_mae", "val_r2"}
 }
 
-func init() { config.RegisterValidator(validate) }
+// Validators are the checks of every registry an experiment names, run
+// explicitly by Load and LoadSaved: the data source, the model (kind,
+// layers, initializer), the augmentations and the training section.
+var Validators = []config.Validator{data.Validate, models.Validate, augment.Validate, ValidateTrain}
 
-// validate checks the training section's registries (loss, optimizer,
-// schedule) and the metrics it watches.
-func validate(e *config.Experiment) config.Problems {
+// Load reads an experiment as config.Load does, validated against every
+// registry (Validators).
+func Load(path string, sets []string) (*config.Experiment, error) {
+	return config.Load(path, sets, Validators...)
+}
+
+// loadSaved reads a run's saved config.yaml as config.LoadSaved does,
+// validated against every registry.
+func loadSaved(path string) (*config.Experiment, error) {
+	return config.LoadSaved(path, Validators...)
+}
+
+// ValidateTrain checks the training section's registries (loss,
+// optimizer, schedule) and the metrics it watches. It is a
+// config.Validator.
+func ValidateTrain(e *config.Experiment) config.Problems {
 	_, ps := train.NewLoss(e.Train.Loss, e.Data.Task)
 	opt, ops := train.NewOptimizer(e.Train.Optimizer)
 	ps = append(ps, ops...)

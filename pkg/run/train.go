@@ -19,6 +19,10 @@ import (
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
+// ErrInUse is returned by Train for a run directory that another process
+// is training (exit code 2, as a usage error).
+var ErrInUse = errors.New("run in use")
+
 // TrainOptions are the inputs of Train.
 type TrainOptions struct {
 	Config    string   // experiment file
@@ -51,9 +55,12 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.unlock != nil {
+		defer r.unlock()
+	}
 	exp := r.exp
 	if exp == nil {
-		if exp, err = config.Load(opt.Config, opt.Sets); err != nil {
+		if exp, err = Load(opt.Config, opt.Sets); err != nil {
 			return nil, err
 		}
 	}
@@ -78,6 +85,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
 			return nil, err
 		}
+		unlock, err := lockRun(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		logf(opt, "run directory %s", dir)
 		for _, n := range rep.Notes {
 			logf(opt, "data: %s", n)
@@ -149,6 +161,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	s, loop, ckpt = nil, nil, nil
 	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
+	if errors.Is(err, train.ErrInterrupted) {
+		logf(opt, "the final evaluation was stopped; the checkpoints are kept (evaluate with: dltrain train --resume %s)", dir)
+	}
 	return res, err
 }
 
@@ -234,12 +249,12 @@ func capture(s *setup) func(l *train.Loop) *train.Checkpoint {
 		meta, _ := json.Marshal(s.ds.Meta)
 		rng, _ := s.dropout.MarshalBinary()
 		return &train.Checkpoint{
-			Config:    cfg,
-			Meta:      meta,
-			Params:    train.CaptureParams(s.model.Params()),
-			Optimizer: l.Optimizer.State(),
-			State:     l.State,
-			RNG:       map[string][]byte{"dropout": rng},
+			Config: cfg,
+			Meta:   meta,
+			Params: train.CaptureParams(s.model.Params()),
+			Phases: l.PhaseStates(),
+			State:  l.State,
+			RNG:    map[string][]byte{"dropout": rng},
 		}
 	}
 }
@@ -261,7 +276,7 @@ func newRunDir(out, name string) (string, error) {
 			return dir, nil
 		}
 		if !os.IsExist(err) {
-			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %v", config.ErrInvalid, dir, out, errors.Unwrap(err))
+			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %w", config.ErrInvalid, dir, out, errors.Unwrap(err))
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
@@ -336,5 +351,5 @@ func logf(opt TrainOptions, format string, args ...any) {
 		fmt.Fprintln(opt.Stderr, string(b))
 		return
 	}
-	fmt.Fprintf(opt.Stderr, format+"\n", args...)
+	fmt.Fprintln(opt.Stderr, data.Printable(fmt.Sprintf(format, args...))) // notes may quote a user's file
 }

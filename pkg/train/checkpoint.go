@@ -20,10 +20,12 @@ import (
 // used: unreadable, corrupt, of another format, or of another model.
 var ErrBadCheckpoint = errors.New("unusable checkpoint")
 
-// CheckpointFormat is the version of the checkpoint file layout. Format 2
-// writes maps in key order (format 1, still read, wrote them in Go's
-// random map order).
-const CheckpointFormat = 2
+// CheckpointFormat is the version of the checkpoint file layout: 3 writes
+// its maps in key order (SortedMap), so that identical runs write
+// identical files; 2 held one optimizer and schedule state per training
+// phase (Phases) in plain maps; 1 held the one optimizer's (Optimizer,
+// State.Schedule). Formats 1 and 2 still load.
+const CheckpointFormat = 3
 
 const checkpointMagic = "DLTRAIN-CHECKPOINT\n"
 
@@ -35,13 +37,15 @@ const checkpointMagic = "DLTRAIN-CHECKPOINT\n"
 // written in key order and no wall-clock time is written (State.Elapsed
 // is saved as 0).
 type Checkpoint struct {
-	Format    int
-	Config    []byte // resolved experiment YAML
-	Meta      []byte // data.Meta as JSON: classes, scaling, source checksum
-	Params    []TensorRecord
-	Optimizer OptimizerState
-	State     State
-	RNG       SortedMap[[]byte] // random stream states, by purpose
+	Format int
+	Config []byte // resolved experiment YAML
+	Meta   []byte // data.Meta as JSON: classes, scaling, source checksum
+	Params []TensorRecord
+	// Phases holds each training phase's optimizer and schedule state,
+	// by phase name.
+	Phases []PhaseState
+	State  State
+	RNG    SortedMap[[]byte] // random stream states, by purpose
 }
 
 // SortedMap is a map that checkpoints write in key order. gob writes a
@@ -84,23 +88,46 @@ func (m *SortedMap[V]) GobDecode(b []byte) error {
 	return nil
 }
 
-// checkpointV1 is the layout of format 1, whose maps were plain maps.
-type checkpointV1 struct {
-	Format    int
-	Config    []byte
-	Meta      []byte
-	Params    []TensorRecord
-	Optimizer struct {
-		Steps   int64
-		Buffers map[string][]float64
+// checkpointV2 is the layout of formats 1 and 2, whose maps were plain
+// maps (gob matches fields by name: format 1 has no Phases, format 2 no
+// Optimizer).
+type checkpointV2 struct {
+	Format int
+	Config []byte
+	Meta   []byte
+	Params []TensorRecord
+	Phases []struct {
+		Name      string
+		Optimizer plainOptimizerState
+		Schedule  ScheduleState
 	}
-	State State
-	RNG   map[string][]byte
+	Optimizer plainOptimizerState
+	State     State
+	RNG       map[string][]byte
 }
 
-func (v *checkpointV1) upgrade() *Checkpoint {
-	return &Checkpoint{Format: v.Format, Config: v.Config, Meta: v.Meta, Params: v.Params,
-		Optimizer: OptimizerState{Steps: v.Optimizer.Steps, Buffers: v.Optimizer.Buffers}, State: v.State, RNG: v.RNG}
+// plainOptimizerState is OptimizerState as formats 1 and 2 wrote it.
+type plainOptimizerState struct {
+	Steps   int64
+	Buffers map[string][]float64
+}
+
+func (o plainOptimizerState) state() OptimizerState {
+	return OptimizerState{Steps: o.Steps, Buffers: o.Buffers}
+}
+
+// upgrade returns the checkpoint in the current layout: format 1's one
+// optimizer becomes the one phase of a loop that lists none.
+func (v *checkpointV2) upgrade() *Checkpoint {
+	c := &Checkpoint{Format: v.Format, Config: v.Config, Meta: v.Meta, Params: v.Params, State: v.State, RNG: v.RNG}
+	if v.Format == 1 {
+		c.Phases = []PhaseState{{Name: DefaultPhase, Optimizer: v.Optimizer.state(), Schedule: v.State.Schedule}}
+		return c
+	}
+	for _, p := range v.Phases {
+		c.Phases = append(c.Phases, PhaseState{Name: p.Name, Optimizer: p.Optimizer.state(), Schedule: p.Schedule})
+	}
+	return c
 }
 
 // TensorRecord is one parameter as saved.
@@ -290,8 +317,8 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadCheckpoint, path, err)
 	}
-	if c.Format != CheckpointFormat && c.Format != 1 {
-		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads formats 1 and %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
+	if c.Format < 1 || c.Format > CheckpointFormat {
+		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads formats 1 to %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
 	}
 	if ps := c.check(); len(ps) > 0 {
 		return nil, fmt.Errorf("%w: %s: the checksum matches but the content is invalid: %s", ErrBadCheckpoint, path, strings.Join(ps, "; "))
@@ -300,27 +327,27 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 }
 
 // decodeCheckpoint decodes a checkpoint's body in its format: the format
-// is read first, since format 1 holds plain maps where format 2 holds
-// SortedMaps.
+// is read first, since formats 1 and 2 hold plain maps where format 3
+// holds SortedMaps. A format this dltrain does not know comes back with
+// nothing else decoded.
 func decodeCheckpoint(body []byte) (*Checkpoint, error) {
 	var head struct{ Format int }
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&head); err != nil {
 		return nil, err
 	}
-	if head.Format == 1 {
-		var v checkpointV1
+	switch head.Format {
+	case 1, 2:
+		var v checkpointV2
 		if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&v); err != nil {
 			return nil, err
 		}
 		return v.upgrade(), nil
-	}
-	var c Checkpoint
-	if head.Format != CheckpointFormat {
-		c.Format = head.Format
+	case CheckpointFormat:
+		var c Checkpoint
+		if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
+			return nil, err
+		}
 		return &c, nil
 	}
-	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return &Checkpoint{Format: head.Format}, nil
 }

@@ -47,7 +47,17 @@ func (c *Checkpoint) check() []string {
 			}
 		}
 	}
-	ps = append(ps, c.Optimizer.check(sizes)...)
+	for _, ph := range c.Phases {
+		var pps []string
+		pps = append(pps, ph.Optimizer.check(sizes)...)
+		pps = append(pps, ph.Schedule.check()...)
+		for _, p := range pps {
+			if len(c.Phases) > 1 || ph.Name != DefaultPhase {
+				p = fmt.Sprintf("phase %q: %s", ph.Name, p)
+			}
+			ps = append(ps, p)
+		}
+	}
 	ps = append(ps, c.State.check()...)
 	if len(ps) > maxProblems {
 		ps = append(ps[:maxProblems], fmt.Sprintf("and %d more problems", len(ps)-maxProblems))
@@ -88,8 +98,7 @@ func (s State) check() []string {
 		name string
 		v    int64
 	}{{"epoch", int64(s.Epoch)}, {"batch", int64(s.Batch)}, {"step", s.Step}, {"loss count", int64(s.LossCount)},
-		{"best epoch", int64(s.BestEpoch)}, {"early stopping's epoch", int64(s.Stop.Epoch)}, {"early stopping's count", int64(s.Stop.Bad)},
-		{"schedule's count", int64(s.Schedule.Bad)}, {"schedule's cooldown", int64(s.Schedule.Cooldown)}} {
+		{"best epoch", int64(s.BestEpoch)}, {"early stopping's epoch", int64(s.Stop.Epoch)}, {"early stopping's count", int64(s.Stop.Bad)}} {
 		if f.v < 0 {
 			ps = append(ps, fmt.Sprintf("the loop state's %s is %d; it must be >= 0", f.name, f.v))
 		}
@@ -108,8 +117,21 @@ func (s State) check() []string {
 			ps = append(ps, fmt.Sprintf("the loop state's %s is %v; it must be finite", f.name, f.v))
 		}
 	}
-	if s.LR < 0 || s.Schedule.LR < 0 {
-		ps = append(ps, fmt.Sprintf("the loop state's learning rate is negative (%v, schedule %v)", s.LR, s.Schedule.LR))
+	if s.LR < 0 {
+		ps = append(ps, fmt.Sprintf("the loop state's learning rate is negative (%v)", s.LR))
+	}
+	return ps
+}
+
+// check verifies a reactive schedule's state: counts >= 0, a rate that is
+// not negative (NaN before the first reduction).
+func (s ScheduleState) check() []string {
+	var ps []string
+	if s.Bad < 0 || s.Cooldown < 0 {
+		ps = append(ps, fmt.Sprintf("the schedule's counts are negative (%d epochs without improvement, %d of cooldown)", s.Bad, s.Cooldown))
+	}
+	if s.LR < 0 {
+		ps = append(ps, fmt.Sprintf("the schedule's learning rate is negative (%v)", s.LR))
 	}
 	return ps
 }

@@ -132,7 +132,7 @@ func TestCheckpointerKeepsLastKPlusBest(t *testing.T) {
 	dir := t.TempDir()
 	l := newTestLoop(t, digitsYAML, "train.epochs=2")
 	ckpt := &Checkpointer{Dir: dir, EverySteps: 5, EveryEpochs: 1, Keep: 2, Capture: func(l *Loop) *Checkpoint {
-		return &Checkpoint{Params: CaptureParams(l.Session.Model.Params()), State: l.State, Optimizer: l.Optimizer.State()}
+		return &Checkpoint{Params: CaptureParams(l.Session.Model.Params()), State: l.State, Phases: l.PhaseStates()}
 	}}
 	l.Hooks = []Hook{ckpt}
 	if err := l.Run(context.Background()); err != nil {
@@ -217,10 +217,10 @@ func TestTruncateMetricsDropsATornRow(t *testing.T) {
 func TestCheckpointBytesAreDeterministic(t *testing.T) {
 	ck := func(elapsed time.Duration) *Checkpoint {
 		c := testCheckpoint(1)
-		c.Optimizer = OptimizerState{Steps: 3, Buffers: map[string][]float64{}}
+		c.Phases = []PhaseState{{Name: "d", Optimizer: OptimizerState{Steps: 3, Buffers: map[string][]float64{}}}, {Name: "g", Optimizer: OptimizerState{Steps: 3, Buffers: map[string][]float64{}}}}
 		for i := range 40 {
 			c.Params = append(c.Params, TensorRecord{Name: fmt.Sprintf("dense%d/b", i), Shape: []int{2}, F32: []float32{1, 2}})
-			c.Optimizer.Buffers[fmt.Sprintf("dense%d/b/m", i)] = []float64{float64(i), 1}
+			c.Phases[i%2].Optimizer.Buffers[fmt.Sprintf("dense%d/b/m", i)] = []float64{float64(i), 1}
 		}
 		c.RNG = map[string][]byte{"dropout": {1, 2}, "augment": {3}, "data": {4}, "init": {5}, "noise": {6}}
 		c.State.Elapsed = elapsed
@@ -244,8 +244,8 @@ func TestCheckpointBytesAreDeterministic(t *testing.T) {
 	}
 	want := ck(0)
 	want.Format = CheckpointFormat
-	if !reflect.DeepEqual(got.Optimizer, want.Optimizer) || !reflect.DeepEqual(got.RNG, want.RNG) || got.State != want.State {
-		t.Errorf("loaded %+v, %v, %+v; saved %+v, %v, %+v", got.Optimizer, got.RNG, got.State, want.Optimizer, want.RNG, want.State)
+	if !reflect.DeepEqual(got.Phases, want.Phases) || !reflect.DeepEqual(got.RNG, want.RNG) || got.State != want.State {
+		t.Errorf("loaded %+v, %v, %+v; saved %+v, %v, %+v", got.Phases, got.RNG, got.State, want.Phases, want.RNG, want.State)
 	}
 }
 
@@ -283,21 +283,37 @@ func writeFramed(t *testing.T, path string, v any) {
 	}
 }
 
-// TestFormat1CheckpointsStillLoad: checkpoints written before maps were
-// sorted (format 1, plain gob maps) load with their optimizer buffers and
-// random streams.
-func TestFormat1CheckpointsStillLoad(t *testing.T) {
+// TestFormats1And2StillLoad: checkpoints written before maps were sorted
+// (format 1: one optimizer; format 2: one per phase; both in plain gob
+// maps) load with their optimizer buffers and random streams.
+func TestFormats1And2StillLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.ckpt")
-	old := checkpointV1{Format: 1, Params: testCheckpoint(1).Params, State: State{Epoch: 2, Step: 7}, RNG: map[string][]byte{"dropout": {9, 8}}}
-	old.Optimizer.Steps, old.Optimizer.Buffers = 7, map[string][]float64{"dense1/W/m": {1, 2, 3, 4}}
-	writeFramed(t, path, &old)
-	ck, err := LoadCheckpoint(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ck.State.Step != 7 || ck.Optimizer.Steps != 7 || !reflect.DeepEqual(ck.Optimizer.Buffers["dense1/W/m"], []float64{1, 2, 3, 4}) ||
-		!bytes.Equal(ck.RNG["dropout"], []byte{9, 8}) || !reflect.DeepEqual(ck.Params, old.Params) {
-		t.Errorf("format 1 checkpoint loaded as %+v", ck)
+	buffers := map[string][]float64{"dense1/W/m": {1, 2, 3, 4}}
+	for _, format := range []int{1, 2} {
+		old := checkpointV2{Format: format, Params: testCheckpoint(1).Params, State: State{Epoch: 2, Step: 7}, RNG: map[string][]byte{"dropout": {9, 8}}}
+		old.State.Schedule.Bad = 1
+		name := DefaultPhase
+		if format == 1 {
+			old.Optimizer = plainOptimizerState{Steps: 7, Buffers: buffers}
+		} else {
+			name = "gen"
+			old.Phases = make([]struct {
+				Name      string
+				Optimizer plainOptimizerState
+				Schedule  ScheduleState
+			}, 1)
+			old.Phases[0].Name, old.Phases[0].Optimizer, old.Phases[0].Schedule.Bad = name, plainOptimizerState{Steps: 7, Buffers: buffers}, 1
+		}
+		writeFramed(t, path, &old)
+		ck, err := LoadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []PhaseState{{Name: name, Optimizer: OptimizerState{Steps: 7, Buffers: buffers}, Schedule: ScheduleState{Bad: 1}}}
+		if ck.Format != format || ck.State.Step != 7 || !reflect.DeepEqual(ck.Phases, want) ||
+			!bytes.Equal(ck.RNG["dropout"], []byte{9, 8}) || !reflect.DeepEqual(ck.Params, old.Params) {
+			t.Errorf("format %d checkpoint loaded as %+v", format, ck)
+		}
 	}
 	writeFramed(t, path, &struct{ Format int }{7})
 	if _, err := LoadCheckpoint(path); !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), "format 7") {
@@ -311,10 +327,10 @@ func TestFormat1CheckpointsStillLoad(t *testing.T) {
 func TestHandMadeCheckpointsAreChecked(t *testing.T) {
 	good := func() *Checkpoint {
 		return &Checkpoint{Format: CheckpointFormat,
-			Params:    []TensorRecord{{Name: "dense1/W", Shape: []int{2, 2}, F32: []float32{1, 2, 3, 4}}, {Name: "dense1/b", Shape: []int{2}, F32: []float32{0, 0}}},
-			Optimizer: OptimizerState{Steps: 4, Buffers: map[string][]float64{"dense1/W/m": {1, 2, 3, 4}, "dense1/b/m": {0, 0}}},
-			State:     State{Epoch: 2, Step: 4, BestEpoch: 1, LR: 0.1},
-			RNG:       map[string][]byte{"dropout": {1}},
+			Params: []TensorRecord{{Name: "dense1/W", Shape: []int{2, 2}, F32: []float32{1, 2, 3, 4}}, {Name: "dense1/b", Shape: []int{2}, F32: []float32{0, 0}}},
+			Phases: []PhaseState{{Name: DefaultPhase, Optimizer: OptimizerState{Steps: 4, Buffers: map[string][]float64{"dense1/W/m": {1, 2, 3, 4}, "dense1/b/m": {0, 0}}}}},
+			State:  State{Epoch: 2, Step: 4, BestEpoch: 1, LR: 0.1},
+			RNG:    map[string][]byte{"dropout": {1}},
 		}
 	}
 	for _, c := range []struct {
@@ -329,16 +345,18 @@ func TestHandMadeCheckpointsAreChecked(t *testing.T) {
 		{"NaN weight", func(c *Checkpoint) { c.Params[0].F32[1] = float32(math.NaN()) }, "tensor dense1/W holds NaN at index 1"},
 		{"infinite weight", func(c *Checkpoint) { c.Params[0].F32, c.Params[0].F64 = nil, []float64{1, 2, math.Inf(-1), 4} }, "tensor dense1/W holds -Inf at index 2"},
 		{"twice", func(c *Checkpoint) { c.Params = append(c.Params, c.Params[0]) }, "tensor dense1/W is saved twice"},
-		{"short buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense1/W/m"] = []float64{1, 2, 3} }, "optimizer buffer dense1/W/m holds 3 values; its tensor dense1/W has 4"},
-		{"stray buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense9/W/v"] = []float64{1} }, "optimizer buffer dense9/W/v belongs to no saved tensor"},
-		{"NaN buffer", func(c *Checkpoint) { c.Optimizer.Buffers["dense1/b/m"] = []float64{0, math.NaN()} }, "optimizer buffer dense1/b/m holds NaN at index 1"},
-		{"negative steps", func(c *Checkpoint) { c.Optimizer.Steps = -1 }, "the optimizer's step count is -1"},
+		{"short buffer", func(c *Checkpoint) { c.Phases[0].Optimizer.Buffers["dense1/W/m"] = []float64{1, 2, 3} }, "optimizer buffer dense1/W/m holds 3 values; its tensor dense1/W has 4"},
+		{"stray buffer", func(c *Checkpoint) { c.Phases[0].Optimizer.Buffers["dense9/W/v"] = []float64{1} }, "optimizer buffer dense9/W/v belongs to no saved tensor"},
+		{"NaN buffer", func(c *Checkpoint) { c.Phases[0].Optimizer.Buffers["dense1/b/m"] = []float64{0, math.NaN()} }, "optimizer buffer dense1/b/m holds NaN at index 1"},
+		{"negative steps", func(c *Checkpoint) { c.Phases[0].Optimizer.Steps = -1 }, "the optimizer's step count is -1"},
 		{"negative epoch", func(c *Checkpoint) { c.State.Epoch = -1 }, "the loop state's epoch is -1; it must be >= 0"},
 		{"negative batch", func(c *Checkpoint) { c.State.Batch = -3 }, "the loop state's batch is -3"},
 		{"negative step", func(c *Checkpoint) { c.State.Step = -5 }, "the loop state's step is -5"},
 		{"best after the end", func(c *Checkpoint) { c.State.BestEpoch = 3 }, "best epoch (3) is after the epochs completed (2)"},
 		{"NaN loss sum", func(c *Checkpoint) { c.State.LossSum = math.NaN() }, "the loop state's loss sum is NaN"},
 		{"negative rate", func(c *Checkpoint) { c.State.LR = -0.1 }, "learning rate is negative"},
+		{"negative schedule count", func(c *Checkpoint) { c.Phases[0].Schedule.Cooldown = -2 }, "the schedule's counts are negative"},
+		{"named phase", func(c *Checkpoint) { c.Phases[0].Name = "gen"; c.Phases[0].Optimizer.Steps = -1 }, `phase "gen": the optimizer's step count is -1`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "hand.ckpt")
@@ -367,7 +385,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		gob.NewEncoder(&body).Encode(c)
 		f.Add(body.Bytes())
 	}
-	old := checkpointV1{Format: 1, RNG: map[string][]byte{"dropout": {1}}}
+	old := checkpointV2{Format: 1, RNG: map[string][]byte{"dropout": {1}}, Optimizer: plainOptimizerState{Steps: 1, Buffers: map[string][]float64{"a/m": {1}}}}
 	var body bytes.Buffer
 	gob.NewEncoder(&body).Encode(&old)
 	f.Add(body.Bytes())

@@ -1,4 +1,4 @@
-"""Reference values for dltrain's convolution, pooling and normalization ops.
+"""Reference values for dltrain's convolution, pooling, upsampling and normalization ops.
 
 Run with PyTorch 1.13 (Debian's python3-torch):
     /usr/bin/python3 pkg/ops/testdata/torch_ref.py > pkg/ops/testdata/torch_ref.json
@@ -7,7 +7,9 @@ Every input is a deterministic formula of its flat index (see seq), so the
 Go test (torch_ref_test.go) rebuilds the same tensors without this script.
 For each case the file holds the output and the gradients of
 L = sum(out * r) with r = seq(out.numel(), 0.5, 0.7) with respect to every
-input, all in float64.
+input, all in float64. The JSON keeps each case as it was first recorded and
+new cases are appended to it: a re-run on another machine moves the
+convolutions' last bits (by about 4e-16).
 """
 import json
 import math
@@ -100,5 +102,30 @@ x = tensor((3, 2, 4), 1.3, 0.61, 3.0)
 gamma = tensor((2, 4), 1.4, 0.5)
 beta = tensor((2, 4), 1.5, 0.8)
 cases.append(case("layernorm_last2", [x, gamma, beta], lambda x, g, b: F.layer_norm(x, (2, 4), g, b, eps=1e-5)))
+
+x = tensor((2, 2, 3, 4), 1.6, 0.47)
+cases.append(case("upsample2d_nearest_2x3", [x], lambda x: F.interpolate(x, scale_factor=(2, 3), mode="nearest")))
+
+x = tensor((2, 3, 5), 1.7, 0.59)
+cases.append(case("upsample1d_nearest_3", [x], lambda x: F.interpolate(x, scale_factor=3, mode="nearest")))
+
+# Transposed convolutions: weights (in_channels, out_channels, kh, kw), as
+# nn.ConvTranspose2d holds them.
+x = tensor((2, 3, 4, 5), 1.8, 0.33)
+w = tensor((3, 2, 3, 2), 1.9, 0.27, 0.5)
+b = tensor((2,), 2.0, 1.3)
+cases.append(case("conv_transpose2d_stride2x3_pad1x0_outpad1x2_dil2x1", [x, w, b],
+                  lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 3), padding=(1, 0),
+                                                     output_padding=(1, 2), dilation=(2, 1))))
+
+x = tensor((1, 2, 3, 4), 2.1, 0.39)
+w = tensor((2, 3, 3, 3), 2.2, 0.21, 0.5)
+cases.append(case("conv_transpose2d_k3_nobias", [x, w], lambda x, w: F.conv_transpose2d(x, w, None)))
+
+x = tensor((2, 2, 6), 2.3, 0.43)
+w = tensor((2, 3, 4), 2.4, 0.17, 0.5)
+b = tensor((3,), 2.5, 0.7)
+cases.append(case("conv_transpose1d_stride2_pad1", [x, w, b],
+                  lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=1)))
 
 print(json.dumps({"torch": torch.__version__, "cases": cases}))
