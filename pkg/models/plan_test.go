@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // TestPlanMatchesBuild: a plan describes every layer as the built model
@@ -21,9 +23,20 @@ func TestPlanMatchesBuild(t *testing.T) {
 		{"cnn", `{kind: cnn, layers: [{type: conv2d, filters: 4, kernel: 3, padding: same}, {type: batchnorm},
 			{type: residual, layers: [{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}]},
 			{type: maxpool2d, size: 2}, {type: flatten}, {type: dense, units: 10}]}`, Shape{1, 8, 8}, Shape{10}},
+		{"autoencoder", `{kind: autoencoder, encoder: [{type: dense, units: 8, activation: relu}, {type: dense, units: 2}],
+			decoder: [{type: dense, units: 8, activation: relu}, {type: dense, units: 64}]}`, Shape{64}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e := experiment(t, c.model)
+			var e *config.Experiment
+			if c.name != "autoencoder" {
+				e = experiment(t, c.model)
+			} else {
+				var err error
+				e, err = config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:digits, task: reconstruction}\nmodel: "+c.model+"\n"), nil, nil, Validate)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			spec := Spec{Exp: e, Input: c.in, Output: c.out, InitRNG: rand.New(rand.NewPCG(1, 1))}
 			plan, err := PlanModel(spec)
 			if err != nil {
@@ -78,6 +91,14 @@ func TestPlanOfAHugeModelAllocatesNothing(t *testing.T) {
 	}
 	if l := plan.Layers[1]; l.Params != 3e12+3 {
 		t.Errorf("second layer has %d parameters, want 3,000,000,000,003", l.Params)
+	}
+	ae, err := config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:digits, task: reconstruction}\n"+
+		"model: {kind: autoencoder, encoder: [{type: dense, units: 1000000000000}], decoder: [{type: dense, units: 64}]}\n"), nil, nil, Validate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := PlanModel(Spec{Exp: ae, Input: Shape{64}}); err != nil || plan.Layers[0].Params != 65e12 {
+		t.Errorf("autoencoder plan: %v, %+v", err, plan)
 	}
 	tooBig := errors.New("too big")
 	spec.Check = func(*Plan) error { return tooBig }
