@@ -124,12 +124,22 @@ func (h *trialStop) BeforeRun(l *train.Loop) error {
 	// A resumed trial: its best so far, from the epochs already logged.
 	curve, err := ReadMetric(h.opt.Dir, h.opt.Metric)
 	if err != nil {
-		return nil
+		return err
 	}
 	m := train.Monitor{Metric: h.opt.Metric, Max: h.opt.Max}
 	for _, v := range curve[:min(len(curve), l.State.Epoch)] {
 		if m.Better(v, h.best) {
 			h.best = v
+		}
+	}
+	// Resumed where an earlier call stopped (its caller died before
+	// taking the result): stop again without training another epoch.
+	if e := l.State.Epoch; e > 0 && !l.State.Stopped && e < l.Epochs {
+		if h.opt.Budget > 0 && e >= h.opt.Budget {
+			return fmt.Errorf("%w (%d): %w", errBudget, h.opt.Budget, train.ErrInterrupted)
+		}
+		if h.opt.Prune != nil && h.opt.Prune(e, h.best) {
+			return fmt.Errorf("%w at epoch %d: %w", errPruned, e, train.ErrInterrupted)
 		}
 	}
 	return nil
