@@ -78,7 +78,9 @@ func runSweep(ctx context.Context, a *app, o *sweepOptions) error {
 	start := time.Now()
 	s, err := sweep.Run(ctx, spec, sweep.RunOptions{
 		Dir: dir, Worker: "w" + strconv.Itoa(os.Getpid()), Progress: a.logOut(),
-		Spawn: func(ctx context.Context, worker, threads int) error { return spawnWorker(ctx, a, o.config, dir, worker, threads) },
+		Spawn: func(ctx context.Context, worker, threads int) error {
+			return spawnWorker(ctx, a, o.config, dir, worker, threads)
+		},
 	})
 	if err != nil {
 		return err
