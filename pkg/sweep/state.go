@@ -128,7 +128,35 @@ func (s *state) promotion() (t *trialState, rung int, ok bool) {
 			}
 		}
 	}
-	return nil, 0, false
+	return s.finishing()
+}
+
+// finishing is the promotion that ends a sweep whose trials have all
+// started but none of which trained all its epochs (too few trials for
+// 1/reduction of a rung to reach the top): the best trial of the highest
+// rung goes up, one rung at a time, so the winner is a whole run.
+func (s *state) finishing() (*trialState, int, bool) {
+	if len(s.trials) < s.spec.Trials {
+		return nil, 0, false
+	}
+	var best *trialState
+	for _, t := range s.trials {
+		r := t.last()
+		if t.Pending != nil || (r != nil && r.Status == "completed") {
+			return nil, 0, false // one is complete, or may complete
+		}
+		if r == nil || r.Status != "paused" || r.Value == nil {
+			continue
+		}
+		if best == nil || len(t.Results) > len(best.Results) ||
+			(len(t.Results) == len(best.Results) && s.loss(r) < s.loss(best.last())) {
+			best = t
+		}
+	}
+	if best == nil {
+		return nil, 0, false
+	}
+	return best, len(best.Results), true
 }
 
 // medianPrune is the median stopping rule (Golovin et al., "Google

@@ -246,8 +246,8 @@ func progressLine(spec *Spec, t *trialState, r Record) string {
 	if spec.EarlyStop.Kind == "asha" {
 		rung = fmt.Sprintf(" rung %d", r.Rung)
 	}
-	return fmt.Sprintf("trial %d/%d%s  %s  %s %s  %d epochs  %s  %.1fs  [%s]",
-		t.ID+1, spec.Trials, rung, strings.Join(vals, " "), spec.Metric, metric, r.Epochs, status, r.Seconds, r.Worker)
+	return fmt.Sprintf("trial %d/%d%s  %s  %s %s  %d/%d epochs  %s  %.1fs  [%s]",
+		t.ID+1, spec.Trials, rung, strings.Join(vals, " "), spec.Metric, metric, r.Epochs, spec.Epochs, status, r.Seconds, r.Worker)
 }
 
 // shortName is a parameter path's last segment, or two when the last is
