@@ -69,21 +69,19 @@ func readJournal(dir string) ([]Record, error) {
 }
 
 // appendJournal appends records and syncs the file. The caller holds the
-// sweep's lock. A line left without its newline by a crash is ended
-// first, so the new record starts on a line of its own.
+// sweep's lock. A last line left without its newline by a crash (a
+// record cut short, which readJournal skipped) is cut off first, so the
+// journal stays whole lines.
 func appendJournal(dir string, recs ...Record) error {
 	f, err := os.OpenFile(filepath.Join(dir, JournalFile), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
-			buf.WriteByte('\n')
-		}
+	if err := cutTornLine(f); err != nil {
+		return err
 	}
+	var buf bytes.Buffer
 	for _, r := range recs {
 		if r.Time.IsZero() {
 			r.Time = time.Now().UTC()
@@ -99,6 +97,22 @@ func appendJournal(dir string, recs ...Record) error {
 		return err
 	}
 	return f.Sync()
+}
+
+// cutTornLine truncates f after its last newline.
+func cutTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return err
+	}
+	b := make([]byte, fi.Size())
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return err
+	}
+	if b[len(b)-1] == '\n' {
+		return nil
+	}
+	return f.Truncate(int64(bytes.LastIndexByte(b, '\n') + 1))
 }
 
 // lockedFile is a flock held on a file; Close releases it.
