@@ -111,6 +111,7 @@ func spawnWorker(ctx context.Context, a *app, config, dir string, worker, thread
 	cmd := exec.CommandContext(ctx, exe, "sweep", "--config", config, "--out", dir, "--worker", name,
 		"--threads", strconv.Itoa(threads), "--log-format", a.logFormat)
 	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
+	cmd.SysProcAttr = workerAttr()
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Minute
 	err = cmd.Run()
