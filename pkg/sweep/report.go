@@ -127,7 +127,7 @@ func metricText(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
 	}
-	return strconv.FormatFloat(v, 'f', 4, 64)
+	return strconv.FormatFloat(v, 'g', 4, 64) // 4 significant digits: 0.9814, 0.0004123
 }
 
 // TotalEpochs is the epochs trained over every trial.

@@ -236,7 +236,7 @@ func progressLine(spec *Spec, t *trialState, r Record) string {
 	}
 	metric := "-"
 	if r.Value != nil {
-		metric = fmt.Sprintf("%.4f (epoch %d)", *r.Value, r.BestEpoch)
+		metric = fmt.Sprintf("%s (epoch %d)", metricText(*r.Value), r.BestEpoch)
 	}
 	status := r.Status
 	if r.Status == "failed" {
