@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -19,6 +20,8 @@ type sweepOptions struct {
 	out     string
 	worker  string // run as one worker of the sweep: claim trials until none is left, print no table
 	threads int    // a worker's train.threads (set by the coordinator)
+	emit    string // print the job that runs the workers on a cluster engine: slurm or k8s
+	emitOpt sweep.EmitOptions
 }
 
 func newSweepCommand(a *app) *cobra.Command {
@@ -37,7 +40,8 @@ on this machine, each with its share of the threads). "dltrain sweep status DIR"
 the table at any time. See docs/sweep.md for the file's keys.`,
 		Example: `  dltrain sweep --config configs/sweeps/iris-random.yaml
   dltrain sweep --config configs/sweeps/digits-tpe.yaml --out /tmp/digits-tpe
-  dltrain sweep status sweeps/iris-random`,
+  dltrain sweep status sweeps/iris-random
+  dltrain sweep --config configs/sweeps/digits-tpe.yaml --out /shared/digits-tpe --emit slurm --array-parallel 4 > sweep.sbatch`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.begin(); err != nil {
@@ -54,6 +58,11 @@ the table at any time. See docs/sweep.md for the file's keys.`,
 	c.Flags().StringVar(&o.worker, "worker", "", "work on the sweep as one more worker named WORKER: claim trials until none is left")
 	c.Flags().IntVar(&o.threads, "threads", 0, "a worker's threads per trial (0: the experiment's train.threads)")
 	c.Flags().MarkHidden("threads")
+	c.Flags().StringVar(&o.emit, "emit", "", "print the job that runs the sweep's workers on a cluster instead of running it: slurm (an sbatch array script) or k8s (an Indexed Job)")
+	c.Flags().IntVar(&o.emitOpt.Parallel, "array-parallel", 0, "--emit: workers at once (default: the sweep's parallel)")
+	c.Flags().IntVar(&o.emitOpt.Workers, "workers", 0, "--emit: worker tasks (default: one per trial)")
+	c.Flags().StringVar(&o.emitOpt.Image, "image", "dltrain:latest", "--emit k8s: the container image holding dltrain")
+	c.Flags().StringVar(&o.emitOpt.Claim, "claim", "dltrain-sweep", "--emit k8s: the PersistentVolumeClaim holding the sweep file, its experiment and the sweep directory")
 	c.AddCommand(newSweepStatusCommand(a))
 	return c
 }
@@ -66,6 +75,9 @@ func runSweep(ctx context.Context, a *app, o *sweepOptions) error {
 	dir := o.out
 	if dir == "" {
 		dir = sweep.DefaultDir(o.config)
+	}
+	if o.emit != "" {
+		return emitJob(a, o, spec, dir)
 	}
 	if o.worker != "" {
 		if err := sweep.Start(dir, spec); err != nil {
@@ -91,6 +103,35 @@ func runSweep(ctx context.Context, a *app, o *sweepOptions) error {
 	fmt.Fprintf(a.logOut(), "%d epochs trained in all, %s; wrote %s/trials.csv, best.yaml and plots/\n",
 		s.TotalEpochs(), time.Since(start).Round(time.Second), dir)
 	return nil
+}
+
+// emitJob prints the cluster job of --emit.
+func emitJob(a *app, o *sweepOptions, spec *sweep.Spec, dir string) error {
+	emit, ok := sweep.Emitters[o.emit]
+	if !ok {
+		return usageErr("--emit %s: known engines: k8s, slurm", o.emit)
+	}
+	opt := o.emitOpt
+	opt.Binary, opt.Config, opt.Dir = "dltrain", o.config, dir
+	if o.emit == "slurm" { // absolute: the job runs from wherever sbatch puts it
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		if opt.Config, err = filepath.Abs(o.config); err != nil {
+			return err
+		}
+		if opt.Dir, err = filepath.Abs(dir); err != nil {
+			return err
+		}
+		opt.Binary = exe
+	}
+	text, err := emit(spec, opt)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(a.stdout, text)
+	return err
 }
 
 func direction(max bool) string {
