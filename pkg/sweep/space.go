@@ -113,7 +113,7 @@ func (r *reader) bounds(n *yaml.Node, key string, p *Param) {
 }
 
 // checkGrid refuses continuous ranges under grid.
-func (r *reader) checkGrid(n *yaml.Node, s *Spec) {
+func (r *reader) checkGrid(s *Spec) {
 	for _, p := range s.Space {
 		if distributions[p.Kind].continuous {
 			r.fail(&yaml.Node{Line: p.Line, Column: 3}, "space."+p.Path,

@@ -141,7 +141,7 @@ func Parse(name string, text []byte) (*Spec, error) {
 	r.checkMetric(metricNode, s.Metric, base)
 	r.checkSpace(spaceNode, s, base)
 	if s.Method == "grid" {
-		r.checkGrid(spaceNode, s)
+		r.checkGrid(s)
 	}
 	if s.EarlyStop.Kind == "asha" && s.EarlyStop.MinEpochs >= s.Epochs {
 		r.fail(top["early_stop"], "early_stop.min_epochs", "is %d but a trial trains %d epochs (train.epochs): nothing to stop early", s.EarlyStop.MinEpochs, s.Epochs)

@@ -64,7 +64,9 @@ type RunOptions struct {
 	Dir    string
 	Worker string // the in-process worker's name
 	// Spawn runs worker i (0-based) of spec.Parallel as its own process,
-	// until the sweep has no work left; nil runs them in this process.
+	// until the sweep has no work left; nil runs them as goroutines of
+	// this process (which then share its GOMAXPROCS: each trial sets it to
+	// its train.threads, cores / parallel).
 	Spawn    func(ctx context.Context, worker, threads int) error
 	Progress io.Writer // a line per finished trial
 }
