@@ -50,6 +50,11 @@ the table at any time. See docs/sweep.md for the file's keys.`,
 			if o.config == "" {
 				return usageErr("--config is required")
 			}
+			for _, f := range []string{"array-parallel", "workers", "image", "claim"} {
+				if cmd.Flags().Changed(f) && o.emit == "" {
+					return usageErr("--%s is an option of --emit, which is not given", f)
+				}
+			}
 			return runSweep(cmd.Context(), a, o)
 		},
 	}

@@ -169,6 +169,10 @@ func TestBadSweepExits2(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "sweep.yaml:5:") || !strings.Contains(stderr, `did you mean "lr"`) {
 		t.Errorf("unknown option: exit %d\n%s", code, stderr)
 	}
+	code, _, stderr = dltrain(t, "sweep", "--config", cfg, "--image", "x")
+	if code != 2 || !strings.Contains(stderr, "--image is an option of --emit") {
+		t.Errorf("--image without --emit: exit %d\n%s", code, stderr)
+	}
 	code, _, stderr = dltrain(t, "sweep", "status", t.TempDir())
 	if code != 2 || !strings.Contains(stderr, "no sweep journal") {
 		t.Errorf("status of an empty directory: exit %d\n%s", code, stderr)
