@@ -190,7 +190,7 @@ func (s *Summary) writeCSV(path string) error {
 
 func (s *Summary) writeBest(path string) error {
 	b := s.Rows[s.Best]
-	base, err := config.Load(s.Spec.Experiment, nil)
+	base, err := run.Load(s.Spec.Experiment, nil)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (s *Summary) writeBest(path string) error {
 	if err != nil {
 		return err
 	}
-	exp, err := config.Load(s.Spec.Experiment, sets)
+	exp, err := run.Load(s.Spec.Experiment, sets)
 	if err != nil {
 		return err
 	}

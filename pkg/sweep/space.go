@@ -190,7 +190,7 @@ func (r *reader) checkSpace(n *yaml.Node, s *Spec, exp *config.Experiment) {
 		for _, v := range p.probes() {
 			sets, err := overrides(exp, []Param{p}, map[string]any{p.Path: v}, nil)
 			if err == nil {
-				_, err = config.Load(s.Experiment, sets)
+				_, err = run.Load(s.Experiment, sets)
 			}
 			if err != nil {
 				r.fail(at, key, "with value %v: %s", v, problemText(err))

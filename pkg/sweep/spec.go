@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 	"go.yaml.in/yaml/v3"
 )
@@ -132,7 +133,7 @@ func Parse(name string, text []byte) (*Spec, error) {
 	if abs, err := filepath.Abs(s.Experiment); err == nil {
 		s.Experiment = abs
 	}
-	base, err := config.Load(s.Experiment, nil)
+	base, err := run.Load(s.Experiment, nil)
 	if err != nil {
 		return nil, fmt.Errorf("the sweep's experiment (%s:%d): %w", name, top["experiment"].Line, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/run"
 )
 
 // irisExperiment is the shipped iris experiment, absolute.
@@ -130,7 +131,7 @@ func TestLayerOptionOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := config.Load(s.Experiment, nil)
+	base, err := run.Load(s.Experiment, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestLayerOptionOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, err := config.Load(s.Experiment, sets)
+	exp, err := run.Load(s.Experiment, sets)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 )
@@ -167,7 +166,7 @@ func TrialDir(dir string, trial int) string {
 
 // runClaim trains the claimed trial and appends its result.
 func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error {
-	base, err := config.Load(spec.Experiment, nil)
+	base, err := run.Load(spec.Experiment, nil)
 	if err != nil {
 		return err
 	}
