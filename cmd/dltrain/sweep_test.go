@@ -57,7 +57,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		t.Skip("runs a sweep binary many times")
 	}
 	bin := binary(t)
-	const trials = 10
+	const trials = 12
 	cfg := tinySweepFiles(t, fmt.Sprintf("method: random\ntrials: %d\nseed: 4\nparallel: 2\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: asha, min_epochs: 1, reduction: 2}\n", trials))
 	out := filepath.Join(t.TempDir(), "sweep")
 	rng := rand.New(rand.NewPCG(15, 1)) // recorded: the kill moments
@@ -70,10 +70,24 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
+		// Each kill lands a recorded random moment after the journal
+		// shows this attempt's first progress, so that the kills fall
+		// inside trials however fast the machine is (a fixed delay from
+		// the start let a fast machine finish the sweep first).
+		before := fileSize(filepath.Join(out, "journal.jsonl"))
+		progressed := false
+		for !progressed {
+			select {
+			case err := <-done:
+				t.Fatalf("the sweep finished (%v) before %d kills; make it longer", err, kills+1)
+			case <-time.After(20 * time.Millisecond):
+				progressed = fileSize(filepath.Join(out, "journal.jsonl")) > before
+			}
+		}
 		select {
 		case err := <-done:
 			t.Fatalf("the sweep finished (%v) before %d kills; make it longer", err, kills+1)
-		case <-time.After(time.Duration(150+rng.IntN(600)) * time.Millisecond):
+		case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 			kills++
@@ -177,4 +191,13 @@ func TestBadSweepExits2(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "no sweep journal") {
 		t.Errorf("status of an empty directory: exit %d\n%s", code, stderr)
 	}
+}
+
+// fileSize is the size of the file at path, 0 when it does not exist.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
