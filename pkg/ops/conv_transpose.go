@@ -168,23 +168,18 @@ func (k *convTranspose) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convTranspose) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d := k.geom.geometry(in[0].Shape(), in[1].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		convTransposeForward(k, d, data[float32](out), data[float32](in[0]), data[float32](in[1]), biasOf[float32](in, k.bias))
-	case tensor.Float64:
-		convTransposeForward(k, d, data[float64](out), data[float64](in[0]), data[float64](in[1]), biasOf[float64](in, k.bias))
-	}
-	return nil
+	return typed(k, out, in, convTransposeBody[float32], convTransposeBody[float64])
 }
 
-// convTransposeForward scatters the input through the kernels onto the
+// convTransposeBody scatters the input through the kernels onto the
 // output (col2im of Wᵀ·x, chunk by chunk of samples), then adds the bias
 // and applies the fused activation plane by plane.
-func convTransposeForward[T compute.Float](k *convTranspose, d convDims, out, x, w, b []T) {
-	convBackInput(&k.inner, d, out, w, x)
+func convTransposeBody[T compute.Float](k *convTranspose, out []T, in []*tensor.Dense) error {
+	d := k.geom.geometry(in[0].Shape(), in[1].Shape())
+	b := biasOf[T](in, k.bias)
+	convBackInput(&k.inner, d, out, data[T](in[1]), data[T](in[0]))
 	if b == nil && k.act.name == "" {
-		return
+		return nil
 	}
 	per := d.h * d.w
 	for s := range d.n {
@@ -198,6 +193,7 @@ func convTransposeForward[T compute.Float](k *convTranspose, d convDims, out, x,
 			actForward(k.act, o, o)
 		}
 	}
+	return nil
 }
 
 // Backward: with dz = dy·f'(z) computed from the output when an
@@ -263,13 +259,11 @@ func (k *convTransposeGradInput) OutShape(in []tensor.Shape) (tensor.Shape, erro
 }
 
 func (k *convTransposeGradInput) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d := k.geom.geometry(k.x, in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		convForward(&k.inner, d, data[float32](out), data[float32](in[1]), data[float32](in[0]), nil)
-	case tensor.Float64:
-		convForward(&k.inner, d, data[float64](out), data[float64](in[1]), data[float64](in[0]), nil)
-	}
+	return typed(k, out, in, convTransposeGradInputBody[float32], convTransposeGradInputBody[float64])
+}
+
+func convTransposeGradInputBody[T compute.Float](k *convTransposeGradInput, out []T, in []*tensor.Dense) error {
+	convForward(&k.inner, k.geom.geometry(k.x, in[0].Shape()), out, data[T](in[1]), data[T](in[0]), nil)
 	return nil
 }
 
@@ -305,13 +299,11 @@ func (k *convTransposeGradWeight) OutShape(in []tensor.Shape) (tensor.Shape, err
 }
 
 func (k *convTransposeGradWeight) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d := k.geom.geometry(in[0].Shape(), k.w)
-	switch out.Dtype() {
-	case tensor.Float32:
-		convBackWeight(&k.inner, d, data[float32](out), data[float32](in[1]), data[float32](in[0]))
-	case tensor.Float64:
-		convBackWeight(&k.inner, d, data[float64](out), data[float64](in[1]), data[float64](in[0]))
-	}
+	return typed(k, out, in, convTransposeGradWeightBody[float32], convTransposeGradWeightBody[float64])
+}
+
+func convTransposeGradWeightBody[T compute.Float](k *convTransposeGradWeight, out []T, in []*tensor.Dense) error {
+	convBackWeight(&k.inner, k.geom.geometry(in[0].Shape(), k.w), out, data[T](in[1]), data[T](in[0]))
 	return nil
 }
 

@@ -9,7 +9,9 @@
 // step to step, and builds its gradient from other kernels, so that every
 // op, forward and backward, is checked against finite differences in this
 // package's tests. A kernel's arithmetic is written once, as a generic body
-// over the element type, which typed runs in float32 or float64.
+// over the element type, which typed runs in float32 or float64. Floats,
+// Dispatch and DispatchValue (dtype.go) give the models and the training
+// loop the same: no other code switches on a tensor's dtype.
 //
 // Besides the layers of image and tabular models (dense, convolution,
 // pooling, normalization, losses), the N-D ops that sequence models are

@@ -55,13 +55,11 @@ func (u *upsample) dims(x tensor.Shape) upsampleDims {
 }
 
 func (u *upsample) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	d := u.dims(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		runUpsample(&u.jobs.f32, d, false, data[float32](out), data[float32](in[0]))
-	case tensor.Float64:
-		runUpsample(&u.jobs.f64, d, false, data[float64](out), data[float64](in[0]))
-	}
+	return typed(u, out, in, upsampleBody[float32], upsampleBody[float64])
+}
+
+func upsampleBody[T compute.Float](u *upsample, out []T, in []*tensor.Dense) error {
+	runUpsample(jobOf[upsampleJob[T]](&u.jobs.f32, &u.jobs.f64), u.dims(in[0].Shape()), false, out, data[T](in[0]))
 	return nil
 }
 
@@ -93,13 +91,12 @@ func (k *upsampleGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *upsampleGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, upsampleGradBody[float32], upsampleGradBody[float64])
+}
+
+func upsampleGradBody[T compute.Float](k *upsampleGrad, out []T, in []*tensor.Dense) error {
 	d := (&upsample{sh: k.sh, sw: k.sw}).dims(k.x)
-	switch out.Dtype() {
-	case tensor.Float32:
-		runUpsample(&k.jobs.f32, d, true, data[float32](out), data[float32](in[0]))
-	case tensor.Float64:
-		runUpsample(&k.jobs.f64, d, true, data[float64](out), data[float64](in[0]))
-	}
+	runUpsample(jobOf[upsampleJob[T]](&k.jobs.f32, &k.jobs.f64), d, true, out, data[T](in[0]))
 	return nil
 }
 
