@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/models"
 	"gorgonia.org/tensor"
@@ -43,27 +44,24 @@ func (a *Adagrad) LR() float64 { return a.lr }
 func (a *Adagrad) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
 	a.steps++
 	clr := lr / (1 + float64(a.steps-1)*a.lrDecay)
-	for i, p := range params {
-		if err := checkPair(p, grads[i]); err != nil {
-			return err
-		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			adagradStep(a, clr, w, grads[i].Float32s(), a.f32, p.Name)
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			adagradStep(a, clr, w, grads[i].Float64s(), a.f64, p.Name)
-		}
-	}
-	return nil
+	return stepEach(adagradArgs{a: a, clr: clr}, params, grads, adagradStep[float32], adagradStep[float64])
 }
 
-func adagradStep[T float32 | float64](a *Adagrad, clr float64, w, g []T, bufs buffers[T], name string) {
-	s := bufs.getInit(a.key(name, "sum"), len(w), T(a.init))
-	c, eps := T(clr), T(a.eps)
+// adagradArgs is one Adagrad step's arguments: the optimizer and the
+// step's decayed learning rate.
+type adagradArgs struct {
+	a   *Adagrad
+	clr float64
+}
+
+func adagradStep[T compute.Float](u paramUpdate[adagradArgs]) error {
+	a := u.o.a
+	w, g := floatsOf[T](u)
+	s := buffersOf[T](&a.state).getInit(a.key(u.p.Name, "sum"), len(w), T(a.init))
+	c, eps := T(u.o.clr), T(a.eps)
 	for j, gj := range g {
 		s[j] += gj * gj
 		w[j] -= c * gj / (T(math.Sqrt(float64(s[j]))) + eps)
 	}
+	return nil
 }

@@ -47,20 +47,21 @@ func (a *Adam) LR() float64 { return a.lr }
 func (a *Adam) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
 	a.steps++
 	hp := compute.NewAdamParams(lr, a.beta1, a.beta2, a.eps, a.steps)
-	for i, p := range params {
-		if err := checkPair(p, grads[i]); err != nil {
-			return err
-		}
-		mk, vk := a.key(p.Name, "m"), a.key(p.Name, "v")
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			compute.AdamStep(w, grads[i].Float32s(), a.f32.get(mk, len(w)), a.f32.get(vk, len(w)), hp)
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			compute.AdamStep(w, grads[i].Float64s(), a.f64.get(mk, len(w)), a.f64.get(vk, len(w)), hp)
-		}
-	}
+	return stepEach(adamArgs{a: a, hp: hp}, params, grads, adamStep[float32], adamStep[float64])
+}
+
+// adamArgs is one Adam step's arguments: the optimizer and the step's
+// scalars.
+type adamArgs struct {
+	a  *Adam
+	hp compute.AdamParams
+}
+
+func adamStep[T compute.Float](u paramUpdate[adamArgs]) error {
+	a := u.o.a
+	w, g := floatsOf[T](u)
+	bufs := buffersOf[T](&a.state)
+	compute.AdamStep(w, g, bufs.get(a.key(u.p.Name, "m"), len(w)), bufs.get(a.key(u.p.Name, "v"), len(w)), u.o.hp)
 	return nil
 }
 

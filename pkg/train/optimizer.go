@@ -6,8 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -86,8 +88,40 @@ func NewOptimizer(b config.Block) (Optimizer, config.Problems) {
 	return opt, ps
 }
 
+// paramUpdate is what an optimizer's update of one parameter reads: the
+// optimizer's arguments for this step o, the parameter p and its
+// gradient g.
+type paramUpdate[O any] struct {
+	o O
+	p *models.Param
+	g *tensor.Dense
+}
+
+// floatsOf returns the parameter's values and its gradient's as []T.
+func floatsOf[T compute.Float, O any](u paramUpdate[O]) (w, g []T) {
+	return ops.Floats[T](u.p.Value), ops.Floats[T](u.g)
+}
+
+// stepEach runs an optimizer's update of one parameter on each parameter
+// with its gradient, in their element type: f32 and f64 are one generic
+// function instantiated twice (adamStep[float32], adamStep[float64]), so
+// that each optimizer writes its update once. A gradient that does not
+// match its parameter, or a dtype other than float32 and float64, is an
+// error.
+func stepEach[O any](o O, params []*models.Param, grads []*tensor.Dense, f32, f64 func(paramUpdate[O]) error) error {
+	for i, p := range params {
+		if err := checkPair(p, grads[i]); err != nil {
+			return err
+		}
+		if err := ops.Dispatch(p.Value.Dtype(), paramUpdate[O]{o: o, p: p, g: grads[i]}, f32, f64); err != nil {
+			return fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
+
 // buffers holds named per-parameter state of one dtype.
-type buffers[T float32 | float64] map[string][]T
+type buffers[T compute.Float] map[string][]T
 
 func (b buffers[T]) get(name string, n int) []T {
 	return b.getInit(name, n, 0)
@@ -153,6 +187,20 @@ func (s *state) key(param, buffer string) string {
 
 func newState() state { return state{f32: buffers[float32]{}, f64: buffers[float64]{}} }
 
+// buffersOf returns the state's buffers of element type T.
+func buffersOf[T compute.Float](s *state) buffers[T] { return *ops.Pick[buffers[T]](&s.f32, &s.f64) }
+
+// stateLoad is what SetState loads: the state and the saved buffers.
+type stateLoad struct {
+	s    *state
+	from map[string][]float64
+}
+
+func loadBuffers[T compute.Float](l stateLoad) error {
+	buffersOf[T](l.s).load(l.from)
+	return nil
+}
+
 func (s *state) State() OptimizerState {
 	out := OptimizerState{Steps: s.steps, Buffers: map[string][]float64{}}
 	s.f32.export(out.Buffers)
@@ -180,18 +228,12 @@ func (s *state) SetState(st OptimizerState, params []*models.Param) error {
 		return fmt.Errorf("%w: optimizer state does not match the model's parameters: %s", ErrBadCheckpoint, strings.Join(bad, ", "))
 	}
 	s.steps = st.Steps
-	var dt tensor.Dtype
-	if len(params) > 0 {
-		dt = params[0].Value.Dtype()
-	}
 	clear(s.f32)
 	clear(s.f64)
-	if dt == tensor.Float32 {
-		s.f32.load(st.Buffers)
-	} else {
-		s.f64.load(st.Buffers)
+	if len(params) == 0 { // then st holds no buffers: each would belong to none
+		return nil
 	}
-	return nil
+	return ops.Dispatch(params[0].Value.Dtype(), stateLoad{s: s, from: st.Buffers}, loadBuffers[float32], loadBuffers[float64])
 }
 
 func checkPair(p *models.Param, g *tensor.Dense) error {

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/models"
 	"gorgonia.org/tensor"
@@ -45,23 +46,19 @@ func (r *RMSprop) LR() float64 { return r.lr }
 // Step implements Optimizer.
 func (r *RMSprop) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
 	r.steps++
-	for i, p := range params {
-		if err := checkPair(p, grads[i]); err != nil {
-			return err
-		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			rmspropStep(r, lr, w, grads[i].Float32s(), r.f32, p.Name)
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			rmspropStep(r, lr, w, grads[i].Float64s(), r.f64, p.Name)
-		}
-	}
-	return nil
+	return stepEach(rmspropArgs{r: r, lr: lr}, params, grads, rmspropStep[float32], rmspropStep[float64])
 }
 
-func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buffers[T], name string) {
+// rmspropArgs is one RMSprop step's arguments.
+type rmspropArgs struct {
+	r  *RMSprop
+	lr float64
+}
+
+func rmspropStep[T compute.Float](u paramUpdate[rmspropArgs]) error {
+	r, name := u.o.r, u.p.Name
+	w, g := floatsOf[T](u)
+	bufs := buffersOf[T](&r.state)
 	v := bufs.get(r.key(name, "square_avg"), len(w))
 	var avg, b []T
 	if r.centered {
@@ -71,7 +68,7 @@ func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buf
 		b = bufs.get(r.key(name, "momentum"), len(w))
 	}
 	alpha, c := T(r.alpha), T(1-r.alpha)
-	a, eps, mu := T(lr), T(r.eps), T(r.momentum)
+	a, eps, mu := T(u.o.lr), T(r.eps), T(r.momentum)
 	for j, gj := range g {
 		v[j] = alpha*v[j] + c*gj*gj
 		vt := v[j]
@@ -86,6 +83,7 @@ func rmspropStep[T float32 | float64](r *RMSprop, lr float64, w, g []T, bufs buf
 		}
 		w[j] -= a * d
 	}
+	return nil
 }
 
 // SetMomentum implements MomentumCycler.

@@ -49,29 +49,27 @@ func (s *SGD) LR() float64 { return s.lr }
 func (s *SGD) Step(lr float64, params []*models.Param, grads []*tensor.Dense) error {
 	first := s.steps == 0
 	s.steps++
-	for i, p := range params {
-		if err := checkPair(p, grads[i]); err != nil {
-			return err
-		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			sgdStep(s, lr, first, w, grads[i].Float32s(), s.f32, p.Name)
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			sgdStep(s, lr, first, w, grads[i].Float64s(), s.f64, p.Name)
-		}
-	}
-	return nil
+	return stepEach(sgdArgs{s: s, lr: lr, first: first}, params, grads, sgdStep[float32], sgdStep[float64])
 }
 
-func sgdStep[T float32 | float64](s *SGD, lr float64, first bool, w, g []T, bufs buffers[T], name string) {
+// sgdArgs is one SGD step's arguments: the optimizer, the learning rate
+// and whether it is the first step (which starts the momentum buffers).
+type sgdArgs struct {
+	s     *SGD
+	lr    float64
+	first bool
+}
+
+func sgdStep[T compute.Float](u paramUpdate[sgdArgs]) error {
+	s := u.o.s
+	w, g := floatsOf[T](u)
 	if s.momentum == 0 {
-		compute.SGDStep(w, g, lr)
-		return
+		compute.SGDStep(w, g, u.o.lr)
+		return nil
 	}
-	b := bufs.get(s.key(name, "momentum"), len(w))
-	compute.MomentumStep(w, g, b, lr, s.momentum, s.dampening, s.nesterov, first)
+	b := buffersOf[T](&s.state).get(s.key(u.p.Name, "momentum"), len(w))
+	compute.MomentumStep(w, g, b, u.o.lr, s.momentum, s.dampening, s.nesterov, u.o.first)
+	return nil
 }
 
 // SetMomentum implements MomentumCycler.
