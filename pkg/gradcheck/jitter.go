@@ -3,7 +3,10 @@ package gradcheck
 import (
 	"math/rand/v2"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
+	"gorgonia.org/tensor"
 )
 
 // Jitter adds uniform noise in [−scale, scale] to every bias and
@@ -17,15 +20,21 @@ func Jitter(store *models.ParamStore, rng *rand.Rand, scale float64) {
 		if p.Role != models.Bias && p.Role != models.Norm {
 			continue
 		}
-		switch v := p.Value.Data().(type) {
-		case []float64:
-			for i := range v {
-				v[i] += (2*rng.Float64() - 1) * scale
-			}
-		case []float32:
-			for i := range v {
-				v[i] += float32((2*rng.Float64() - 1) * scale)
-			}
-		}
+		ops.Must(ops.Dispatch(p.Value.Dtype(), jitter{p.Value, rng, scale}, jitterBody[float32], jitterBody[float64]))
 	}
+}
+
+// jitter is Jitter's arguments for one parameter t.
+type jitter struct {
+	t     *tensor.Dense
+	rng   *rand.Rand
+	scale float64
+}
+
+func jitterBody[T compute.Float](j jitter) error {
+	v := ops.Floats[T](j.t)
+	for i := range v {
+		v[i] += T((2*j.rng.Float64() - 1) * j.scale)
+	}
+	return nil
 }

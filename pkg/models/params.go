@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/dltrain/dltrain/pkg/compute"
+	"github.com/dltrain/dltrain/pkg/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -93,21 +95,30 @@ func (s *ParamStore) Add(name string, role Role, shape []int, init Initializer, 
 	n := tensor.Shape(shape).TotalSize()
 	vals := make([]float64, n)
 	init(rng, vals, fanIn, fanOut)
-	var t *tensor.Dense
-	switch s.dtype {
-	case tensor.Float32:
-		v32 := make([]float32, n)
-		for i, v := range vals {
-			v32[i] = float32(v)
-		}
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v32))
-	default:
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))
+	t, err := ops.DispatchValue(s.dtype, initial{shape, vals}, initialTensor[float32], initialTensor[float64])
+	if err != nil {
+		return nil, fmt.Errorf("parameter %q: %w", name, err)
 	}
 	p := &Param{Name: name, Role: role, Value: t}
 	s.params = append(s.params, p)
 	s.byName[name] = p
 	return p, nil
+}
+
+// initial is a parameter's shape and initial values.
+type initial struct {
+	shape []int
+	vals  []float64
+}
+
+// initialTensor returns a tensor of element type T holding the initial
+// values.
+func initialTensor[T compute.Float](a initial) *tensor.Dense {
+	v := make([]T, len(a.vals))
+	for i, x := range a.vals {
+		v[i] = T(x)
+	}
+	return tensor.New(tensor.WithShape(a.shape...), tensor.WithBacking(v))
 }
 
 // Get returns the parameter called name, or nil.
@@ -136,43 +147,30 @@ func (s *ParamStore) Count() int {
 	return n
 }
 
-// Float64s returns a copy of a parameter's values as float64.
+// Float64s returns a copy of a parameter's values as float64 (t must be
+// float32 or float64, as every parameter is).
 func Float64s(t *tensor.Dense) []float64 {
-	switch t.Dtype() {
-	case tensor.Float32:
-		d := t.Float32s()
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
-	case tensor.Float64:
-		d := t.Float64s()
-		return append([]float64(nil), d...)
+	return ops.MustValue(ops.DispatchValue(t.Dtype(), t, float64sOf[float32], float64sOf[float64]))
+}
+
+func float64sOf[T compute.Float](t *tensor.Dense) []float64 {
+	d := ops.Floats[T](t)
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = float64(v)
 	}
-	return nil
+	return out
 }
 
 // FirstNonFinite returns the name of the first parameter holding a NaN or
 // an infinity, or "".
 func (s *ParamStore) FirstNonFinite() string {
 	for _, p := range s.params {
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			d := p.Value.Float32s()
-			for _, v := range d {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return p.Name
-				}
-			}
-		case tensor.Float64:
-			d := p.Value.Float64s()
-			for _, v := range d {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return p.Name
-				}
-			}
+		if !ops.MustValue(ops.DispatchValue(p.Value.Dtype(), p.Value, allFinite[float32], allFinite[float64])) {
+			return p.Name
 		}
 	}
 	return ""
 }
+
+func allFinite[T compute.Float](t *tensor.Dense) bool { return compute.AllFinite(ops.Floats[T](t)) }

@@ -13,7 +13,9 @@ import (
 // this package and in the models and the training loop, writes its
 // arithmetic once as a function generic over the element type T, reads its
 // tensors with Floats[T] and runs through Dispatch, DispatchValue or (for
-// kernels) typed.
+// kernels) typed; Must and MustValue wrap a dispatch where the dtype is
+// float32 or float64 by construction and the caller has no error to
+// return.
 
 // Floats returns a tensor's values as []T, sharing its memory and without
 // the allocation of tensor.Dense.Data. T must be the tensor's element type
@@ -50,6 +52,23 @@ func Dispatch[K any](dt tensor.Dtype, k K, f32, f64 func(K) error) error {
 		return bad
 	}
 	return err
+}
+
+// Must panics on err, an error of Dispatch: for the tensors of a model
+// (its parameters, which models.ParamStore makes float32 or float64 and
+// nothing else, their gradients and the graphs' inputs) another dtype is
+// a programming error, as reading one with Floats is. Where a function
+// has no error to return, ops.Must(ops.Dispatch(...)) says so.
+func Must(err error) {
+	if err != nil {
+		panic("internal: " + err.Error())
+	}
+}
+
+// MustValue is Must for DispatchValue: it returns r, or panics on err.
+func MustValue[R any](r R, err error) R {
+	Must(err)
+	return r
 }
 
 // unsupported is the error for a dtype that is neither float32 nor

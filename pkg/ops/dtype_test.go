@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -131,4 +132,21 @@ func TestPick(t *testing.T) {
 	if Pick[[]float32](&a32, &a64) != &a32 || Pick[[]float64](&a32, &a64) != &a64 {
 		t.Fatal("Pick picked the wrong value")
 	}
+}
+
+// TestMust checks that Must and MustValue pass a result through and panic
+// on an unsupported dtype.
+func TestMust(t *testing.T) {
+	x := tensor.New(tensor.WithBacking([]float64{1, 2}))
+	if got := MustValue(DispatchValue(x.Dtype(), sumArg{x}, sumOf[float32], sumOf[float64])); got != 3 {
+		t.Errorf("MustValue gave %v, want 3", got)
+	}
+	Must(Dispatch(x.Dtype(), x, scaleBy2[float32], scaleBy2[float64]))
+	ints := tensor.New(tensor.WithBacking([]int{1, 2}))
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "internal: int tensors are not supported") {
+			t.Errorf("recovered %v, want a panic naming the int dtype", r)
+		}
+	}()
+	MustValue(DispatchValue(ints.Dtype(), sumArg{ints}, sumOf[float32], sumOf[float64]))
 }

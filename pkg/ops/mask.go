@@ -38,16 +38,19 @@ func AddMask(x, mask *G.Node) (*G.Node, error) {
 // i, −Inf above the diagonal.
 func CausalMask(dt tensor.Dtype, t int) *tensor.Dense {
 	m := tensor.New(tensor.WithShape(t, t), tensor.Of(dt))
+	Must(Dispatch(dt, m, fillCausal[float32], fillCausal[float64]))
+	return m
+}
+
+// fillCausal sets the elements of the square m above its diagonal to −Inf.
+func fillCausal[T compute.Float](m *tensor.Dense) error {
+	d, t := data[T](m), m.Shape()[0]
 	for i := range t {
 		for j := i + 1; j < t; j++ {
-			if dt == tensor.Float32 {
-				data[float32](m)[i*t+j] = float32(math.Inf(-1))
-			} else {
-				data[float64](m)[i*t+j] = math.Inf(-1)
-			}
+			d[i*t+j] = T(math.Inf(-1))
 		}
 	}
-	return m
+	return nil
 }
 
 type maskedFill struct{ value float64 }

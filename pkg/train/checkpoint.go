@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -156,14 +158,33 @@ func CaptureParamsInto(recs []TensorRecord, store *models.ParamStore) []TensorRe
 		if r.Name != p.Name || !slices.Equal(r.Shape, p.Value.Shape()) {
 			*r = TensorRecord{Name: p.Name, Shape: append([]int(nil), p.Value.Shape()...)}
 		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			r.F32, r.F64 = append(r.F32[:0], p.Value.Float32s()...), nil
-		case tensor.Float64:
-			r.F32, r.F64 = nil, append(r.F64[:0], p.Value.Float64s()...)
-		}
+		ops.Must(ops.Dispatch(p.Value.Dtype(), recording{r, p.Value}, record[float32], record[float64]))
 	}
 	return recs
+}
+
+// recording is a record r and the tensor whose values it takes.
+type recording struct {
+	r *TensorRecord
+	t *tensor.Dense
+}
+
+// valuesOf returns the record's values of element type T (F32 or F64).
+func valuesOf[T compute.Float](r *TensorRecord) *[]T { return ops.Pick[[]T](&r.F32, &r.F64) }
+
+// record copies the tensor's values into the record's values of its
+// element type, reusing their memory, and clears the other type's.
+func record[T compute.Float](a recording) error {
+	keep := (*valuesOf[T](a.r))[:0]
+	a.r.F32, a.r.F64 = nil, nil
+	*valuesOf[T](a.r) = append(keep, ops.Floats[T](a.t)...)
+	return nil
+}
+
+// restore copies the record's values into the tensor.
+func restore[T compute.Float](a recording) error {
+	copy(ops.Floats[T](a.t), *valuesOf[T](a.r))
+	return nil
 }
 
 // RestoreParams copies saved tensors into store. Every parameter must be
@@ -193,26 +214,22 @@ func RestoreParams(store *models.ParamStore, recs []TensorRecord) error {
 		return fmt.Errorf("%w: it belongs to a different model: %s", ErrBadCheckpoint, strings.Join(problems, "; "))
 	}
 	for _, p := range store.All() {
-		r := findRecord(recs, p.Name)
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			d := p.Value.Float32s()
-			copy(d, r.F32)
-		case tensor.Float64:
-			d := p.Value.Float64s()
-			copy(d, r.F64)
+		if err := ops.Dispatch(p.Value.Dtype(), recording{findRecord(recs, p.Name), p.Value}, restore[float32], restore[float64]); err != nil {
+			return fmt.Errorf("parameter %s: %w", p.Name, err)
 		}
 	}
 	return nil
 }
 
-func findRecord(recs []TensorRecord, name string) TensorRecord {
-	for _, r := range recs {
-		if r.Name == name {
-			return r
+// findRecord returns the record called name; it is there (RestoreParams
+// checked).
+func findRecord(recs []TensorRecord, name string) *TensorRecord {
+	for i := range recs {
+		if recs[i].Name == name {
+			return &recs[i]
 		}
 	}
-	return TensorRecord{}
+	return nil
 }
 
 // faultHook, when set by a test, is called at each stage of a checkpoint

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dltrain/dltrain/pkg/compute"
 	"math"
 	"time"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -466,29 +467,32 @@ func (p *Phase) accumulate(grads []*tensor.Dense, w float64, first bool) []*tens
 		}
 	}
 	for i, g := range grads {
-		switch p.acc[i].Dtype() {
-		case tensor.Float32:
-			a := p.acc[i].Float32s()
-			axpy(a, g.Float32s(), float32(w), first)
-		case tensor.Float64:
-			a := p.acc[i].Float64s()
-			axpy(a, g.Float64s(), w, first)
-		}
+		ops.Must(ops.Dispatch(g.Dtype(), axpyArgs{p.acc[i], g, w, first}, axpy[float32], axpy[float64]))
 	}
 	return p.acc
 }
 
+// axpyArgs is an accumulation buffer a, a gradient g, its weight w and
+// whether it is the first of its group.
+type axpyArgs struct {
+	a, g  *tensor.Dense
+	w     float64
+	first bool
+}
+
 // axpy sets a to w·g (first) or adds w·g to it.
-func axpy[T float32 | float64](a, g []T, w T, first bool) {
-	if first {
+func axpy[T compute.Float](x axpyArgs) error {
+	a, g, w := ops.Floats[T](x.a), ops.Floats[T](x.g), T(x.w)
+	if x.first {
 		for j, v := range g {
 			a[j] = w * v
 		}
-		return
+		return nil
 	}
 	for j, v := range g {
 		a[j] += w * v
 	}
+	return nil
 }
 
 func (l *Loop) endEpoch() (EpochStats, error) {
@@ -566,11 +570,10 @@ func firstNonFiniteParam(params []*models.Param) string {
 // finite reports whether a tensor holds no NaN or infinity (vectorized:
 // the loop checks every gradient and weight at every step).
 func finite(t *tensor.Dense) bool {
-	if t.Dtype() == tensor.Float32 {
-		return compute.AllFinite(t.Float32s())
-	}
-	return compute.AllFinite(t.Float64s())
+	return ops.MustValue(ops.DispatchValue(t.Dtype(), t, allFinite[float32], allFinite[float64]))
 }
+
+func allFinite[T compute.Float](t *tensor.Dense) bool { return compute.AllFinite(ops.Floats[T](t)) }
 
 // largestGradient names the parameter whose gradient has the largest L2
 // norm.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/ops"
 	G "gorgonia.org/gorgonia"
@@ -135,20 +136,23 @@ func (k weightedSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k weightedSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		var sum float32
-		for i, t := range in {
-			sum += float32(k.weights[i]) * t.Float32s()[0]
-		}
-		out.Float32s()[0] = sum
-	case tensor.Float64:
-		var sum float64
-		for i, t := range in {
-			sum += k.weights[i] * t.Float64s()[0]
-		}
-		out.Float64s()[0] = sum
+	return ops.Dispatch(out.Dtype(), weightedSumCall{k, out, in}, weightedSumBody[float32], weightedSumBody[float64])
+}
+
+// weightedSumCall is one run of a weightedSum: the op, its output and
+// its inputs.
+type weightedSumCall struct {
+	k   weightedSum
+	out *tensor.Dense
+	in  []*tensor.Dense
+}
+
+func weightedSumBody[T compute.Float](c weightedSumCall) error {
+	var sum T
+	for i, t := range c.in {
+		sum += T(c.k.weights[i]) * ops.Floats[T](t)[0]
 	}
+	ops.Floats[T](c.out)[0] = sum
 	return nil
 }
 

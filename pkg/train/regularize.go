@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -93,19 +95,20 @@ func (r *Regularizer) Penalize(params []*models.Param, grads []*tensor.Dense) fl
 		if r.skip(p) {
 			continue
 		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			pen += penalize(r.L1, r.L2, w, grads[i].Float32s())
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			pen += penalize(r.L1, r.L2, w, grads[i].Float64s())
-		}
+		pen += ops.MustValue(ops.DispatchValue(p.Value.Dtype(), penalty{r.L1, r.L2, p.Value, grads[i]}, penalize[float32], penalize[float64]))
 	}
 	return pen
 }
 
-func penalize[T float32 | float64](l1, l2 float64, w, g []T) float64 {
+// penalty is the L1 and L2 coefficients, a parameter w and its gradient g.
+type penalty struct {
+	l1, l2 float64
+	w, g   *tensor.Dense
+}
+
+// penalize adds the penalties' gradients to g and returns the penalty.
+func penalize[T compute.Float](a penalty) float64 {
+	l1, l2, w, g := a.l1, a.l2, ops.Floats[T](a.w), ops.Floats[T](a.g)
 	var abs, sq float64
 	c1, c2 := T(l1), T(l2)
 	for j, v := range w {
@@ -127,14 +130,7 @@ func penalize[T float32 | float64](l1, l2 float64, w, g []T) float64 {
 func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 	if r.ClipValue > 0 {
 		for _, g := range grads {
-			switch g.Dtype() {
-			case tensor.Float32:
-				d := g.Float32s()
-				clamp(d, float32(r.ClipValue))
-			case tensor.Float64:
-				d := g.Float64s()
-				clamp(d, r.ClipValue)
-			}
+			ops.Must(ops.Dispatch(g.Dtype(), scaling{g, r.ClipValue}, clamp[float32], clamp[float64]))
 		}
 	}
 	if r.ClipNorm == 0 {
@@ -144,14 +140,7 @@ func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 	coef := r.ClipNorm / (norm + 1e-6)
 	if coef < 1 {
 		for _, g := range grads {
-			switch g.Dtype() {
-			case tensor.Float32:
-				d := g.Float32s()
-				scale(d, float32(coef))
-			case tensor.Float64:
-				d := g.Float64s()
-				scale(d, coef)
-			}
+			ops.Must(ops.Dispatch(g.Dtype(), scaling{g, coef}, scale[float32], scale[float64]))
 		}
 	}
 	return norm
@@ -162,34 +151,42 @@ func (r *Regularizer) Clip(grads []*tensor.Dense) float64 {
 func GlobalNorm(grads []*tensor.Dense) float64 {
 	var s float64
 	for _, g := range grads {
-		switch g.Dtype() {
-		case tensor.Float32:
-			s += sumSquares(g.Float32s())
-		case tensor.Float64:
-			s += sumSquares(g.Float64s())
-		}
+		s += ops.MustValue(ops.DispatchValue(g.Dtype(), g, sumSquares[float32], sumSquares[float64]))
 	}
 	return math.Sqrt(s)
 }
 
-func sumSquares[T float32 | float64](d []T) float64 {
+// sumSquares is Σx² over a tensor's values, summed in float64.
+func sumSquares[T compute.Float](t *tensor.Dense) float64 {
 	var s float64
-	for _, v := range d {
+	for _, v := range ops.Floats[T](t) {
 		s += float64(v) * float64(v)
 	}
 	return s
 }
 
-func clamp[T float32 | float64](d []T, c T) {
+// scaling is a tensor and a constant c, for clamp and scale.
+type scaling struct {
+	t *tensor.Dense
+	c float64
+}
+
+// clamp clamps the tensor's values to [−c, c].
+func clamp[T compute.Float](a scaling) error {
+	d, c := ops.Floats[T](a.t), T(a.c)
 	for j, v := range d {
 		d[j] = min(max(v, -c), c)
 	}
+	return nil
 }
 
-func scale[T float32 | float64](d []T, c T) {
+// scale multiplies the tensor's values by c.
+func scale[T compute.Float](a scaling) error {
+	d, c := ops.Floats[T](a.t), T(a.c)
 	for j := range d {
 		d[j] *= c
 	}
+	return nil
 }
 
 // Decay shrinks every decayed parameter by lr·wd (decoupled weight decay).
@@ -202,13 +199,6 @@ func (r *Regularizer) Decay(lr, wd float64, params []*models.Param) {
 		if r.skip(p) {
 			continue
 		}
-		switch p.Value.Dtype() {
-		case tensor.Float32:
-			w := p.Value.Float32s()
-			scale(w, float32(f))
-		case tensor.Float64:
-			w := p.Value.Float64s()
-			scale(w, f)
-		}
+		ops.Must(ops.Dispatch(p.Value.Dtype(), scaling{p.Value, f}, scale[float32], scale[float64]))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/dltrain/dltrain/pkg/augment"
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/ops"
@@ -219,24 +220,47 @@ func (c *compiled) augmentInput(x *tensor.Dense, n int, at batchPos, src *augmen
 	if c.aug == nil {
 		return
 	}
-	switch x.Dtype() {
-	case tensor.Float32:
-		c.aug.Apply32(x.Float32s(), n, at.epoch, at.batch, src)
-	case tensor.Float64:
-		c.aug.Apply64(x.Float64s(), n, at.epoch, at.batch, src)
-	}
+	ops.Must(ops.Dispatch(x.Dtype(), augmentation{c.aug, x, n, at, src}, augment32, augment64))
+}
+
+// augmentation is augmentInput's arguments.
+type augmentation struct {
+	aug *augment.Pipeline
+	x   *tensor.Dense
+	n   int
+	at  batchPos
+	src *augment.Source
+}
+
+// augment32 and augment64 apply the pipeline in each element type (the
+// pipeline has a method for each, not one generic one).
+func augment32(a augmentation) error {
+	a.aug.Apply32(ops.Floats[float32](a.x), a.n, a.at.epoch, a.at.batch, a.src)
+	return nil
+}
+
+func augment64(a augmentation) error {
+	a.aug.Apply64(ops.Floats[float64](a.x), a.n, a.at.epoch, a.at.batch, a.src)
+	return nil
 }
 
 // gather copies the samples idx of a split into the tensors x and y.
 func gather(x, y *tensor.Dense, split *data.Split, idx []int, inW, tgtW int) {
-	switch x.Dtype() {
-	case tensor.Float32:
-		data.Gather(x.Float32s(), split.X, inW, idx)
-		data.Gather(y.Float32s(), split.Y, tgtW, idx)
-	case tensor.Float64:
-		data.Gather(x.Float64s(), split.X, inW, idx)
-		data.Gather(y.Float64s(), split.Y, tgtW, idx)
-	}
+	ops.Must(ops.Dispatch(x.Dtype(), gathering{x, y, split, idx, inW, tgtW}, gatherInto[float32], gatherInto[float64]))
+}
+
+// gathering is gather's arguments.
+type gathering struct {
+	x, y      *tensor.Dense
+	split     *data.Split
+	idx       []int
+	inW, tgtW int
+}
+
+func gatherInto[T compute.Float](g gathering) error {
+	data.Gather(ops.Floats[T](g.x), g.split.X, g.inW, g.idx)
+	data.Gather(ops.Floats[T](g.y), g.split.Y, g.tgtW, g.idx)
+	return nil
 }
 
 // fillSpare copies the samples idx of a split, the mini-batch
@@ -346,15 +370,23 @@ func (s *Session) PredictOutput(split *data.Split, idx []int, name string, out [
 	}
 	if out != nil {
 		o := node.Value().(*tensor.Dense)
-		switch o.Dtype() {
-		case tensor.Float32:
-			v := o.Float32s()
-			for i, x := range v {
-				out[i] = float64(x)
-			}
-		case tensor.Float64:
-			copy(out, o.Float64s())
+		if err := ops.Dispatch(o.Dtype(), copying{out, o}, copyToFloat64s[float32], copyToFloat64s[float64]); err != nil {
+			return 0, err
 		}
 	}
 	return scalar(c.loss.Value()), nil
+}
+
+// copying is a tensor t and where its values go.
+type copying struct {
+	dst []float64
+	t   *tensor.Dense
+}
+
+// copyToFloat64s copies the tensor's values into dst as float64.
+func copyToFloat64s[T compute.Float](c copying) error {
+	for i, x := range ops.Floats[T](c.t) {
+		c.dst[i] = float64(x)
+	}
+	return nil
 }
