@@ -169,14 +169,11 @@ func (a act) Name() string { return a.name }
 func (act) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a act) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		actForward(a, o, data[float32](in[0]))
-	case tensor.Float64:
-		o := data[float64](out)
-		actForward(a, o, data[float64](in[0]))
-	}
+	return typed(a, out, in, actBody[float32], actBody[float64])
+}
+
+func actBody[T compute.Float](a act, out []T, in []*tensor.Dense) error {
+	actForward(a, out, data[T](in[0]))
 	return nil
 }
 
@@ -205,14 +202,11 @@ func (a actGrad) Name() string { return a.name + "_grad" }
 func (actGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a actGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		actBackward(act(a), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case tensor.Float64:
-		o := data[float64](out)
-		actBackward(act(a), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
-	}
+	return typed(a, out, in, actGradBody[float32], actGradBody[float64])
+}
+
+func actGradBody[T compute.Float](a actGrad, dx []T, in []*tensor.Dense) error {
+	actBackward(act(a), dx, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
@@ -237,14 +231,12 @@ func (a actGradOut) Name() string { return a.name + "_grad_out" }
 func (actGradOut) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (a actGradOut) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		y := data[float32](in[0])
-		actBackward(act(a), data[float32](out), y, y, data[float32](in[1]))
-	case tensor.Float64:
-		y := data[float64](in[0])
-		actBackward(act(a), data[float64](out), y, y, data[float64](in[1]))
-	}
+	return typed(a, out, in, actGradOutBody[float32], actGradOutBody[float64])
+}
+
+func actGradOutBody[T compute.Float](a actGradOut, dx []T, in []*tensor.Dense) error {
+	y := data[T](in[0])
+	actBackward(act(a), dx, y, y, data[T](in[1]))
 	return nil
 }
 
@@ -270,18 +262,17 @@ func (softmax) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 
-func (softmax) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	n := in[0].Shape()[in[0].Dims()-1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		softmaxRows(o, data[float32](in[0]), n)
-	case tensor.Float64:
-		o := data[float64](out)
-		softmaxRows(o, data[float64](in[0]), n)
-	}
+func (k softmax) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, softmaxBody[float32], softmaxBody[float64])
+}
+
+func softmaxBody[T compute.Float](_ softmax, out []T, in []*tensor.Dense) error {
+	softmaxRows(out, data[T](in[0]), lastAxis(in[0]))
 	return nil
 }
+
+// lastAxis is the size of t's last axis.
+func lastAxis(t *tensor.Dense) int { return t.Shape()[t.Dims()-1] }
 
 // softmaxRows writes the softmax of each row of length n, stably.
 func softmaxRows[T compute.Float](out, x []T, n int) {
@@ -316,16 +307,12 @@ func (softmaxGrad) Name() string { return "softmax_grad" }
 
 func (softmaxGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
-func (softmaxGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	n := in[0].Shape()[in[0].Dims()-1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		softmaxBackward(o, data[float32](in[0]), data[float32](in[1]), n)
-	case tensor.Float64:
-		o := data[float64](out)
-		softmaxBackward(o, data[float64](in[0]), data[float64](in[1]), n)
-	}
+func (k softmaxGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, softmaxGradBody[float32], softmaxGradBody[float64])
+}
+
+func softmaxGradBody[T compute.Float](_ softmaxGrad, dx []T, in []*tensor.Dense) error {
+	softmaxBackward(dx, data[T](in[0]), data[T](in[1]), lastAxis(in[0]))
 	return nil
 }
 

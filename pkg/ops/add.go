@@ -23,22 +23,16 @@ func (add) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 
-func (add) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		sum2(o, data[float32](in[0]), data[float32](in[1]))
-	case tensor.Float64:
-		o := data[float64](out)
-		sum2(o, data[float64](in[0]), data[float64](in[1]))
-	}
-	return nil
+func (k add) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, addBody[float32], addBody[float64])
 }
 
-func sum2[T compute.Float](out, a, b []T) {
+func addBody[T compute.Float](_ add, out []T, in []*tensor.Dense) error {
+	a, b := data[T](in[0]), data[T](in[1])
 	for i := range out {
 		out[i] = a[i] + b[i]
 	}
+	return nil
 }
 
 func (add) Backward(_ G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, error) {

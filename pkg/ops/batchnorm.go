@@ -66,6 +66,10 @@ func (*batchNorm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *batchNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, batchNormBody[float32], batchNormBody[float64])
+}
+
+func batchNormBody[T compute.Float](k *batchNorm, o []T, in []*tensor.Dense) error {
 	mom := 0.0
 	var rm, rv *tensor.Dense
 	if k.stats != nil {
@@ -74,21 +78,13 @@ func (k *batchNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 			return fmt.Errorf("running statistics are %v, the input %v", rm.Dtype(), in[0].Dtype())
 		}
 	}
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		batchNormForward(k.eps, mom, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]),
-			optData[float32](rm), optData[float32](rv))
-	case tensor.Float64:
-		o := data[float64](out)
-		batchNormForward(k.eps, mom, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]),
-			optData[float64](rm), optData[float64](rv))
-	}
+	batchNormForward(k.eps, mom, in[0].Shape(), o, data[T](in[0]), data[T](in[1]), data[T](in[2]),
+		optData[T](rm), optData[T](rv))
 	return nil
 }
 
 // optData is data for a tensor that may be nil.
-func optData[T float32 | float64](t *tensor.Dense) []T {
+func optData[T compute.Float](t *tensor.Dense) []T {
 	if t == nil {
 		return nil
 	}
@@ -179,14 +175,11 @@ func (batchNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		batchNormBackX(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case tensor.Float64:
-		o := data[float64](out)
-		batchNormBackX(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
-	}
+	return typed(k, out, in, batchNormGradXBody[float32], batchNormGradXBody[float64])
+}
+
+func batchNormGradXBody[T compute.Float](k batchNormGradX, o []T, in []*tensor.Dense) error {
+	batchNormBackX(k.eps, in[0].Shape(), o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
@@ -234,14 +227,11 @@ func (batchNormGradGamma) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		batchNormBackGamma(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]))
-	case tensor.Float64:
-		o := data[float64](out)
-		batchNormBackGamma(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]))
-	}
+	return typed(k, out, in, batchNormGradGammaBody[float32], batchNormGradGammaBody[float64])
+}
+
+func batchNormGradGammaBody[T compute.Float](k batchNormGradGamma, o []T, in []*tensor.Dense) error {
+	batchNormBackGamma(k.eps, in[0].Shape(), o, data[T](in[0]), data[T](in[1]))
 	return nil
 }
 
@@ -278,16 +268,12 @@ func (batchNormInference) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k batchNormInference) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		batchNormInfer(k.eps, in[0].Shape(), o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]),
-			data[float32](in[3]), data[float32](in[4]))
-	case tensor.Float64:
-		o := data[float64](out)
-		batchNormInfer(k.eps, in[0].Shape(), o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]),
-			data[float64](in[3]), data[float64](in[4]))
-	}
+	return typed(k, out, in, batchNormInferenceBody[float32], batchNormInferenceBody[float64])
+}
+
+func batchNormInferenceBody[T compute.Float](k batchNormInference, o []T, in []*tensor.Dense) error {
+	batchNormInfer(k.eps, in[0].Shape(), o, data[T](in[0]), data[T](in[1]), data[T](in[2]),
+		data[T](in[3]), data[T](in[4]))
 	return nil
 }
 

@@ -130,15 +130,12 @@ func (k *conv) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *conv) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, convBody[float32], convBody[float64])
+}
+
+func convBody[T compute.Float](k *conv, o []T, in []*tensor.Dense) error {
 	d := k.geometry(in[0].Shape(), in[1].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		convForward(k, d, o, data[float32](in[0]), data[float32](in[1]), biasOf[float32](in, k.bias))
-	case tensor.Float64:
-		o := data[float64](out)
-		convForward(k, d, o, data[float64](in[0]), data[float64](in[1]), biasOf[float64](in, k.bias))
-	}
+	convForward(k, d, o, data[T](in[0]), data[T](in[1]), biasOf[T](in, k.bias))
 	return nil
 }
 
@@ -439,15 +436,12 @@ func (k *convGradInput) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convGradInput) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, convGradInputBody[float32], convGradInputBody[float64])
+}
+
+func convGradInputBody[T compute.Float](k *convGradInput, o []T, in []*tensor.Dense) error {
 	d := (&conv{win: k.win}).geometry(k.x, in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		convBackInput(k, d, o, data[float32](in[0]), data[float32](in[1]))
-	case tensor.Float64:
-		o := data[float64](out)
-		convBackInput(k, d, o, data[float64](in[0]), data[float64](in[1]))
-	}
+	convBackInput(k, d, o, data[T](in[0]), data[T](in[1]))
 	return nil
 }
 
@@ -498,15 +492,12 @@ func (k *convGradWeight) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convGradWeight) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, convGradWeightBody[float32], convGradWeightBody[float64])
+}
+
+func convGradWeightBody[T compute.Float](k *convGradWeight, o []T, in []*tensor.Dense) error {
 	d := k.fwd.geometry(in[0].Shape(), k.w)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		convBackWeight(k, d, o, data[float32](in[0]), data[float32](in[2]))
-	case tensor.Float64:
-		o := data[float64](out)
-		convBackWeight(k, d, o, data[float64](in[0]), data[float64](in[2]))
-	}
+	convBackWeight(k, d, o, data[T](in[0]), data[T](in[2]))
 	return nil
 }
 
@@ -565,15 +556,12 @@ func channelLayout(s tensor.Shape) (n, c, per int) {
 }
 
 func (channelSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(channelSum{}, out, in, channelSumBody[float32], channelSumBody[float64])
+}
+
+func channelSumBody[T compute.Float](_ channelSum, o []T, in []*tensor.Dense) error {
 	n, c, per := channelLayout(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		sumChannels(o, data[float32](in[0]), n, c, per)
-	case tensor.Float64:
-		o := data[float64](out)
-		sumChannels(o, data[float64](in[0]), n, c, per)
-	}
+	sumChannels(o, data[T](in[0]), n, c, per)
 	return nil
 }
 
@@ -608,15 +596,12 @@ func (b channelBroadcast) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (b channelBroadcast) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(b, out, in, channelBroadcastBody[float32], channelBroadcastBody[float64])
+}
+
+func channelBroadcastBody[T compute.Float](b channelBroadcast, o []T, in []*tensor.Dense) error {
 	n, c, per := channelLayout(b.shape)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		broadcastChannels(o, data[float32](in[0]), n, c, per)
-	case tensor.Float64:
-		o := data[float64](out)
-		broadcastChannels(o, data[float64](in[0]), n, c, per)
-	}
+	broadcastChannels(o, data[T](in[0]), n, c, per)
 	return nil
 }
 

@@ -68,18 +68,13 @@ func (d dropout) draw(n int) {
 
 func (d dropout) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	d.draw(in[0].Shape().TotalSize())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		applyMask(o, data[float32](in[0]), d.st.mask, d.st.Group)
-	case tensor.Float64:
-		o := data[float64](out)
-		applyMask(o, data[float64](in[0]), d.st.mask, d.st.Group)
-	}
-	return nil
+	return typed(d.st, out, in, applyMask[float32], applyMask[float64])
 }
 
-func applyMask[T compute.Float](out, x []T, mask []float64, group int) {
+// applyMask multiplies the first input by the state's mask, each draw
+// over a group of elements.
+func applyMask[T compute.Float](st *DropoutState, out []T, in []*tensor.Dense) error {
+	x, mask, group := data[T](in[0]), st.mask, st.Group
 	for g, m := range mask {
 		lo, hi := g*group, (g+1)*group
 		if m == 0 {
@@ -91,6 +86,7 @@ func applyMask[T compute.Float](out, x []T, mask []float64, group int) {
 			out[i] = x[i] * s
 		}
 	}
+	return nil
 }
 
 func (d dropout) Backward(_ G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
@@ -106,15 +102,7 @@ func (dropoutGrad) Name() string { return "dropout_grad" }
 func (dropoutGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (d dropoutGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		applyMask(o, data[float32](in[0]), d.st.mask, d.st.Group)
-	case tensor.Float64:
-		o := data[float64](out)
-		applyMask(o, data[float64](in[0]), d.st.mask, d.st.Group)
-	}
-	return nil
+	return typed(d.st, out, in, applyMask[float32], applyMask[float64])
 }
 
 func (dropoutGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {

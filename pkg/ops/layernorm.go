@@ -44,14 +44,11 @@ func (layerNorm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		layerNormForward(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case tensor.Float64:
-		o := data[float64](out)
-		layerNormForward(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
-	}
+	return typed(k, out, in, layerNormBody[float32], layerNormBody[float64])
+}
+
+func layerNormBody[T compute.Float](k layerNorm, o []T, in []*tensor.Dense) error {
+	layerNormForward(k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
@@ -113,14 +110,11 @@ func (layerNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		layerNormBackX(k.eps, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]))
-	case tensor.Float64:
-		o := data[float64](out)
-		layerNormBackX(k.eps, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]))
-	}
+	return typed(k, out, in, layerNormGradXBody[float32], layerNormGradXBody[float64])
+}
+
+func layerNormGradXBody[T compute.Float](k layerNormGradX, o []T, in []*tensor.Dense) error {
+	layerNormBackX(k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
@@ -166,14 +160,11 @@ func (k layerNormGradGamma) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		layerNormBackGamma(k.eps, o, data[float32](in[0]), data[float32](in[1]))
-	case tensor.Float64:
-		o := data[float64](out)
-		layerNormBackGamma(k.eps, o, data[float64](in[0]), data[float64](in[1]))
-	}
+	return typed(k, out, in, layerNormGradGammaBody[float32], layerNormGradGammaBody[float64])
+}
+
+func layerNormGradGammaBody[T compute.Float](k layerNormGradGamma, o []T, in []*tensor.Dense) error {
+	layerNormBackGamma(k.eps, o, data[T](in[0]), data[T](in[1]))
 	return nil
 }
 
@@ -210,14 +201,11 @@ func (k trailingSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k trailingSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		sumRows(o, data[float32](in[0]))
-	case tensor.Float64:
-		o := data[float64](out)
-		sumRows(o, data[float64](in[0]))
-	}
+	return typed(k, out, in, trailingSumBody[float32], trailingSumBody[float64])
+}
+
+func trailingSumBody[T compute.Float](k trailingSum, o []T, in []*tensor.Dense) error {
+	sumRows(o, data[T](in[0]))
 	return nil
 }
 

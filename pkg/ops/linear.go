@@ -57,17 +57,11 @@ func (l linearAct) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (l linearAct) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	batch, nIn, nOut := in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		linearActForward(l, data[float32](out), in, batch, nIn, nOut)
-	case tensor.Float64:
-		linearActForward(l, data[float64](out), in, batch, nIn, nOut)
-	}
-	return nil
+	return typed(l, out, in, linearActBody[float32], linearActBody[float64])
 }
 
-func linearActForward[T compute.Float](l linearAct, out []T, in []*tensor.Dense, batch, nIn, nOut int) {
+func linearActBody[T compute.Float](l linearAct, out []T, in []*tensor.Dense) error {
+	batch, nIn, nOut := in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1]
 	x, w := data[T](in[0]), data[T](in[1])
 	if l.bias {
 		linearForward(out, x, w, data[T](in[2]), batch, nIn, nOut)
@@ -75,6 +69,7 @@ func linearActForward[T compute.Float](l linearAct, out []T, in []*tensor.Dense,
 		compute.Gemm(false, false, batch, nOut, nIn, 1, x, nIn, w, nOut, 0, out, nOut)
 	}
 	actForward(l.act, out, out)
+	return nil
 }
 
 // Backward: with dz = dy·f'(z) computed from the output y, dx = dz·wᵀ,
@@ -121,15 +116,12 @@ func (linear) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{x[0], w[1]}, nil
 }
 
-func (linear) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		linearForward(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
-	case tensor.Float64:
-		o := data[float64](out)
-		linearForward(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
-	}
+func (k linear) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, linearBody[float32], linearBody[float64])
+}
+
+func linearBody[T compute.Float](_ linear, out []T, in []*tensor.Dense) error {
+	linearForward(out, data[T](in[0]), data[T](in[1]), data[T](in[2]), in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1])
 	return nil
 }
 
@@ -187,16 +179,13 @@ func (m matMul) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (m matMul) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(m, out, in, matMulBody[float32], matMulBody[float64])
+}
+
+func matMulBody[T compute.Float](m matMul, out []T, in []*tensor.Dense) error {
 	a, b := in[0].Shape(), in[1].Shape()
 	r, k, c, _ := m.dims(a, b)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float32](in[0]), a[1], data[float32](in[1]), b[1], 0, o, c)
-	case tensor.Float64:
-		o := data[float64](out)
-		compute.Gemm(m.ta, m.tb, r, c, k, 1, data[float64](in[0]), a[1], data[float64](in[1]), b[1], 0, o, c)
-	}
+	compute.Gemm(m.ta, m.tb, r, c, k, 1, data[T](in[0]), a[1], data[T](in[1]), b[1], 0, out, c)
 	return nil
 }
 
@@ -240,24 +229,18 @@ func (colSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{in[0][1]}, nil
 }
 
-func (colSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		colSumOf(o, data[float32](in[0]))
-	case tensor.Float64:
-		o := data[float64](out)
-		colSumOf(o, data[float64](in[0]))
-	}
-	return nil
+func (k colSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, colSumBody[float32], colSumBody[float64])
 }
 
-func colSumOf[T compute.Float](out, x []T) {
+func colSumBody[T compute.Float](_ colSum, out []T, in []*tensor.Dense) error {
+	x := data[T](in[0])
 	clear(out)
 	c := len(out)
 	for i := 0; i+c <= len(x); i += c {
 		compute.Add(out, x[i:i+c])
 	}
+	return nil
 }
 
 func (colSum) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
@@ -278,21 +261,15 @@ func (b broadcastRows) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (b broadcastRows) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		repeatRows(o, data[float32](in[0]))
-	case tensor.Float64:
-		o := data[float64](out)
-		repeatRows(o, data[float64](in[0]))
-	}
-	return nil
+	return typed(b, out, in, broadcastRowsBody[float32], broadcastRowsBody[float64])
 }
 
-func repeatRows[T compute.Float](out, v []T) {
+func broadcastRowsBody[T compute.Float](_ broadcastRows, out []T, in []*tensor.Dense) error {
+	v := data[T](in[0])
 	for i := 0; i < len(out); i += len(v) {
 		copy(out[i:], v)
 	}
+	return nil
 }
 
 func (b broadcastRows) Backward(_ G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {

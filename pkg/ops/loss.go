@@ -50,20 +50,13 @@ func (k softmaxCE) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k softmaxCE) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	c := in[0].Shape()[1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		v, err := crossEntropy(data[float32](in[0]), data[float32](in[1]), c, k.opt)
-		o[0] = float32(v)
-		return err
-	case tensor.Float64:
-		o := data[float64](out)
-		v, err := crossEntropy(data[float64](in[0]), data[float64](in[1]), c, k.opt)
-		o[0] = v
-		return err
-	}
-	return nil
+	return typed(k, out, in, softmaxCEBody[float32], softmaxCEBody[float64])
+}
+
+func softmaxCEBody[T compute.Float](k softmaxCE, out []T, in []*tensor.Dense) error {
+	v, err := crossEntropy(data[T](in[0]), data[T](in[1]), in[0].Shape()[1], k.opt)
+	out[0] = T(v)
+	return err
 }
 
 func label[T compute.Float](v T, classes int) (int, error) {
@@ -133,16 +126,11 @@ func (softmaxCEGrad) Name() string { return "softmax_cross_entropy_grad" }
 func (softmaxCEGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (k softmaxCEGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	c := in[0].Shape()[1]
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		return crossEntropyGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0], c, k.opt)
-	case tensor.Float64:
-		o := data[float64](out)
-		return crossEntropyGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0], c, k.opt)
-	}
-	return nil
+	return typed(k, out, in, softmaxCEGradBody[float32], softmaxCEGradBody[float64])
+}
+
+func softmaxCEGradBody[T compute.Float](k softmaxCEGrad, dx []T, in []*tensor.Dense) error {
+	return crossEntropyGrad(dx, data[T](in[0]), data[T](in[1]), data[T](in[2])[0], in[0].Shape()[1], k.opt)
 }
 
 func crossEntropyGrad[T compute.Float](dx, logits, labels []T, g T, c int, opt CrossEntropyOptions) error {
@@ -198,20 +186,14 @@ func (mse) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 
-func (mse) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		o[0] = float32(meanSquare(data[float32](in[0]), data[float32](in[1])))
-	case tensor.Float64:
-		o := data[float64](out)
-		o[0] = meanSquare(data[float64](in[0]), data[float64](in[1]))
-	}
-	return nil
+func (k mse) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, mseBody[float32], mseBody[float64])
 }
 
-func meanSquare[T compute.Float](p, t []T) float64 {
-	return compute.SquaredDiffSum(p, t) / float64(len(p))
+func mseBody[T compute.Float](_ mse, out []T, in []*tensor.Dense) error {
+	p, t := data[T](in[0]), data[T](in[1])
+	out[0] = T(compute.SquaredDiffSum(p, t) / float64(len(p)))
+	return nil
 }
 
 func (mse) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
@@ -226,20 +208,14 @@ func (mseGrad) Name() string { return "mse_grad" }
 
 func (mseGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
-func (mseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		squareGrad(o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0])
-	case tensor.Float64:
-		o := data[float64](out)
-		squareGrad(o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0])
-	}
-	return nil
+func (k mseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, mseGradBody[float32], mseGradBody[float64])
 }
 
-func squareGrad[T compute.Float](dx, p, t []T, g T) {
+func mseGradBody[T compute.Float](_ mseGrad, dx []T, in []*tensor.Dense) error {
+	p, t, g := data[T](in[0]), data[T](in[1]), data[T](in[2])[0]
 	compute.ScaledDiff(dx, p, t, 2*g/T(len(p)))
+	return nil
 }
 
 func (mseGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {

@@ -34,14 +34,11 @@ func (pointwiseLoss) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k pointwiseLoss) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		o[0] = float32(meanOf(k.f, data[float32](in[0]), data[float32](in[1])))
-	case tensor.Float64:
-		o := data[float64](out)
-		o[0] = meanOf(k.f, data[float64](in[0]), data[float64](in[1]))
-	}
+	return typed(k, out, in, pointwiseLossBody[float32], pointwiseLossBody[float64])
+}
+
+func pointwiseLossBody[T compute.Float](k pointwiseLoss, out []T, in []*tensor.Dense) error {
+	out[0] = T(meanOf(k.f, data[T](in[0]), data[T](in[1])))
 	return nil
 }
 
@@ -67,22 +64,16 @@ func (k pointwiseGrad) Name() string { return k.name + "_grad" }
 func (pointwiseGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (k pointwiseGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		gradOf(k.df, o, data[float32](in[0]), data[float32](in[1]), data[float32](in[2])[0])
-	case tensor.Float64:
-		o := data[float64](out)
-		gradOf(k.df, o, data[float64](in[0]), data[float64](in[1]), data[float64](in[2])[0])
-	}
-	return nil
+	return typed(k, out, in, pointwiseGradBody[float32], pointwiseGradBody[float64])
 }
 
-func gradOf[T compute.Float](df func(p, t float64) float64, dx, p, t []T, g T) {
+func pointwiseGradBody[T compute.Float](k pointwiseGrad, dx []T, in []*tensor.Dense) error {
+	df, p, t, g := k.df, data[T](in[0]), data[T](in[1]), data[T](in[2])[0]
 	scale := float64(g) / float64(len(p))
 	for i := range p {
 		dx[i] = T(scale * df(float64(p[i]), float64(t[i])))
 	}
+	return nil
 }
 
 func (pointwiseGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {

@@ -68,13 +68,12 @@ func (p *pool) dims(x tensor.Shape) poolDims {
 }
 
 func (p *pool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(p, out, in, poolBody[float32], poolBody[float64])
+}
+
+func poolBody[T compute.Float](p *pool, o []T, in []*tensor.Dense) error {
 	d := p.dims(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		poolRun(p, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), nil)
-	case tensor.Float64:
-		poolRun(p, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), nil)
-	}
+	poolRun(p, d, jobOf[poolJob[T]](&p.jobs.f32, &p.jobs.f64), o, data[T](in[0]), nil)
 	return nil
 }
 
@@ -304,13 +303,12 @@ func (p *poolGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (p *poolGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(p, out, in, poolGradBody[float32], poolGradBody[float64])
+}
+
+func poolGradBody[T compute.Float](p *poolGrad, o []T, in []*tensor.Dense) error {
 	d := p.fwd.dims(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		poolRun(p.fwd, d, &p.jobs.f32, data[float32](out), data[float32](in[0]), data[float32](in[2]))
-	case tensor.Float64:
-		poolRun(p.fwd, d, &p.jobs.f64, data[float64](out), data[float64](in[0]), data[float64](in[2]))
-	}
+	poolRun(p.fwd, d, jobOf[poolJob[T]](&p.jobs.f32, &p.jobs.f64), o, data[T](in[0]), data[T](in[2]))
 	return nil
 }
 
@@ -368,15 +366,12 @@ func (globalAvgPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (globalAvgPool) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(globalAvgPool{}, out, in, globalAvgPoolBody[float32], globalAvgPoolBody[float64])
+}
+
+func globalAvgPoolBody[T compute.Float](_ globalAvgPool, o []T, in []*tensor.Dense) error {
 	_, _, per := channelLayout(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		meanRuns(o, data[float32](in[0]), per)
-	case tensor.Float64:
-		o := data[float64](out)
-		meanRuns(o, data[float64](in[0]), per)
-	}
+	meanRuns(o, data[T](in[0]), per)
 	return nil
 }
 
@@ -410,15 +405,12 @@ func (s spreadRuns) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (s spreadRuns) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(s, out, in, spreadRunsBody[float32], spreadRunsBody[float64])
+}
+
+func spreadRunsBody[T compute.Float](s spreadRuns, o []T, in []*tensor.Dense) error {
 	_, _, per := channelLayout(s.shape)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		spread(o, data[float32](in[0]), per)
-	case tensor.Float64:
-		o := data[float64](out)
-		spread(o, data[float64](in[0]), per)
-	}
+	spread(o, data[T](in[0]), per)
 	return nil
 }
 

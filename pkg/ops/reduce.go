@@ -27,15 +27,12 @@ func (weightedSum) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 
-func (weightedSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		o[0] = float32(dot(data[float32](in[0]), data[float32](in[1])))
-	case tensor.Float64:
-		o := data[float64](out)
-		o[0] = dot(data[float64](in[0]), data[float64](in[1]))
-	}
+func (k weightedSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, weightedSumBody[float32], weightedSumBody[float64])
+}
+
+func weightedSumBody[T compute.Float](_ weightedSum, out []T, in []*tensor.Dense) error {
+	out[0] = T(dot(data[T](in[0]), data[T](in[1])))
 	return nil
 }
 
@@ -59,20 +56,14 @@ func (scaleBy) Name() string { return "scale_by" }
 
 func (scaleBy) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
-func (scaleBy) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		s := data[float32](in[1])[0]
-		for i, v := range data[float32](in[0]) {
-			o[i] = v * s
-		}
-	case tensor.Float64:
-		o := data[float64](out)
-		s := data[float64](in[1])[0]
-		for i, v := range data[float64](in[0]) {
-			o[i] = v * s
-		}
+func (k scaleBy) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, scaleByBody[float32], scaleByBody[float64])
+}
+
+func scaleByBody[T compute.Float](_ scaleBy, out []T, in []*tensor.Dense) error {
+	s := data[T](in[1])[0]
+	for i, v := range data[T](in[0]) {
+		out[i] = v * s
 	}
 	return nil
 }

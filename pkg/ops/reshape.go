@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -26,14 +27,12 @@ func (r reshape) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (r reshape) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := data[float32](out)
-		copy(o, data[float32](in[0]))
-	case tensor.Float64:
-		o := data[float64](out)
-		copy(o, data[float64](in[0]))
-	}
+	return typed(r, out, in, copyBody[float32], copyBody[float64])
+}
+
+// copyBody copies the first input into out.
+func copyBody[T compute.Float](_ reshape, out []T, in []*tensor.Dense) error {
+	copy(out, data[T](in[0]))
 	return nil
 }
 
