@@ -12,6 +12,7 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
 	"github.com/spf13/cobra"
 )
@@ -70,7 +71,7 @@ when it is up to date and rebuilds it when the source or the data section change
 // runPrepare prepares the data; a cancelled ctx (the first SIGINT or
 // SIGTERM) stops it between stages and files, with nothing written.
 func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
-	exp, err := config.Load(o.config, o.sets)
+	exp, err := run.Load(o.config, o.sets)
 	if err = dataProblems(exp, err); err != nil {
 		return err
 	}

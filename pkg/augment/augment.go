@@ -93,12 +93,10 @@ func New(blocks []config.Block, in Input, seed uint64) (*Pipeline, config.Proble
 	return &Pipeline{ops: built, seed: seed, shape: append([]int(nil), in.Shape...)}, nil
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks every augmentation's kind and options when a config is
+// Validate checks every augmentation's kind and options when a config is
 // loaded; whether they suit the data's shape is known only once it is
-// read (New).
-func validate(e *config.Experiment) config.Problems {
+// read (New). It is a config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	_, ps := build(e.Augment)
 	return ps
 }

@@ -17,7 +17,7 @@ func blocks(t *testing.T, list string) []config.Block {
 	t.Helper()
 	yaml := "name: t\ndata: {source: builtin:digits}\naugment: " + list +
 		"\nmodel: {layers: [{type: dense, units: 10}]}\n"
-	exp, err := config.Parse("test.yaml", []byte(yaml), nil, nil)
+	exp, err := config.Parse("test.yaml", []byte(yaml), nil, nil, Validate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestBadOptionsAreConfigErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.list, func(t *testing.T) {
 			yaml := "name: t\ndata: {source: builtin:digits}\naugment: " + c.list + "\nmodel: {layers: [{type: dense, units: 10}]}\n"
-			_, err := config.Parse("test.yaml", []byte(yaml), nil, nil)
+			_, err := config.Parse("test.yaml", []byte(yaml), nil, nil, Validate)
 			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("got %v, want a config error", err)
 			}

@@ -37,7 +37,7 @@ func newTrainer(w Workload, seed uint64) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, err := config.Parse("bench/"+w.Config, text, nil, nil)
+	exp, err := config.Parse("bench/"+w.Config, text, nil, nil, run.Validators...)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}

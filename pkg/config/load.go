@@ -19,33 +19,33 @@ const EnvPrefix = "DLTRAIN"
 
 // Load reads the experiment in path, applies DLTRAIN_* environment
 // variables and the --set overrides ("key=value", value parsed as YAML), and
-// validates the result with the schema's own checks and every registered
-// Validator. Every problem found is returned at once, as Problems wrapping
+// validates the result with the schema's own checks and the validators vs
+// (run.Validators: the registries of every package). Every problem found is returned at once, as Problems wrapping
 // ErrInvalid; the experiment is returned too (for inspection) whenever the
 // file parsed, but must not be run when the error is not nil.
-func Load(path string, sets []string) (*Experiment, error) {
+func Load(path string, sets []string, vs ...Validator) (*Experiment, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read config: %v", errUnwrapPath(err))}}
 	}
-	return Parse(path, text, sets, os.Environ())
+	return Parse(path, text, sets, os.Environ(), vs...)
 }
 
 // LoadSaved reads a run's saved config.yaml exactly as it was saved: no
 // DLTRAIN_* environment variable and no override applies, so that eval,
 // predict and a resumed run see the experiment that ran.
-func LoadSaved(path string) (*Experiment, error) {
+func LoadSaved(path string, vs ...Validator) (*Experiment, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read config: %v", errUnwrapPath(err))}}
 	}
-	return Parse(path, text, nil, nil)
+	return Parse(path, text, nil, nil, vs...)
 }
 
 // Parse is Load on text already read; name is the file name used in
 // messages and as the base of relative data paths. env holds KEY=VALUE
 // pairs, as os.Environ returns them; nil means none apply.
-func Parse(name string, text []byte, sets []string, env []string) (*Experiment, error) {
+func Parse(name string, text []byte, sets []string, env []string, vs ...Validator) (*Experiment, error) {
 	src := newSource(name)
 	fileMap, ps := parseYAML(name, text, src)
 	if len(ps) > 0 {
@@ -98,7 +98,7 @@ func Parse(name string, text []byte, sets []string, env []string) (*Experiment, 
 	decodeInto(all, reflect.ValueOf(&exp).Elem(), "", src, &ps)
 	exp.Data.Source = resolveSource(exp.Data.Source, filepath.Dir(name))
 	exp.Data.Prepared = resolvePath(exp.Data.Prepared, filepath.Dir(name))
-	ps = append(ps, exp.Validate()...)
+	ps = append(ps, exp.Validate(vs...)...)
 	if len(ps) > 0 {
 		sortProblems(ps)
 		return &exp, ps

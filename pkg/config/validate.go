@@ -6,25 +6,14 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // A Validator checks the parts of an experiment that belong to another
-// package: model kinds and layers, losses and optimizers, data sources.
+// package, against its registry: model kinds and layers, losses and
+// optimizers, data sources. Load and Parse run the ones they are given
+// (run.Validators is every one), so what is checked never depends on which
+// packages a binary happens to link.
 type Validator func(*Experiment) Problems
-
-var (
-	validatorsMu sync.Mutex
-	validators   []Validator
-)
-
-// RegisterValidator adds a check run by Load after the schema's own checks.
-// Packages that own registries (models, train, data) register one in init.
-func RegisterValidator(v Validator) {
-	validatorsMu.Lock()
-	defer validatorsMu.Unlock()
-	validators = append(validators, v)
-}
 
 // Problem builds a problem located at key, with the position it was set at.
 func (e *Experiment) Problem(key, format string, args ...any) *Problem {
@@ -42,13 +31,10 @@ func (e *Experiment) File() string {
 	return e.src.file
 }
 
-// Validate runs the schema's checks and every registered Validator, and
-// returns every problem found.
-func (e *Experiment) Validate() Problems {
+// Validate runs the schema's checks and the validators vs, and returns
+// every problem found.
+func (e *Experiment) Validate(vs ...Validator) Problems {
 	ps := e.validateSchema()
-	validatorsMu.Lock()
-	vs := slices.Clone(validators)
-	validatorsMu.Unlock()
 	for _, v := range vs {
 		ps = append(ps, v(e)...)
 	}

@@ -21,7 +21,7 @@ func experiment(t testing.TB, dir, yaml string) (*config.Experiment, error) {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return config.Parse(path, []byte(yaml), nil, nil)
+	return config.Parse(path, []byte(yaml), nil, nil, Validate)
 }
 
 // writeFiles writes name -> contents under dir.

@@ -152,11 +152,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks the data section against the source kind, without
-// reading any data.
-func validate(e *config.Experiment) config.Problems {
+// Validate checks the data section against the source kind, without
+// reading any data. It is a config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	d := e.Data
 	if d.Source == "" {
 		return nil // the schema reports it

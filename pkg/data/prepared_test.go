@@ -24,7 +24,7 @@ func TestExampleConfigsPrepare(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			exp, err := config.Load(path, nil)
+			exp, err := config.Load(path, nil, Validate)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -152,7 +152,7 @@ func TestSunspotsConfigSaysWhatPrepareDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	comment := strings.Join(strings.Fields(strings.ReplaceAll(string(text), "#", "")), " ")
-	exp, err := config.Load(path, nil)
+	exp, err := config.Load(path, nil, Validate)
 	if err != nil {
 		t.Fatal(err)
 	}

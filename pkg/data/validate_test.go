@@ -75,7 +75,7 @@ func TestSavedConfigReloads(t *testing.T) {
 			t.Fatalf("%s: %v", src, err)
 		}
 		b, _ := exp.YAML()
-		back, err := config.Parse(dir+"/saved.yaml", b, nil, nil)
+		back, err := config.Parse(dir+"/saved.yaml", b, nil, nil, Validate)
 		if back == nil {
 			t.Fatal(err)
 		}

@@ -238,8 +238,7 @@ func build(m models.Model, loss train.Loss, x, y *tensor.Dense, seed uint64, wit
 	g.DropoutRNG = rand.New(rand.NewPCG(seed, 0x67726164))
 	xn := G.NewTensor(g.G, tensor.Float64, x.Dims(), G.WithShape(x.Shape()...), G.WithName("x"), G.WithValue(x))
 	yn := G.NewTensor(g.G, tensor.Float64, y.Dims(), G.WithShape(y.Shape()...), G.WithName("y"), G.WithValue(y))
-	g.Input = xn
-	out, err := m.Forward(g, xn)
+	out, err := models.Apply(g, m, xn)
 	if err != nil {
 		return nil, err
 	}

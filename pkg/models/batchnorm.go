@@ -68,3 +68,7 @@ func (b *batchNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 
 // FLOPs counts a multiply and an add per element.
 func (b *batchNorm) FLOPs(in, _ Shape) int64 { return 2 * int64(in.Size()) }
+
+// learns marks a layer with trainable parameters that has no initializer
+// option: trainable: false may freeze its scale and shift.
+func (b *batchNorm) learns() {}

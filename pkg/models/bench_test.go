@@ -15,7 +15,7 @@ import (
 // loss, backward and an Adam update.
 func BenchmarkLeNetStep(b *testing.B) {
 	text := "name: b\ndata: {source: builtin:digits}\nmodel: " + lenet + "\n"
-	exp, err := config.Parse("b.yaml", []byte(text), nil, nil)
+	exp, err := config.Parse("b.yaml", []byte(text), nil, nil, models.Validate)
 	if err != nil {
 		b.Fatal(err)
 	}

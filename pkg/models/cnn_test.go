@@ -21,7 +21,7 @@ import (
 func parse(t *testing.T, model string) *config.Experiment {
 	t.Helper()
 	text := "name: t\ndata: {source: builtin:digits}\nmodel: " + model + "\n"
-	exp, err := config.Parse("exp.yaml", []byte(text), nil, nil)
+	exp, err := config.Parse("exp.yaml", []byte(text), nil, nil, models.Validate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestLayerOptionProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "name: t\ndata: {source: builtin:digits}\nmodel: {kind: cnn, layers: " + tc.layers + "}\n"
-			_, err := config.Parse("exp.yaml", []byte(text), nil, nil)
+			_, err := config.Parse("exp.yaml", []byte(text), nil, nil, models.Validate)
 			var ps config.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("error %v, want config problems", err)

@@ -48,9 +48,10 @@ type FLOPer interface {
 	FLOPs(in, out Shape) int64
 }
 
-// layerTypes is every layer type, by config name. A constructor reads the
+// layerTypes is every layer type, by config name, each activation being
+// also a layer type of its own ({type: relu}). A constructor reads the
 // layer's options; its problems are reported by Options.Done.
-var layerTypes = map[string]func(o *config.Options) Layer{
+var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"dense":           newDense,
 	"dropout":         newDropout,
 	"flatten":         newFlatten,
@@ -72,15 +73,16 @@ var layerTypes = map[string]func(o *config.Options) Layer{
 
 	"conv2d_transpose": newConv2DTranspose,
 	"conv1d_transpose": newConv1DTranspose,
-}
+})
 
-func init() {
-	// Each activation is also a layer type of its own: {type: relu}.
+// withActivations adds a layer type per activation to types.
+func withActivations(types map[string]func(o *config.Options) Layer) map[string]func(o *config.Options) Layer {
 	for _, name := range ops.Activations() {
 		if name != "none" {
-			layerTypes[name] = activationOf(name)
+			types[name] = activationOf(name)
 		}
 	}
+	return types
 }
 
 // LayerTypes lists the known layer types.
@@ -108,9 +110,14 @@ func parseLayer(b config.Block) (Layer, string, config.Problems) {
 	name := o.String("name", "")
 	l := newLayer(o)
 	_, weighted := l.(interface{ setInit(string) })
-	init := ""
+	init, trainable := "", true
 	if weighted || o.Block().Has("init") { // else "init" is not one of its options
 		init = o.String("init", "", InitializerNames()...)
+	}
+	_, learns := l.(interface{ learns() })
+	learns = learns || weighted
+	if learns || o.Block().Has("trainable") { // nor "trainable"
+		trainable = o.Bool("trainable", true)
 	}
 	ps := o.Done()
 	if n, ok := l.(interface{ nestedProblems() config.Problems }); ok {
@@ -126,10 +133,51 @@ func parseLayer(b config.Block) (Layer, string, config.Problems) {
 			ps = append(ps, b.Problem("init", "a %s layer has no weights to initialize", b.Kind))
 		}
 	}
+	if !learns && o.Block().Has("trainable") {
+		ps = append(ps, b.Problem("trainable", "a %s layer has no weights to freeze", b.Kind))
+	}
 	if len(ps) > 0 {
 		return nil, "", ps
 	}
+	if !trainable {
+		l = frozen{l}
+	}
 	return l, name, nil
+}
+
+// frozen is a layer set trainable: false: its weights keep their initial
+// (or restored) values, as no training phase's parameter group holds them.
+// Its buffers (batch norm running statistics) still update.
+type frozen struct{ Layer }
+
+// Setup implements Layer: the layer's, then every parameter it declared,
+// its nested layers' included, is frozen.
+func (f frozen) Setup(s *Scope, in Shape) (Shape, error) {
+	out, err := f.Layer.Setup(s, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range s.Store.All() {
+		if strings.HasPrefix(p.Name, s.Name+"/") && p.Role != Buffer {
+			p.Frozen = true
+		}
+	}
+	return out, nil
+}
+
+// FLOPs implements FLOPer when the frozen layer does.
+func (f frozen) FLOPs(in, out Shape) int64 {
+	if c, ok := f.Layer.(FLOPer); ok {
+		return c.FLOPs(in, out)
+	}
+	return 0
+}
+
+func (f frozen) sublayers() []builtLayer {
+	if n, ok := f.Layer.(interface{ sublayers() []builtLayer }); ok {
+		return n.sublayers()
+	}
+	return nil
 }
 
 // parsed is one layer read from its config block, not yet set up.
@@ -210,13 +258,38 @@ type Graph struct {
 	// Dropouts collects the state of every dropout op added.
 	Dropouts []*ops.DropoutState
 
-	store *ParamStore
-	nodes map[*Param]*G.Node
+	store   *ParamStore
+	nodes   map[*Param]*G.Node
+	tensors Tensors   // the computation's named tensors (Define, Tensor)
+	inputs  []*G.Node // the data inputs Run was given
 }
 
 // NewGraph starts a graph over the parameters of store.
 func NewGraph(store *ParamStore, train bool) *Graph {
-	return &Graph{G: G.NewGraph(), Train: train, store: store, nodes: map[*Param]*G.Node{}}
+	return &Graph{G: G.NewGraph(), Train: train, store: store, nodes: map[*Param]*G.Node{}, tensors: Tensors{}}
+}
+
+// Define names a tensor of the computation, so that the layers added after
+// it can read it with Tensor: Run defines a model's inputs and outputs,
+// and a model may define what it computes in between (an autoencoder's
+// "code"). A name is defined once.
+func (g *Graph) Define(name string, n *G.Node) error {
+	if _, dup := g.tensors[name]; dup {
+		return fmt.Errorf("the tensor %q is defined twice in one computation", name)
+	}
+	g.tensors[name] = n
+	return nil
+}
+
+// Tensor returns the tensor of the computation called name: a layer reads
+// other named tensors than its input this way (a mask, an encoder's
+// output). An unknown name is an error listing the defined ones.
+func (g *Graph) Tensor(name string) (*G.Node, error) {
+	n, ok := g.tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("no tensor named %q in this computation; defined: %s", name, names(g.tensors))
+	}
+	return n, nil
 }
 
 // Node returns the graph node bound to p's tensor, creating it on first use.
@@ -245,8 +318,18 @@ func (g *Graph) Bound() ([]*Param, G.Nodes) {
 }
 
 // NeedsGrad reports whether a layer must build the gradient with respect to
-// x: every node but the data input does.
-func (g *Graph) NeedsGrad(x *G.Node) bool { return x != g.Input }
+// x: every node but the data inputs does.
+func (g *Graph) NeedsGrad(x *G.Node) bool {
+	if x == g.Input {
+		return false
+	}
+	for _, in := range g.inputs {
+		if x == in {
+			return false
+		}
+	}
+	return true
+}
 
 // Dtype is the element type of the graph.
 func (g *Graph) Dtype() tensor.Dtype { return g.store.Dtype() }

@@ -49,3 +49,7 @@ func (l *layerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 // FLOPs counts about five operations per element (mean, variance,
 // normalize, scale, shift).
 func (l *layerNorm) FLOPs(in, _ Shape) int64 { return 5 * int64(in.Size()) }
+
+// learns marks a layer with trainable parameters that has no initializer
+// option: trainable: false may freeze its scale and shift.
+func (l *layerNorm) learns() {}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -10,17 +11,121 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Model is a network whose parameters live in a ParamStore.
+// Model is a network whose parameters live in a ParamStore: a
+// computation from named input tensors ("x", and for other kinds "mask",
+// "z", ...) to named output tensors ("out", what the loss reads, and
+// others such as an autoencoder's "code").
 type Model interface {
 	// Params is the model's parameter store.
 	Params() *ParamStore
-	// InputShape and OutputShape are per-sample shapes.
+	// Inputs are the named per-sample inputs, "x" first; Outputs the named
+	// per-sample outputs, "out" first.
+	Inputs() []TensorSpec
+	Outputs() []TensorSpec
+	// InputShape and OutputShape are the per-sample shapes of "x" and
+	// "out", the common case's shortcuts.
 	InputShape() Shape
 	OutputShape() Shape
-	// Forward adds the network's computation on x (batch first) to g.
-	Forward(g *Graph, x *G.Node) (*G.Node, error)
+	// Forward adds the network's computation on the inputs in (batch
+	// first, one node per name in Inputs) to g and returns a node per name
+	// in Outputs. Callers go through Run or Apply, which make the inputs
+	// and outputs readable by name on g.
+	Forward(g *Graph, in Tensors) (Tensors, error)
 	// Layers describes each layer, for summaries.
 	Layers() []LayerInfo
+}
+
+// Tensors are the nodes of a computation by name.
+type Tensors map[string]*G.Node
+
+// TensorSpec is a named per-sample tensor a model takes or gives.
+type TensorSpec struct {
+	Name  string
+	Shape Shape
+}
+
+// The names of the tensors every model has.
+const (
+	// InputX is the data's input.
+	InputX = "x"
+	// OutputOut is what the loss reads.
+	OutputOut = "out"
+)
+
+// Signature is a model's named inputs and outputs; model kinds embed it
+// for Inputs, Outputs, InputShape and OutputShape.
+type Signature struct {
+	In, Out []TensorSpec
+}
+
+// Inputs implements Model.
+func (s Signature) Inputs() []TensorSpec { return s.In }
+
+// Outputs implements Model.
+func (s Signature) Outputs() []TensorSpec { return s.Out }
+
+// InputShape implements Model: the shape of the first input, "x".
+func (s Signature) InputShape() Shape { return s.In[0].Shape }
+
+// OutputShape implements Model: the shape of the first output, "out".
+func (s Signature) OutputShape() Shape { return s.Out[0].Shape }
+
+// Run adds m's computation on the named inputs in to g: the inputs are
+// data (no gradient is built with respect to them), and inputs and
+// outputs can be read by name with g.Tensor while and after it runs. Every
+// input m declares must be given; every output it declares is returned.
+func Run(g *Graph, m Model, in Tensors) (Tensors, error) {
+	for _, spec := range m.Inputs() {
+		n, ok := in[spec.Name]
+		if !ok {
+			return nil, fmt.Errorf("the model takes an input %q that was not given (given: %s)", spec.Name, names(in))
+		}
+		if err := g.Define(spec.Name, n); err != nil {
+			return nil, err
+		}
+		g.inputs = append(g.inputs, n)
+		if spec.Name == InputX {
+			g.Input = n
+		}
+	}
+	out, err := m.Forward(g, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range m.Outputs() {
+		n, ok := out[spec.Name]
+		if !ok {
+			return nil, fmt.Errorf("the model gave no output %q (gave: %s)", spec.Name, names(out))
+		}
+		if cur, err := g.Tensor(spec.Name); err == nil && cur == n {
+			continue // the model defined it on g itself
+		}
+		if err := g.Define(spec.Name, n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Apply is Run for the common case: x in, "out" back.
+func Apply(g *Graph, m Model, x *G.Node) (*G.Node, error) {
+	out, err := Run(g, m, Tensors{InputX: x})
+	if err != nil {
+		return nil, err
+	}
+	return out[OutputOut], nil
+}
+
+func names(t Tensors) string {
+	out := make([]string, 0, len(t))
+	for k := range t {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 // LayerInfo describes one layer of a built model.
@@ -44,10 +149,10 @@ type Spec struct {
 	InitRNG *rand.Rand
 }
 
-// kinds is every model kind, by config name.
+// kinds is every model kind, by config name; each lives in its own file.
 var kinds = map[string]func(Spec) (Model, error){
-	"mlp": buildSequential("mlp"),
-	"cnn": buildSequential("cnn"),
+	"mlp": buildMLP,
+	"cnn": buildCNN,
 }
 
 // Kinds lists the known model kinds.
@@ -80,11 +185,10 @@ func DType(name string) tensor.Dtype {
 	return tensor.Float32
 }
 
-func init() { config.RegisterValidator(validate) }
-
-// validate checks the model section without any data: the kind, the
-// initializer, and every layer's type and options.
-func validate(e *config.Experiment) config.Problems {
+// Validate checks the model section without any data: the kind, the
+// initializer, and every layer's type and options. It is a
+// config.Validator.
+func Validate(e *config.Experiment) config.Problems {
 	var ps config.Problems
 	if _, ok := kinds[e.Model.Kind]; !ok {
 		ps = append(ps, e.Problem("model.kind", "unknown model kind %q; known: %s", e.Model.Kind, strings.Join(Kinds(), ", ")))

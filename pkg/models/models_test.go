@@ -11,7 +11,7 @@ import (
 
 func experiment(t *testing.T, model string) *config.Experiment {
 	t.Helper()
-	e, err := config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:iris}\nmodel: "+model+"\n"), nil, nil)
+	e, err := config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:iris}\nmodel: "+model+"\n"), nil, nil, Validate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ model:
     - {type: dropout, rate: 1.5}
     - {type: convolution}
     - {type: dense, units: 3, activation: swish}
-`), nil, nil)
+`), nil, nil, Validate)
 	if err == nil {
 		t.Fatal("accepted")
 	}

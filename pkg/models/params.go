@@ -33,10 +33,14 @@ type Param struct {
 	Name  string
 	Role  Role
 	Value *tensor.Dense
+	// Frozen is set for the weights of a layer set trainable: false: no
+	// training phase updates them, as for a Buffer, but they keep their role.
+	Frozen bool
 }
 
-// Trainable reports whether optimizers update the parameter.
-func (p *Param) Trainable() bool { return p.Role != Buffer }
+// Trainable reports whether optimizers update the parameter: a weight,
+// bias or norm parameter that is not frozen.
+func (p *Param) Trainable() bool { return p.Role != Buffer && !p.Frozen }
 
 // ParamStore holds every parameter of a model, in declaration order.
 type ParamStore struct {

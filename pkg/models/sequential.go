@@ -8,13 +8,12 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// Sequential is a stack of layers applied in order. The mlp and cnn kinds
-// are both sequential; they differ only in the layers their configs use.
+// Sequential is a stack of layers applied in order, from the input "x"
+// to the output "out": the mlp and cnn kinds (mlp.go, cnn.go) build one.
 type Sequential struct {
+	Signature
 	kind   string
 	store  *ParamStore
-	in     Shape
-	out    Shape
 	layers []builtLayer
 }
 
@@ -26,8 +25,9 @@ type builtLayer struct {
 
 var _ Model = (*Sequential)(nil)
 
-func buildSequential(kind string) func(Spec) (Model, error) {
-	return func(spec Spec) (Model, error) {
+// buildSequential builds the stack of model.layers for a model kind.
+func buildSequential(kind string, spec Spec) (*Sequential, error) {
+	{
 		e := spec.Exp
 		store := NewParamStore(DType(e.Model.DType))
 		ls, ps := parseBlocks(e.Model.Layers)
@@ -44,7 +44,8 @@ func buildSequential(kind string) func(Spec) (Model, error) {
 		if len(ps) > 0 {
 			return nil, ps
 		}
-		return &Sequential{kind: kind, store: store, in: spec.Input, out: shape, layers: layers}, nil
+		sig := Signature{In: []TensorSpec{{InputX, spec.Input}}, Out: []TensorSpec{{OutputOut, shape}}}
+		return &Sequential{Signature: sig, kind: kind, store: store, layers: layers}, nil
 	}
 }
 
@@ -136,15 +137,17 @@ func equalShapes(a, b Shape) bool {
 // Params implements Model.
 func (m *Sequential) Params() *ParamStore { return m.store }
 
-// InputShape implements Model.
-func (m *Sequential) InputShape() Shape { return m.in }
-
-// OutputShape implements Model.
-func (m *Sequential) OutputShape() Shape { return m.out }
-
-// Forward implements Model.
-func (m *Sequential) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	return forwardStack(g, m.layers, x)
+// Forward implements Model: the layers in order on "x" give "out".
+func (m *Sequential) Forward(g *Graph, in Tensors) (Tensors, error) {
+	x, ok := in[InputX]
+	if !ok {
+		return nil, fmt.Errorf("a %s model needs its input %q", m.kind, InputX)
+	}
+	out, err := forwardStack(g, m.layers, x)
+	if err != nil {
+		return nil, err
+	}
+	return Tensors{OutputOut: out}, nil
 }
 
 // Layers implements Model: one row per layer, the layers of a residual

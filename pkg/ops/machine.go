@@ -42,16 +42,30 @@ type instr struct {
 // node's value, nothing to run.
 type constantOp interface{ Value() G.Value }
 
-// NewMachine prepares to run g: it orders the nodes topologically and
-// lists each one's inputs.
-func NewMachine(g *G.ExprGraph) (*Machine, error) {
+// NewMachine prepares to run every node of g: it orders the nodes
+// topologically and lists each one's inputs.
+func NewMachine(g *G.ExprGraph) (*Machine, error) { return NewMachineFor(g) }
+
+// NewMachineFor prepares to run the nodes of g that the nodes roots need
+// (roots included), and no other: a training phase's graph computes its
+// loss and the gradients of its own parameter group, not the branches
+// (another phase's loss, an output nobody reads) that only other nodes
+// depend on. Without roots it runs every node.
+func NewMachineFor(g *G.ExprGraph, roots ...*G.Node) (*Machine, error) {
 	sorted, err := G.Sort(g)
 	if err != nil {
 		return nil, fmt.Errorf("ordering the graph: %w", err)
 	}
+	var needed map[int64]bool // nil: every node
+	if len(roots) > 0 {
+		needed = ancestors(g, roots)
+	}
 	m := &Machine{}
 	for i := len(sorted) - 1; i >= 0; i-- { // Sort puts the outputs first
 		n := sorted[i]
+		if needed != nil && !needed[n.ID()] {
+			continue
+		}
 		o := n.Op()
 		if o == nil {
 			continue // an input: its value is bound from outside
@@ -81,6 +95,27 @@ func NewMachine(g *G.ExprGraph) (*Machine, error) {
 	}
 	return m, nil
 }
+
+// ancestors returns the IDs of roots and of every node they depend on.
+func ancestors(g *G.ExprGraph, roots []*G.Node) map[int64]bool {
+	seen := map[int64]bool{}
+	stack := append([]*G.Node(nil), roots...)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == nil || seen[n.ID()] {
+			continue
+		}
+		seen[n.ID()] = true
+		for it := g.From(n.ID()); it.Next(); {
+			stack = append(stack, it.Node().(*G.Node))
+		}
+	}
+	return seen
+}
+
+// Len is the number of nodes the machine computes at each RunAll.
+func (m *Machine) Len() int { return len(m.steps) }
 
 // RunAll computes every node once, in order.
 func (m *Machine) RunAll() error {

@@ -141,3 +141,42 @@ func TestGorgoniaOpsShareTheBLAS(t *testing.T) {
 		}
 	}
 }
+
+// TestMachineForRunsOnlyWhatTheRootsNeed: with the loss as its only root a
+// machine skips the gradients (and a branch nothing reads), leaving them
+// without a value, and computes the loss as the full machine does.
+func TestMachineForRunsOnlyWhatTheRootsNeed(t *testing.T) {
+	g, loss, grads := machineGraph(t, tensor.Float64)
+	dead, err := Activate(grads[1], "relu", 0) // a branch nothing depends on
+	must(t, err)
+	full, err := NewMachine(g)
+	must(t, err)
+	must(t, full.RunAll())
+	want := loss.Value().Data().(float64)
+
+	g2, loss2, grads2 := machineGraph(t, tensor.Float64)
+	dead2, err := Activate(grads2[1], "relu", 0)
+	must(t, err)
+	m, err := NewMachineFor(g2, loss2)
+	must(t, err)
+	if m.Len() >= full.Len() {
+		t.Fatalf("the pruned machine runs %d nodes, the full one %d", m.Len(), full.Len())
+	}
+	must(t, m.RunAll())
+	if got := loss2.Value().Data().(float64); got != want {
+		t.Errorf("loss %v, want %v", got, want)
+	}
+	if grads2[0].Value() != nil || dead2.Value() != nil {
+		t.Error("the pruned machine computed a gradient the loss does not need")
+	}
+	if dead.Value() == nil {
+		t.Error("the full machine skipped a node")
+	}
+
+	g3, loss3, grads3 := machineGraph(t, tensor.Float64)
+	m3, err := NewMachineFor(g3, append(G.Nodes{loss3}, grads3...)...)
+	must(t, err)
+	if m3.Len() != full.Len()-1 {
+		t.Errorf("loss and gradients as roots: %d nodes, want every node but the dead branch, %d", m3.Len(), full.Len()-1)
+	}
+}

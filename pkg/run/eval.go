@@ -37,7 +37,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
 	}
-	exp, err := config.LoadSaved(cfgPath)
+	exp, err := loadSaved(cfgPath)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	if opt.Samples < 1 || opt.Tolerance < 0 || opt.Eps < 0 || opt.MaxElements < 0 {
 		return nil, fmt.Errorf("%w: --samples must be >= 1 and --tolerance, --eps, --max-elements >= 0", config.ErrInvalid)
 	}
-	exp, err := config.Load(opt.Config, opt.Sets)
+	exp, err := Load(opt.Config, opt.Sets)
 	if err != nil {
 		return nil, err
 	}

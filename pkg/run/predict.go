@@ -54,7 +54,7 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
 	}
-	exp, err := config.LoadSaved(cfgPath)
+	exp, err := loadSaved(cfgPath)
 	if err != nil {
 		return nil, err
 	}

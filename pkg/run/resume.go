@@ -47,7 +47,7 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		if opt.Config == "" {
 			return r, fmt.Errorf("%w: --resume auto needs --config, to find the experiment's runs", config.ErrInvalid)
 		}
-		exp, err := config.Load(opt.Config, opt.Sets)
+		exp, err := Load(opt.Config, opt.Sets)
 		if err != nil {
 			return r, err
 		}
@@ -75,7 +75,7 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		}
 	}
 	var err error
-	if r.exp, err = config.LoadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
+	if r.exp, err = loadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
 		return r, err
 	}
 	if err := sameExperiment(r.exp, r.dir, opt); err != nil {
@@ -148,9 +148,9 @@ func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error 
 	case opt.Config == "":
 		// The saved config with the environment's DLTRAIN_* variables: a
 		// variable that would change the run is refused, not ignored.
-		exp, err = config.Load(filepath.Join(dir, "config.yaml"), nil)
+		exp, err = Load(filepath.Join(dir, "config.yaml"), nil)
 	default:
-		exp, err = config.Load(opt.Config, opt.Sets)
+		exp, err = Load(opt.Config, opt.Sets)
 	}
 	if err != nil {
 		return err
@@ -235,7 +235,7 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
-	if err := loop.Optimizer.SetState(ck.Optimizer, s.model.Params().Trainable()); err != nil {
+	if err := train.RestorePhases(loop.Steps(), s.model.Params(), ck.Phases); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
 	rng, ok := ck.RNG["dropout"]
@@ -246,9 +246,6 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 		return fmt.Errorf("%w: %s: dropout stream: %v", train.ErrBadCheckpoint, r.ckPath, err)
 	}
 	loop.State = ck.State
-	if re, ok := loop.Schedule.(train.Reactive); ok {
-		re.SetState(ck.State.Schedule)
-	}
 	if ck.State.BestEpoch == 0 {
 		return nil
 	}

@@ -126,11 +126,27 @@ func loggedMetrics(task string) []string {
 	return []string{"train_loss", "val_loss", "val_mse", "val_mae", "val_r2"}
 }
 
-func init() { config.RegisterValidator(validate) }
+// Validators are the checks of every registry an experiment names, run
+// explicitly by Load and LoadSaved: the data source, the model (kind,
+// layers, initializer), the augmentations and the training section.
+var Validators = []config.Validator{data.Validate, models.Validate, augment.Validate, ValidateTrain}
 
-// validate checks the training section's registries (loss, optimizer,
-// schedule) and the metrics it watches.
-func validate(e *config.Experiment) config.Problems {
+// Load reads an experiment as config.Load does, validated against every
+// registry (Validators).
+func Load(path string, sets []string) (*config.Experiment, error) {
+	return config.Load(path, sets, Validators...)
+}
+
+// loadSaved reads a run's saved config.yaml as config.LoadSaved does,
+// validated against every registry.
+func loadSaved(path string) (*config.Experiment, error) {
+	return config.LoadSaved(path, Validators...)
+}
+
+// ValidateTrain checks the training section's registries (loss,
+// optimizer, schedule) and the metrics it watches. It is a
+// config.Validator.
+func ValidateTrain(e *config.Experiment) config.Problems {
 	_, ps := train.NewLoss(e.Train.Loss, e.Data.Task)
 	opt, ops := train.NewOptimizer(e.Train.Optimizer)
 	ps = append(ps, ops...)

@@ -1,7 +1,6 @@
 package run
 
 import (
-	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
 )
@@ -18,7 +17,7 @@ type SummaryOptions struct {
 // loaded to learn the number of features, and the output is checked
 // against the loss (the number of classes).
 func Summary(opt SummaryOptions) (*models.Summary, error) {
-	exp, err := config.Load(opt.Config, opt.Sets)
+	exp, err := Load(opt.Config, opt.Sets)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	}
 	exp := r.exp
 	if exp == nil {
-		if exp, err = config.Load(opt.Config, opt.Sets); err != nil {
+		if exp, err = Load(opt.Config, opt.Sets); err != nil {
 			return nil, err
 		}
 	}
@@ -215,12 +215,12 @@ func capture(s *setup) func(l *train.Loop) *train.Checkpoint {
 		meta, _ := json.Marshal(s.ds.Meta)
 		rng, _ := s.dropout.MarshalBinary()
 		return &train.Checkpoint{
-			Config:    cfg,
-			Meta:      meta,
-			Params:    train.CaptureParams(s.model.Params()),
-			Optimizer: l.Optimizer.State(),
-			State:     l.State,
-			RNG:       map[string][]byte{"dropout": rng},
+			Config: cfg,
+			Meta:   meta,
+			Params: train.CaptureParams(s.model.Params()),
+			Phases: l.PhaseStates(),
+			State:  l.State,
+			RNG:    map[string][]byte{"dropout": rng},
 		}
 	}
 }

@@ -31,7 +31,7 @@ func TestTrainSectionProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.train, func(t *testing.T) {
-			_, err := config.Parse("x.yaml", []byte(base+"train: "+c.train+"\n"), nil, nil)
+			_, err := config.Parse("x.yaml", []byte(base+"train: "+c.train+"\n"), nil, nil, Validators...)
 			var ps config.Problems
 			if !errors.As(err, &ps) || !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("error %v", err)
@@ -45,15 +45,15 @@ func TestTrainSectionProblems(t *testing.T) {
 		})
 	}
 	// Early stopping needs a validation split.
-	_, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2}"}, nil)
+	_, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2}"}, nil, Validators...)
 	if err == nil || !strings.Contains(err.Error(), "no validation split") {
 		t.Errorf("early stopping without a val split: %v", err)
 	}
 	// With k folds, one fold is the validation split.
-	if _, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2, folds: 5, fold: 1}"}, nil); err != nil {
+	if _, err := config.Parse("x.yaml", []byte(base+"train: {early_stopping: {patience: 2}}\n"), []string{"data.split={train: 0.8, val: 0, test: 0.2, folds: 5, fold: 1}"}, nil, Validators...); err != nil {
 		t.Errorf("early stopping with a validation fold: %v", err)
 	}
-	exp, err := config.Parse("x.yaml", []byte(base), nil, nil)
+	exp, err := config.Parse("x.yaml", []byte(base), nil, nil, Validators...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestExcludeCanBeEmptied(t *testing.T) {
 		{base, []string{"train.regularization.exclude=[]"}},
 		{base, []string{"train.regularization.exclude=[dense1/*]"}},
 	} {
-		exp, err := config.Parse("x.yaml", []byte(c.text), c.sets, nil)
+		exp, err := config.Parse("x.yaml", []byte(c.text), c.sets, nil, Validators...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +90,38 @@ func TestExcludeCanBeEmptied(t *testing.T) {
 // names the flag, not the file's enclosing section.
 func TestBlockSetByFlagIsNamed(t *testing.T) {
 	base := "data: {source: builtin:iris}\nmodel: {layers: [{type: dense, units: 3}]}\ntrain: {epochs: 3}\n"
-	_, err := config.Parse("x.yaml", []byte(base), []string{"train.optimizer=adagrad", "train.schedule=one_cycle"}, nil)
+	_, err := config.Parse("x.yaml", []byte(base), []string{"train.optimizer=adagrad", "train.schedule=one_cycle"}, nil, Validators...)
 	if err == nil || !strings.Contains(err.Error(), "--set train.schedule=one_cycle: train.schedule.cycle_momentum") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestValidatorsAreExplicit: what a config is checked against is what the
+// caller passes, not what the binary links. The schema alone lets a bad
+// model kind, layer option, augmentation, data option and optimizer
+// through; Validators reports each, with its key.
+func TestValidatorsAreExplicit(t *testing.T) {
+	text := `name: t
+data: {source: builtin:iris, task: summarize}
+model: {kind: resnet, layers: [{type: dense, unit: 3}]}
+augment: [{kind: crop}]
+train: {optimizer: {kind: adamm}}
+`
+	if _, err := config.Parse("x.yaml", []byte(text), nil, nil); err != nil {
+		t.Fatalf("the schema alone: %v, want no problem (the registries are not asked)", err)
+	}
+	_, err := config.Parse("x.yaml", []byte(text), nil, nil, Validators...)
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error %v, want problems", err)
+	}
+	keys := map[string]bool{}
+	for _, p := range ps {
+		keys[p.Key] = true
+	}
+	for _, k := range []string{"model.kind", "model.layers[0].unit", "augment[0].kind", "data.task", "train.optimizer.kind"} {
+		if !keys[k] {
+			t.Errorf("no problem at %s in %v", k, ps)
+		}
 	}
 }

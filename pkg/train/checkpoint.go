@@ -19,8 +19,10 @@ import (
 // used: unreadable, corrupt, of another format, or of another model.
 var ErrBadCheckpoint = errors.New("unusable checkpoint")
 
-// CheckpointFormat is the version of the checkpoint file layout.
-const CheckpointFormat = 1
+// CheckpointFormat is the version of the checkpoint file layout: 2 holds
+// one optimizer and schedule state per training phase (Phases); 1, which
+// still loads, held the one optimizer's (Optimizer, State.Schedule).
+const CheckpointFormat = 2
 
 const checkpointMagic = "DLTRAIN-CHECKPOINT\n"
 
@@ -28,10 +30,15 @@ const checkpointMagic = "DLTRAIN-CHECKPOINT\n"
 // evaluate it: parameters (buffers included), optimizer state, loop state,
 // random streams, the resolved config and the data's fitted preprocessing.
 type Checkpoint struct {
-	Format    int
-	Config    []byte // resolved experiment YAML
-	Meta      []byte // data.Meta as JSON: classes, scaling, source checksum
-	Params    []TensorRecord
+	Format int
+	Config []byte // resolved experiment YAML
+	Meta   []byte // data.Meta as JSON: classes, scaling, source checksum
+	Params []TensorRecord
+	// Phases holds each training phase's optimizer and schedule state,
+	// by phase name.
+	Phases []PhaseState
+	// Optimizer is the one optimizer's state of a format 1 checkpoint;
+	// LoadCheckpoint moves it into Phases, as the state of DefaultPhase.
 	Optimizer OptimizerState
 	State     State
 	RNG       map[string][]byte // random stream states, by purpose
@@ -221,8 +228,13 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadCheckpoint, path, err)
 	}
-	if c.Format != CheckpointFormat {
-		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads format %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
+	switch c.Format {
+	case 1: // one optimizer: the one phase of a loop that lists none
+		c.Phases = []PhaseState{{Name: DefaultPhase, Optimizer: c.Optimizer, Schedule: c.State.Schedule}}
+		c.Optimizer = OptimizerState{}
+	case CheckpointFormat:
+	default:
+		return nil, fmt.Errorf("%w: %s has format %d; this dltrain reads formats 1 and %d", ErrBadCheckpoint, path, c.Format, CheckpointFormat)
 	}
 	return &c, nil
 }

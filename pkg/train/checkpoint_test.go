@@ -126,7 +126,7 @@ func TestCheckpointerKeepsLastKPlusBest(t *testing.T) {
 	dir := t.TempDir()
 	l := newTestLoop(t, digitsYAML, "train.epochs=2")
 	ckpt := &Checkpointer{Dir: dir, EverySteps: 5, EveryEpochs: 1, Keep: 2, Capture: func(l *Loop) *Checkpoint {
-		return &Checkpoint{Params: CaptureParams(l.Session.Model.Params()), State: l.State, Optimizer: l.Optimizer.State()}
+		return &Checkpoint{Params: CaptureParams(l.Session.Model.Params()), State: l.State, Phases: l.PhaseStates()}
 	}}
 	l.Hooks = []Hook{ckpt}
 	if err := l.Run(context.Background()); err != nil {

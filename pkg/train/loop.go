@@ -99,9 +99,15 @@ func (m Monitor) Better(v, best float64) bool {
 	return v < best
 }
 
-// Loop trains a model for a number of epochs.
+// Loop trains a model for a number of epochs. Each optimizer step runs
+// its training phases in order (phase.go); a loop that lists none has one,
+// DefaultPhase: Optimizer, Schedule and Reg over every trainable
+// parameter, with the session's loss.
 type Loop struct {
-	Session   *Session
+	Session *Session
+	// Phases are the updates of each step, in order; nil: the one phase
+	// the three fields below describe.
+	Phases    []*Phase
 	Optimizer Optimizer
 	Schedule  Schedule // nil: the optimizer's rate throughout
 	Reg       Regularizer
@@ -129,10 +135,10 @@ type Loop struct {
 	// Go's scheduler, hold the cores during the step.
 	NoPrefetch bool
 
-	acc     []*tensor.Dense // accumulated gradients
-	pf      *prefetcher     // during Run, unless NoPrefetch
-	order   []int           // the current epoch's order of the training samples
-	batches [][]int         // and its mini-batches (slices of order)
+	single  []*Phase    // the one phase when Phases is nil
+	pf      *prefetcher // during Run, unless NoPrefetch
+	order   []int       // the current epoch's order of the training samples
+	batches [][]int     // and its mini-batches (slices of order)
 }
 
 // NewState returns the state of a loop that has not started.
@@ -152,13 +158,32 @@ func (l *Loop) Clock() Clock {
 	return Clock{Step: l.State.Step, StepsPerEpoch: l.StepsPerEpoch(), Epochs: l.Epochs}
 }
 
-// LR is the learning rate of the next step.
-func (l *Loop) LR() float64 {
-	base := l.Optimizer.LR()
-	if l.Schedule == nil {
-		return base
+// LR is the learning rate of the next step (of the first phase).
+func (l *Loop) LR() float64 { return l.Steps()[0].LR(l.Clock()) }
+
+// Steps returns the loop's phases: Phases, or the one phase of its
+// Optimizer, Schedule and Reg, which follows any change to them.
+func (l *Loop) Steps() []*Phase {
+	if l.Phases != nil {
+		return l.Phases
 	}
-	return l.Schedule.LR(base, l.Clock())
+	if l.single == nil {
+		l.single = []*Phase{{Name: DefaultPhase}}
+	}
+	p := l.single[0]
+	p.Optimizer, p.Schedule, p.Reg = l.Optimizer, l.Schedule, l.Reg
+	return l.single
+}
+
+// PhaseStates returns every phase's optimizer and schedule state, in
+// order, for a checkpoint.
+func (l *Loop) PhaseStates() []PhaseState {
+	phases := l.Steps()
+	out := make([]PhaseState, len(phases))
+	for i, p := range phases {
+		out[i] = p.State()
+	}
+	return out
 }
 
 // Run trains until the configured number of epochs is complete, early
@@ -185,6 +210,11 @@ func (l *Loop) Run(ctx context.Context) error {
 var prefetchWithBLASThreads = false
 
 func (l *Loop) run(ctx context.Context) error {
+	if l.Phases != nil {
+		if err := CheckPhases(l.Phases); err != nil {
+			return err
+		}
+	}
 	for _, h := range l.Hooks {
 		if err := h.BeforeRun(l); err != nil {
 			return err
@@ -245,8 +275,8 @@ func (l *Loop) epochBatches() [][]int {
 
 // step runs one optimizer step over the group of mini-batches of the
 // epoch's batches that starts at l.State.Batch (k of them, fewer at the
-// end of the epoch): forward and backward on each, gradients averaged by
-// sample count, regularization, update.
+// end of the epoch): each phase in turn updates its parameter group from
+// them, Steps times. The loss logged is the first phase's first update's.
 func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 	first := l.State.Batch
 	group := batches[first:min(first+k, len(batches))]
@@ -254,45 +284,17 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 	for _, idx := range group {
 		n += len(idx)
 	}
-	lr := l.LR()
-	var (
-		params  []*models.Param
-		grads   []*tensor.Dense
-		lossSum float64
-	)
-	for i, idx := range group {
-		g, err := l.forward(batches, first+i)
-		if err != nil {
-			return StepStats{}, err
+	var lr, lossSum, pen float64
+	for i, p := range l.Steps() {
+		for r := range max(p.Steps, 1) {
+			plr, ploss, ppen, err := l.update(p, batches, first, group, n)
+			if err != nil {
+				return StepStats{}, err
+			}
+			if i == 0 && r == 0 {
+				lr, lossSum, pen = plr, ploss, ppen
+			}
 		}
-		if err := l.guard(g); err != nil {
-			return StepStats{}, err
-		}
-		lossSum += g.Loss * float64(len(idx))
-		params = g.Params
-		if len(group) == 1 {
-			grads = g.Grads
-			continue
-		}
-		grads = l.accumulate(g.Grads, float64(len(idx))/float64(n), i == 0)
-	}
-	pen := l.Reg.Penalize(params, grads)
-	l.Reg.Clip(grads)
-	wd := l.Reg.WeightDecay
-	if d, ok := l.Optimizer.(Decayer); ok {
-		wd = d.WeightDecay()
-	}
-	l.Reg.Decay(lr, wd, params)
-	if ms, ok := l.Schedule.(MomentumSchedule); ok && ms.CyclesMomentum() {
-		if mc, ok := l.Optimizer.(MomentumCycler); ok {
-			mc.SetMomentum(ms.Momentum(l.Clock()))
-		}
-	}
-	if err := l.Optimizer.Step(lr, params, grads); err != nil {
-		return StepStats{}, err
-	}
-	if name := firstNonFiniteParam(params); name != "" {
-		return StepStats{}, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower train.optimizer.lr", ErrDiverged, l.where(), name, lr)
 	}
 	l.State.LossSum += lossSum
 	l.State.PenSum += pen * float64(n)
@@ -303,13 +305,70 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 	return StepStats{Loss: lossSum / float64(n), Samples: n, LR: lr}, nil
 }
 
-// forward runs the training graph on mini-batch j of the epoch's
+// update is one update of phase p from the mini-batches group (the
+// epoch's batches from first on, n samples): forward and backward on each,
+// gradients averaged by sample count, regularization, the optimizer's
+// step. It returns the learning rate, the loss summed over the samples
+// and the penalty.
+func (l *Loop) update(p *Phase, batches [][]int, first int, group [][]int, n int) (float64, float64, float64, error) {
+	lr := p.LR(l.Clock())
+	var (
+		params  []*models.Param
+		grads   []*tensor.Dense
+		lossSum float64
+	)
+	for i, idx := range group {
+		g, err := l.forward(p, batches, first+i)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if err := l.guard(g); err != nil {
+			return 0, 0, 0, err
+		}
+		lossSum += g.Loss * float64(len(idx))
+		params = g.Params
+		if len(group) == 1 {
+			grads = g.Grads
+			continue
+		}
+		grads = p.accumulate(g.Grads, float64(len(idx))/float64(n), i == 0)
+	}
+	pen := p.Reg.Penalize(params, grads)
+	p.Reg.Clip(grads)
+	wd := p.Reg.WeightDecay
+	if d, ok := p.Optimizer.(Decayer); ok {
+		wd = d.WeightDecay()
+	}
+	p.Reg.Decay(lr, wd, params)
+	if ms, ok := p.Schedule.(MomentumSchedule); ok && ms.CyclesMomentum() {
+		if mc, ok := p.Optimizer.(MomentumCycler); ok {
+			mc.SetMomentum(ms.Momentum(l.Clock()))
+		}
+	}
+	if err := p.Optimizer.Step(lr, params, grads); err != nil {
+		return 0, 0, 0, err
+	}
+	if name := firstNonFiniteParam(params); name != "" {
+		return 0, 0, 0, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower %s", ErrDiverged, l.where(), name, lr, l.lrKey(p))
+	}
+	return lr, lossSum, pen, nil
+}
+
+// lrKey names the setting of phase p's learning rate, for messages.
+func (l *Loop) lrKey(p *Phase) string {
+	if l.Phases == nil {
+		return "train.optimizer.lr"
+	}
+	return fmt.Sprintf("the learning rate of phase %q", p.Name)
+}
+
+// forward runs phase p's training graph on mini-batch j of the epoch's
 // batches: with the inputs the prefetcher gathered during the step before
 // when it did, else gathered now. It then starts gathering mini-batch
-// j+1.
-func (l *Loop) forward(batches [][]int, j int) (Gradients, error) {
+// j+1 for the first phase's graph.
+func (l *Loop) forward(p *Phase, batches [][]int, j int) (Gradients, error) {
 	idx := batches[j]
-	c, err := l.Session.graph(len(idx), true)
+	c, err := l.Session.phaseGraph(&p.Objective, len(idx))
 	if err != nil {
 		return Gradients{}, err
 	}
@@ -321,7 +380,7 @@ func (l *Loop) forward(batches [][]int, j int) (Gradients, error) {
 	}
 	if l.pf != nil && j+1 < len(batches) {
 		next := batches[j+1]
-		nc, err := l.Session.graph(len(next), true)
+		nc, err := l.Session.phaseGraph(&l.Steps()[0].Objective, len(next))
 		if err != nil {
 			return Gradients{}, err
 		}
@@ -393,26 +452,26 @@ func (l *Loop) Healthy() error {
 	return nil
 }
 
-// accumulate adds w·grads into the loop's accumulation buffers (reset
+// accumulate adds w·grads into the phase's accumulation buffers (reset
 // first when first is set) and returns them.
-func (l *Loop) accumulate(grads []*tensor.Dense, w float64, first bool) []*tensor.Dense {
-	if len(l.acc) != len(grads) {
-		l.acc = make([]*tensor.Dense, len(grads))
+func (p *Phase) accumulate(grads []*tensor.Dense, w float64, first bool) []*tensor.Dense {
+	if len(p.acc) != len(grads) {
+		p.acc = make([]*tensor.Dense, len(grads))
 		for i, g := range grads {
-			l.acc[i] = tensor.New(tensor.WithShape(g.Shape().Clone()...), tensor.Of(g.Dtype()))
+			p.acc[i] = tensor.New(tensor.WithShape(g.Shape().Clone()...), tensor.Of(g.Dtype()))
 		}
 	}
 	for i, g := range grads {
-		switch l.acc[i].Dtype() {
+		switch p.acc[i].Dtype() {
 		case tensor.Float32:
-			a := l.acc[i].Float32s()
+			a := p.acc[i].Float32s()
 			axpy(a, g.Float32s(), float32(w), first)
 		case tensor.Float64:
-			a := l.acc[i].Float64s()
+			a := p.acc[i].Float64s()
 			axpy(a, g.Float64s(), w, first)
 		}
 	}
-	return l.acc
+	return p.acc
 }
 
 // axpy sets a to w·g (first) or adds w·g to it.
@@ -467,9 +526,13 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 		s.Stopped = l.EarlyStop.Observe(&l.State.Stop, s.Epoch, metrics)
 		l.State.Stopped = s.Stopped
 	}
-	if r, ok := l.Schedule.(Reactive); ok {
-		r.Observe(metrics, l.Optimizer.LR())
-		l.State.Schedule = r.State()
+	for i, p := range l.Steps() {
+		if r, ok := p.Schedule.(Reactive); ok {
+			r.Observe(metrics, p.Optimizer.LR())
+			if i == 0 {
+				l.State.Schedule = r.State()
+			}
+		}
 	}
 	l.State.Epoch++
 	l.State.Batch, l.State.LossSum, l.State.PenSum, l.State.LossCount = 0, 0, 0, 0

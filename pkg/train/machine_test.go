@@ -59,7 +59,10 @@ model:
 	for i, gt := range g.Grads {
 		ours[i] = append([]float32(nil), gt.Float32s()...)
 	}
-	c := s.train[len(idx)]
+	c, err := s.graph(len(idx), true) // the graph Forward ran
+	if err != nil {
+		t.Fatal(err)
+	}
 	tape := G.NewTapeMachine(c.graph.G)
 	defer tape.Close()
 	if err := tape.RunAll(); err != nil {

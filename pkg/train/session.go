@@ -13,18 +13,25 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Session runs one model: it compiles, on first use, a training graph and
-// an evaluation graph per batch size, all bound to the model's parameters.
+// Session runs one model: it compiles, on first use, a training graph per
+// objective (training phase) and input shapes, and an evaluation graph per
+// input shapes, all bound to the model's parameters. It keeps at most
+// MaxGraphs of each mode, dropping the least recently used.
 type Session struct {
 	Model models.Model
 	Loss  Loss
 	// DropoutRNG is the stream dropout masks draw from; checkpoints save it.
 	DropoutRNG *rand.Rand
 
-	targetShape []int // per-sample target shape fed to the loss
-	train, eval map[int]*compiled
+	targetShape []int   // per-sample target shape fed to the loss
+	inputs      [][]int // per-sample shapes of the model's inputs, in order
+	train, eval graphCache
 	augment     *augment.Pipeline // applied to the loop's training mini-batches; nil: none
 }
+
+// SetMaxGraphs bounds the compiled graphs kept of each mode (0:
+// DefaultMaxGraphs); it applies from the next graph compiled.
+func (s *Session) SetMaxGraphs(n int) { s.train.max, s.eval.max = n, n }
 
 // compiled is one graph for one batch size.
 type compiled struct {
@@ -50,6 +57,7 @@ type compiled struct {
 	spareAt          batchPos
 	augSrc, spareSrc *augment.Source
 	out              *G.Node
+	outs             models.Tensors // every named output of the model
 	loss             *G.Node
 	params           []*models.Param
 	grads            []*G.Node
@@ -59,8 +67,11 @@ type compiled struct {
 // NewSession prepares to run model with loss; targetShape is the
 // per-sample shape of the targets (empty for a class index).
 func NewSession(model models.Model, loss Loss, targetShape []int, dropoutRNG *rand.Rand) *Session {
-	return &Session{Model: model, Loss: loss, DropoutRNG: dropoutRNG, targetShape: targetShape,
-		train: map[int]*compiled{}, eval: map[int]*compiled{}}
+	s := &Session{Model: model, Loss: loss, DropoutRNG: dropoutRNG, targetShape: targetShape}
+	for _, in := range model.Inputs() {
+		s.inputs = append(s.inputs, in.Shape)
+	}
+	return s
 }
 
 // SetAugment makes the training loop pass every mini-batch it gathers
@@ -68,8 +79,8 @@ func NewSession(model models.Model, loss Loss, targetShape []int, dropoutRNG *ra
 // Predict and Forward never augment.
 func (s *Session) SetAugment(p *augment.Pipeline) {
 	s.augment = p
-	for _, c := range s.train {
-		c.setAugment(p)
+	for _, e := range s.train.entries {
+		e.c.setAugment(p)
 	}
 }
 
@@ -88,23 +99,53 @@ func (s *Session) Compile(batch int, train bool) error {
 	return err
 }
 
+// CompilePhase is Compile for the training graph of phase p.
+func (s *Session) CompilePhase(p *Phase, batch int) error {
+	_, err := s.phaseGraph(&p.Objective, batch)
+	return err
+}
+
+// graph returns the training graph of the session's own objective (its
+// loss over every trainable parameter), or the evaluation graph.
 func (s *Session) graph(batch int, train bool) (*compiled, error) {
-	cache := s.eval
 	if train {
-		cache = s.train
+		return s.phaseGraph(nil, batch)
 	}
-	if c, ok := cache[batch]; ok {
-		return c, nil
+	return s.cached(&s.eval, nil, batch, false)
+}
+
+// phaseGraph returns the training graph of obj (nil: the session's own).
+func (s *Session) phaseGraph(obj *Objective, batch int) (*compiled, error) {
+	if obj != nil && obj.Terms == nil && obj.Params == nil {
+		obj = nil // the session's own objective: one graph for both
 	}
-	c, err := s.compile(batch, train)
+	return s.cached(&s.train, obj, batch, true)
+}
+
+func (s *Session) cached(cache *graphCache, obj *Objective, batch int, train bool) (*compiled, error) {
+	key, err := keyOf(obj, batch, s.inputs)
 	if err != nil {
 		return nil, err
 	}
-	cache[batch] = c
+	if c := cache.get(key); c != nil {
+		return c, nil
+	}
+	c, err := s.compile(obj, batch, train)
+	if err != nil {
+		return nil, err
+	}
+	cache.put(key, c)
 	return c, nil
 }
 
-func (s *Session) compile(batch int, train bool) (*compiled, error) {
+func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, error) {
+	if in := s.Model.Inputs(); len(in) != 1 || in[0].Name != models.InputX {
+		names := make([]string, len(in))
+		for i, t := range in {
+			names[i] = t.Name
+		}
+		return nil, fmt.Errorf("the model takes the inputs %v; the data gives only %q", names, models.InputX)
+	}
 	store := s.Model.Params()
 	dt := store.Dtype()
 	g := models.NewGraph(store, train)
@@ -118,17 +159,21 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 	y := G.NewTensor(g.G, dt, len(yShape), G.WithShape(yShape...), G.WithName("y"), G.WithValue(c.y))
 	c.xNode, c.yNode = x, y
 	c.inW, c.tgtW = s.Model.InputShape().Size(), models.Shape(s.targetShape).Size()
-	g.Input = x
 	var err error
-	if c.out, err = s.Model.Forward(g, x); err != nil {
+	if c.outs, err = models.Run(g, s.Model, models.Tensors{models.InputX: x}); err != nil {
 		return nil, err
 	}
-	if c.loss, err = s.Loss.Build(c.out, y); err != nil {
+	c.out = c.outs[models.OutputOut]
+	if !train {
+		obj = nil // evaluation scores the session's loss
+	}
+	if c.loss, err = obj.build(s.Loss, c.outs, y); err != nil {
 		return nil, err
 	}
+	roots := G.Nodes{c.loss}
 	if train {
 		var nodes G.Nodes
-		for _, p := range store.Trainable() {
+		for _, p := range obj.group(store) {
 			c.params = append(c.params, p)
 			nodes = append(nodes, g.Node(p))
 		}
@@ -139,10 +184,17 @@ func (s *Session) compile(batch int, train bool) (*compiled, error) {
 		c.grads = grads
 		c.gradVals = make([]*tensor.Dense, len(grads))
 		c.setAugment(s.augment)
+		roots = append(roots, grads...)
+	} else {
+		for _, spec := range s.Model.Outputs() {
+			roots = append(roots, c.outs[spec.Name])
+		}
 	}
 	// dltrain's own executor: the same values as Gorgonia's tape machine
-	// (tested), without its per-step goroutine, channels and allocations.
-	vm, err := ops.NewMachine(g.G)
+	// (tested), without its per-step goroutine, channels and allocations;
+	// it runs only what the loss, the gradients (training) and the outputs
+	// (evaluation) need.
+	vm, err := ops.NewMachineFor(g.G, roots...)
 	if err != nil {
 		return nil, err
 	}
