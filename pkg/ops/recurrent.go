@@ -479,3 +479,98 @@ func segmentBody[T compute.Float](k segment, o []T, in []*tensor.Dense) error {
 func (segment) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
 }
+
+// RecurrentLast returns each direction's last state from a recurrent op's
+// output h [B, T, D·H]: position T−1 of a forward direction, position 0 of
+// a reverse one (PyTorch's h_n), side by side as [B, D·H]. reverse lists
+// the directions, as given to Recurrent.
+func RecurrentLast(h *G.Node, reverse ...bool) (*G.Node, error) {
+	if len(reverse) == 0 {
+		return nil, fmt.Errorf("recurrent_last: no direction")
+	}
+	return Apply(recLast{reverse: reverse}, nil, h)
+}
+
+// recLast picks the last state of each direction; recLastGrad puts the
+// gradient back at those positions (zero elsewhere).
+type recLast struct{ reverse []bool }
+
+func (recLast) Name() string { return "recurrent_last" }
+
+func (k recLast) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	h := in[0]
+	if h.Dims() != 3 || h[1] < 1 || h[2]%len(k.reverse) != 0 {
+		return nil, fmt.Errorf("want states [batch, time ≥ 1, %d·H], got %v", len(k.reverse), h)
+	}
+	return tensor.Shape{h[0], h[2]}, nil
+}
+
+// positions calls f with each direction's offset in a state row and the
+// time position of its last state.
+func (k recLast) positions(t, size int, f func(off, pos int)) {
+	h := size / len(k.reverse)
+	for i, r := range k.reverse {
+		pos := t - 1
+		if r {
+			pos = 0
+		}
+		f(i*h, pos)
+	}
+}
+
+func (k recLast) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, recLastBody[float32], recLastBody[float64])
+}
+
+func recLastBody[T compute.Float](k recLast, o []T, in []*tensor.Dense) error {
+	s := in[0].Shape()
+	b, t, w := s[0], s[1], s[2]
+	h, hd := data[T](in[0]), w/len(k.reverse)
+	k.positions(t, w, func(off, pos int) {
+		for r := range b {
+			copy(o[r*w+off:r*w+off+hd], h[(r*t+pos)*w+off:])
+		}
+	})
+	return nil
+}
+
+func (k recLast) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(recLastGrad{k: k, t: in[0].Shape()[1]}, []bool{true}, grad)
+	return G.Nodes{g}, err
+}
+
+type recLastGrad struct {
+	k recLast
+	t int
+}
+
+func (recLastGrad) Name() string { return "recurrent_last_grad" }
+
+func (k recLastGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	g := in[0]
+	if g.Dims() != 2 {
+		return nil, fmt.Errorf("want a gradient [batch, D·H], got %v", g)
+	}
+	return tensor.Shape{g[0], k.t, g[1]}, nil
+}
+
+func (k recLastGrad) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, recLastGradBody[float32], recLastGradBody[float64])
+}
+
+func recLastGradBody[T compute.Float](k recLastGrad, o []T, in []*tensor.Dense) error {
+	s := in[0].Shape()
+	b, w := s[0], s[1]
+	g, hd := data[T](in[0]), w/len(k.k.reverse)
+	clear(o)
+	k.k.positions(k.t, w, func(off, pos int) {
+		for r := range b {
+			copy(o[(r*k.t+pos)*w+off:(r*k.t+pos)*w+off+hd], g[r*w+off:r*w+off+hd])
+		}
+	})
+	return nil
+}
+
+func (recLastGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
+}

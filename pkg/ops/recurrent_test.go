@@ -19,23 +19,25 @@ const rnnB, rnnT, rnnF, rnnH = 2, 4, 3, 5
 
 var rnnCells = map[string]Cell{"rnn_tanh": CellRNNTanh, "rnn_relu": CellRNNRelu, "lstm": CellLSTM, "gru": CellGRU}
 
-// rnnCase splits a torch_ref_rnn.py case name into its cell and
-// directions ("", "_reverse" or "_bidirectional").
-func rnnCase(t *testing.T, name string) (Cell, []bool) {
+// rnnCase splits a torch_ref_rnn.py case name into its cell, directions
+// ("", "_reverse" or "_bidirectional") and whether the case is h_n
+// ("_last").
+func rnnCase(t *testing.T, name string) (Cell, []bool, bool) {
 	t.Helper()
+	name, last := strings.CutSuffix(name, "_last")
 	for _, kind := range []string{"_bidirectional", "_reverse"} {
 		if base, ok := strings.CutSuffix(name, kind); ok {
 			if kind == "_reverse" {
-				return rnnCells[base], []bool{true}
+				return rnnCells[base], []bool{true}, last
 			}
-			return rnnCells[base], []bool{false, true}
+			return rnnCells[base], []bool{false, true}, last
 		}
 	}
 	c, ok := rnnCells[name]
 	if !ok {
 		t.Fatalf("unknown case %q", name)
 	}
-	return c, []bool{false}
+	return c, []bool{false}, last
 }
 
 // rnnWeights is torch_ref_rnn.py's weights(g, phase).
@@ -71,6 +73,17 @@ func buildRecurrent(cell Cell, reverse []bool, wrtX bool) func(n []*G.Node) (*G.
 	}
 }
 
+// lastOf applies RecurrentLast to build's output.
+func lastOf(build func(n []*G.Node) (*G.Node, error), reverse []bool) func(n []*G.Node) (*G.Node, error) {
+	return func(n []*G.Node) (*G.Node, error) {
+		h, err := build(n)
+		if err != nil {
+			return nil, err
+		}
+		return RecurrentLast(h, reverse...)
+	}
+}
+
 func loadTorchRNNCases(t *testing.T) []torchCase {
 	t.Helper()
 	b, err := os.ReadFile("testdata/torch_ref_rnn.json")
@@ -81,8 +94,8 @@ func loadTorchRNNCases(t *testing.T) []torchCase {
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Cases) != 12 {
-		t.Fatalf("%d cases in torch_ref_rnn.json, want 12", len(f.Cases))
+	if len(f.Cases) != 16 {
+		t.Fatalf("%d cases in torch_ref_rnn.json, want 16", len(f.Cases))
 	}
 	return f.Cases
 }
@@ -90,10 +103,14 @@ func loadTorchRNNCases(t *testing.T) []torchCase {
 // TestRecurrentMatchesTorch compares every cell, forward, reverse and
 // bidirectional, with PyTorch 1.13's nn.RNN/LSTM/GRU: the output and the
 // gradients of x and every weight, in float64 (to 1e-12) and float32 (to
-// 1e-5 relative).
+// 2e-5 relative); the _last cases through RecurrentLast.
 func TestRecurrentMatchesTorch(t *testing.T) {
 	for _, c := range loadTorchRNNCases(t) {
-		cell, reverse := rnnCase(t, c.Name)
+		cell, reverse, last := rnnCase(t, c.Name)
+		build := buildRecurrent(cell, reverse, true)
+		if last {
+			build = lastOf(build, reverse)
+		}
 		in := rnnInputs(cell, reverse)
 		wrt := make([]bool, len(in))
 		for i := range wrt {
@@ -104,7 +121,7 @@ func TestRecurrentMatchesTorch(t *testing.T) {
 			tol float64
 		}{{tensor.Float64, 1e-12}, {tensor.Float32, 2e-5}} {
 			t.Run(c.Name+"/"+tc.dt.String(), func(t *testing.T) {
-				out, grads := runWithGradsOf(t, tc.dt, in, wrt, buildRecurrent(cell, reverse, true))
+				out, grads := runWithGradsOf(t, tc.dt, in, wrt, build)
 				worst := maxDiff(out, c.Out)
 				if worst > tc.tol {
 					t.Errorf("output differs from PyTorch by %.3g", worst)
@@ -155,18 +172,27 @@ func TestRecurrentGradients(t *testing.T) {
 				if len(dirs) == 1 && dirs[0] {
 					label += "_reverse"
 				}
-				t.Run(label+"/T"+string(rune('0'+steps)), func(t *testing.T) {
-					build := func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
-						return buildRecurrent(cell, dirs, true)(n)
+				for _, last := range []bool{false, true} {
+					name := label + "/T" + string(rune('0'+steps))
+					if last {
+						name += "/last"
 					}
-					res, err := GradCheck(names, in, wrt, build, GradCheckOptions{Seed: 3})
-					must(t, err)
-					for _, r := range res {
-						if r.RelErr > 1e-6 || r.Checked == 0 {
-							t.Errorf("%s: relative error %.3g over %d elements", r.Name, r.RelErr, r.Checked)
+					t.Run(name, func(t *testing.T) {
+						build := func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
+							if last {
+								return lastOf(buildRecurrent(cell, dirs, true), dirs)(n)
+							}
+							return buildRecurrent(cell, dirs, true)(n)
 						}
-					}
-				})
+						res, err := GradCheck(names, in, wrt, build, GradCheckOptions{Seed: 3})
+						must(t, err)
+						for _, r := range res {
+							if r.RelErr > 1e-6 || r.Checked == 0 {
+								t.Errorf("%s: relative error %.3g over %d elements", r.Name, r.RelErr, r.Checked)
+							}
+						}
+					})
+				}
 			}
 		}
 	}
@@ -226,8 +252,9 @@ func TestRecurrentBadShapes(t *testing.T) {
 }
 
 // TestRecurrentStepDoesNotAllocate: a float32 training step through a
-// stacked bidirectional LSTM and a GRU (their weights' gradients, and the
-// first layer's output's through the second) allocates nothing once warm.
+// stacked bidirectional LSTM and a bidirectional GRU's last states (their
+// weights' gradients, and the first layer's output's through the second)
+// allocates nothing once warm.
 func TestRecurrentStepDoesNotAllocate(t *testing.T) {
 	if compute.ProductsAllocate() {
 		t.Skip("this build's float32 matrix products allocate (gonum without AVX2)")
@@ -247,9 +274,11 @@ func TestRecurrentStepDoesNotAllocate(t *testing.T) {
 	x := G.NewTensor(g, tensor.Float32, 3, G.WithShape(8, 12, 3), G.WithValue(randF32(rng, 8, 12, 3)))
 	h1, err := Recurrent(x, CellLSTM, false, dir(4, 3, 16, false), dir(4, 3, 16, true))
 	must(t, err)
-	h2, err := Recurrent(h1, CellGRU, true, dir(3, 32, 8, false))
+	h2, err := Recurrent(h1, CellGRU, true, dir(3, 32, 8, false), dir(3, 32, 8, true))
 	must(t, err)
-	r := G.NewTensor(g, tensor.Float32, 3, G.WithShape(8, 12, 8), G.WithValue(randF32(rng, 8, 12, 8)))
+	h2, err = RecurrentLast(h2, false, true)
+	must(t, err)
+	r := G.NewTensor(g, tensor.Float32, 2, G.WithShape(8, 16), G.WithValue(randF32(rng, 8, 16)))
 	loss, err := WeightedSum(h2, r)
 	must(t, err)
 	_, err = G.Grad(loss, params...)

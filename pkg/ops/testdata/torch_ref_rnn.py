@@ -10,7 +10,8 @@ tensors. The op runs PyTorch's own modules (nn.RNN, nn.LSTM, nn.GRU, one
 layer, batch_first, zero initial state). A `_reverse` case is the reverse
 half of a bidirectional module, whose forward half is given other weights
 and left out of the loss; a `_bidirectional` case is the whole output
-[B, T, 2H]. Each case holds the output and the gradients of
+[B, T, 2H]; a `_bidirectional_last` case is h_n, both directions' last
+states [B, 2H] (ops.RecurrentLast). Each case holds the output and the gradients of
 L = sum(out * r), r = seq(out.numel(), 0.5, 0.7), with respect to x and
 then each direction's weight_ih, weight_hh, bias_ih and bias_hh, all in
 float64.
@@ -54,7 +55,7 @@ NAMES = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
 
 
 def case(cell, kind):
-    """kind: "" (forward), "_reverse" or "_bidirectional"."""
+    """kind: "" (forward), "_reverse", "_bidirectional" or "_bidirectional_last"."""
     g = GATES[cell]
     m = module(cell, kind != "")
     # The reverse direction has weights(g, 0.0) in a _reverse case (it is
@@ -68,12 +69,15 @@ def case(cell, kind):
             for name, w in zip(NAMES, weights(g, phase)):
                 getattr(m, name + suffix).copy_(w)
     x = seq(B * T * F, 0.2, 0.41, 1.5).reshape(B, T, F).requires_grad_(True)
-    out, _ = m(x)
+    out, state = m(x)
     if kind == "_reverse":
         out = out[..., H:]
+    if kind == "_bidirectional_last":
+        h_n = state[0] if cell == "lstm" else state
+        out = h_n.permute(1, 0, 2).reshape(B, 2 * H)
     loss = (out * seq(out.numel(), 0.5, 0.7).reshape(out.shape)).sum()
     loss.backward()
-    suffixes = {"": [""], "_reverse": ["_reverse"], "_bidirectional": ["", "_reverse"]}[kind]
+    suffixes = {"": [""], "_reverse": ["_reverse"]}.get(kind, ["", "_reverse"])
     params = [getattr(m, n + sfx) for sfx in suffixes for n in NAMES]
     return {
         "name": cell + kind,
@@ -83,5 +87,5 @@ def case(cell, kind):
     }
 
 
-cases = [case(c, kind) for c in GATES for kind in ("", "_reverse", "_bidirectional")]
+cases = [case(c, kind) for c in GATES for kind in ("", "_reverse", "_bidirectional", "_bidirectional_last")]
 print(json.dumps({"torch": torch.__version__, "sizes": {"B": B, "T": T, "F": F, "H": H}, "cases": cases}))
