@@ -9,13 +9,16 @@ OPENBLAS_BIN  ?= bin/dltrain-openblas
 BENCH_THREADS ?= 1,2
 BENCH_SECONDS ?= 5
 
-.PHONY: help build build-openblas test test-openblas test-short lint fuzz-smoke demo bench clean
+.PHONY: help build install build-openblas test test-openblas test-short lint fuzz-smoke demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 build: ## build bin/dltrain (pure Go)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dltrain
+
+install: ## install dltrain on your PATH: into $(go env GOBIN), else $(go env GOPATH)/bin
+	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/dltrain
 
 build-openblas: ## build bin/dltrain-openblas (cgo + OpenBLAS: apt-get install libopenblas-dev)
 	CGO_ENABLED=1 $(GO) build -tags openblas -trimpath -ldflags "$(LDFLAGS)" -o $(OPENBLAS_BIN) ./cmd/dltrain

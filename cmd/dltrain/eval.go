@@ -22,8 +22,9 @@ func newEvalCommand(a *app) *cobra.Command {
 		Long: `Eval rebuilds the model from the run's config.yaml, loads the checkpoint, recreates the
 same split from the same data and seed, and reports loss, accuracy, per-class precision,
 recall and F1, macro-F1 and the confusion matrix (regression: MSE, MAE, R²). The report
-is printed and written to RUN_DIR/report.json and RUN_DIR/eval/CHECKPOINT-SPLIT.json.
-It refuses when the data file changed since training.`,
+is printed and written to RUN_DIR/eval/CHECKPOINT-SPLIT.json. RUN_DIR/report.json, the
+run's final evaluation, is rewritten only by the evaluation it holds: the best checkpoint
+on the test split. It refuses when the data file changed since training.`,
 		Example: `  dltrain eval --run runs/digits-mlp/20261127-101500
   dltrain eval --run runs/digits-mlp/20261127-101500 --checkpoint last --split val --json`,
 		Args: cobra.NoArgs,

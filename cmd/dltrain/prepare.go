@@ -90,9 +90,9 @@ func runPrepare(ctx context.Context, a *app, o *prepareOptions) error {
 	for _, n := range rep.Notes {
 		logNote(a, "data: "+n)
 	}
-	fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
+	_, err = fmt.Fprintf(a.stdout, "wrote %s: train %d, val %d, test %d samples of shape %v (fingerprint %.12s)\n",
 		dir, ds.Train.N, ds.Val.N, ds.Test.N, ds.Input, m.Fingerprint)
-	return nil
+	return err
 }
 
 // logNote prints one of prepare's notes on stderr: a plain line, or with
@@ -103,7 +103,7 @@ func logNote(a *app, msg string) {
 		fmt.Fprintln(a.stderr, string(b))
 		return
 	}
-	fmt.Fprintln(a.stderr, msg)
+	fmt.Fprintln(a.stderr, data.Printable(msg))
 }
 
 // interrupted is a prepare stopped by a signal. It counts as

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -111,7 +112,9 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.Marshal(map[string]any{"event": "error", "msg": err.Error(), "exit_code": code})
 		fmt.Fprintln(stderr, string(b))
 	} else {
-		fmt.Fprintf(stderr, "dltrain: %v\n", err)
+		// Errors may quote a user's file: escape what a terminal would
+		// interpret (JSON escapes it already).
+		fmt.Fprintf(stderr, "dltrain: %s\n", data.Printable(err.Error()))
 	}
 	return code
 }
@@ -125,17 +128,19 @@ func (a *app) notice(format string, args ...any) {
 		fmt.Fprintln(a.stderr, string(b))
 		return
 	}
-	fmt.Fprintln(a.stderr, "dltrain: "+msg)
+	fmt.Fprintln(a.stderr, "dltrain: "+data.Printable(msg))
 }
 
-// watchSignals cancels the context at the first SIGINT or SIGTERM, so the
+// watchSignals cancels the context at the first SIGINT, SIGTERM or SIGHUP, so the
 // training loop finishes its step and saves a checkpoint; a second signal
 // exits at once. SIGUSR1 (where it exists) asks for a checkpoint and
 // training goes on.
 func (a *app) watchSignals() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP (the terminal or ssh session closed) stops the run as
+	// SIGTERM does, with a checkpoint, instead of killing it.
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	save := notifySave()
 	go func() {
 		for range save {
@@ -163,9 +168,14 @@ func (a *app) watchSignals() (context.Context, func()) {
 	return ctx, func() { signal.Stop(ch); stopSave(save); cancel() }
 }
 
+// signalCode is the exit code of a run stopped by s: 128 + the signal's
+// number, as a shell reports it (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 func signalCode(s os.Signal) int {
-	if s == syscall.SIGTERM {
+	switch s {
+	case syscall.SIGTERM:
 		return 143
+	case syscall.SIGHUP:
+		return 129
 	}
 	return 130
 }

@@ -43,3 +43,22 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 }
+
+// TestSIGHUPStopsLikeSIGTERM (issue 16, item 10): SIGHUP (a closed
+// terminal or ssh session) cancels the command's context as SIGTERM does,
+// so the run saves a checkpoint, and maps to exit 129.
+func TestSIGHUPStopsLikeSIGTERM(t *testing.T) {
+	var stderr bytes.Buffer
+	a := &app{stderr: &stderr, logFormat: "text", saveRequests: make(chan struct{}, 1), exit: func(int) {}}
+	ctx, stop := a.watchSignals()
+	defer stop()
+	syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGHUP did not cancel the context")
+	}
+	if a.signal != syscall.SIGHUP || signalCode(a.signal) != 129 || !strings.Contains(stderr.String(), "hangup received, stopping after this step") {
+		t.Errorf("signal %v, code %d, stderr %q", a.signal, signalCode(a.signal), stderr.String())
+	}
+}

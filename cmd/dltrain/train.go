@@ -28,12 +28,14 @@ variables (DLTRAIN_TRAIN_EPOCHS=3 sets train.epochs) and --set flags.
 --resume continues a run exactly where its checkpoint left it (weights, optimizer
 state, random streams, position in the data order, schedule, early stopping, best
 metric): "auto" resumes the experiment's newest run under --out if it is unfinished
-(and starts a new run otherwise), RUN_DIR uses RUN_DIR/checkpoints/last.ckpt, and a checkpoint file
+(training or its final evaluation not done; it starts a new run otherwise), RUN_DIR uses RUN_DIR/checkpoints/last.ckpt, and a checkpoint file
 must lie in its run's checkpoints/ directory. The run's own config.yaml is used; a
 --config given too must describe the same experiment.
 
-SIGINT or SIGTERM finishes the current step, saves a checkpoint and exits with 130 or
-143 (a second signal exits at once); SIGUSR1 saves a checkpoint and goes on.`,
+SIGINT, SIGTERM or SIGHUP finishes the current step, saves a checkpoint and exits with
+130, 143 or 129 (a second signal exits at once); during the final evaluation it stops
+the evaluation, keeping the checkpoints. SIGUSR1 saves a checkpoint and goes on. The
+run directory is locked while a process trains it: a second train of it exits 2.`,
 		Example: `  dltrain train --config configs/digits-mlp.yaml
   dltrain train --config configs/digits-mlp.yaml --set train.epochs=5 --set train.optimizer.lr=0.003
   DLTRAIN_SEED=7 dltrain train --config configs/iris-mlp.yaml --out /tmp/runs

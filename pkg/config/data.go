@@ -87,6 +87,7 @@ type Clean struct {
 	Fill       float64 `yaml:"fill" doc:"the value missing features take with missing: constant"`
 	Duplicates string  `yaml:"duplicates" doc:"keep, drop or error: what to do with rows identical to an earlier row"`
 	Constant   string  `yaml:"constant" doc:"keep or drop: features constant on the training split"`
+	Labels     string  `yaml:"labels" doc:"warn or error: what to do when a class has no training sample (a class of data.classes the data never uses, a gap in numeric labels, or a class whose samples all went to val or test); warn notes it and trains"`
 }
 
 // Preprocess holds transforms fitted on the training split only.
@@ -117,7 +118,7 @@ func DefaultData() Data {
 		Images:     Images{Color: "grayscale"},
 		Text:       Text{Tokens: "char", SequenceLength: 32, Stride: 1, MinCount: 1, Encoding: "onehot"},
 		Series:     Series{Lookback: 8, Horizon: 1, Stride: 1},
-		Clean:      Clean{Missing: "error", Duplicates: "keep", Constant: "keep"},
+		Clean:      Clean{Missing: "error", Duplicates: "keep", Constant: "keep", Labels: "warn"},
 		Preprocess: Preprocess{Scale: "standard", Encoding: "onehot"},
 		Split:      Split{Train: 0.7, Val: 0.15, Test: 0.15, Stratify: true, Method: "auto"},
 	}
@@ -186,6 +187,7 @@ func (e *Experiment) validateData() Problems {
 	oneOf("data.clean.missing", d.Clean.Missing, "error", "drop", "mean", "median", "constant")
 	oneOf("data.clean.duplicates", d.Clean.Duplicates, "keep", "drop", "error")
 	oneOf("data.clean.constant", d.Clean.Constant, "keep", "drop")
+	oneOf("data.clean.labels", d.Clean.Labels, "warn", "error")
 	oneOf("data.preprocess.scale", d.Preprocess.Scale, "none", "standard", "minmax")
 	oneOf("data.preprocess.encoding", d.Preprocess.Encoding, "onehot", "index")
 	oneOf("data.split.method", d.Split.Method, "auto", "random", "group", "time", "column")

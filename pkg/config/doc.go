@@ -12,4 +12,11 @@
 // owns the kind reads a Block through Options, which records which keys were
 // read, so an option that the kind does not take is reported as unknown
 // rather than silently ignored.
+//
+// The schema's own checks always run; the checks of other packages'
+// registries (data sources, model kinds and layers, augmentations, the
+// training section) are Validators that Load and Parse run when they are
+// passed (run.Validators is all of them): nothing registers itself, so
+// what a config is checked against does not depend on the packages a
+// binary links.
 package config

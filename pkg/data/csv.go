@@ -129,6 +129,11 @@ func readCSV(file string, in io.Reader, opt csvOptions) (*frame, error) {
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
+	if head, _ := br.Peek(sniffLen); len(head) > 0 {
+		if err := checkText(file, head); err != nil {
+			return nil, err
+		}
+	}
 	r := csv.NewReader(br)
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1 // checked here, so that a line of spaces is skipped

@@ -2,6 +2,8 @@ package data
 
 import (
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 )
 
 // Split is one part of a dataset: N samples, features and targets stored
@@ -72,6 +74,30 @@ type Meta struct {
 	Text *TextMeta `json:"text,omitempty"`
 	// Series describes how a series became windows.
 	Series *SeriesMeta `json:"series,omitempty"`
+}
+
+// Where names the source of sample i of split s as errors do: "FILE:LINE"
+// for text sources, "FILE: entry N" for arrays (the file holding the
+// labels), or the image file of an image folder.
+func (ds *Dataset) Where(s *Split, i int) string {
+	scheme, ref, _ := strings.Cut(ds.Source, ":")
+	e := &Error{File: ref}
+	switch {
+	case s.Names != nil:
+		e.File = filepath.Join(ref, filepath.FromSlash(s.Names[i]))
+	case scheme == "idx" || scheme == "npy" || scheme == "npz":
+		paths := splitRef(ref)
+		e.File, e.Entry = paths[min(1, len(paths)-1)], s.Lines[i]
+		if scheme == "idx" && len(paths) == 4 && s.Name == "test" {
+			e.File = paths[3]
+		}
+	case scheme == "builtin":
+		e.File = ds.Source
+		e.Line = s.Lines[i]
+	default:
+		e.Line = s.Lines[i]
+	}
+	return e.place()
 }
 
 // InputSize is the number of features per sample.

@@ -2,7 +2,9 @@ package data
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/dltrain/dltrain/pkg/config"
 	"maps"
 	"math"
 	"slices"
@@ -330,6 +332,77 @@ func dropMissingLabels(f *frame, policy string, rep *Report) error {
 		list := f.rowList(rows)
 		f.keepRows(func(r int) bool { return !missing[r] })
 		rep.add("dropped %s with a missing label: %s", nouns(len(rows), "row"), list)
+	}
+	return nil
+}
+
+// checkCoverage looks for classes without a training sample: a class of
+// data.classes the data never uses, a gap in numeric labels, or a class
+// whose samples all went to val or test. The model still gets an output
+// for each, which training only ever pushes down. With data.clean.labels:
+// warn (the default) a note names them; with error they are refused.
+// Gaps in numeric labels without data.classes have their note already
+// (emptyClasses: are the labels 1-based?), so warn does not repeat it.
+func checkCoverage(exp *config.Experiment, ds *Dataset, rep *Report) error {
+	if exp.Data.Task != "classification" || len(ds.Classes) == 0 {
+		return nil
+	}
+	k := len(ds.Classes)
+	train, other := make([]int, k), make([]int, k)
+	for _, s := range ds.Splits() {
+		count := other
+		if s == ds.Train {
+			count = train
+		}
+		for _, y := range s.Y[:s.N] {
+			if c := int(y); c >= 0 && c < k {
+				count[c]++
+			}
+		}
+	}
+	refuse := exp.Data.Clean.Labels == "error"
+	var absent, elsewhere []string
+	for c := range k {
+		switch {
+		case train[c] > 0:
+		case other[c] > 0:
+			n, how := other[c], "are all"
+			if n == 1 {
+				how = "is"
+			}
+			elsewhere = append(elsewhere, fmt.Sprintf("class %q has no training sample (its %s %s in val or test)", ds.Classes[c], nouns(n, "sample"), how))
+		case len(exp.Data.Classes) > 0 || refuse:
+			absent = append(absent, strconv.Quote(ds.Classes[c]))
+		}
+	}
+	var found []string
+	if len(absent) > 0 {
+		from := ""
+		if len(exp.Data.Classes) > 0 {
+			from = " (data.classes)"
+		}
+		what := "class " + absent[0] + from + " has"
+		if len(absent) > 1 {
+			what = "classes " + shortList(absent) + from + " have"
+		}
+		found = append(found, what+" no training sample (no sample at all)")
+	}
+	if len(elsewhere) > 10 {
+		elsewhere = append(elsewhere[:10], fmt.Sprintf("%d more classes have no training sample", len(elsewhere)-10))
+	}
+	found = append(found, elsewhere...)
+	if len(found) == 0 {
+		return nil
+	}
+	_, file, _ := strings.Cut(exp.Data.Source, ":")
+	if strings.HasPrefix(exp.Data.Source, "builtin:") {
+		file = exp.Data.Source
+	}
+	if refuse {
+		return badFile(file, "%s; data.clean.labels: error refuses a class the model cannot learn (set it to warn to train anyway)", strings.Join(found, "; "))
+	}
+	for _, f := range found {
+		rep.add("%s: the model is trained only to give it low scores; data.clean.labels: error refuses such data", f)
 	}
 	return nil
 }

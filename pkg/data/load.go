@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -93,20 +94,39 @@ func Load(exp *config.Experiment) (*Dataset, *Report, error) {
 	if ds.Train.N == 0 {
 		return nil, nil, fmt.Errorf("%w: %s: no training samples", ErrBadData, exp.Data.Source)
 	}
+	if err := checkCoverage(exp, ds, rep); err != nil {
+		return nil, nil, err
+	}
 	return ds, rep, nil
 }
 
 // combinedSHA is the checksum of the source: that of its one file, or of
-// the list of its files' checksums.
+// the list of its files' checksums and names (without their directories,
+// so that it does not change when the files move).
 func combinedSHA(files []SourceFile) string {
 	if len(files) == 1 {
 		return files[0].SHA256
 	}
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s  %s\n", f.SHA256, f.Path)
+		fmt.Fprintf(h, "%s  %s\n", f.SHA256, filepath.Base(f.Path))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SameSource says whether sum, a dataset's checksum as a checkpoint
+// recorded it, is that of the source ds was read from. Checkpoints made
+// before the checksum of several files left out their directories hashed
+// the full paths; those still match while the files have not moved.
+func (ds *Dataset) SameSource(sum string) bool {
+	if sum == ds.SHA256 || len(ds.Files) < 2 {
+		return sum == ds.SHA256
+	}
+	h := sha256.New()
+	for _, f := range ds.Files {
+		fmt.Fprintf(h, "%s  %s\n", f.SHA256, f.Path)
+	}
+	return sum == hex.EncodeToString(h.Sum(nil))
 }
 
 // fileDigests checksums files.

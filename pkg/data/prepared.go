@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,10 +64,15 @@ type SplitFiles struct {
 
 // Fingerprint is the identity of how an experiment's data is prepared: a
 // sha256 of its data section (less data.prepared, which only says where
-// the result goes), its seed and the format version.
+// the result goes), its seed and the format version. The source's files
+// enter by name only, without their directories: their content is
+// compared by checksum (Staleness), so a checkout moved elsewhere, or a
+// run's saved config read from its run directory, finds its prepared
+// dataset up to date.
 func Fingerprint(exp *config.Experiment) string {
 	d := exp.Data
 	d.Prepared = ""
+	d.Source = portableSource(d.Source)
 	b, _ := json.Marshal(struct {
 		Format int
 		Seed   uint64
@@ -74,6 +80,45 @@ func Fingerprint(exp *config.Experiment) string {
 	}{FormatVersion, exp.Seed, d})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// portableSource is a data source with each path reduced to its last
+// element: csv:/home/a/data/d.csv is csv:d.csv.
+func portableSource(src string) string {
+	scheme, ref, ok := strings.Cut(src, ":")
+	if !ok || scheme == "builtin" {
+		return src
+	}
+	parts := splitRef(ref)
+	for i, p := range parts {
+		parts[i] = filepath.Base(p)
+	}
+	return scheme + ":" + strings.Join(parts, ",")
+}
+
+// relocate describes a dataset read from a prepared dataset by where its
+// source is now (the manifest names where it was when prepared): the
+// source, its files' paths, and the notes made when it was prepared
+// ("read 344 rows from csv:PATH"), which it returns. Staleness has
+// checked the files' content.
+func relocate(ds *Dataset, exp *config.Experiment, notes []string) []string {
+	pairs := []string{ds.Source, exp.Data.Source}
+	ds.Source = exp.Data.Source
+	scheme, ref, _ := strings.Cut(exp.Data.Source, ":")
+	if paths := splitRef(ref); scheme != "builtin" && len(paths) == len(ds.Files) {
+		ds.Files = slices.Clone(ds.Files)
+		for i := range ds.Files {
+			pairs = append(pairs, ds.Files[i].Path, paths[i])
+			ds.Files[i].Path = paths[i]
+		}
+		ds.SHA256 = combinedSHA(ds.Files)
+	}
+	r := strings.NewReplacer(pairs...)
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = r.Replace(n)
+	}
+	return out
 }
 
 // PreparedDir is where an experiment's prepared dataset lives:
@@ -409,7 +454,8 @@ func open(exp *config.Experiment, rebuild bool) (*Dataset, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, m.Notes...)}
+	notes := relocate(ds, exp, m.Notes)
+	rep := &Report{Notes: append([]string{fmt.Sprintf("using the prepared dataset %s (prepared %s, up to date)", dir, m.Created)}, notes...)}
 	return ds, rep, nil
 }
 

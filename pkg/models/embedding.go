@@ -61,5 +61,8 @@ func (e *embeddingLayer) Setup(s *Scope, in Shape) (Shape, error) {
 }
 
 func (e *embeddingLayer) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	return ops.Embedding(g.Node(e.w), x, e.padding)
+	if e.padding >= 0 {
+		return ops.GatherPadded(g.Node(e.w), x, e.padding)
+	}
+	return ops.Gather(g.Node(e.w), x)
 }

@@ -134,7 +134,7 @@ type LayerInfo struct {
 	Type    string `json:"type"`
 	Output  Shape  `json:"output_shape"`
 	Params  int    `json:"params"`            // trainable scalars
-	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics)
+	Buffers int    `json:"buffers,omitempty"` // scalars saved but not trained (batch norm running statistics, a frozen layer's weights)
 	FLOPs   int64  `json:"flops"`             // forward floating-point operations per sample; 0 when unknown
 	Depth   int    `json:"depth"`             // nesting depth (residual blocks hold layers)
 }
@@ -149,10 +149,18 @@ type Spec struct {
 	InitRNG *rand.Rand
 }
 
+// Kind is a model kind: how it is built, and how its part of the model
+// section is checked before any data is read (the layer stack, for the
+// sequential kinds).
+type Kind struct {
+	Build    func(Spec) (Model, error)
+	Validate func(e *config.Experiment) config.Problems
+}
+
 // kinds is every model kind, by config name; each lives in its own file.
-var kinds = map[string]func(Spec) (Model, error){
-	"mlp": buildMLP,
-	"cnn": buildCNN,
+var kinds = map[string]Kind{
+	"mlp": mlpKind,
+	"cnn": cnnKind,
 }
 
 // Kinds lists the known model kinds.
@@ -169,12 +177,12 @@ func Kinds() []string {
 // shapes. Problems with the layer stack (shapes that do not fit) are
 // config.Problems naming the layer.
 func Build(spec Spec) (Model, error) {
-	build, ok := kinds[spec.Exp.Model.Kind]
+	k, ok := kinds[spec.Exp.Model.Kind]
 	if !ok {
 		return nil, config.Problems{spec.Exp.Problem("model.kind", "unknown model kind %q; known: %s",
 			spec.Exp.Model.Kind, strings.Join(Kinds(), ", "))}
 	}
-	return build(spec)
+	return k.Build(spec)
 }
 
 // DType returns the tensor dtype named in the config.
@@ -186,16 +194,26 @@ func DType(name string) tensor.Dtype {
 }
 
 // Validate checks the model section without any data: the kind, the
-// initializer, and every layer's type and options. It is a
+// initializer, and the kind's own part (every layer's type and options,
+// for the sequential kinds; those too when the kind is unknown). It is a
 // config.Validator.
 func Validate(e *config.Experiment) config.Problems {
 	var ps config.Problems
-	if _, ok := kinds[e.Model.Kind]; !ok {
+	k, ok := kinds[e.Model.Kind]
+	if !ok {
 		ps = append(ps, e.Problem("model.kind", "unknown model kind %q; known: %s", e.Model.Kind, strings.Join(Kinds(), ", ")))
+		k.Validate = validateStack
 	}
 	if _, ok := initializers[e.Model.Init]; !ok {
 		ps = append(ps, e.Problem("model.init", "unknown initializer %q; known: %s", e.Model.Init, strings.Join(InitializerNames(), ", ")))
 	}
+	return append(ps, k.Validate(e)...)
+}
+
+// validateStack checks model.layers: at least one, each of a known type
+// with its options right.
+func validateStack(e *config.Experiment) config.Problems {
+	var ps config.Problems
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

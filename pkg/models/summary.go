@@ -15,7 +15,8 @@ type Summary struct {
 	Output Shape       `json:"output_shape"`
 	Layers []LayerInfo `json:"layers"`
 	// Params counts trainable scalars, Buffers those saved but not trained
-	// (batch norm running statistics); Total is their sum.
+	// (batch norm running statistics, the weights of layers set trainable:
+	// false); Total is their sum.
 	Params  int   `json:"trainable_params"`
 	Buffers int   `json:"buffer_params"`
 	Total   int   `json:"total_params"`

@@ -75,7 +75,7 @@ func TestUpsampleOptionProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "name: t\ndata: {source: builtin:digits}\nmodel: {kind: cnn, layers: " + tc.layers + "}\n"
-			_, err := config.Parse("exp.yaml", []byte(text), nil, nil)
+			_, err := config.Parse("exp.yaml", []byte(text), nil, nil, models.Validate)
 			var ps config.Problems
 			if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Key != tc.key || !strings.Contains(ps[0].Msg, tc.want) {
 				t.Fatalf("problems %v, want one at %s containing %q", err, tc.key, tc.want)

@@ -16,10 +16,22 @@ import (
 // The gradient of table scatter-adds the incoming rows into the rows they
 // were read from (an id seen twice gets both); ids get none.
 func Gather(table, ids *G.Node) (*G.Node, error) {
-	return Apply(gather{}, []bool{true, false}, table, ids)
+	return Apply(gather{padding: -1}, []bool{true, false}, table, ids)
 }
 
-type gather struct{}
+// GatherPadded is Gather with a padding id, as F.embedding's padding_idx:
+// the row of padding (in [0, V)) is read like any other, but gets no
+// gradient, so it keeps its initial value (usually zeros) through
+// training.
+func GatherPadded(table, ids *G.Node, padding int) (*G.Node, error) {
+	if v := table.Shape()[0]; padding < 0 || padding >= v {
+		return nil, fmt.Errorf("gather: padding id %d is not a row of the table [0, %d)", padding, v)
+	}
+	return Apply(gather{padding: padding}, []bool{true, false}, table, ids)
+}
+
+// gather is the lookup; padding is the row that gets no gradient, or −1.
+type gather struct{ padding int }
 
 func (gather) Name() string { return "gather" }
 
@@ -61,14 +73,15 @@ func gatherRows[T compute.Float](out, table, ids []T, d int) error {
 	return nil
 }
 
-func (gather) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
-	g, err := Apply(scatterAdd{rows: in[0].Shape()[0]}, []bool{false, true}, in[1], grad)
+func (k gather) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(scatterAdd{rows: in[0].Shape()[0], padding: k.padding}, []bool{false, true}, in[1], grad)
 	return G.Nodes{g, nil}, err
 }
 
 // scatterAdd is Gather's gradient: from (ids, dy) with dy of shape
-// ids' shape + [D], the [rows, D] sum of the rows of dy by id.
-type scatterAdd struct{ rows int }
+// ids' shape + [D], the [rows, D] sum of the rows of dy by id, leaving
+// out the rows of the padding id (−1: none).
+type scatterAdd struct{ rows, padding int }
 
 func (scatterAdd) Name() string { return "scatter_add" }
 
@@ -85,16 +98,19 @@ func (k scatterAdd) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func scatterAddBody[T compute.Float](k scatterAdd, o []T, in []*tensor.Dense) error {
-	return scatterRows(o, data[T](in[0]), data[T](in[1]), lastAxis(in[1]))
+	return scatterRows(o, data[T](in[0]), data[T](in[1]), lastAxis(in[1]), k.padding)
 }
 
-func scatterRows[T compute.Float](out, ids, dy []T, d int) error {
+func scatterRows[T compute.Float](out, ids, dy []T, d, padding int) error {
 	clear(out)
 	v := len(out) / max(d, 1)
 	for i, id := range ids {
 		k, err := rowID(id, i, v)
 		if err != nil {
 			return err
+		}
+		if k == padding {
+			continue
 		}
 		compute.Add(out[k*d:(k+1)*d], dy[i*d:(i+1)*d])
 	}

@@ -47,6 +47,9 @@ func TestNDGradients(t *testing.T) {
 		{"permute/3021", []*tensor.Dense{r(2, 3, 4, 5)}, one, func(n []*G.Node) (*G.Node, error) { return Permute(n[0], 3, 0, 2, 1) }},
 		{"transpose/size1", []*tensor.Dense{r(1, 4, 1, 3)}, one, func(n []*G.Node) (*G.Node, error) { return Transpose(n[0], 0, -1) }},
 		{"gather", []*tensor.Dense{r(6, 3), ids}, []bool{true, false}, func(n []*G.Node) (*G.Node, error) { return Gather(n[0], n[1]) }},
+		// The padding row's gradient is 0 by definition, not by calculus;
+		// with an id absent from ids the gradient is the true one.
+		{"gather_padded", []*tensor.Dense{r(6, 3), ids}, []bool{true, false}, func(n []*G.Node) (*G.Node, error) { return GatherPadded(n[0], n[1], 2) }},
 		{"masked_fill/causal", []*tensor.Dense{r(2, 2, 3, 3), causalMask01(3)}, []bool{true, false}, func(n []*G.Node) (*G.Node, error) {
 			// A fill of −1e4 would drown the finite differences in the
 			// rounding of a cost of that size; the gradient ignores it.
@@ -221,6 +224,7 @@ func TestNDBadInputs(t *testing.T) {
 		{"dense features", []*tensor.Dense{z(2, 3, 4), z(3, 5)}, func(n []*G.Node) (*G.Node, error) { return DenseLastAxis(n[0], n[1], nil, "none", 0, true) }, "want x [..., F]"},
 		{"gather id too large", []*tensor.Dense{z(4, 2), vals([]int{2, 2}, 0, 1, 4, 2)}, func(n []*G.Node) (*G.Node, error) { return Gather(n[0], n[1]) }, "id 4 at position 2 is not an integer in [0, 4)"},
 		{"gather negative id", []*tensor.Dense{z(4, 2), vals([]int{1}, -1)}, func(n []*G.Node) (*G.Node, error) { return Gather(n[0], n[1]) }, "id -1 at position 0"},
+		{"gather padding id", []*tensor.Dense{z(4, 2), vals([]int{1}, 0)}, func(n []*G.Node) (*G.Node, error) { return GatherPadded(n[0], n[1], 4) }, "padding id 4 is not a row"},
 		{"gather fractional id", []*tensor.Dense{z(4, 2), vals([]int{2}, 1, 1.5)}, func(n []*G.Node) (*G.Node, error) { return Gather(n[0], n[1]) }, "id 1.5 at position 1"},
 		{"cross entropy target", []*tensor.Dense{z(1, 2, 3), vals([]int{1, 2}, 0, 3)}, func(n []*G.Node) (*G.Node, error) { return SequenceCrossEntropy(n[0], n[1], -100) }, "target 3 at position 1"},
 		{"cross entropy shapes", []*tensor.Dense{z(2, 3, 4), z(3, 2)}, func(n []*G.Node) (*G.Node, error) { return SequenceCrossEntropy(n[0], n[1], -100) }, "leading shape"},

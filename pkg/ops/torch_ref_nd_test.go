@@ -255,6 +255,9 @@ func ndTorchCases() []ndCase {
 
 		ndCase{"gather_2x5", withExtra(seqs(sq([]int{7, 4}, 3.3, 0.3)), idTensor([]int{2, 5}, 3, 1, 7)), maskWrt, gather},
 		ndCase{"gather_rank1", withExtra(seqs(sq([]int{5, 3}, 3.4, 0.3)), idTensor([]int{4}, 2, 0, 5)), maskWrt, gather},
+		ndCase{"gather_padding_3", withExtra(seqs(sq([]int{7, 4}, 3.3, 0.3)), idTensor([]int{2, 5}, 3, 1, 7)), maskWrt, func(n []*G.Node) (*G.Node, error) {
+			return GatherPadded(n[0], n[1], 3)
+		}},
 		ndCase{"gather_rank3_dim1", withExtra(seqs(sq([]int{6, 1}, 3.5, 0.3)), idTensor([]int{2, 3, 2}, 5, 2, 6)), maskWrt, gather},
 
 		ndCase{"masked_fill_causal", withExtra(scores, causalMask01(3)), maskWrt, func(n []*G.Node) (*G.Node, error) { return MaskedFill(n[0], n[1], -1e4) }},

@@ -12,6 +12,6 @@
 //	events.out.tfevents.*  TensorBoard scalars, one file per training session
 //	checkpoints/      last.ckpt, best.ckpt and the newest epoch-E-step-S.ckpt, each whole or absent
 //	plots/            loss, metric and learning-rate curves written by Plot
-//	report.json       the latest evaluation (after training: best checkpoint on the test split)
+//	report.json       the final evaluation: the best checkpoint on the test split (eval rewrites it only for that)
 //	eval/             every evaluation, as CHECKPOINT-SPLIT.json
 package run

@@ -31,8 +31,13 @@ type EvalOptions struct {
 // Eval evaluates a checkpoint of a run on one split of the run's data,
 // rebuilt from the run's config.yaml (same seed, same split, preprocessing
 // refitted on the same training rows). It refuses when the data no longer
-// matches the checksum recorded at training time.
-func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
+// matches the checksum recorded at training time. A cancelled ctx (SIGINT,
+// SIGTERM) stops it before it evaluates and before it writes anything:
+// ErrInterrupted.
+func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
+	if err := evalStopped(ctx); err != nil {
+		return nil, err
+	}
 	cfgPath := filepath.Join(opt.Run, "config.yaml")
 	if _, err := os.Stat(cfgPath); err != nil {
 		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
@@ -74,7 +79,7 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
 	}
-	if meta.SHA256 != s.ds.SHA256 {
+	if !s.ds.SameSource(meta.SHA256) {
 		return nil, fmt.Errorf("%w: the data %s changed since training (sha256 %.12s… then, %.12s… now); evaluating on it would not reproduce the run's split",
 			data.ErrBadData, exp.Data.Source, meta.SHA256, s.ds.SHA256)
 	}
@@ -88,8 +93,14 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if split.N == 0 {
 		return nil, fmt.Errorf("%w: the %s split of this run is empty", config.ErrInvalid, opt.Split)
 	}
+	if err := evalStopped(ctx); err != nil { // reading the data may take long
+		return nil, err
+	}
 	r, err := train.Evaluate(s.session, split, max(exp.Train.BatchSize, 256), s.ds.Meta)
 	if err != nil {
+		return nil, err
+	}
+	if err := evalStopped(ctx); err != nil {
 		return nil, err
 	}
 	r.Run, r.Checkpoint = opt.Run, opt.Checkpoint
@@ -100,8 +111,12 @@ func Eval(_ context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
-		return nil, err
+	// report.json is the run's final evaluation: the best checkpoint on
+	// the test split. Any other evaluation goes only under eval/.
+	if r.Checkpoint == "best" && opt.Split == "test" {
+		if err := writeFileAtomic(filepath.Join(opt.Run, "report.json"), b); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Run, "eval"), 0o755); err != nil {
 		return nil, err
@@ -140,3 +155,19 @@ func sameSplit(exp *config.Experiment, ck *train.Checkpoint, path string) error 
 	}
 	return nil
 }
+
+// evalStopped is an error that counts as train.ErrInterrupted (exit 130
+// or 143) once ctx is cancelled.
+func evalStopped(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return stopped{"the evaluation was stopped before its report was written"}
+	}
+	return nil
+}
+
+// stopped is work stopped by a signal: it counts as train.ErrInterrupted
+// without reading as an interrupted training.
+type stopped struct{ msg string }
+
+func (e stopped) Error() string        { return e.msg }
+func (e stopped) Is(target error) bool { return target == train.ErrInterrupted }

@@ -135,6 +135,6 @@ func checkBatch(exp *config.Experiment, ds *data.Dataset, m models.Model, n int)
 
 func note(w io.Writer, format string, args ...any) {
 	if w != nil {
-		fmt.Fprintf(w, format+"\n", args...)
+		fmt.Fprintln(w, data.Printable(fmt.Sprintf(format, args...)))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,35 +82,16 @@ func Plot(opt PlotOptions) ([]string, error) {
 		{"lr", "Learning rate", "learning rate", []string{"lr"}, false},
 	}
 	var written []string
+	run := filepath.Clean(opt.Run)
 	for _, fig := range figures {
 		if len(fig.series) == 0 {
 			continue
 		}
-		p := plot.New()
-		run := filepath.Clean(opt.Run)
-		p.Title.Text = fmt.Sprintf("%s — %s/%s", fig.title, filepath.Base(filepath.Dir(run)), filepath.Base(run))
-		p.X.Label.Text = "epoch"
-		p.Y.Label.Text = fig.ylabel
-		p.Add(plotter.NewGrid())
-		p.Legend.Top = true
-		p.Legend.XOffs = -vg.Points(6) // the legend's line samples clear the right edge
-		var args []any
-		for _, s := range fig.series {
-			pts := points(rows["epoch"], rows[s])
-			if fig.log {
-				pts = positive(pts)
-				p.Y.Scale = plot.LogScale{}
-				p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-			}
-			args = append(args, s, pts)
-		}
-		if err := plotutil.AddLinePoints(p, args...); err != nil {
+		title := fmt.Sprintf("%s — %s/%s", fig.title, filepath.Base(filepath.Dir(run)), filepath.Base(run))
+		p, err := newFigure(title, fig.ylabel, fig.series, rows, fig.log)
+		if err != nil {
 			return written, err
 		}
-		if !fig.log {
-			widenFlat(&p.Y)
-		}
-		p.X.Min, p.X.Max = p.X.Min-0.5, p.X.Max+0.5 // the first and last epoch's markers whole
 		if fig.name == "metrics" {
 			p.Legend.Top = false // scores rise towards the top right: keep the legend out of their way
 		}
@@ -125,6 +107,69 @@ func Plot(opt PlotOptions) ([]string, error) {
 		}
 	}
 	return written, nil
+}
+
+// MaxMarkers is the most epochs a curve is drawn with a marker at each:
+// past it the markers would merge into a thick line, so curves are lines.
+const MaxMarkers = 50
+
+// newFigure draws the series of rows against the epoch: labelled axes, a
+// grid, a legend, ticks at the first and last epoch, and markers on each
+// point while there are at most MaxMarkers epochs.
+func newFigure(title, ylabel string, series []string, rows map[string][]float64, log bool) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = ylabel
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(6) // the legend's line samples clear the right edge
+	var args []any
+	for _, s := range series {
+		pts := points(rows["epoch"], rows[s])
+		if log {
+			pts = positive(pts)
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		}
+		args = append(args, s, pts)
+	}
+	add := plotutil.AddLinePoints
+	if len(rows["epoch"]) > MaxMarkers {
+		add = plotutil.AddLines
+	}
+	if err := add(p, args...); err != nil {
+		return nil, err
+	}
+	if !log {
+		widenFlat(&p.Y)
+	}
+	first, last := p.X.Min, p.X.Max
+	p.X.Tick.Marker = epochTicks{first, last}
+	p.X.Min, p.X.Max = first-0.5, last+0.5 // the first and last epoch's markers whole
+	return p, nil
+}
+
+// epochTicks labels whole epochs only: the first and the last, and
+// gonum's evenly spaced ticks between them that are not so close to
+// either that their labels would collide.
+type epochTicks struct{ first, last float64 }
+
+// Ticks implements plot.Ticker.
+func (e epochTicks) Ticks(_, _ float64) []plot.Tick {
+	label := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	ticks := []plot.Tick{{Value: e.first, Label: label(e.first)}}
+	if e.last <= e.first {
+		return ticks
+	}
+	gap := (e.last - e.first) / 12
+	for _, t := range (plot.DefaultTicks{}).Ticks(e.first, e.last) {
+		if t.Label == "" || t.Value != math.Trunc(t.Value) || t.Value-e.first <= gap || e.last-t.Value <= gap {
+			continue
+		}
+		ticks = append(ticks, plot.Tick{Value: t.Value, Label: label(t.Value)})
+	}
+	return append(ticks, plot.Tick{Value: e.last, Label: label(e.last)})
 }
 
 // widenFlat gives an axis whose data is one value (a constant learning

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -132,5 +135,60 @@ func TestWidenFlat(t *testing.T) {
 	widenFlat(&a)
 	if a.Min != 0.1 || a.Max != 0.3 {
 		t.Errorf("a varying series' axis changed: [%g, %g]", a.Min, a.Max)
+	}
+}
+
+// TestEpochTicks: the epoch axis is labelled at the first and the last
+// epoch, only at whole epochs, in order, and no label sits so close to
+// another that they collide.
+func TestEpochTicks(t *testing.T) {
+	for _, tc := range []struct{ first, last float64 }{{1, 1}, {1, 2}, {1, 7}, {1, 13}, {3, 37}, {1, 100}, {1, 1000}, {51, 60}} {
+		t.Run(fmt.Sprintf("%g-%g", tc.first, tc.last), func(t *testing.T) {
+			ticks := epochTicks{tc.first, tc.last}.Ticks(tc.first-0.5, tc.last+0.5)
+			var labelled []float64
+			for _, k := range ticks {
+				if k.Label == "" {
+					continue
+				}
+				if k.Value != math.Trunc(k.Value) || k.Label != strconv.Itoa(int(k.Value)) {
+					t.Errorf("tick %v labelled %q: not a whole epoch", k.Value, k.Label)
+				}
+				labelled = append(labelled, k.Value)
+			}
+			if len(labelled) == 0 || labelled[0] != tc.first || labelled[len(labelled)-1] != tc.last {
+				t.Fatalf("labelled ticks %v do not start at epoch %g and end at epoch %g", labelled, tc.first, tc.last)
+			}
+			for i := 1; i < len(labelled); i++ {
+				if d := labelled[i] - labelled[i-1]; d <= 0 || d < (tc.last-tc.first)/12 {
+					t.Errorf("labelled ticks %v: %g and %g are out of order or collide", labelled, labelled[i-1], labelled[i])
+				}
+			}
+		})
+	}
+}
+
+// TestFigureMarkers: each epoch gets a marker up to MaxMarkers epochs;
+// past that the curves are plain lines (markers would merge into a blur).
+func TestFigureMarkers(t *testing.T) {
+	for _, n := range []int{2, MaxMarkers, MaxMarkers + 1, 300} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			rows := map[string][]float64{}
+			for i := range n {
+				rows["epoch"] = append(rows["epoch"], float64(i+1))
+				rows["train_loss"] = append(rows["train_loss"], 1/float64(i+1))
+				rows["val_loss"] = append(rows["val_loss"], 2/float64(i+1))
+			}
+			p, err := newFigure("t", "loss", []string{"train_loss", "val_loss"}, rows, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 2 * n
+			if n > MaxMarkers {
+				want = 0
+			}
+			if got := len(p.GlyphBoxes(p)); got != want {
+				t.Errorf("%d markers for %d epochs of two curves, want %d", got, n, want)
+			}
+		})
 	}
 }

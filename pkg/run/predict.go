@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -104,7 +106,11 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	}
 	if opt.Output != "" {
 		if err := writeOutput(opt.Output, buf.Bytes()); err != nil {
-			return nil, fmt.Errorf("%w: --output %s: cannot write the predictions: %v", config.ErrInvalid, opt.Output, err)
+			err = fmt.Errorf("--output %s: cannot write the predictions: %w", opt.Output, err)
+			if errors.Is(err, fs.ErrNotExist) { // a path to nowhere: the command line's fault
+				err = fmt.Errorf("%w: %w", config.ErrInvalid, err)
+			}
+			return nil, err // a full disk or a read-only one keeps its system error (exit 5)
 		}
 		return preds, nil
 	}

@@ -23,6 +23,8 @@ type resumePoint struct {
 	exp    *config.Experiment
 	ck     *train.Checkpoint
 	ckPath string
+	unlock func() // releases the run directory's lock; nil for a new run
+	auto   string // why --resume auto chose the run; "" for an explicit one
 }
 
 // locateResume resolves TrainOptions.Resume:
@@ -35,7 +37,19 @@ type resumePoint struct {
 // The run's own config.yaml is the experiment. A --config given as well
 // must resolve to the same experiment, and --set alone cannot change it:
 // a resumed run is the same run.
-func locateResume(opt TrainOptions) (resumePoint, error) {
+//
+// The run directory found is locked (lockRun) before anything in it is
+// touched; r.unlock releases it. On error nothing stays locked.
+func locateResume(opt TrainOptions) (r resumePoint, err error) {
+	r, err = findResume(opt)
+	if err != nil && r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+	return r, err
+}
+
+func findResume(opt TrainOptions) (resumePoint, error) {
 	var r resumePoint
 	switch {
 	case opt.Resume == "":
@@ -51,14 +65,15 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 		if err != nil {
 			return r, err
 		}
-		dir, err := newestRun(opt.Out, exp)
+		dir, why, err := newestRun(opt.Out, exp)
 		if err != nil || dir == "" {
 			if err == nil {
 				logf(opt, "--resume auto: the newest run of %s under %s is finished, or there is none; starting a new run", exp.Name, outDir(opt.Out))
 			}
 			return r, err
 		}
-		r.dir, r.ckPath = dir, filepath.Join(dir, "checkpoints", "last.ckpt")
+		logf(opt, "--resume auto chose %s, %s", dir, why)
+		r.dir, r.ckPath, r.auto = dir, filepath.Join(dir, "checkpoints", "last.ckpt"), why
 	default:
 		fi, err := os.Stat(opt.Resume)
 		if err != nil {
@@ -78,7 +93,10 @@ func locateResume(opt TrainOptions) (resumePoint, error) {
 	if r.exp, err = loadSaved(filepath.Join(r.dir, "config.yaml")); err != nil {
 		return r, err
 	}
-	if err := sameExperiment(r.exp, r.dir, opt); err != nil {
+	if err := sameExperiment(r, opt); err != nil {
+		return r, err
+	}
+	if r.unlock, err = lockRun(r.dir); err != nil {
 		return r, err
 	}
 	if err := train.RemoveTemporaries(filepath.Join(r.dir, "checkpoints")); err != nil {
@@ -96,15 +114,18 @@ func outDir(out string) string {
 }
 
 // newestRun returns the run of exp under out whose last checkpoint is the
-// newest, if that run is unfinished; "" otherwise.
-func newestRun(out string, exp *config.Experiment) (string, error) {
+// newest, if that run is unfinished: its training did not reach the end,
+// or it did but its final test evaluation (report.json) is missing, as a
+// kill during that evaluation leaves it. "" otherwise. why says which
+// run it is and what it found, for messages.
+func newestRun(out string, exp *config.Experiment) (dir, why string, err error) {
 	base := filepath.Join(outDir(out), exp.Name)
 	entries, err := os.ReadDir(base)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var newest string
 	var newestTime int64
@@ -119,27 +140,51 @@ func newestRun(out string, exp *config.Experiment) (string, error) {
 		}
 	}
 	if newest == "" {
-		return "", nil
+		return "", "", nil
 	}
 	ck, err := train.LoadCheckpoint(filepath.Join(newest, "checkpoints", "last.ckpt"))
 	if err != nil {
-		return "", err
+		return "", "", fmt.Errorf("--resume auto: the newest run of %s under %s, %s: %w", exp.Name, outDir(out), newest, err)
 	}
 	var runExp struct {
 		Train struct{ Epochs int } `yaml:"train"`
 	}
 	if err := yaml.Unmarshal(ck.Config, &runExp); err != nil {
-		return "", fmt.Errorf("%w: %s: %v", train.ErrBadCheckpoint, newest, err)
+		return "", "", fmt.Errorf("%w: %s: %v", train.ErrBadCheckpoint, newest, err)
 	}
-	if ck.State.Stopped || ck.State.Epoch >= runExp.Train.Epochs {
-		return "", nil
+	if !ck.State.Stopped && ck.State.Epoch < runExp.Train.Epochs {
+		return newest, fmt.Sprintf("the newest unfinished run of %s under %s; its last checkpoint is from epoch %d of %d",
+			exp.Name, outDir(out), ck.State.Epoch, runExp.Train.Epochs), nil
 	}
-	return newest, nil
+	if awaitsReport(newest) {
+		return newest, fmt.Sprintf("the newest unfinished run of %s under %s; it finished training but has no report.json (stopped during the final evaluation)",
+			exp.Name, outDir(out)), nil
+	}
+	return "", "", nil
+}
+
+// awaitsReport says whether a run that finished training lacks the final
+// test evaluation it should have: a test split (data.json) and no
+// report.json.
+func awaitsReport(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
+		return false
+	}
+	var d struct {
+		Test *int `json:"test_samples"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "data.json"))
+	if err != nil || json.Unmarshal(b, &d) != nil || d.Test == nil {
+		return true // an older run, or a damaged one: evaluating it will tell
+	}
+	return *d.Test > 0
 }
 
 // sameExperiment checks that --config and --set, when given with
-// --resume, describe the run being resumed.
-func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error {
+// --resume, describe the run being resumed (r.exp, in r.dir). A run that
+// --resume auto chose is named, with why it was chosen.
+func sameExperiment(r resumePoint, opt TrainOptions) error {
+	run, dir := r.exp, r.dir
 	var exp *config.Experiment
 	var err error
 	switch {
@@ -174,8 +219,13 @@ func sameExperiment(run *config.Experiment, dir string, opt TrainOptions) error 
 		if opt.Config == "" {
 			fix = "unset the variables, or start a new run"
 		}
-		return fmt.Errorf("%w: %s differs from the run being resumed in %s; a resumed run must be the same experiment (%s)",
-			config.ErrInvalid, what, strings.Join(diff, ", "), fix)
+		which := "the run being resumed"
+		if r.auto != "" {
+			which = fmt.Sprintf("the run --resume auto chose, %s (%s),", dir, r.auto)
+			fix = "leave out --resume to start a new run with these settings, or resume that run with its own config"
+		}
+		return fmt.Errorf("%w: %s differs from %s in %s; a resumed run must be the same experiment (%s)",
+			config.ErrInvalid, what, which, strings.Join(diff, ", "), fix)
 	}
 	return nil
 }
@@ -228,14 +278,14 @@ func restore(loop *train.Loop, s *setup, r resumePoint) error {
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
 		return fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, r.ckPath, err)
 	}
-	if meta.SHA256 != s.ds.SHA256 {
+	if !s.ds.SameSource(meta.SHA256) {
 		return fmt.Errorf("%w: the data %s changed since the checkpoint was written (sha256 %.12s… then, %.12s… now)",
 			data.ErrBadData, s.exp.Data.Source, meta.SHA256, s.ds.SHA256)
 	}
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
-	if err := train.RestorePhases(loop.Steps(), s.model.Params(), ck.Phases); err != nil {
+	if err := train.RestorePhases(loop.TrainingPhases(), s.model.Params(), ck.Phases); err != nil {
 		return fmt.Errorf("%s: %w", r.ckPath, err)
 	}
 	rng, ok := ck.RNG["dropout"]

@@ -35,7 +35,7 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	}
 	s, err := build(exp, ds.Meta)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, strayLabels(exp, ds, err)
 	}
 	s.ds = ds
 	return s, rep, nil

@@ -19,6 +19,10 @@ import (
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
+// ErrInUse is returned by Train for a run directory that another process
+// is training (exit code 2, as a usage error).
+var ErrInUse = errors.New("run in use")
+
 // TrainOptions are the inputs of Train.
 type TrainOptions struct {
 	Config    string   // experiment file
@@ -51,6 +55,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.unlock != nil {
+		defer r.unlock()
+	}
 	exp := r.exp
 	if exp == nil {
 		if exp, err = Load(opt.Config, opt.Sets); err != nil {
@@ -78,6 +85,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
 			return nil, err
 		}
+		unlock, err := lockRun(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		logf(opt, "run directory %s", dir)
 		for _, n := range rep.Notes {
 			logf(opt, "data: %s", n)
@@ -145,6 +157,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	s, loop, ckpt = nil, nil, nil
 	runtime.GC() // Eval loads the data again: free the training copy first (peak memory)
 	res.Report, err = Eval(ctx, EvalOptions{Run: dir, Checkpoint: "best", Split: "test", Stdout: opt.Stdout})
+	if errors.Is(err, train.ErrInterrupted) {
+		logf(opt, "the final evaluation was stopped; the checkpoints are kept (evaluate with: dltrain train --resume %s)", dir)
+	}
 	return res, err
 }
 
@@ -242,7 +257,7 @@ func newRunDir(out, name string) (string, error) {
 			return dir, nil
 		}
 		if !os.IsExist(err) {
-			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %v", config.ErrInvalid, dir, out, errors.Unwrap(err))
+			return "", fmt.Errorf("%w: cannot create the run directory %s (--out %s): %w", config.ErrInvalid, dir, out, errors.Unwrap(err))
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
@@ -317,5 +332,5 @@ func logf(opt TrainOptions, format string, args ...any) {
 		fmt.Fprintln(opt.Stderr, string(b))
 		return
 	}
-	fmt.Fprintf(opt.Stderr, format+"\n", args...)
+	fmt.Fprintln(opt.Stderr, data.Printable(fmt.Sprintf(format, args...))) // notes may quote a user's file
 }

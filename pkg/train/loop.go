@@ -159,11 +159,12 @@ func (l *Loop) Clock() Clock {
 }
 
 // LR is the learning rate of the next step (of the first phase).
-func (l *Loop) LR() float64 { return l.Steps()[0].LR(l.Clock()) }
+func (l *Loop) LR() float64 { return l.TrainingPhases()[0].LR(l.Clock()) }
 
-// Steps returns the loop's phases: Phases, or the one phase of its
-// Optimizer, Schedule and Reg, which follows any change to them.
-func (l *Loop) Steps() []*Phase {
+// TrainingPhases returns the phases each step runs: Phases, or the one
+// phase of the loop's Optimizer, Schedule and Reg, which follows any change
+// to them.
+func (l *Loop) TrainingPhases() []*Phase {
 	if l.Phases != nil {
 		return l.Phases
 	}
@@ -178,7 +179,7 @@ func (l *Loop) Steps() []*Phase {
 // PhaseStates returns every phase's optimizer and schedule state, in
 // order, for a checkpoint.
 func (l *Loop) PhaseStates() []PhaseState {
-	phases := l.Steps()
+	phases := l.TrainingPhases()
 	out := make([]PhaseState, len(phases))
 	for i, p := range phases {
 		out[i] = p.State()
@@ -285,7 +286,7 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 		n += len(idx)
 	}
 	var lr, lossSum, pen float64
-	for i, p := range l.Steps() {
+	for i, p := range l.TrainingPhases() {
 		for r := range max(p.Steps, 1) {
 			plr, ploss, ppen, err := l.update(p, batches, first, group, n)
 			if err != nil {
@@ -380,7 +381,7 @@ func (l *Loop) forward(p *Phase, batches [][]int, j int) (Gradients, error) {
 	}
 	if l.pf != nil && j+1 < len(batches) {
 		next := batches[j+1]
-		nc, err := l.Session.phaseGraph(&l.Steps()[0].Objective, len(next))
+		nc, err := l.Session.phaseGraph(&l.TrainingPhases()[0].Objective, len(next))
 		if err != nil {
 			return Gradients{}, err
 		}
@@ -526,7 +527,7 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 		s.Stopped = l.EarlyStop.Observe(&l.State.Stop, s.Epoch, metrics)
 		l.State.Stopped = s.Stopped
 	}
-	for i, p := range l.Steps() {
+	for i, p := range l.TrainingPhases() {
 		if r, ok := p.Schedule.(Reactive); ok {
 			r.Observe(metrics, p.Optimizer.LR())
 			if i == 0 {

@@ -253,7 +253,7 @@ func TestCheckPhases(t *testing.T) {
 		})
 	}
 	saved := []PhaseState{{Name: "other"}}
-	if err := RestorePhases(l.Steps(), store, saved); !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), `no state for the training phase "train" (it has "other")`) {
+	if err := RestorePhases(l.TrainingPhases(), store, saved); !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), `no state for the training phase "train" (it has "other")`) {
 		t.Errorf("restoring another phase's state: %v", err)
 	}
 }

@@ -325,9 +325,19 @@ func (c *compiled) forward() (Gradients, error) {
 // returns the batch's mean loss; out (batch × output size) receives the
 // model's outputs when not nil.
 func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64, error) {
+	return s.PredictOutput(split, idx, models.OutputOut, out)
+}
+
+// PredictOutput is Predict for the model's output called name (one of
+// Outputs: an autoencoder's "code"); out receives batch × its size values.
+func (s *Session) PredictOutput(split *data.Split, idx []int, name string, out []float64) (float64, error) {
 	c, err := s.graph(len(idx), false)
 	if err != nil {
 		return 0, err
+	}
+	node, ok := c.outs[name]
+	if !ok {
+		return 0, fmt.Errorf("the model has no output %q", name)
 	}
 	c.fill(split, idx)
 	defer c.vm.Reset()
@@ -335,7 +345,7 @@ func (s *Session) Predict(split *data.Split, idx []int, out []float64) (float64,
 		return 0, err
 	}
 	if out != nil {
-		o := c.out.Value().(*tensor.Dense)
+		o := node.Value().(*tensor.Dense)
 		switch o.Dtype() {
 		case tensor.Float32:
 			v := o.Float32s()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -146,5 +147,27 @@ func TestCheckpointRoundTripAndCorruption(t *testing.T) {
 	recs[0].Shape = []int{9, 9}
 	if err := RestoreParams(s.Model.Params(), recs[:len(recs)-1]); err == nil {
 		t.Error("a checkpoint of another model was accepted")
+	}
+}
+
+// TestPredictOutputReadsANamedOutput: PredictOutput of "out" gives what
+// Predict gives; an output the model does not have is an error naming it.
+func TestPredictOutputReadsANamedOutput(t *testing.T) {
+	l := newTestLoop(t, digitsYAML)
+	idx := []int{3, 1, 4}
+	a, b := make([]float64, 30), make([]float64, 30)
+	la, err := l.Session.Predict(l.Data.Val, idx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := l.Session.PredictOutput(l.Data.Val, idx, "out", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la != lb || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("PredictOutput(out) = %v %v, Predict = %v %v", lb, b, la, a)
+	}
+	if _, err := l.Session.PredictOutput(l.Data.Val, idx, "code", b); err == nil || !strings.Contains(err.Error(), `no output "code"`) {
+		t.Errorf("unknown output: %v", err)
 	}
 }

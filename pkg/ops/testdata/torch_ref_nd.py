@@ -124,6 +124,8 @@ def embedding(table, i):
 
 add(case("gather_2x5", [tensor((7, 4), 3.3, 0.3), ids((2, 5), 3, 1, 7)], embedding))
 add(case("gather_rank1", [tensor((5, 3), 3.4, 0.3), ids((4,), 2, 0, 5)], embedding))
+add(case("gather_padding_3", [tensor((7, 4), 3.3, 0.3), ids((2, 5), 3, 1, 7)],
+         lambda t, i: F.embedding(i.long(), t, padding_idx=3)))
 add(case("gather_rank3_dim1", [tensor((6, 1), 3.5, 0.3), ids((2, 3, 2), 5, 2, 6)], embedding))
 
 # Masks.

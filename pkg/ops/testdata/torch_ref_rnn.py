@@ -15,10 +15,6 @@ states [B, 2H] (ops.RecurrentLast). Each case holds the output and the gradients
 L = sum(out * r), r = seq(out.numel(), 0.5, 0.7), with respect to x and
 then each direction's weight_ih, weight_hh, bias_ih and bias_hh, all in
 float64.
-
-"embedding" is F.embedding with padding_idx 2 on a table seq(7*4, 3.3, 0.3)
-reshaped [7, 4] and ids (3*i + 1) mod 7 over [2, 5] (id 2 occurs twice):
-the output and the table's gradient, L as above.
 """
 import json
 import math
@@ -91,14 +87,5 @@ def case(cell, kind):
     }
 
 
-def embedding_case():
-    table = seq(7 * 4, 3.3, 0.3).reshape(7, 4).requires_grad_(True)
-    ids = torch.tensor([(3 * i + 1) % 7 for i in range(10)]).reshape(2, 5)
-    out = torch.nn.functional.embedding(ids, table, padding_idx=2)
-    (out * seq(out.numel(), 0.5, 0.7).reshape(out.shape)).sum().backward()
-    return {"name": "embedding_padding_2", "out_shape": list(out.shape),
-            "out": out.detach().flatten().tolist(), "grads": [table.grad.flatten().tolist()]}
-
-
 cases = [case(c, kind) for c in GATES for kind in ("", "_reverse", "_bidirectional", "_bidirectional_last")]
-print(json.dumps({"torch": torch.__version__, "sizes": {"B": B, "T": T, "F": F, "H": H}, "cases": cases, "embedding": embedding_case()}))
+print(json.dumps({"torch": torch.__version__, "sizes": {"B": B, "T": T, "F": F, "H": H}, "cases": cases}))
