@@ -36,6 +36,12 @@ type instr struct {
 	pre   G.UsePreallocDoer
 	buf   G.Value // the preallocated output of a foreign op
 	bound G.Value // the value last bound to node
+	// join: the node is Gorgonia's addition of two tensors of its own
+	// shape, which Grad inserts where gradients meet (a tensor read by
+	// several ops). It runs on dltrain's add kernel into buf, since
+	// Gorgonia's allocates at every call; a+b is the same bits either way.
+	join  bool
+	join2 []*tensor.Dense // the join's inputs, a slice kept to run add without allocating
 }
 
 // constantOp is what Gorgonia's constants implement: their value is the
@@ -88,6 +94,8 @@ func NewMachineFor(g *G.ExprGraph, roots ...*G.Node) (*Machine, error) {
 		}
 		if own, ok := o.(*op); ok {
 			s.own = own
+		} else if isJoin(n, s.in) {
+			s.join = true
 		} else if pre, ok := o.(G.UsePreallocDoer); ok && !n.IsScalar() {
 			s.pre = pre
 		}
@@ -114,6 +122,39 @@ func ancestors(g *G.ExprGraph, roots []*G.Node) map[int64]bool {
 	return seen
 }
 
+// isJoin reports whether n is Gorgonia's elementwise addition of two
+// tensors of n's shape and dtype, the op Grad uses to add the gradients
+// that meet at a node.
+func isJoin(n *G.Node, in []*G.Node) bool {
+	if n.IsScalar() || len(in) != 2 || n.Op().String() != "+ false" {
+		return false
+	}
+	for _, x := range in {
+		if !x.Shape().Eq(n.Shape()) || x.Dtype() != n.Dtype() {
+			return false
+		}
+	}
+	return true
+}
+
+// runJoin adds the step's two input tensors into its buffer.
+func (s *instr) runJoin() (G.Value, error) {
+	a, aok := s.vals[0].(*tensor.Dense)
+	b, bok := s.vals[1].(*tensor.Dense)
+	if !aok || !bok {
+		return s.node.Op().Do(s.vals...)
+	}
+	if s.buf == nil {
+		s.buf = tensor.New(tensor.WithShape(s.node.Shape()...), tensor.Of(s.node.Dtype()))
+		s.join2 = []*tensor.Dense{nil, nil}
+	}
+	out := s.buf.(*tensor.Dense)
+	s.join2[0], s.join2[1] = a, b
+	err := add{}.Forward(out, s.join2)
+	s.join2[0], s.join2[1] = nil, nil
+	return out, err
+}
+
 // Len is the number of nodes the machine computes at each RunAll.
 func (m *Machine) Len() int { return len(m.steps) }
 
@@ -134,6 +175,8 @@ func (m *Machine) RunAll() error {
 		switch {
 		case s.own != nil:
 			v, err = s.own.UsePreallocDo(nil, s.vals...)
+		case s.join:
+			v, err = s.runJoin()
 		case s.pre != nil:
 			if s.buf == nil {
 				s.buf = tensor.New(tensor.WithShape(s.node.Shape()...), tensor.Of(s.node.Dtype()))
