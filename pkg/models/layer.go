@@ -72,6 +72,11 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"upsample1d":       upsampleOf("upsample1d", 1),
 	"conv2d_transpose": newConv2DTranspose,
 	"conv1d_transpose": newConv1DTranspose,
+
+	"rnn":       recurrentOf("rnn"),
+	"lstm":      recurrentOf("lstm"),
+	"gru":       recurrentOf("gru"),
+	"embedding": newEmbedding,
 })
 
 // withActivations adds a layer type per activation to types.
