@@ -73,6 +73,11 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 
 	"conv2d_transpose": newConv2DTranspose,
 	"conv1d_transpose": newConv1DTranspose,
+
+	"rnn":       recurrentOf("rnn"),
+	"lstm":      recurrentOf("lstm"),
+	"gru":       recurrentOf("gru"),
+	"embedding": newEmbedding,
 })
 
 // withActivations adds a layer type per activation to types.
