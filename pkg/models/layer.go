@@ -78,6 +78,10 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"lstm":      recurrentOf("lstm"),
 	"gru":       recurrentOf("gru"),
 	"embedding": newEmbedding,
+
+	"multihead_attention": newAttention,
+	"positional":          newPositional,
+	"transformer_encoder": newTransformerEncoder,
 })
 
 // withActivations adds a layer type per activation to types.
