@@ -337,3 +337,47 @@ func TestAttentionStepDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", n)
 	}
 }
+
+// TestLinearLastAxis: F.linear with nn.Linear's [units, F] weight over
+// every leading row equals DenseLastAxis with the transposed weight, and
+// its gradients agree with finite differences, with and without bias.
+func TestLinearLastAxis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(111, 112))
+	x, w, b := randTensor(rng, 2, 3, 4), randTensor(rng, 5, 4), randTensor(rng, 5)
+	wt := tensor.New(tensor.WithShape(4, 5), tensor.Of(tensor.Float64))
+	for i := range 5 {
+		for j := range 4 {
+			data[float64](wt)[j*5+i] = data[float64](w)[i*4+j]
+		}
+	}
+	got := forwardOnly(t, []*tensor.Dense{x, w, b}, func(n []*G.Node) (*G.Node, error) { return LinearLastAxis(n[0], n[1], n[2], true) })
+	want := forwardOnly(t, []*tensor.Dense{x, wt, b}, func(n []*G.Node) (*G.Node, error) { return DenseLastAxis(n[0], n[1], n[2], "none", 0, true) })
+	if e := maxRelErr(got, want); e > 1e-15 {
+		t.Fatalf("LinearLastAxis differs from DenseLastAxis by %.3g", e)
+	}
+	for _, bias := range []bool{true, false} {
+		t.Run(fmt.Sprint("bias=", bias), func(t *testing.T) {
+			in, names := []*tensor.Dense{x, w}, []string{"x", "w"}
+			if bias {
+				in, names = append(in, b), append(names, "b")
+			}
+			wrt := make([]bool, len(in))
+			for i := range wrt {
+				wrt[i] = true
+			}
+			res, err := GradCheck(names, in, wrt, func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
+				var bn *G.Node
+				if bias {
+					bn = n[2]
+				}
+				return LinearLastAxis(n[0], n[1], bn, true)
+			}, GradCheckOptions{Seed: 5})
+			must(t, err)
+			for _, g := range res {
+				if g.RelErr > 1e-8 || g.MaxGrad == 0 {
+					t.Errorf("%s: relative error %.3g", g.Name, g.RelErr)
+				}
+			}
+		})
+	}
+}
