@@ -82,6 +82,7 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"multihead_attention": newAttention,
 	"positional":          newPositional,
 	"transformer_encoder": newTransformerEncoder,
+	"sequence_pool":       newSequencePool,
 })
 
 // withActivations adds a layer type per activation to types.

@@ -381,3 +381,36 @@ func TestLinearLastAxis(t *testing.T) {
 		})
 	}
 }
+
+// TestSequencePoolMatchesPyTorch: mean and first pooling over time agree
+// with PyTorch's x.mean(1) and x[:, 0] (output and gradient), and with
+// finite differences.
+func TestSequencePoolMatchesPyTorch(t *testing.T) {
+	b, err := os.ReadFile("testdata/torch_ref_attn.json")
+	must(t, err)
+	var f struct {
+		Pools []struct {
+			Name, Mode string
+			X, Out     []float64
+			GradX      []float64 `json:"grad_x"`
+		}
+	}
+	must(t, json.Unmarshal(b, &f))
+	if len(f.Pools) != 2 {
+		t.Fatalf("%d pooling cases, want 2", len(f.Pools))
+	}
+	for _, c := range f.Pools {
+		t.Run(c.Name, func(t *testing.T) {
+			x := tensor.New(tensor.WithShape(2, 3, 4), tensor.WithBacking(append([]float64(nil), c.X...)))
+			out, gs := runWithGradsOf(t, tensor.Float64, []*tensor.Dense{x}, []bool{true}, func(n []*G.Node) (*G.Node, error) { return SequencePool(n[0], c.Mode) })
+			if e := max(maxRelErr(out, c.Out), maxRelErr(gs[0], c.GradX)); e > 1e-15 {
+				t.Errorf("max error vs PyTorch %.3g", e)
+			}
+			res, err := GradCheck([]string{"x"}, []*tensor.Dense{x}, []bool{true}, func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) { return SequencePool(n[0], c.Mode) }, GradCheckOptions{Seed: 9})
+			must(t, err)
+			if res[0].RelErr > 1e-8 {
+				t.Errorf("finite differences: relative error %.3g", res[0].RelErr)
+			}
+		})
+	}
+}

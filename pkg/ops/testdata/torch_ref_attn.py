@@ -80,4 +80,16 @@ cases = [
     case("cross_padding", 2, 3, 5, 8, 4, False, False, [5, 3]),
     case("cross_causal_padding", 2, 4, 3, 6, 3, False, True, [3, 2]),
 ]
-print(json.dumps({"torch": torch.__version__, "cases": cases}))
+
+
+def pool(name, mode):
+    """ops.SequencePool: x.mean(1) or x[:, 0] of x [2, 3, 4]."""
+    x = tensor([2, 3, 4], 0.2, 0.41)
+    out = x.mean(1) if mode == "mean" else x[:, 0]
+    r = seq(out.numel(), 0.5, 0.7).reshape(out.shape)
+    (out * r).sum().backward()
+    return {"name": name, "mode": mode, "x": flat(x), "out": flat(out), "grad_x": flat(x.grad)}
+
+
+pools = [pool("pool_mean", "mean"), pool("pool_first", "first")]
+print(json.dumps({"torch": torch.__version__, "cases": cases, "pools": pools}))
