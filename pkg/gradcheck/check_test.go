@@ -95,6 +95,7 @@ var cases = []gradCase{
 	{name: "transformer_encoder_pre_gelu_causal", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 3, ff: 5, norm: pre, activation: gelu, causal: true, dropout: 0}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "sequence_pool_mean", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 2, ff: 4, dropout: 0}, {type: sequence_pool}, {type: dense, units: 3}]`},
 	{name: "sequence_pool_first", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 1}, {type: sequence_pool, mode: first}, {type: dense, units: 3}]`},
+	{name: "linear_sequence_and_flat", input: []int{4, 5}, layers: `[{type: linear, units: 6, activation: tanh}, {type: flatten}, {type: linear, units: 3, bias: false}]`},
 	{name: "embedding_positional_encoder", input: []int{5}, vocab: 7, layers: `[{type: embedding, dim: 4, vocab: 7}, {type: positional}, {type: transformer_encoder, heads: 2, ff: 8, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "embedding_lstm", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 4, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},

@@ -83,6 +83,7 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"positional":          newPositional,
 	"transformer_encoder": newTransformerEncoder,
 	"sequence_pool":       newSequencePool,
+	"linear":              newLinear,
 })
 
 // withActivations adds a layer type per activation to types.

@@ -214,6 +214,7 @@ func TestTransformerParamsMatchPyTorch(t *testing.T) {
 			"in_proj_weight(24,8) in_proj_bias(24) out_proj.weight(8,8) out_proj.bias(8)"},
 		{"positional_learned", "{type: positional, kind: learned, max_length: 16}", Shape{5, 8}, 128, "weight(16,8)"},
 		{"positional_sinusoidal", "{type: positional}", Shape{5, 8}, 0, ""},
+		{"linear", "{type: linear, units: 3}", Shape{5, 8}, 27, "weight(3,8) bias(3)"},
 		{"transformer_encoder", enc.layer(), Shape{enc.Time, enc.Dim}, enc.Counts, strings.Join(enc.Order, " ")},
 	}
 	for _, c := range cases {
@@ -254,6 +255,7 @@ func TestTransformerConfigProblems(t *testing.T) {
 		{"{type: transformer_encoder, heads: 2, ff: 8, layers: 0}", "model.layers[0].layers: must be >= 1"},
 		{"{type: transformer_encoder, heads: 2, ff: 8, norm: middle}", `model.layers[0].norm: must be one of post, pre, got "middle"`},
 		{"{type: transformer_encoder, heads: 2, ff: 8, activation: tanh}", `model.layers[0].activation: must be one of relu, gelu, got "tanh"`},
+		{"{type: linear}", "model.layers[0].units: is required"},
 		{"{type: sequence_pool, mode: max}", `model.layers[0].mode: must be one of mean, first, got "max"`},
 		{"{type: transformer_encoder, heads: 2, ff: 8, dropout: -0.1}", "model.layers[0].dropout: must be in [0, 1), got -0.1"},
 	} {
