@@ -292,3 +292,55 @@ func TestTransformerShapeProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestCausalStackIsCausal: in a causal stack (embedding, learned
+// positions, two causal encoder layers, post and pre norm), changing the
+// tokens at positions t+1..T never changes the outputs at positions ≤ t,
+// and changing token t changes the output at t.
+func TestCausalStackIsCausal(t *testing.T) {
+	for _, norm := range []string{"post", "pre"} {
+		t.Run(norm, func(t *testing.T) {
+			const tl, d, vocab = 6, 8, 11
+			e := experiment(t, fmt.Sprintf("{dtype: float64, layers: [{type: embedding, dim: %d, vocab: %d}, {type: positional, kind: learned, max_length: %d}, "+
+				"{type: transformer_encoder, layers: 2, heads: 2, ff: 16, dropout: 0, causal: true, norm: %s}]}", d, vocab, tl, norm))
+			m, err := Build(Spec{Exp: e, Input: Shape{tl}, Output: Shape{tl, d}, InitRNG: rand.New(rand.NewPCG(3, 4))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			forward := func(ids []float64) []float64 {
+				g := NewGraph(m.Params(), false)
+				x := G.NewTensor(g.G, tensor.Float64, 2, G.WithShape(1, tl), G.WithName("x"),
+					G.WithValue(tensor.New(tensor.WithShape(1, tl), tensor.WithBacking(ids))))
+				y, err := Apply(g, m, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mc, err := ops.NewMachine(g.G)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := mc.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				return values(y.Value().(*tensor.Dense))
+			}
+			base := []float64{1, 5, 2, 9, 3, 7}
+			ref := forward(base)
+			for pos := range tl {
+				changed := append([]float64(nil), base...)
+				for j := pos; j < tl; j++ {
+					changed[j] = float64((int(changed[j]) + 4) % vocab)
+				}
+				out := forward(changed)
+				for i := range pos * d {
+					if out[i] != ref[i] {
+						t.Fatalf("changing tokens %d..%d changed output %d (position %d): %v -> %v", pos, tl-1, i, i/d, ref[i], out[i])
+					}
+				}
+				if out[pos*d] == ref[pos*d] {
+					t.Errorf("changing token %d left its own output unchanged", pos)
+				}
+			}
+		})
+	}
+}
