@@ -84,6 +84,8 @@ type attnState struct {
 	drop         []float64 // [B, H, Tq, Tk]: 0 or 1/(1−p) per weight
 	w32          attnWork[float32]
 	w64          attnWork[float64]
+	j32          attnJob[float32]
+	j64          attnJob[float64]
 }
 
 // attnWork holds an attention op's buffers, reused from step to step.
@@ -94,7 +96,7 @@ type attnWork[T compute.Float] struct {
 	pd  []T // [B, H, Tq, Tk]: the weights after dropout (unused without)
 	o   []T // [B·Tq, D]: the heads' outputs before the output projection
 	// Backward: dO, dqp and dkvp are the gradients of o, qp and kvp; ds
-	// one head's [Tq, Tk] score gradient; acc a column sum in float64.
+	// [B, H, Tq, Tk] the score gradients; acc a column sum in float64.
 	do, dqp, dkvp, ds []T
 	acc               []float64
 }
@@ -205,26 +207,9 @@ func attentionBody[T compute.Float](k attention, out []T, in []*tensor.Dense) er
 		w.pd = resize(w.pd, np)
 		pd = w.pd
 	}
-	scale := T(1 / math.Sqrt(float64(d.dh)))
-	for bh := range d.b * d.h {
-		b, h := bh/d.h, bh%d.h
-		p := w.p[bh*d.tq*d.tk : (bh+1)*d.tq*d.tk]
-		qo, ko, vo := b*d.tq*d.d+h*d.dh, b*d.tk*2*d.d+h*d.dh, b*d.tk*2*d.d+d.d+h*d.dh
-		compute.Gemm(false, true, d.tq, d.tk, d.dh, scale, w.qp[qo:], d.d, w.kvp[ko:], 2*d.d, 0, p, d.tk)
-		var rowKeep []T
-		if keep != nil {
-			rowKeep = keep[b*d.tk : (b+1)*d.tk]
-		}
-		maskedSoftmax(p, d.tq, d.tk, st.Causal, rowKeep)
-		pbh := p
-		if st.Dropout > 0 {
-			pbh = pd[bh*d.tq*d.tk : (bh+1)*d.tq*d.tk]
-			for i, m := range st.drop[bh*d.tq*d.tk : (bh+1)*d.tq*d.tk] {
-				pbh[i] = p[i] * T(m)
-			}
-		}
-		compute.Gemm(false, false, d.tq, d.dh, d.tk, 1, pbh, d.tk, w.kvp[vo:], 2*d.d, 0, w.o[qo:], d.d)
-	}
+	j := jobOf[attnJob[T]](&st.j32, &st.j64)
+	*j = attnJob[T]{st: st, w: w, d: d, keep: keep, pd: pd, scale: T(1 / math.Sqrt(float64(d.dh)))}
+	j.run()
 	projectRows(out, w.o, wout, bout, nq, d.d, d.d)
 	return nil
 }
@@ -344,7 +329,7 @@ func attentionGradBody[T compute.Float](k attentionGrad, o []T, in []*tensor.Den
 	nq, nk := d.b*d.tq, d.b*d.tk
 	dq, dkv, dwin, dbin, dwout, dbout := splitGrads(k, o, d)
 	w.do, w.dqp, w.dkvp = resize(w.do, nq*d.d), resize(w.dqp, nq*d.d), resize(w.dkvp, nk*2*d.d)
-	w.ds, w.acc = resize(w.ds, d.tq*d.tk), resize(w.acc, 2*d.d)
+	w.ds, w.acc = resize(w.ds, d.b*d.h*d.tq*d.tk), resize(w.acc, 2*d.d)
 
 	// Output projection: dOutBias = Σ dy, dOut = dyᵀ·o, do = dy·Out.
 	columnSums(dbout, dy, nq, d.d, w.acc)
@@ -354,24 +339,9 @@ func attentionGradBody[T compute.Float](k attentionGrad, o []T, in []*tensor.Den
 	if st.Dropout > 0 {
 		pd = w.pd
 	}
-	scale := T(1 / math.Sqrt(float64(d.dh)))
-	for bh := range d.b * d.h {
-		b, h := bh/d.h, bh%d.h
-		lo, hi := bh*d.tq*d.tk, (bh+1)*d.tq*d.tk
-		qo, ko, vo := b*d.tq*d.d+h*d.dh, b*d.tk*2*d.d+h*d.dh, b*d.tk*2*d.d+d.d+h*d.dh
-		// dV = Pdᵀ·dO and dPd = dO·Vᵀ, then back through dropout.
-		compute.Gemm(true, false, d.tk, d.dh, d.tq, 1, pd[lo:hi], d.tk, w.do[qo:], d.d, 0, w.dkvp[vo:], 2*d.d)
-		compute.Gemm(false, true, d.tq, d.tk, d.dh, 1, w.do[qo:], d.d, w.kvp[vo:], 2*d.d, 0, w.ds, d.tk)
-		if st.Dropout > 0 {
-			for i, m := range st.drop[lo:hi] {
-				w.ds[i] *= T(m)
-			}
-		}
-		softmaxBack(w.ds, w.p[lo:hi], d.tq, d.tk)
-		// Scores = scale·Q·Kᵀ: dQ = scale·dS·K, dK = scale·dSᵀ·Q.
-		compute.Gemm(false, false, d.tq, d.dh, d.tk, scale, w.ds, d.tk, w.kvp[ko:], 2*d.d, 0, w.dqp[qo:], d.d)
-		compute.Gemm(true, false, d.tk, d.dh, d.tq, scale, w.ds, d.tk, w.qp[qo:], d.d, 0, w.dkvp[ko:], 2*d.d)
-	}
+	j := jobOf[attnJob[T]](&st.j32, &st.j64)
+	*j = attnJob[T]{st: st, w: w, d: d, pd: pd, scale: T(1 / math.Sqrt(float64(d.dh))), backward: true}
+	j.run()
 	// Input projections: dIn = [dqpᵀ·q; dkvpᵀ·kv], dInBias their column sums.
 	compute.Gemm(true, false, d.d, d.d, nq, 1, w.dqp, d.d, q, d.d, 0, dwin[:d.d*d.d], d.d)
 	compute.Gemm(true, false, 2*d.d, d.d, nk, 1, w.dkvp, 2*d.d, kv, d.d, 0, dwin[d.d*d.d:], d.d)
@@ -439,4 +409,86 @@ func softmaxBack[T compute.Float](dp, p []T, tq, tk int) {
 
 func (attentionGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
+}
+
+// attnJob is the per-head part of an attention op's forward or backward
+// pass, head by head over the B·H (batch, head) pairs: each pair reads
+// and writes its own blocks of the buffers, so the pairs run on
+// compute.Parallel's threads and the results do not depend on the cut.
+type attnJob[T compute.Float] struct {
+	st       *attnState
+	w        *attnWork[T]
+	d        attnDims
+	keep     []T // the key-padding mask [B, Tk], or nil
+	pd       []T // the weights after dropout (w.p without dropout)
+	scale    T
+	backward bool
+}
+
+// run runs every (batch, head) pair, one thread taking several when a
+// head's products are small, and drops the references it held.
+func (j *attnJob[T]) run() {
+	per := j.d.tq * j.d.tk * max(j.d.dh, 1)
+	compute.Parallel(j.d.b*j.d.h, max(1, bmmSmall/max(per, 1)/4), j)
+	*j = attnJob[T]{}
+}
+
+func (j *attnJob[T]) Run(lo, hi int) {
+	for bh := lo; bh < hi; bh++ {
+		if j.backward {
+			j.headBackward(bh)
+		} else {
+			j.headForward(bh)
+		}
+	}
+}
+
+// offsets returns the first element of pair bh's block of the weights
+// ([B, H, Tq, Tk]), and of its queries, keys and values in qp and kvp.
+func (j *attnJob[T]) offsets(bh int) (lo, qo, ko, vo int) {
+	d := j.d
+	b, h := bh/d.h, bh%d.h
+	return bh * d.tq * d.tk, b*d.tq*d.d + h*d.dh, b*d.tk*2*d.d + h*d.dh, b*d.tk*2*d.d + d.d + h*d.dh
+}
+
+// headForward: scores = scale·Q·Kᵀ, masked softmax, dropout, O = Pd·V.
+func (j *attnJob[T]) headForward(bh int) {
+	d, w, st := j.d, j.w, j.st
+	lo, qo, ko, vo := j.offsets(bh)
+	n := d.tq * d.tk
+	p := w.p[lo : lo+n]
+	compute.Gemm(false, true, d.tq, d.tk, d.dh, j.scale, w.qp[qo:], d.d, w.kvp[ko:], 2*d.d, 0, p, d.tk)
+	var keep []T
+	if j.keep != nil {
+		b := bh / d.h
+		keep = j.keep[b*d.tk : (b+1)*d.tk]
+	}
+	maskedSoftmax(p, d.tq, d.tk, st.Causal, keep)
+	pbh := p
+	if st.Dropout > 0 {
+		pbh = j.pd[lo : lo+n]
+		for i, m := range st.drop[lo : lo+n] {
+			pbh[i] = p[i] * T(m)
+		}
+	}
+	compute.Gemm(false, false, d.tq, d.dh, d.tk, 1, pbh, d.tk, w.kvp[vo:], 2*d.d, 0, w.o[qo:], d.d)
+}
+
+// headBackward: dV = Pdᵀ·dO and dPd = dO·Vᵀ, back through dropout and
+// the softmax to dS, then dQ = scale·dS·K and dK = scale·dSᵀ·Q.
+func (j *attnJob[T]) headBackward(bh int) {
+	d, w, st := j.d, j.w, j.st
+	lo, qo, ko, vo := j.offsets(bh)
+	n := d.tq * d.tk
+	ds := w.ds[lo : lo+n]
+	compute.Gemm(true, false, d.tk, d.dh, d.tq, 1, j.pd[lo:lo+n], d.tk, w.do[qo:], d.d, 0, w.dkvp[vo:], 2*d.d)
+	compute.Gemm(false, true, d.tq, d.tk, d.dh, 1, w.do[qo:], d.d, w.kvp[vo:], 2*d.d, 0, ds, d.tk)
+	if st.Dropout > 0 {
+		for i, m := range st.drop[lo : lo+n] {
+			ds[i] *= T(m)
+		}
+	}
+	softmaxBack(ds, w.p[lo:lo+n], d.tq, d.tk)
+	compute.Gemm(false, false, d.tq, d.dh, d.tk, j.scale, ds, d.tk, w.kvp[ko:], 2*d.d, 0, w.dqp[qo:], d.d)
+	compute.Gemm(true, false, d.tk, d.dh, d.tq, j.scale, ds, d.tk, w.qp[qo:], d.d, 0, w.dkvp[ko:], 2*d.d)
 }
