@@ -20,6 +20,7 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/run"
+	"github.com/dltrain/dltrain/pkg/sweep"
 	"github.com/dltrain/dltrain/pkg/train"
 	"go.yaml.in/yaml/v3"
 )
@@ -128,6 +129,12 @@ func checkYAML(ctx context.Context, d document, out string) (checked, error) {
 	}
 	if top == nil {
 		return parsed, errors.New("an empty YAML document")
+	}
+	if top["experiment"] != nil && top["space"] != nil {
+		// A sweep file (docs/sweep.md): its experiment path is relative
+		// to configs/sweeps/, where the shipped sweeps are.
+		_, err := sweep.Parse(filepath.Join(repo, "configs", "sweeps", "doc-example.yaml"), []byte(d.Text))
+		return parsed, err
 	}
 	whole := top["data"] != nil && top["model"] != nil
 	text := []byte(d.Text)
@@ -239,7 +246,7 @@ func missingFiles(source string) ([]string, error) {
 }
 
 // commands are dltrain's subcommands (cmd/dltrain/root.go).
-var commands = []string{"train", "eval", "predict", "plot", "prepare", "version", "summary", "gradcheck", "bench", "completion", "help"}
+var commands = []string{"train", "eval", "predict", "plot", "prepare", "version", "summary", "gradcheck", "bench", "sweep", "completion", "help"}
 
 var envAssignment = regexp.MustCompile(`^([A-Z_][A-Z0-9_]*=\S*\s+)+`)
 
@@ -484,6 +491,24 @@ func TestLinks(t *testing.T) {
 			if frag != "" && !anchors(string(text))[frag] {
 				t.Errorf("%s: a link to %s: %s has no heading #%s", page, target, path, frag)
 			}
+		}
+	}
+}
+
+// TestSweepBlocksLoadAsSweeps: a YAML block with experiment: and space:
+// is loaded as a sweep file (its experiment relative to configs/sweeps/),
+// so a misspelt parameter path in a sweep example fails.
+func TestSweepBlocksLoadAsSweeps(t *testing.T) {
+	good := "experiment: ../iris-mlp.yaml\nmetric: val_loss\ntrials: 2\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\n"
+	bad := strings.Replace(good, "optimizer.lr", "optimizer.lrr", 1)
+	for _, c := range []struct {
+		text  string
+		fails bool
+	}{{good, false}, {bad, true}} {
+		d := document{block: block{File: "page.md", Line: 1, Lang: "yaml", Text: c.text}, Text: c.text, Line: 1}
+		how, err := checkYAML(context.Background(), d, t.TempDir())
+		if (err != nil) != c.fails || how != parsed {
+			t.Errorf("%q: %v (%v), want failure %v", c.text, err, how, c.fails)
 		}
 	}
 }

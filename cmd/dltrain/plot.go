@@ -22,7 +22,11 @@ func newPlotCommand(a *app) *cobra.Command {
 loss.png/svg (train_loss, val_loss, and the regularization penalty when there is one),
 metrics.png/svg (the validation scores: accuracy, macro-F1, R²), errors.png/svg (regression:
 validation MSE and MAE on a log axis) and lr.png/svg (the learning rate), each against the
-epoch, with labelled axes and a legend. It can run while training goes on.`,
+epoch, with labelled axes and a legend. It can run while training goes on.
+
+For an autoencoder on images (data.task: reconstruction, samples of shape [C, H, W] with 1 or
+3 channels, or a square number of values such as 64 or 784) it also writes
+reconstructions.png: the first ten test samples over the best checkpoint's reconstructions.`,
 		Example: `  dltrain plot --run runs/digits-mlp/20261127-101500
   dltrain plot --run runs/digits-mlp/20261127-101500 --format svg --out /tmp/plots`,
 		Args: cobra.NoArgs,

@@ -11,12 +11,13 @@ type predictOptions struct {
 	input      string
 	output     string
 	json       bool
+	embed      bool
 }
 
 func newPredictCommand(a *app) *cobra.Command {
 	o := &predictOptions{}
 	c := &cobra.Command{
-		Use:   "predict --run RUN_DIR --input FILE [--checkpoint best|last|PATH] [--output FILE] [--json]",
+		Use:   "predict --run RUN_DIR --input FILE [--checkpoint best|last|PATH] [--output FILE] [--json] [--embed]",
 		Short: "Apply a trained run's checkpoint to new samples",
 		Long: `Predict rebuilds the model from the run's config.yaml and the data description saved in
 the checkpoint, reads new samples from --input in the form of the run's data source, applies
@@ -32,10 +33,16 @@ npz) a .npy or IDX file of shape [N, sample shape...]; for an image folder, one 
 folder of PNG/JPEG files. Text and series sources are not supported yet.
 
 The predictions go to stdout as CSV, or as one JSON object per line with --json; --output
-writes them to a file instead (atomically).`,
+writes them to a file instead (atomically).
+
+For an autoencoder (data.task: reconstruction) each sample's prediction is its
+reconstruction, in the units of the source (the scaling undone), one column per input value;
+--embed writes its code (the bottleneck, columns code0, code1, ...) instead. Either is written
+as a float32 .npy array of shape [N, ...] when --output ends in .npy.`,
 		Example: `  dltrain predict --run runs/iris-mlp/20261127-101500 --input new-flowers.csv
   dltrain predict --run runs/penguins-mlp/20261127-101500 --input penguins.csv --output preds.csv
-  dltrain predict --run runs/digits-npy/20261127-101500 --input samples.npy --json`,
+  dltrain predict --run runs/digits-npy/20261127-101500 --input samples.npy --json
+  dltrain predict --run runs/digits-autoencoder/20261127-101500 --input digits.csv --embed --output codes.npy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.begin(); err != nil {
@@ -46,7 +53,7 @@ writes them to a file instead (atomically).`,
 			}
 			preds, err := run.Predict(cmd.Context(), run.PredictOptions{
 				Run: o.run, Checkpoint: o.checkpoint, Input: o.input, Output: o.output,
-				JSON: o.json, Stdout: a.stdout, Logf: a.notice,
+				JSON: o.json, Embed: o.embed, Stdout: a.stdout, Logf: a.notice,
 			})
 			if err == nil && o.output != "" {
 				a.notice("wrote %d predictions to %s", len(preds), o.output)
@@ -59,5 +66,6 @@ writes them to a file instead (atomically).`,
 	c.Flags().StringVar(&o.checkpoint, "checkpoint", "best", "best, last, or a checkpoint file")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the predictions to this file instead of stdout")
 	c.Flags().BoolVar(&o.json, "json", false, "one JSON object per sample instead of CSV")
+	c.Flags().BoolVar(&o.embed, "embed", false, "write each sample's code (an autoencoder's bottleneck) instead of its reconstruction")
 	return c
 }

@@ -58,6 +58,7 @@ held-out test split.`,
 		newSummaryCommand(a),
 		newGradcheckCommand(a),
 		newBenchCommand(a),
+		newSweepCommand(a),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

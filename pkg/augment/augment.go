@@ -44,9 +44,11 @@ type Input struct {
 
 // Pipeline is an experiment's list of augmentations, ready to apply.
 type Pipeline struct {
-	ops   []op
-	seed  uint64
-	shape []int
+	ops    []op
+	seed   uint64
+	stream uint64 // the purpose its draws are seeded for: data.StreamAugment or data.StreamCorrupt
+	shape  []int
+	then   *Pipeline // applied after this one, drawing from its own stream; nil: none
 }
 
 // build makes the ops of blocks, reporting every problem of their options.
@@ -90,7 +92,7 @@ func New(blocks []config.Block, in Input, seed uint64) (*Pipeline, config.Proble
 	if len(ps) > 0 {
 		return nil, ps
 	}
-	return &Pipeline{ops: built, seed: seed, shape: append([]int(nil), in.Shape...)}, nil
+	return &Pipeline{ops: built, seed: seed, stream: data.StreamAugment, shape: append([]int(nil), in.Shape...)}, nil
 }
 
 // Validate checks every augmentation's kind and options when a config is
@@ -98,7 +100,11 @@ func New(blocks []config.Block, in Input, seed uint64) (*Pipeline, config.Proble
 // read (New). It is a config.Validator.
 func Validate(e *config.Experiment) config.Problems {
 	_, ps := build(e.Augment)
-	return ps
+	if len(e.Augment) > 0 && data.SelfTask(e.Data.Task) {
+		ps = append(ps, e.Problem("augment", "transforms the inputs only, so in a %s task the target (the clean input) would not follow; "+
+			"for a denoising autoencoder set model.corrupt instead", e.Data.Task))
+	}
+	return append(ps, checkCorruption(e.Model.Corrupt)...)
 }
 
 // Source is the reusable random source of one goroutine that augments:
@@ -120,7 +126,7 @@ func NewSource() *Source {
 // bijection of uint64, so distinct epochs (and indices) give distinct
 // seeds.
 func (p *Pipeline) seedSource(src *Source, epoch, index int) {
-	src.pcg.Seed(p.seed^uint64(epoch)*0x9e3779b97f4a7c15, data.StreamAugment^uint64(index)*0xbf58476d1ce4e5b9)
+	src.pcg.Seed(p.seed^uint64(epoch)*0x9e3779b97f4a7c15, p.stream^uint64(index)*0xbf58476d1ce4e5b9)
 }
 
 // Apply32 augments in place the n samples of x (n × the input's size),
@@ -139,6 +145,23 @@ func (p *Pipeline) apply(b batch, epoch, index int, src *Source) {
 	for _, o := range p.ops {
 		o.apply(b, src.rng)
 	}
+	if p.then != nil {
+		p.then.apply(b, epoch, index, src)
+	}
+}
+
+// Then returns the pipeline that applies p, then q, each drawing from its
+// own stream; either may be nil (none).
+func (p *Pipeline) Then(q *Pipeline) *Pipeline {
+	if p == nil {
+		return q
+	}
+	if q == nil {
+		return p
+	}
+	c := *p
+	c.then = c.then.Then(q)
+	return &c
 }
 
 // batch is the samples an op transforms: one of f32, f64 is set.

@@ -8,8 +8,8 @@ import (
 
 // Data describes where the samples come from and how they are prepared.
 type Data struct {
-	Source      string     `yaml:"source" doc:"SCHEME:REF: builtin:NAME, csv:PATH, tsv:PATH, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS], npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, text:PATH or series:PATH"`
-	Task        string     `yaml:"task" doc:"classification, regression, forecasting (series) or language_model (text)"`
+	Source      string     `yaml:"source" doc:"SCHEME:REF: builtin:NAME, csv:PATH, tsv:PATH, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS] (idx:IMAGES for reconstruction), npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, text:PATH or series:PATH"`
+	Task        string     `yaml:"task" doc:"classification, regression, forecasting (series), language_model (text) or reconstruction (the target is the input: autoencoders)"`
 	Label       string     `yaml:"label" doc:"label (target) column, by name or 0-based index (-1: the last); a built-in data set names its own"`
 	Targets     []string   `yaml:"targets" doc:"target columns of a regression or forecasting task (several allowed); default: the label"`
 	Features    []string   `yaml:"features" doc:"feature (input) columns; empty means every column but the targets"`

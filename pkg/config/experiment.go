@@ -14,10 +14,14 @@ type Experiment struct {
 
 // Model describes the network.
 type Model struct {
-	Kind   string  `yaml:"kind" doc:"model kind, e.g. mlp or cnn"`
+	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn or autoencoder"`
 	Init   string  `yaml:"init" doc:"default weight initializer for every layer"`
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`
+	// Encoder, Decoder and Corrupt are the autoencoder kind's.
+	Encoder []Block `yaml:"encoder" kindkey:"type" doc:"autoencoder: the layers from the input to the bottleneck (the code)"`
+	Decoder []Block `yaml:"decoder" kindkey:"type" doc:"autoencoder: the layers from the code back to the input's shape"`
+	Corrupt Block   `yaml:"corrupt" kindkey:"kind" doc:"autoencoder: noise applied to the training inputs only (denoising): {kind: gaussian, std: S} or {kind: mask, rate: R}; empty is none"`
 }
 
 // Train describes the optimization.

@@ -117,7 +117,7 @@ var seriesOptions = []string{"label", "targets", "features", "csv.header", "csv.
 // builtinSource reads a data set embedded in the binary (builtin:NAME): a
 // table, or a series windowed like series:PATH.
 var builtinSource = sourceKind{
-	tasks:   []string{"classification", "regression", "forecasting"},
+	tasks:   []string{"classification", "regression", "forecasting", "reconstruction"},
 	options: builtinOptions,
 	digest: func(name string, _ config.Data) ([]SourceFile, error) {
 		b, err := lookupBuiltin(name)
@@ -184,6 +184,9 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 	opt := tableCSVOptions(d, ',', b.Excluded)
 	opt.header = true
 	opt.targets = targetsOf(d, b.Label)
+	if SelfTask(d.Task) { // the label is neither a target nor a feature
+		opt.targets, opt.exclude = nil, append(slices.Clone(b.Excluded), b.Label)
+	}
 	f, err := readCSV(file, bytes.NewReader(text), opt)
 	if err != nil {
 		return nil, err

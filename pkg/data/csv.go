@@ -430,7 +430,7 @@ func csvErr(file string, err error) error {
 // text (tsv:PATH). Both are tables: one row per sample.
 var (
 	csvSource = sourceKind{
-		tasks:   []string{"classification", "regression"},
+		tasks:   []string{"classification", "regression", "reconstruction"},
 		options: tableOptions,
 		digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
@@ -454,7 +454,7 @@ var tableOptions = []string{"label", "targets", "features", "categorical", "clas
 
 func delimitedCheck(e *config.Experiment, ref string) config.Problems {
 	ps := tableCheck(e)
-	if e.Data.Label == "" && len(e.Data.Targets) == 0 {
+	if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.label", "a %s source needs its label column (data.label, by name or index) or its target columns (data.targets)",
 			strings.SplitN(e.Data.Source, ":", 2)[0]))
 	}

@@ -133,6 +133,7 @@ const (
 	StreamDropout
 	StreamAugment
 	StreamFolds
+	StreamCorrupt // an autoencoder's corruption of its training inputs (model.corrupt)
 )
 
 // RNG returns the random stream for one purpose of an experiment seed.

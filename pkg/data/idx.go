@@ -210,13 +210,20 @@ func openIDXFile(path string, p *idxPair) (*idxHeader, error) {
 }
 
 // openPair opens an images file and its labels file and checks that they
-// describe the same number of entries.
+// describe the same number of entries; labels "" opens the images alone.
 func openPair(images, labels string) (*idxPair, error) {
 	p := &idxPair{}
 	var err error
 	if p.images, err = openIDXFile(images, p); err != nil {
 		p.close()
 		return nil, err
+	}
+	if labels == "" {
+		if len(p.images.dims) < 2 {
+			p.close()
+			return nil, badFile(images, "has dimensions %v; expected images (entries × rows × columns)", p.images.dims)
+		}
+		return p, nil
 	}
 	if p.labels, err = openIDXFile(labels, p); err != nil {
 		p.close()
@@ -239,15 +246,20 @@ func openPair(images, labels string) (*idxPair, error) {
 
 // idxSource reads MNIST-style IDX files, raw or gzip:
 // idx:IMAGES,LABELS, or idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS where the
-// second pair is the test split.
+// second pair is the test split. A reconstruction task needs no labels
+// (idx:IMAGES); labels it is given are checked and not trained on.
 var idxSource = sourceKind{
-	tasks:   []string{"classification"},
+	tasks:   []string{"classification", "reconstruction"},
 	options: []string{"classes"},
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests(splitRef(ref)) },
 	load:    loadIDX,
 	check: func(e *config.Experiment, ref string) config.Problems {
 		ps := arrayCheck(e)
 		switch n := len(splitRef(ref)); n {
+		case 1:
+			if !SelfTask(e.Data.Task) {
+				ps = append(ps, e.Problem("data.source", "an idx source names 2 files (idx:IMAGES,LABELS) or 4 (idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS); got 1 (only task reconstruction needs no labels)"))
+			}
 		case 2:
 		case 4:
 			if e.Data.Split.Test != 0 {
@@ -271,6 +283,10 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 		}
 	}()
 	total := 0
+	if len(paths) == 1 {
+		paths = append(paths, "") // images alone (reconstruction)
+	}
+	self := SelfTask(exp.Data.Task)
 	for i := 0; i+1 < len(paths); i += 2 {
 		p, err := openPair(paths[i], paths[i+1])
 		if err != nil {
@@ -285,6 +301,9 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 	per := pairs[0].images.perEntry()
 	f := &frame{file: paths[0], entries: true, width: per, targets: []string{"label"}, missing: map[int]cellPos{},
 		x: make([]float32, total*per), yv: make([]float32, total), lines: make([]int, 0, total)}
+	if pairs[0].labels == nil {
+		f.yv = nil
+	}
 	f.shape = slices.Clone(pairs[0].images.dims[1:])
 	if len(f.shape) == 2 {
 		f.shape = append([]int{1}, f.shape...) // one channel, first
@@ -295,8 +314,10 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 		if err := p.images.read(f.x[at*per : (at+n)*per]); err != nil {
 			return nil, err
 		}
-		if err := p.labels.read(f.yv[at : at+n]); err != nil {
-			return nil, err
+		if p.labels != nil {
+			if err := p.labels.read(f.yv[at : at+n]); err != nil {
+				return nil, err
+			}
 		}
 		for i := 1; i <= n; i++ {
 			f.lines = append(f.lines, i)
@@ -310,8 +331,19 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 				}
 			}
 		}
-		rep.add("read %d images of %s %s values and their labels from %s", n, describeDims(p.images.dims[1:]), idxTypes[p.images.typ].name, p.images.file)
+		what := "and their labels "
+		switch {
+		case p.labels == nil:
+			what = ""
+		case self:
+			what = "(their labels are not trained on: the target is the input) "
+		}
+		rep.add("read %d images of %s %s values %sfrom %s", n, describeDims(p.images.dims[1:]), idxTypes[p.images.typ].name, what, p.images.file)
 		at += n
+	}
+	if self {
+		f.targets, f.yv = nil, nil
+		return buildTableArrays(exp, f, rep)
 	}
 	// Label errors must name the labels file and its entry.
 	if err := checkLabelEntries(f, pairs, exp.Data.Classes); err != nil {

@@ -200,8 +200,28 @@ func Validate(e *config.Experiment) config.Problems {
 	if kind.check != nil {
 		ps = append(ps, kind.check(e, ref)...)
 	}
+	if SelfTask(d.Task) {
+		ps = append(ps, selfCheck(e)...)
+	}
 	if d.Clean.Constant == "drop" && len(d.Shape) > 0 {
 		ps = append(ps, e.Problem("data.clean.constant", "drop changes the number of features, which data.shape fixes; keep constant features or remove data.shape"))
+	}
+	return ps
+}
+
+// selfCheck refuses the keys that pick a target when the target is the
+// input itself (reconstruction): a label column would be silently unused.
+func selfCheck(e *config.Experiment) config.Problems {
+	var ps config.Problems
+	d := e.Data
+	if d.Label != "" {
+		ps = append(ps, e.Problem("data.label", "a %s task has no label column: its target is the input (every feature column); remove data.label (got %q), or list the columns to reconstruct in data.features", d.Task, d.Label))
+	}
+	if len(d.Targets) > 0 {
+		ps = append(ps, e.Problem("data.targets", "a %s task has no target columns: its target is the input (every feature column); remove data.targets (got %s)", d.Task, strings.Join(d.Targets, ", ")))
+	}
+	if e.Changed("data.arrays.y") {
+		ps = append(ps, e.Problem("data.arrays.y", "a %s task reads no targets array: its target is the input, data.arrays.x", d.Task))
 	}
 	return ps
 }

@@ -385,7 +385,8 @@ func readNpyFile(path string) ([]int, []float32, error) {
 	return h.shape, vals, err
 }
 
-// readNpz reads two arrays of an .npz archive (NumPy's zip of .npy files).
+// readNpz reads two arrays of an .npz archive (NumPy's zip of .npy files),
+// or only the first when yName is empty.
 func readNpz(path, xName, yName string) (xs []int, x []float32, ys []int, y []float32, err error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -428,7 +429,7 @@ func readNpz(path, xName, yName string) (xs []int, x []float32, ys []int, y []fl
 		v, err := readNpyValues(h, br)
 		return h.shape, v, err
 	}
-	if xs, x, err = read(xName); err != nil {
+	if xs, x, err = read(xName); err != nil || yName == "" {
 		return
 	}
 	ys, y, err = read(yName)
@@ -484,8 +485,10 @@ func writeNpy(w io.Writer, shape []int, vals []float32) error {
 
 // npySource reads a pair of .npy files (npy:X.npy,Y.npy): the inputs,
 // one entry per sample along the first axis, and the labels or targets.
+// A reconstruction task, whose target is the input, may name the inputs
+// alone (npy:X.npy).
 var npySource = sourceKind{
-	tasks:   []string{"classification", "regression"},
+	tasks:   []string{"classification", "regression", "reconstruction"},
 	options: []string{"classes"},
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests(splitRef(ref)) },
 	load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
@@ -493,6 +496,9 @@ var npySource = sourceKind{
 		xs, x, err := readNpyFile(paths[0])
 		if err != nil {
 			return nil, err
+		}
+		if len(paths) == 1 {
+			return loadArrays(exp, paths[0], xs, x, "", nil, nil, rep)
 		}
 		ys, y, err := readNpyFile(paths[1])
 		if err != nil {
@@ -502,7 +508,11 @@ var npySource = sourceKind{
 	},
 	check: func(e *config.Experiment, ref string) config.Problems {
 		ps := arrayCheck(e)
-		if n := len(splitRef(ref)); n != 2 {
+		switch n := len(splitRef(ref)); {
+		case n == 1 && SelfTask(e.Data.Task):
+		case n != 2 && SelfTask(e.Data.Task):
+			ps = append(ps, e.Problem("data.source", "an npy source for %s names the inputs (npy:X.npy), or the inputs and labels that are not trained on (npy:X.npy,Y.npy); got %d files", e.Data.Task, n))
+		case n != 2:
 			ps = append(ps, e.Problem("data.source", "an npy source names 2 files, the inputs and the targets (npy:X.npy,Y.npy); got %d", n))
 		}
 		return ps
@@ -517,6 +527,13 @@ var npzSource = sourceKind{
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 	load: func(exp *config.Experiment, path string, rep *Report) (*Dataset, error) {
 		a := exp.Data.Arrays
+		if SelfTask(exp.Data.Task) {
+			xs, x, _, _, err := readNpz(path, a.X, "")
+			if err != nil {
+				return nil, err
+			}
+			return loadArrays(exp, path+":"+a.X, xs, x, "", nil, nil, rep)
+		}
 		xs, x, ys, y, err := readNpz(path, a.X, a.Y)
 		if err != nil {
 			return nil, err
@@ -527,13 +544,16 @@ var npzSource = sourceKind{
 }
 
 // loadArrays builds a dataset from an inputs array (entries along the
-// first axis) and a targets array with as many entries.
+// first axis) and a targets array with as many entries. For a
+// reconstruction task the targets array, if any (yFile ""), holds labels
+// that are checked for their count and not used.
 func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFile string, ys []int, y []float32, rep *Report) (*Dataset, error) {
-	if len(xs) == 0 || len(ys) == 0 {
+	self := SelfTask(exp.Data.Task)
+	if len(xs) == 0 || (len(ys) == 0 && yFile != "") {
 		return nil, badFile(xFile, "holds a single value (shape ()); expected one entry per sample along the first axis")
 	}
 	n := xs[0]
-	if ys[0] != n {
+	if yFile != "" && ys[0] != n {
 		return nil, badFile(yFile, "has %d entries but %s has %d", ys[0], xFile, n)
 	}
 	if n == 0 {
@@ -543,8 +563,13 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 	if len(xs) == 1 {
 		f.shape = []int{1}
 	}
-	k := prod(ys[1:])
+	k := 0
+	if !self {
+		k = prod(ys[1:])
+	}
 	switch {
+	case self:
+		y = nil
 	case ClassTask(exp.Data.Task) && k != 1:
 		return nil, badFile(yFile, "has shape %v; classification needs one class index per entry, shape (%d,)", ys, n)
 	case len(ys) > 2:
@@ -553,9 +578,10 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 	for j := 0; j < k; j++ {
 		f.targets = append(f.targets, fmt.Sprintf("y%d", j))
 	}
-	if k == 1 {
+	if k == 1 && !self {
 		f.targets = []string{"y"}
 	}
+	f.yv = y
 	f.lines = make([]int, n)
 	for i := range f.lines {
 		f.lines[i] = i + 1
@@ -575,7 +601,14 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 			return nil, err
 		}
 	}
-	rep.add("read %d entries of shape %v and their targets from %s and %s", n, f.shape, xFile, yFile)
+	switch {
+	case yFile == "":
+		rep.add("read %d entries of shape %v from %s", n, f.shape, xFile)
+	case self:
+		rep.add("read %d entries of shape %v from %s; the labels in %s are not trained on (the target is the input)", n, f.shape, xFile, yFile)
+	default:
+		rep.add("read %d entries of shape %v and their targets from %s and %s", n, f.shape, xFile, yFile)
+	}
 	return buildTableArrays(exp, f, rep)
 }
 

@@ -52,14 +52,15 @@ type Manifest struct {
 }
 
 // SplitFiles locates one split's tensors: X of shape [N, input...] and Y
-// of shape [N, target...], each a little-endian float32 .npy file.
+// of shape [N, target...], each a little-endian float32 .npy file. A
+// reconstruction's Y is X, and is not written (Y is empty).
 type SplitFiles struct {
 	Name    string `json:"name"`
 	N       int    `json:"samples"`
 	X       string `json:"x"`
-	Y       string `json:"y"`
+	Y       string `json:"y,omitempty"`
 	XSHA256 string `json:"x_sha256"`
-	YSHA256 string `json:"y_sha256"`
+	YSHA256 string `json:"y_sha256,omitempty"`
 }
 
 // Fingerprint is the identity of how an experiment's data is prepared: a
@@ -216,7 +217,9 @@ func writePrepared(ctx context.Context, exp *config.Experiment, dir, tmp string,
 		}); err != nil {
 			return nil, err
 		}
-		if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
+		if SelfTask(ds.Task) { // Y is X: not written twice
+			sf.Y = ""
+		} else if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
 			return writeNpy(w, append([]int{s.N}, ds.Target...), s.Y)
 		}); err != nil {
 			return nil, err
@@ -348,9 +351,11 @@ func ReadPrepared(dir string) (*Dataset, *Manifest, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ys, y, err := readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256)
-		if err != nil {
-			return nil, nil, err
+		ys, y := xs, x // a reconstruction's target is its input
+		if sf.Y != "" || !SelfTask(m.Meta.Task) {
+			if ys, y, err = readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256); err != nil {
+				return nil, nil, err
+			}
 		}
 		if len(xs) == 0 || xs[0] != sf.N || prod(xs[1:]) != m.Meta.InputSize() || len(ys) == 0 || ys[0] != sf.N || prod(ys[1:]) != m.Meta.TargetSize() {
 			return nil, nil, fmt.Errorf("%w: %s: the %s tensors have shapes %v and %v, not what the manifest describes", ErrBadData, dir, sf.Name, xs, ys)

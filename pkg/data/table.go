@@ -53,13 +53,19 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 	if err != nil {
 		return nil, err
 	}
+	y := f.yv
+	if SelfTask(d.Task) {
+		// The target is the preprocessed input: the same values, shared.
+		meta.Target, y = slices.Clone(meta.Input), x
+		rep.add("the target of every sample is its own input, after preprocessing")
+	}
 	w, yw := meta.InputSize(), meta.TargetSize()
 	var parts [3]*Split
 	lo := 0
 	for s, name := range splitNames {
 		k := a.count(int8(s))
 		sp := &Split{Name: name, N: k,
-			X: x[lo*w : (lo+k)*w : (lo+k)*w], Y: f.yv[lo*yw : (lo+k)*yw : (lo+k)*yw], Lines: f.lines[lo : lo+k : lo+k]}
+			X: x[lo*w : (lo+k)*w : (lo+k)*w], Y: y[lo*yw : (lo+k)*yw : (lo+k)*yw], Lines: f.lines[lo : lo+k : lo+k]}
 		if f.names != nil {
 			sp.Names = f.names[lo : lo+k : lo+k]
 		}
@@ -94,10 +100,13 @@ func cleanRows(exp *config.Experiment, f *frame, known []string, rep *Report) (M
 		known = d.Classes
 	}
 	var err error
-	if ClassTask(d.Task) {
+	switch {
+	case SelfTask(d.Task):
+		meta.Targets = nil // the target, the input itself, gets its shape once the features are fitted
+	case ClassTask(d.Task):
 		meta.Classes, err = classLabels(f, known, d.Clean.Missing, rep)
 		meta.Target = []int{}
-	} else {
+	default:
 		err = regressionTargets(f, d.Clean.Missing, rep)
 		meta.Target = []int{len(f.targets)}
 	}

@@ -7,6 +7,7 @@ import (
 // task is what a data task means for the targets.
 type task struct {
 	classes bool   // targets are class indices, scored by accuracy
+	self    bool   // the target is the sample's own (clean, preprocessed) input
 	about   string // for messages and documentation
 }
 
@@ -16,6 +17,7 @@ var tasks = map[string]task{
 	"regression":     {about: "one or more real-valued targets per sample"},
 	"forecasting":    {about: "real-valued targets some steps after a window of a time series"},
 	"language_model": {classes: true, about: "the token that follows a sequence of tokens"},
+	"reconstruction": {self: true, about: "the sample itself: the target is the clean input after preprocessing"},
 }
 
 // Tasks lists the known data tasks.
@@ -31,3 +33,8 @@ func Tasks() []string {
 // ClassTask reports whether a task's targets are class indices (one logit
 // per class, cross-entropy, accuracy and F1) rather than real values.
 func ClassTask(name string) bool { return tasks[name].classes }
+
+// SelfTask reports whether a task's target is the sample's own input after
+// preprocessing (reconstruction), so that the data has no label and the
+// model's output has the input's shape.
+func SelfTask(name string) bool { return tasks[name].self }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -167,3 +168,31 @@ func (m *Meta) PrepareArrays(x []float32) ([]float32, error) {
 // finite32 reports whether v is a number float32 can hold: NaN, ±Inf and
 // values beyond float32's range count as missing, in training as here.
 func finite32(v float64) bool { return !math.IsNaN(v) && math.Abs(v) <= math.MaxFloat32 }
+
+// UnscaleInputs undoes the saved scaling, in place, on values in the
+// model's input units (an autoencoder's reconstructions), so that they
+// read in the units of the source, as the samples given to predict.
+// Encoded categories and imputation are not undone.
+func (m *Meta) UnscaleInputs(x []float64) {
+	s := m.Scaling
+	if s == nil {
+		return
+	}
+	w := s.width()
+	pidx := s.params(w)
+	for lo := 0; lo+w <= len(x); lo += w {
+		row := x[lo : lo+w]
+		for j, v := range row {
+			p := pidx[j]
+			row[j] = v/s.Mul[p] + s.Shift[p]
+		}
+	}
+}
+
+// FeatureName names input value j of a sample: its column, or else its
+// position in the per-sample shape, such as x[0,3,5].
+func (m Meta) FeatureName(j int) string { return featureName(m.Features, m.Input, j) }
+
+// WriteNpy writes float32 values of shape as a .npy file (version 1.0,
+// little-endian, C order).
+func WriteNpy(w io.Writer, shape []int, vals []float32) error { return writeNpy(w, shape, vals) }

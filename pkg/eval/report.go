@@ -24,6 +24,7 @@ type Report struct {
 	Perplexity     float64         `json:"perplexity,omitempty"`
 	Classification *Classification `json:"classification,omitempty"`
 	Regression     *Regression     `json:"regression,omitempty"`
+	Reconstruction *Reconstruction `json:"reconstruction,omitempty"`
 }
 
 // Metrics flattens the headline numbers: loss, accuracy, macro_f1 or mse,
@@ -38,6 +39,12 @@ func (r *Report) Metrics() map[string]float64 {
 	}
 	if g := r.Regression; g != nil {
 		m["mse"], m["mae"], m["r2"] = g.MSE, g.MAE, g.R2
+	}
+	if g := r.Reconstruction; g != nil {
+		m["mse"], m["mae"] = g.MSE, g.MAE
+		if g.PCA != nil {
+			m["pca_mse"] = g.PCA.MSE
+		}
 	}
 	return m
 }
@@ -95,6 +102,25 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.4f\t\n", t.Name, t.MSE, t.MAE, t.R2)
 			}
 			tw.Flush()
+		}
+	}
+	if g := r.Reconstruction; g != nil {
+		fmt.Fprintf(&b, "samples %d  loss %.6g  MSE %.6g  MAE %.6g\n", g.N, r.Loss, g.MSE, g.MAE)
+		if p := g.PCA; p != nil {
+			plural := "s"
+			if p.Components == 1 {
+				plural = ""
+			}
+			fmt.Fprintf(&b, "PCA baseline, %d component%s fitted on the %d training samples (%.1f%% of their variance): MSE %.6g  MAE %.6g\n",
+				p.Components, plural, p.TrainSamples, 100*p.Explained, p.MSE, p.MAE)
+			verdict := "beats"
+			if !(g.MSE < p.MSE) {
+				verdict = "does not beat"
+			}
+			fmt.Fprintf(&b, "the model %s PCA: its MSE is %.1f%% of PCA's\n", verdict, 100*g.MSE/p.MSE)
+		}
+		if g.PCASkipped != "" {
+			fmt.Fprintf(&b, "PCA baseline %s\n", g.PCASkipped)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

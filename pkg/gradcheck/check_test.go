@@ -99,6 +99,14 @@ var cases = []gradCase{
 	{name: "embedding_positional_encoder", input: []int{5}, vocab: 7, layers: `[{type: embedding, dim: 4, vocab: 7}, {type: positional}, {type: transformer_encoder, heads: 2, ff: 8, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "embedding_lstm", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 4, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},
+	// The autoencoder kind's layers are its two stacks; its loss is mse
+	// against targets of the input's shape.
+	{name: "autoencoder_dense", kind: "autoencoder", input: []int{6},
+		layers: `encoder: [{type: dense, units: 4, activation: relu}, {type: dense, units: 2}], decoder: [{type: dense, units: 4, activation: tanh}, {type: dense, units: 6, activation: sigmoid}]`},
+	{name: "autoencoder_bce", kind: "autoencoder", input: []int{5}, loss: "bce",
+		layers: `encoder: [{type: dense, units: 3, activation: tanh}], decoder: [{type: dense, units: 5, activation: sigmoid}]`},
+	{name: "autoencoder_conv_upsample", kind: "autoencoder", input: []int{1, 4, 4},
+		layers: `encoder: [{type: conv2d, filters: 2, kernel: 3, padding: same, activation: tanh}, {type: maxpool2d, size: 2}], decoder: [{type: upsample2d, scale: 2}, {type: conv2d, filters: 1, kernel: 3, padding: same, activation: sigmoid}]`},
 }
 
 // buildCase builds a case's model in float64 through the config loader,
@@ -120,8 +128,15 @@ func buildCaseAs(t *testing.T, c gradCase, dtype string) (models.Model, train.Lo
 	if loss == "mse" {
 		task = "regression"
 	}
-	text := fmt.Sprintf("name: t\ndata: {source: builtin:iris, task: %s}\nmodel: {kind: %s, dtype: %s, layers: %s}\ntrain: {loss: %s, checkpoint: {metric: val_loss}}\n",
-		task, kind, dtype, c.layers, loss)
+	stacks := "layers: " + c.layers
+	if kind == "autoencoder" {
+		stacks, task = c.layers, "reconstruction"
+		if c.loss == "" {
+			loss = "mse"
+		}
+	}
+	text := fmt.Sprintf("name: t\ndata: {source: builtin:iris, task: %s}\nmodel: {kind: %s, dtype: %s, %s}\ntrain: {loss: %s, checkpoint: {metric: val_loss}}\n",
+		task, kind, dtype, stacks, loss)
 	exp, err := config.Parse("case.yaml", []byte(text), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +348,7 @@ func TestFloat32GradientsMatchFloat64(t *testing.T) {
 				split.Y = append(split.Y, float32(v))
 			}
 			target := []int{}
-			if task == "regression" {
+			if task == "regression" || task == "reconstruction" {
 				target = m64.OutputShape()
 			}
 			idx := []int{0, 1, 2, 3, 4}

@@ -3,11 +3,14 @@ package models
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // TestEveryKindBuildsAndValidates runs over the registry: every kind has
-// both functions, accepts a plain stack, and builds a model whose
-// signature is x -> out with the shapes asked for.
+// both functions, accepts a plain stack (an autoencoder: its encoder and
+// decoder stacks), and builds a model whose signature is x -> out with
+// the shapes asked for.
 func TestEveryKindBuildsAndValidates(t *testing.T) {
 	for _, name := range Kinds() {
 		t.Run(name, func(t *testing.T) {
@@ -15,18 +18,29 @@ func TestEveryKindBuildsAndValidates(t *testing.T) {
 			if k.Build == nil || k.Validate == nil {
 				t.Fatalf("kind %s lacks Build or Validate", name)
 			}
-			e := experiment(t, "{kind: "+name+", layers: [{type: flatten}, {type: dense, units: 3}]}")
+			var e *config.Experiment
+			output := Shape{3}
+			if name == "autoencoder" { // its own stacks, and the input's shape out
+				var err error
+				e, err = autoencoderExperiment(t, "{kind: autoencoder, encoder: [{type: flatten}, {type: dense, units: 3}], decoder: [{type: dense, units: 4}, {type: reshape, shape: [1, 2, 2]}]}")
+				if err != nil {
+					t.Fatal(err)
+				}
+				output = Shape{1, 2, 2}
+			} else {
+				e = experiment(t, "{kind: "+name+", layers: [{type: flatten}, {type: dense, units: 3}]}")
+			}
 			if ps := Validate(e); len(ps) > 0 {
 				t.Fatal(ps)
 			}
-			m, err := Build(Spec{Exp: e, Input: Shape{1, 2, 2}, Output: Shape{3}, InitRNG: rand.New(rand.NewPCG(1, 1))})
+			m, err := Build(Spec{Exp: e, Input: Shape{1, 2, 2}, Output: output, InitRNG: rand.New(rand.NewPCG(1, 1))})
 			if err != nil {
 				t.Fatal(err)
 			}
 			in, out := m.Inputs(), m.Outputs()
 			if len(in) != 1 || in[0].Name != InputX || in[0].Shape.String() != "(1, 2, 2)" ||
-				out[0].Name != OutputOut || out[0].Shape.String() != "(3)" {
-				t.Errorf("signature %v -> %v, want x (1, 2, 2) -> out (3)", in, out)
+				out[0].Name != OutputOut || out[0].Shape.String() != output.String() {
+				t.Errorf("signature %v -> %v, want x (1, 2, 2) -> out %v", in, out, output)
 			}
 		})
 	}

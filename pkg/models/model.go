@@ -159,8 +159,9 @@ type Kind struct {
 
 // kinds is every model kind, by config name; each lives in its own file.
 var kinds = map[string]Kind{
-	"mlp": mlpKind,
-	"cnn": cnnKind,
+	"mlp":         mlpKind,
+	"cnn":         cnnKind,
+	"autoencoder": autoencoderKind,
 }
 
 // Kinds lists the known model kinds.
@@ -211,9 +212,9 @@ func Validate(e *config.Experiment) config.Problems {
 }
 
 // validateStack checks model.layers: at least one, each of a known type
-// with its options right.
+// with its options right; and that the autoencoder's keys are not set.
 func validateStack(e *config.Experiment) config.Problems {
-	var ps config.Problems
+	ps := autoencoderOnly(e)
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/ops"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // TestRecurrentParamsMatchPyTorch: each recurrent and embedding layer
@@ -187,5 +191,51 @@ func TestEmbeddingPaddingRowStartsAtZero(t *testing.T) {
 		if (i/3 == 2) != (v == 0) {
 			t.Fatalf("weight %v: want zeros exactly in row 2", w)
 		}
+	}
+}
+
+// TestRecurrentDropoutTrainingOnly: dropout between stacked layers draws
+// from the graph's dropout stream in training graphs (two draws differ,
+// the same seed repeats them) and is left out of evaluation graphs.
+func TestRecurrentDropoutTrainingOnly(t *testing.T) {
+	e := experiment(t, "{dtype: float64, layers: [{type: gru, units: 8, layers: 2, dropout: 0.5}]}")
+	m, err := Build(Spec{Exp: e, Input: Shape{5, 3}, Output: Shape{8}, InitRNG: rand.New(rand.NewPCG(1, 1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(train bool, seed uint64) []float64 {
+		g := NewGraph(m.Params(), train)
+		g.DropoutRNG = rand.New(rand.NewPCG(seed, 1))
+		xs := []int{2, 5, 3}
+		x := G.NewTensor(g.G, tensor.Float64, 3, G.WithShape(xs...), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(xs...), tensor.WithBacking(torchSeq(30, 0.2, 0.41, 1.5)))))
+		out, err := Apply(g, m, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := ops.NewMachine(g.G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Dropouts) != map[bool]int{true: 1, false: 0}[train] {
+			t.Fatalf("train %v: %d dropout ops", train, len(g.Dropouts))
+		}
+		return append([]float64(nil), out.Value().Data().([]float64)...)
+	}
+	same := func(a, b []float64) bool { return slices.Equal(a, b) }
+	if a, b := run(false, 1), run(false, 2); !same(a, b) {
+		t.Error("evaluation depends on the dropout stream")
+	}
+	if a, b := run(true, 1), run(true, 1); !same(a, b) {
+		t.Error("the same dropout seed gave different training outputs")
+	}
+	if a, b := run(true, 1), run(true, 2); same(a, b) {
+		t.Error("two dropout seeds gave the same training outputs")
+	}
+	if a, b := run(true, 1), run(false, 1); same(a, b) {
+		t.Error("training and evaluation outputs are equal: no dropout applied")
 	}
 }

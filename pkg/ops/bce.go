@@ -32,3 +32,24 @@ func BinaryCrossEntropyWithLogits(logits, targets *G.Node, posWeight float64) (*
 func softplus(x float64) float64 {
 	return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
 }
+
+// BinaryCrossEntropy returns the mean over every element of
+//
+//	−[t·log p + (1−t)·log(1−p)]
+//
+// for probabilities p (a sigmoid's output) and targets t in [0, 1], as
+// torch.nn.BCELoss: each log is clamped at −100, so p = 0 or 1 gives a
+// large finite loss rather than an infinite one, and the gradient is
+// (p − t) / max(p·(1−p), 1e-12), PyTorch's. An autoencoder of inputs
+// scaled to [0, 1] trains with it.
+func BinaryCrossEntropy(probs, targets *G.Node) (*G.Node, error) {
+	return applyPointwise(pointwiseLoss{
+		name: "binary_cross_entropy",
+		f: func(p, t float64) float64 {
+			return -(t*max(math.Log(p), -100) + (1-t)*max(math.Log(1-p), -100))
+		},
+		df: func(p, t float64) float64 {
+			return (p - t) / max(p*(1-p), 1e-12)
+		},
+	}, probs, targets)
+}

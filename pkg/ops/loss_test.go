@@ -63,6 +63,14 @@ func TestLossValuesMatchPyTorch(t *testing.T) {
 		{"mae", []*tensor.Dense{p, q}, func(n []*G.Node) (*G.Node, error) { return MeanAbsoluteError(n[0], n[1]) }, 0.8416666666666667},
 		{"huber delta 1", []*tensor.Dense{p, q}, func(n []*G.Node) (*G.Node, error) { return Huber(n[0], n[1], 1) }, 0.5410416666666666},
 		{"huber delta 0.7", []*tensor.Dense{p, q}, func(n []*G.Node) (*G.Node, error) { return Huber(n[0], n[1], 0.7) }, 0.4210416666666667},
+		// torch.nn.functional.binary_cross_entropy (BCELoss) on probabilities,
+		// then on probabilities of 0 and 1 where its logs are clamped at −100.
+		{"bce on probabilities", []*tensor.Dense{vec(0.1, 0.9, 0.5, 0.999, 0.02, 0.7), vec(0, 1, 0.3, 0.2, 0.5, 0.7)},
+			func(n []*G.Node) (*G.Node, error) { return BinaryCrossEntropy(n[0], n[1]) }, 1.5012082822592916},
+		{"bce on certain probabilities", []*tensor.Dense{vec(0, 1, 0.5), vec(0, 1, 1)},
+			func(n []*G.Node) (*G.Node, error) { return BinaryCrossEntropy(n[0], n[1]) }, 0.23104906018664842},
+		{"bce clamped at -100", []*tensor.Dense{vec(0, 1, 0.25), vec(1, 0, 1)},
+			func(n []*G.Node) (*G.Node, error) { return BinaryCrossEntropy(n[0], n[1]) }, 67.12876478703997},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +120,19 @@ func TestNewLossGradients(t *testing.T) {
 		}
 		checkAll(t, []string{"logits", "targets"}, []*tensor.Dense{x, y}, []bool{true, false}, func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
 			return BinaryCrossEntropyWithLogits(n[0], n[1], 2.5)
+		})
+	})
+	t.Run("binary_cross_entropy on probabilities", func(t *testing.T) {
+		p := randTensor(rng, 6, 2)
+		for i, v := range p.Data().([]float64) {
+			p.Data().([]float64)[i] = 0.05 + 0.9/(1+math.Exp(-v)) // in [0.05, 0.95]: away from the clamps
+		}
+		y := randTensor(rng, 6, 2)
+		for i, v := range y.Data().([]float64) {
+			y.Data().([]float64)[i] = math.Min(1, math.Abs(v))
+		}
+		checkAll(t, []string{"probs", "targets"}, []*tensor.Dense{p, y}, []bool{true, false}, func(_ *G.ExprGraph, n []*G.Node) (*G.Node, error) {
+			return BinaryCrossEntropy(n[0], n[1])
 		})
 	})
 	t.Run("mae", func(t *testing.T) {

@@ -67,8 +67,8 @@ func Recurrent(x *G.Node, cell Cell, wrtX bool, dirs ...RecurrentWeights) (*G.No
 	if cell < CellRNNTanh || cell > CellGRU {
 		return nil, fmt.Errorf("unknown recurrent cell %d", int(cell))
 	}
-	if len(dirs) == 0 {
-		return nil, fmt.Errorf("%v: no direction's weights", cell)
+	if len(dirs) == 0 || len(dirs) > 2 {
+		return nil, fmt.Errorf("%v: want the weights of 1 or 2 directions, got %d", cell, len(dirs))
 	}
 	st := &recState{cell: cell, dirs: make([]recDir, len(dirs))}
 	in, wrt := []*G.Node{x}, []bool{wrtX}

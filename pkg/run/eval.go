@@ -13,6 +13,7 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/eval"
+	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/train"
 )
 
@@ -100,6 +101,11 @@ func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Reconstruction != nil {
+		if r.Reconstruction.PCA, r.Reconstruction.PCASkipped, err = pcaBaseline(s, split); err != nil {
+			return nil, err
+		}
+	}
 	if err := evalStopped(ctx); err != nil {
 		return nil, err
 	}
@@ -171,3 +177,40 @@ type stopped struct{ msg string }
 
 func (e stopped) Error() string        { return e.msg }
 func (e stopped) Is(target error) bool { return target == train.ErrInterrupted }
+
+// pcaBaseline is the baseline an autoencoder's reconstructions are held
+// against: PCA with as many components as the code has values, fitted on
+// the training split (in the same preprocessed units; its first
+// maxPCASamples rows), scored on split. When it is not computed, the
+// string says why (nil, "" when there is nothing to compare).
+func pcaBaseline(s *setup, split *data.Split) (*eval.PCABaseline, string, error) {
+	k := 0
+	for _, o := range s.model.Outputs() {
+		if o.Name == models.OutputCode {
+			k = o.Shape.Size()
+		}
+	}
+	w := s.ds.InputSize()
+	if k == 0 || k >= w || s.ds.Train.N < 2 {
+		return nil, "", nil // no bottleneck narrower than the input: nothing to compare
+	}
+	if w > maxPCAWidth {
+		return nil, fmt.Sprintf("not computed: samples of %d values give a %d×%d covariance (the baseline stops at %d values)", w, w, w, maxPCAWidth), nil
+	}
+	n := min(s.ds.Train.N, maxPCASamples) // the training split is in random order: its first rows are a random sample
+	p, err := eval.FitPCA(s.ds.Train.X[:n*w], w, k)
+	if err != nil {
+		return nil, "", fmt.Errorf("the PCA baseline: %w", err)
+	}
+	return p.Baseline(split.X), "", nil
+}
+
+// maxPCAWidth and maxPCASamples bound the PCA baseline's work: the
+// covariance of w values is w×w (4096: 128 MiB, an eigendecomposition of
+// about a minute), and 20,000 samples estimate it closely enough for a
+// baseline at a fraction of a large training split's cost.
+// (Variables so that a test can lower them.)
+var (
+	maxPCAWidth   = 4096
+	maxPCASamples = 20000
+)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 
+	"github.com/dltrain/dltrain/pkg/augment"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/gradcheck"
@@ -74,6 +75,9 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	}
 	gradcheck.Jitter(m.Params(), rand.New(rand.NewPCG(exp.Seed, streamGradCheck)), 0.1)
 	x, y := checkBatch(exp, ds, m, opt.Samples)
+	if err := corruptBatch(exp, m, x, opt.Stderr); err != nil {
+		return nil, err
+	}
 	note(opt.Stderr, "checking %d parameters (%d scalars) of %s on %d samples in float64",
 		len(m.Params().Trainable()), m.Params().Count(), opt.Config, x.Shape()[0])
 	rep, err := gradcheck.Model(ctx, m, loss, x, y, gradcheck.Options{
@@ -131,6 +135,22 @@ func checkBatch(exp *config.Experiment, ds *data.Dataset, m models.Model, n int)
 		y[i] = rng.NormFloat64()
 	}
 	return xt, tensor.New(tensor.WithShape(n, out), tensor.WithBacking(y))
+}
+
+// corruptBatch corrupts the inputs x (not the targets) as a denoising
+// autoencoder's first training mini-batch is corrupted, so that the check
+// is of the objective it trains on: the clean input from a corrupted one.
+func corruptBatch(exp *config.Experiment, m models.Model, x *tensor.Dense, notes io.Writer) error {
+	c, ps := augment.Corruption(exp.Model.Corrupt, augment.Input{Shape: m.InputShape()}, exp.Seed)
+	if len(ps) > 0 {
+		return ps
+	}
+	if c == nil {
+		return nil
+	}
+	c.Apply64(x.Float64s(), x.Shape()[0], 0, 0, augment.NewSource())
+	note(notes, "corrupted the inputs with model.corrupt (%s) as the first training mini-batch is; the targets stay clean", exp.Model.Corrupt.Kind)
+	return nil
 }
 
 func note(w io.Writer, format string, args ...any) {

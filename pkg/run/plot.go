@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,8 +35,9 @@ var PlotSize = struct{ W, H vg.Length }{6 * vg.Inch, 4 * vg.Inch}
 // loss.* (train_loss, val_loss and the penalty when there is one),
 // metrics.* (validation scores: accuracy, macro-F1, R²), errors.*
 // (validation MSE and MAE, log axis) and lr.* (the learning rate),
-// each against the epoch, with labelled axes and a legend. It returns the
-// files written.
+// each against the epoch, with labelled axes and a legend; for an
+// autoencoder on images, reconstructions.png (plot_reconstructions.go). It
+// returns the files written.
 func Plot(opt PlotOptions) ([]string, error) {
 	cols, rows, err := readMetrics(filepath.Join(opt.Run, "metrics.csv"))
 	if err != nil {
@@ -100,6 +102,18 @@ func Plot(opt PlotOptions) ([]string, error) {
 			if err := p.Save(PlotSize.W, PlotSize.H, path); err != nil {
 				return written, err
 			}
+			written = append(written, path)
+			if opt.Stdout != nil {
+				fmt.Fprintln(opt.Stdout, path)
+			}
+		}
+	}
+	if slices.Contains(opt.Formats, "png") { // an autoencoder's inputs over its reconstructions
+		path, err := plotReconstructions(opt.Run, opt.Out)
+		if err != nil {
+			return written, fmt.Errorf("drawing %s: %w", ReconstructionsFile, err)
+		}
+		if path != "" {
 			written = append(written, path)
 			if opt.Stdout != nil {
 				fmt.Fprintln(opt.Stdout, path)

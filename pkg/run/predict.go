@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -27,7 +28,10 @@ type PredictOptions struct {
 	Input      string // the file (or image folder) of samples to predict
 	Output     string // file to write; "" writes to Stdout
 	JSON       bool   // one JSON object per sample instead of CSV
-	Stdout     io.Writer
+	// Embed writes each sample's code (an autoencoder's "code" output)
+	// instead of the model's output.
+	Embed  bool
+	Stdout io.Writer
 	// Logf, when set, receives notes about the inputs (categories never
 	// seen in training).
 	Logf func(format string, args ...any)
@@ -39,6 +43,11 @@ type Prediction struct {
 	Predicted     string             `json:"predicted,omitempty"`     // classification: the class
 	Probabilities map[string]float64 `json:"probabilities,omitempty"` // classification
 	Values        map[string]float64 `json:"values,omitempty"`        // regression: one per target
+	// Reconstruction is an autoencoder's output, in the units of the
+	// source (the scaling undone), one value per input value.
+	Reconstruction []float64 `json:"reconstruction,omitempty"`
+	// Code is an autoencoder's bottleneck for the sample (--embed).
+	Code []float64 `json:"code,omitempty"`
 }
 
 // Predict applies a checkpoint of a run to new samples. The model is
@@ -91,14 +100,27 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	preds, err := predict(s.session, meta, in, max(exp.Train.BatchSize, 256))
+	var preds []Prediction
+	var shape []int // per sample, of what an .npy output holds
+	switch {
+	case opt.Embed || data.SelfTask(meta.Task):
+		preds, shape, err = reconstruct(s, meta, in, max(exp.Train.BatchSize, 256), opt.Embed)
+	default:
+		preds, err = predict(s.session, meta, in, max(exp.Train.BatchSize, 256))
+	}
 	if err != nil {
 		return nil, err
 	}
+	if shape != nil && strings.EqualFold(filepath.Ext(opt.Output), ".npy") {
+		return preds, writePredictionsNpy(opt.Output, preds, shape)
+	}
 	var buf bytes.Buffer
-	if opt.JSON {
+	switch {
+	case shape != nil && !opt.JSON:
+		err = writeVectorsCSV(&buf, meta, preds, opt.Embed)
+	case opt.JSON:
 		err = writePredictionsJSON(&buf, preds)
-	} else {
+	default:
 		err = writePredictionsCSV(&buf, meta, preds)
 	}
 	if err != nil {

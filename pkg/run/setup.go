@@ -74,17 +74,19 @@ func build(exp *config.Experiment, meta data.Meta) (*setup, error) {
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil
 }
 
-// setAugment builds the experiment's augmentation for its data and gives
-// it to the session's training loop. An op the data's shape cannot take
+// setAugment builds the experiment's augmentation, and an autoencoder's
+// corruption (model.corrupt), for its data and gives them to the session's
+// training loop. An op the data's shape cannot take
 // (a flip of samples that are not [C, H, W]) is a config error naming its
 // block. Only training calls it: eval and predict never augment.
 func setAugment(s *setup) error {
 	in := augment.Input{Shape: s.ds.Input, Tokens: s.ds.Text != nil}
 	p, ps := augment.New(s.exp.Augment, in, s.exp.Seed)
-	if len(ps) > 0 {
+	c, cps := augment.Corruption(s.exp.Model.Corrupt, in, s.exp.Seed) // a denoising autoencoder's
+	if ps = append(ps, cps...); len(ps) > 0 {
 		return ps
 	}
-	s.session.SetAugment(p)
+	s.session.SetAugment(p.Then(c))
 	return nil
 }
 
@@ -122,6 +124,9 @@ func loggedMetrics(task string) []string {
 	}
 	if data.ClassTask(task) {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
+	}
+	if data.SelfTask(task) {
+		return []string{"train_loss", "val_loss", "val_mse", "val_mae"}
 	}
 	return []string{"train_loss", "val_loss", "val_mse", "val_mae", "val_r2"}
 }

@@ -40,6 +40,12 @@ type TrainOptions struct {
 	SaveRequests <-chan struct{}
 	// Hooks are added to the training loop after dltrain's own.
 	Hooks []train.Hook
+	// Dir, when set, is the new run's directory (created, and it must not
+	// exist) instead of Out/<name>/<run-id>: a sweep names its trials.
+	Dir string
+	// NoTest skips the final evaluation on the test split: a sweep
+	// chooses on validation data only.
+	NoTest bool
 }
 
 // TrainResult says where a run went and how it scored.
@@ -82,7 +88,7 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	}
 	dir := r.dir
 	if dir == "" {
-		if dir, err = newRunDir(opt.Out, exp.Name); err != nil {
+		if dir, err = runDir(opt, exp.Name); err != nil {
 			return nil, err
 		}
 		unlock, err := lockRun(dir)
@@ -149,6 +155,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 			logf(opt, "early stopping after epoch %d: the weights of epoch %d are restored, the best by %s (train.checkpoint.metric, as best.ckpt)",
 				loop.State.Epoch, loop.State.BestEpoch, loop.Monitor.Metric)
 		}
+	}
+	if opt.NoTest {
+		return res, nil // the caller chooses on validation data only
 	}
 	if s.ds.Test.N == 0 {
 		logf(opt, "no test split (data.split.test is 0): skipping the final evaluation")

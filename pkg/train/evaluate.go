@@ -49,6 +49,13 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		if meta.Task == "language_model" {
 			r.Perplexity = math.Exp(r.Loss)
 		}
+	} else if data.SelfTask(meta.Task) {
+		truth := make([]float64, len(split.Y))
+		for i, y := range split.Y {
+			truth[i] = float64(y)
+		}
+		g := eval.Reconstruct(truth, outputs, outW)
+		r.Reconstruction = &g
 	} else {
 		truth := make([]float64, len(split.Y))
 		for i, y := range split.Y {

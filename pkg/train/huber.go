@@ -23,6 +23,6 @@ func (l *huber) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.Huber(out, target, l.delta)
 }
 
-func (*huber) Tasks() []string { return []string{"regression", "forecasting"} }
+func (*huber) Tasks() []string { return []string{"regression", "forecasting", "reconstruction"} }
 
 func (*huber) Output(meta data.Meta) ([]int, error) { return regressionOutput(meta) }

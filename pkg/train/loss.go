@@ -29,6 +29,7 @@ var losses = map[string]func(o *config.Options) Loss{
 	"mse":                  newMeanSquared,
 	"mae":                  newMeanAbsolute,
 	"huber":                newHuber,
+	"bce":                  newProbabilityCrossEntropy,
 }
 
 // LossNames lists the known losses.

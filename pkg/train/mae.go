@@ -17,6 +17,6 @@ func (meanAbsolute) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.MeanAbsoluteError(out, target)
 }
 
-func (meanAbsolute) Tasks() []string { return []string{"regression", "forecasting"} }
+func (meanAbsolute) Tasks() []string { return []string{"regression", "forecasting", "reconstruction"} }
 
 func (meanAbsolute) Output(meta data.Meta) ([]int, error) { return regressionOutput(meta) }

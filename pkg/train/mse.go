@@ -17,6 +17,6 @@ func (meanSquared) Build(out, target *G.Node) (*G.Node, error) {
 	return ops.MeanSquaredError(out, target)
 }
 
-func (meanSquared) Tasks() []string { return []string{"regression", "forecasting"} }
+func (meanSquared) Tasks() []string { return []string{"regression", "forecasting", "reconstruction"} }
 
 func (meanSquared) Output(meta data.Meta) ([]int, error) { return regressionOutput(meta) }

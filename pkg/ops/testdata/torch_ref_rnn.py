@@ -15,6 +15,14 @@ states [B, 2H] (ops.RecurrentLast). Each case holds the output and the gradients
 L = sum(out * r), r = seq(out.numel(), 0.5, 0.7), with respect to x and
 then each direction's weight_ih, weight_hh, bias_ih and bias_hh, all in
 float64.
+
+"layers" are whole layers as dltrain's rnn/lstm/gru layers configure them
+(pkg/models/recurrent_test.go): a module with num_layers and bidirectional,
+its k-th parameter in named_parameters() order set to seq(n, 0.05 + 0.1k,
+0.37, 0.5), on x = seq(B*T*F, 0.2, 0.41, 1.5); the output is every step of
+the top layer ("sequences") or its last states, h_n of the top layer with
+the directions side by side ("last"); L as above; the gradients are those
+of every parameter, in that order.
 """
 import json
 import math
@@ -87,5 +95,34 @@ def case(cell, kind):
     }
 
 
+LAYERS = [
+    # name, dltrain layer, module, F, output
+    ("lstm_2_layers_bidirectional_last", "{type: lstm, units: 3, layers: 2, bidirectional: true}",
+     lambda: nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=True), 2, "last"),
+    ("gru_2_layers_sequences", "{type: gru, units: 3, layers: 2, return_sequences: true}",
+     lambda: nn.GRU(2, 3, num_layers=2, batch_first=True), 2, "sequences"),
+    ("rnn_relu_3_layers_bidirectional_sequences", "{type: rnn, units: 2, layers: 3, bidirectional: true, activation: relu, return_sequences: true}",
+     lambda: nn.RNN(3, 2, num_layers=3, bidirectional=True, nonlinearity="relu", batch_first=True), 3, "sequences"),
+]
+
+
+def layer_case(name, layer, make, f, output):
+    m = make()
+    params = list(m.parameters())
+    with torch.no_grad():
+        for k, p in enumerate(params):
+            p.copy_(seq(p.numel(), 0.05 + 0.1 * k, 0.37, 0.5).reshape(p.shape))
+    x = seq(B * T * f, 0.2, 0.41, 1.5).reshape(B, T, f)
+    out, state = m(x)
+    if output == "last":
+        h_n = state[0] if isinstance(state, tuple) else state
+        d = 2 if m.bidirectional else 1
+        out = h_n[-d:].permute(1, 0, 2).reshape(B, -1)
+    (out * seq(out.numel(), 0.5, 0.7).reshape(out.shape)).sum().backward()
+    return {"name": name, "layer": layer, "features": f, "out_shape": list(out.shape),
+            "out": out.detach().flatten().tolist(), "grads": [p.grad.flatten().tolist() for p in params]}
+
+
 cases = [case(c, kind) for c in GATES for kind in ("", "_reverse", "_bidirectional", "_bidirectional_last")]
-print(json.dumps({"torch": torch.__version__, "sizes": {"B": B, "T": T, "F": F, "H": H}, "cases": cases}))
+print(json.dumps({"torch": torch.__version__, "sizes": {"B": B, "T": T, "F": F, "H": H}, "cases": cases,
+                  "layers": [layer_case(*c) for c in LAYERS]}))
