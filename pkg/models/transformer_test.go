@@ -209,18 +209,23 @@ func TestTransformerParamsMatchPyTorch(t *testing.T) {
 		in          Shape
 		count       int
 		params      string
+		out         Shape // nil: the input's shape
 	}{
 		{"multihead_attention", "{type: multihead_attention, heads: 2}", Shape{5, 8}, 288,
-			"in_proj_weight(24,8) in_proj_bias(24) out_proj.weight(8,8) out_proj.bias(8)"},
-		{"positional_learned", "{type: positional, kind: learned, max_length: 16}", Shape{5, 8}, 128, "weight(16,8)"},
-		{"positional_sinusoidal", "{type: positional}", Shape{5, 8}, 0, ""},
-		{"linear", "{type: linear, units: 3}", Shape{5, 8}, 27, "weight(3,8) bias(3)"},
-		{"transformer_encoder", enc.layer(), Shape{enc.Time, enc.Dim}, enc.Counts, strings.Join(enc.Order, " ")},
+			"in_proj_weight(24,8) in_proj_bias(24) out_proj.weight(8,8) out_proj.bias(8)", nil},
+		{"positional_learned", "{type: positional, kind: learned, max_length: 16}", Shape{5, 8}, 128, "weight(16,8)", nil},
+		{"positional_sinusoidal", "{type: positional}", Shape{5, 8}, 0, "", nil},
+		{"linear", "{type: linear, units: 8}", Shape{5, 3}, 32, "weight(8,3) bias(8)", Shape{5, 8}},
+		{"transformer_encoder", enc.layer(), Shape{enc.Time, enc.Dim}, enc.Counts, strings.Join(enc.Order, " "), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := experiment(t, fmt.Sprintf("{layers: [%s]}", c.layer))
-			m, err := Build(Spec{Exp: e, Input: c.in, Output: c.in, InitRNG: rand.New(rand.NewPCG(1, 1))})
+			out := c.out
+			if out == nil {
+				out = c.in
+			}
+			m, err := Build(Spec{Exp: e, Input: c.in, Output: out, InitRNG: rand.New(rand.NewPCG(1, 1))})
 			if err != nil {
 				t.Fatal(err)
 			}
