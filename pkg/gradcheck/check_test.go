@@ -89,6 +89,14 @@ var cases = []gradCase{
 	{name: "gru_stacked_sequences", input: []int{4, 2}, layers: `[{type: gru, units: 4, layers: 2, return_sequences: true}, {type: gru, units: 3, bidirectional: true}, {type: dense, units: 3}]`},
 	// With padding_id the padding row's gradient is zero by design, which
 	// finite differences do not see; pkg/ops checks it against PyTorch.
+	{name: "multihead_attention_causal", input: []int{4, 6}, layers: `[{type: multihead_attention, heads: 2, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "multihead_attention_cross_dropout", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 3, input: x, dropout: 0.3, init: xavier_normal}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "transformer_encoder_post_relu_learned", input: []int{5, 4}, layers: `[{type: positional, kind: learned, max_length: 8}, {type: transformer_encoder, layers: 2, heads: 2, ff: 6, dropout: 0.1}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "transformer_encoder_pre_gelu_causal", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 3, ff: 5, norm: pre, activation: gelu, causal: true, dropout: 0}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "sequence_pool_mean", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 2, ff: 4, dropout: 0}, {type: sequence_pool}, {type: dense, units: 3}]`},
+	{name: "sequence_pool_first", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 1}, {type: sequence_pool, mode: first}, {type: dense, units: 3}]`},
+	{name: "linear_sequence_and_flat", input: []int{4, 5}, layers: `[{type: linear, units: 6, activation: tanh}, {type: flatten}, {type: linear, units: 3, bias: false}]`},
+	{name: "embedding_positional_encoder", input: []int{5}, vocab: 7, layers: `[{type: embedding, dim: 4, vocab: 7}, {type: positional}, {type: transformer_encoder, heads: 2, ff: 8, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "embedding_lstm", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 4, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},
 	// The autoencoder kind's layers are its two stacks; its loss is mse

@@ -77,6 +77,12 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"lstm":      recurrentOf("lstm"),
 	"gru":       recurrentOf("gru"),
 	"embedding": newEmbedding,
+
+	"multihead_attention": newAttention,
+	"positional":          newPositional,
+	"transformer_encoder": newTransformerEncoder,
+	"sequence_pool":       newSequencePool,
+	"linear":              newLinear,
 })
 
 // withActivations adds a layer type per activation to types.
