@@ -70,10 +70,10 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		// Each kill lands a recorded random moment after the journal
-		// shows this attempt's first progress, so that the kills fall
-		// inside trials however fast the machine is (a fixed delay from
-		// the start let a fast machine finish the sweep first).
+		// Each kill lands a recorded random moment (0-60 ms) after the
+		// journal shows this attempt's first progress (a claim), so that
+		// the kills fall inside trials however fast the machine is: a
+		// delay from the start let a fast build finish the sweep first.
 		before := fileSize(filepath.Join(out, "journal.jsonl"))
 		progressed := false
 		for !progressed {
@@ -87,7 +87,7 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		select {
 		case err := <-done:
 			t.Fatalf("the sweep finished (%v) before %d kills; make it longer", err, kills+1)
-		case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
+		case <-time.After(time.Duration(rng.IntN(60)) * time.Millisecond):
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 			kills++

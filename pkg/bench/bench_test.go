@@ -43,6 +43,8 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 		conv1            = 2 * 1 * 5 * 5 * (6 * 24 * 24) // 1 channel in, 6×24×24 out
 		conv2            = 2 * 6 * 5 * 5 * (16 * 8 * 8)
 		dense            = 2 * (256*120 + 120*84 + 84*10)
+		lstm, gru        = 2 * 50 * 4 * 128 * (32 + 128), 2 * 50 * 3 * 128 * (32 + 128) // 50 steps of [x, h]·W
+		out              = 2 * 128 * 10
 	)
 	// Forward and weight gradient of every layer, input gradient of all
 	// but the first.
@@ -50,6 +52,8 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 		"mlp":         2*(mlp1+mlp2+mlp3) + mlp2 + mlp3,
 		"autoencoder": 2*(ae1+ae2+ae3+ae4) + ae2 + ae3 + ae4,
 		"lenet":       2*(conv1+conv2+dense) + conv2 + dense,
+		"lstm":        2*(lstm+out) + out,
+		"gru":         2*(gru+out) + out,
 	}
 	for _, name := range Names() {
 		w, _ := Lookup(name)

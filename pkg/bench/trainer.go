@@ -95,8 +95,12 @@ type Work struct {
 	Products int64
 }
 
-// productLayers are the layer types whose FLOPs are a matrix product.
-var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true, "conv1d_transpose": true, "conv2d_transpose": true}
+// productLayers are the layer types whose FLOPs are a matrix product. A
+// recurrent layer's input gradient includes the products of its state's
+// gradient through weight_hh even when it comes first; those are not
+// counted here (they are under a third of its products).
+var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true, "conv1d_transpose": true, "conv2d_transpose": true,
+	"rnn": true, "lstm": true, "gru": true}
 
 // StepWork counts the arithmetic of one training step of m, per sample.
 func StepWork(m models.Model) Work {

@@ -42,11 +42,11 @@ var workloads = map[string]Workload{
 	},
 	"lstm": {
 		Model: "LSTM 32→128 over 50 steps, last hidden state → Dense 10", Batch: 64,
-		Missing: "needs an lstm layer, which dltrain does not have yet",
+		Config: "lstm.yaml",
 	},
 	"gru": {
 		Model: "GRU 32→128 over 50 steps, last hidden state → Dense 10", Batch: 64,
-		Missing: "needs a gru layer, which dltrain does not have yet",
+		Config: "gru.yaml",
 	},
 	"transformer": {
 		Model: "2 encoder layers (d_model 64, 4 heads, FFN 128), mean over positions → Dense 10", Batch: 32,

@@ -153,10 +153,13 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 	if trainEnd > first {
 		meta.Scaling = fitScaling(d.Preprocess.Scale, cols[first*ni:trainEnd*ni], ni, ni, 1)
 		if meta.Scaling != nil {
-			// Fitted per column; a window [lookback, columns] repeats the
-			// columns, which Width and the modulo in param express.
-			meta.Scaling.Width = s.Lookback * ni
+			// Fitted per column and applied to the rows of columns (every
+			// row: with Width set first, the last rows past a multiple of
+			// the lookback stayed unscaled); a window [lookback, columns]
+			// repeats the columns, which Width and the modulo in param
+			// express for what reads windows later.
 			meta.Scaling.Apply(cols)
+			meta.Scaling.Width = s.Lookback * ni
 			rep.add("fitted %s scaling per column on the %d training time steps only", meta.Scaling.Kind, trainEnd-first)
 		}
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -167,6 +168,24 @@ func TestSunspotsConfigSaysWhatPrepareDoes(t *testing.T) {
 	for _, want := range []string{"train up to " + m[1], "test from " + m[2]} {
 		if !strings.Contains(comment, want) {
 			t.Errorf("the comment of %s does not say %q", path, want)
+		}
+	}
+}
+
+// TestSeriesScalesEveryStep: every time step's input is scaled, the last
+// ones too (309 years are not a multiple of the 12-year lookback, and the
+// years past the last multiple were once left raw). With stride 1 and
+// horizon 1, each window's last input, unscaled, is the previous window's
+// target.
+func TestSeriesScalesEveryStep(t *testing.T) {
+	ds, _ := mustLoad(t, "name: t\ndata:\n  source: builtin:sunspots\n  task: forecasting\n  series: {lookback: 12, horizon: 1, stride: 1}\n", nil)
+	sc, w := ds.Scaling, ds.InputSize()
+	for _, s := range ds.Splits() {
+		for i := 1; i < s.N; i++ {
+			last := float64(s.X[(i+1)*w-1])/sc.Mul[0] + sc.Shift[0]
+			if math.Abs(last-float64(s.Y[i-1])) > 1e-3 {
+				t.Fatalf("%s window %d: last input %.4f unscaled, want the previous target %.4f", s.Name, i, last, s.Y[i-1])
+			}
 		}
 	}
 }

@@ -31,6 +31,8 @@ type gradCase struct {
 	// zero names the parameters whose gradient is truly zero: a bias
 	// followed by batch norm, which cancels it.
 	zero []string
+	// vocab > 0: the inputs are token ids in [0, vocab) (an embedding).
+	vocab int
 }
 
 // cases covers every layer type and every option that changes the
@@ -80,6 +82,22 @@ var cases = []gradCase{
 	{name: "upsample1d", input: []int{2, 4}, layers: `[{type: conv1d, filters: 2, kernel: 2}, {type: upsample1d, scale: 3}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv2d_transpose_all_options", input: []int{2, 3, 2}, layers: `[{type: conv2d_transpose, filters: 2, kernel: [3, 2], stride: [2, 3], padding: [1, 0], output_padding: [1, 2], dilation: [2, 1], activation: tanh}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv2d_transpose_decoder", input: []int{1, 6, 6}, layers: `[{type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1, activation: elu}, {type: conv2d_transpose, filters: 2, kernel: 3, stride: 2, padding: 1, output_padding: 1, bias: false, init: xavier_uniform}, {type: conv2d_transpose, filters: 1, kernel: 2, activation: sigmoid}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "rnn_tanh_sequences", input: []int{4, 3}, layers: `[{type: rnn, units: 5, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "rnn_relu_bidirectional", input: []int{4, 3}, layers: `[{type: rnn, units: 4, activation: relu, bidirectional: true, init: xavier_uniform}, {type: dense, units: 3}]`},
+	{name: "lstm_last", input: []int{5, 2}, layers: `[{type: lstm, units: 4, forget_bias: 1.0}, {type: dense, units: 3}]`},
+	{name: "lstm_stacked_bidirectional_dropout", input: []int{4, 3}, layers: `[{type: lstm, units: 3, layers: 2, bidirectional: true, dropout: 0.3, recurrent_init: xavier_normal, bias_init: uniform}, {type: dense, units: 3}]`},
+	{name: "gru_stacked_sequences", input: []int{4, 2}, layers: `[{type: gru, units: 4, layers: 2, return_sequences: true}, {type: gru, units: 3, bidirectional: true}, {type: dense, units: 3}]`},
+	// With padding_id the padding row's gradient is zero by design, which
+	// finite differences do not see; pkg/ops checks it against PyTorch.
+	{name: "multihead_attention_causal", input: []int{4, 6}, layers: `[{type: multihead_attention, heads: 2, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "multihead_attention_cross_dropout", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 3, input: x, dropout: 0.3, init: xavier_normal}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "transformer_encoder_post_relu_learned", input: []int{5, 4}, layers: `[{type: positional, kind: learned, max_length: 8}, {type: transformer_encoder, layers: 2, heads: 2, ff: 6, dropout: 0.1}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "transformer_encoder_pre_gelu_causal", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 3, ff: 5, norm: pre, activation: gelu, causal: true, dropout: 0}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "sequence_pool_mean", input: []int{4, 6}, layers: `[{type: transformer_encoder, heads: 2, ff: 4, dropout: 0}, {type: sequence_pool}, {type: dense, units: 3}]`},
+	{name: "sequence_pool_first", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 1}, {type: sequence_pool, mode: first}, {type: dense, units: 3}]`},
+	{name: "linear_sequence_and_flat", input: []int{4, 5}, layers: `[{type: linear, units: 6, activation: tanh}, {type: flatten}, {type: linear, units: 3, bias: false}]`},
+	{name: "embedding_positional_encoder", input: []int{5}, vocab: 7, layers: `[{type: embedding, dim: 4, vocab: 7}, {type: positional}, {type: transformer_encoder, heads: 2, ff: 8, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
+	{name: "embedding_lstm", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 4, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},
 	// The autoencoder kind's layers are its two stacks; its loss is mse
 	// against targets of the input's shape.
@@ -135,6 +153,18 @@ func buildCaseAs(t *testing.T, c gradCase, dtype string) (models.Model, train.Lo
 	return m, l, task
 }
 
+// caseInputs is inputs, with token ids in [0, c.vocab) as x when c.vocab
+// is set (each id occurs, the padding id 0 among them).
+func caseInputs(m models.Model, c gradCase, task string, n int, rng *rand.Rand) (*tensor.Dense, *tensor.Dense) {
+	x, y := inputs(m, task, n, rng)
+	if c.vocab > 0 {
+		for i, v := range x.Data().([]float64) {
+			x.Data().([]float64)[i] = float64((i + int(10*math.Abs(v))) % c.vocab)
+		}
+	}
+	return x, y
+}
+
 // inputs draws a batch of n samples for m: inputs in ±[0.05, 1] (away
 // from kinks), class labels or regression targets.
 func inputs(m models.Model, task string, n int, rng *rand.Rand) (*tensor.Dense, *tensor.Dense) {
@@ -165,7 +195,7 @@ func TestEveryLayerPassesGradCheck(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, loss, task := buildCase(t, c)
-			x, y := inputs(m, task, 3, rand.New(rand.NewPCG(5, 6)))
+			x, y := caseInputs(m, c, task, 3, rand.New(rand.NewPCG(5, 6)))
 			rep, err := Model(context.Background(), m, loss, x, y, Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -309,7 +339,7 @@ func TestFloat32GradientsMatchFloat64(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m64, loss, task := buildCaseAs(t, c, "float64")
 			m32, _, _ := buildCaseAs(t, c, "float32")
-			x, y := inputs(m64, task, 5, rand.New(rand.NewPCG(11, 12)))
+			x, y := caseInputs(m64, c, task, 5, rand.New(rand.NewPCG(11, 12)))
 			split := &data.Split{N: 5}
 			for _, v := range x.Data().([]float64) {
 				split.X = append(split.X, float32(v))

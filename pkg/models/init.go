@@ -32,6 +32,7 @@ var initializers = map[string]Initializer{
 	"he_normal": func(r *rand.Rand, w []float64, in, _ int) {
 		normal(r, w, math.Sqrt(2/float64(in)))
 	},
+	"orthogonal": func(r *rand.Rand, w []float64, in, _ int) { orthogonal(r, w, in) },
 }
 
 // InitializerNames lists the known initializers.

@@ -72,6 +72,17 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"upsample1d":       upsampleOf("upsample1d", 1),
 	"conv2d_transpose": newConv2DTranspose,
 	"conv1d_transpose": newConv1DTranspose,
+
+	"rnn":       recurrentOf("rnn"),
+	"lstm":      recurrentOf("lstm"),
+	"gru":       recurrentOf("gru"),
+	"embedding": newEmbedding,
+
+	"multihead_attention": newAttention,
+	"positional":          newPositional,
+	"transformer_encoder": newTransformerEncoder,
+	"sequence_pool":       newSequencePool,
+	"linear":              newLinear,
 })
 
 // withActivations adds a layer type per activation to types.

@@ -32,10 +32,18 @@ func Conv(x, w, b *G.Node, win Window, wrtX bool) (*G.Node, error) {
 // activations follow as their own op.
 func ConvAct(x, w, b *G.Node, win Window, activation string, alpha float64, wrtX bool) (*G.Node, error) {
 	k := &conv{win: win, bias: b != nil}
+	return applyFused(k, &k.act, x, w, b, activation, alpha, wrtX)
+}
+
+// applyFused applies the kernel k of a weighted layer to x, w and b (b
+// may be nil). An activation whose derivative is a function of its
+// output is fused into k, through its act field kAct; any other follows
+// as an op of its own.
+func applyFused(k Kernel, kAct *act, x, w, b *G.Node, activation string, alpha float64, wrtX bool) (*G.Node, error) {
 	def, fused := activations[activation]
 	fused = fused && def.byOutput
 	if fused {
-		k.act = act{name: activation, alpha: alpha}
+		*kAct = act{name: activation, alpha: alpha}
 	}
 	var y *G.Node
 	var err error

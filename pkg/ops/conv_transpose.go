@@ -39,22 +39,7 @@ func ConvTranspose(x, w, b *G.Node, win Window, outPad [2]int, wrtX bool) (*G.No
 // sigmoid, tanh) into the op as ConvAct does.
 func ConvTransposeAct(x, w, b *G.Node, win Window, outPad [2]int, activation string, alpha float64, wrtX bool) (*G.Node, error) {
 	k := &convTranspose{geom: transposed{win: win, outPad: outPad}, bias: b != nil, inner: convGradInput{win: win}}
-	def, fused := activations[activation]
-	fused = fused && def.byOutput
-	if fused {
-		k.act = act{name: activation, alpha: alpha}
-	}
-	var y *G.Node
-	var err error
-	if b == nil {
-		y, err = Apply(k, []bool{wrtX, true}, x, w)
-	} else {
-		y, err = Apply(k, []bool{wrtX, true, true}, x, w, b)
-	}
-	if err != nil || fused {
-		return y, err
-	}
-	return Activate(y, activation, alpha)
+	return applyFused(k, &k.act, x, w, b, activation, alpha, wrtX)
 }
 
 // transposed is the geometry of a transposed convolution: the window of

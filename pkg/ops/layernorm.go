@@ -87,10 +87,10 @@ func (k layerNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, e
 		}
 	}
 	gamma := in[1].Shape().Clone()
-	if gs[1], err = Apply(layerNormGradGamma{eps: k.eps, shape: gamma}, []bool{false, true}, in[0], grad); err != nil {
+	if gs[1], err = Apply(layerNormGradGamma{eps: k.eps, shape: gamma, acc: new([]float64)}, []bool{false, true}, in[0], grad); err != nil {
 		return nil, err
 	}
-	if gs[2], err = Apply(trailingSum{shape: gamma}, nil, grad); err != nil {
+	if gs[2], err = Apply(trailingSum{shape: gamma, acc: new([]float64)}, nil, grad); err != nil {
 		return nil, err
 	}
 	return gs, nil
@@ -145,6 +145,7 @@ func (layerNormGradX) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, erro
 type layerNormGradGamma struct {
 	eps   float64
 	shape tensor.Shape
+	acc   *[]float64 // the sums' scratch, kept from step to step
 }
 
 func (layerNormGradGamma) Name() string { return "layernorm_grad_gamma" }
@@ -164,13 +165,13 @@ func (k layerNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error
 }
 
 func layerNormGradGammaBody[T compute.Float](k layerNormGradGamma, o []T, in []*tensor.Dense) error {
-	layerNormBackGamma(k.eps, o, data[T](in[0]), data[T](in[1]))
+	layerNormBackGamma(k.eps, o, data[T](in[0]), data[T](in[1]), sumScratch(k.acc, len(o)))
 	return nil
 }
 
-func layerNormBackGamma[T compute.Float](eps float64, dg, x, dy []T) {
+func layerNormBackGamma[T compute.Float](eps float64, dg, x, dy []T, acc []float64) {
 	d := len(dg)
-	acc := make([]float64, d)
+	clear(acc)
 	for r := 0; r+d <= len(x); r += d {
 		row := x[r : r+d]
 		mean, inv := rowStats(row, eps)
@@ -189,7 +190,10 @@ func (layerNormGradGamma) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, 
 
 // trailingSum sums x over its leading axes, keeping the trailing shape:
 // the gradient of an element-wise shift broadcast over rows.
-type trailingSum struct{ shape tensor.Shape }
+type trailingSum struct {
+	shape tensor.Shape
+	acc   *[]float64 // the sums' scratch, kept from step to step
+}
 
 func (trailingSum) Name() string { return "trailing_sum" }
 
@@ -205,14 +209,15 @@ func (k trailingSum) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func trailingSumBody[T compute.Float](k trailingSum, o []T, in []*tensor.Dense) error {
-	sumRows(o, data[T](in[0]))
+	sumRows(o, data[T](in[0]), sumScratch(k.acc, len(o)))
 	return nil
 }
 
-// sumRows sums the consecutive rows of len(out) values of x into out.
-func sumRows[T compute.Float](out, x []T) {
+// sumRows sums the consecutive rows of len(out) values of x into out,
+// accumulating in acc (len(out) long) in float64.
+func sumRows[T compute.Float](out, x []T, acc []float64) {
 	d := len(out)
-	acc := make([]float64, d)
+	clear(acc)
 	for r := 0; r+d <= len(x); r += d {
 		for j, v := range x[r : r+d] {
 			acc[j] += float64(v)
@@ -225,4 +230,17 @@ func sumRows[T compute.Float](out, x []T) {
 
 func (k trailingSum) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
+}
+
+// sumScratch returns *buf resized to n, allocating only when it is too
+// small; a nil buf (a kernel made without one) gets a fresh slice.
+func sumScratch(buf *[]float64, n int) []float64 {
+	if buf == nil {
+		return make([]float64, n)
+	}
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
 }

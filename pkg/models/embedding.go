@@ -1,0 +1,68 @@
+package models
+
+import (
+	"math/rand/v2"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/ops"
+	G "gorgonia.org/gorgonia"
+)
+
+// embeddingLayer looks token ids up in a table, PyTorch's nn.Embedding:
+// a sample of ids [T] (any shape) becomes [T, dim]. Its one parameter,
+// weight [vocab, dim], is drawn from N(0, 1) as PyTorch's unless init is
+// set; the row of padding_id starts at zeros and gets no gradient. An id
+// that is not an integer in [0, vocab) is an error of the step that reads
+// it, naming the id and its position.
+type embeddingLayer struct {
+	dim, vocab, padding int
+	init                string
+	w                   *Param
+}
+
+func newEmbedding(o *config.Options) Layer {
+	e := &embeddingLayer{dim: o.Int("dim", 0), vocab: o.Int("vocab", 0), padding: o.Int("padding_id", -1)}
+	switch {
+	case !o.Block().Has("dim"):
+		o.Fail("dim", "is required: the size of each token's vector")
+	case e.dim < 1:
+		o.Fail("dim", "must be >= 1, got %d", e.dim)
+	}
+	switch {
+	case !o.Block().Has("vocab"):
+		o.Fail("vocab", "is required: the number of token ids (the vocabulary size dltrain prepare reports)")
+	case e.vocab < 1:
+		o.Fail("vocab", "must be >= 1, got %d", e.vocab)
+	}
+	if o.Block().Has("padding_id") && (e.padding < 0 || (e.vocab > 0 && e.padding >= e.vocab)) {
+		o.Fail("padding_id", "must be an id in [0, %d) (vocab), got %d", e.vocab, e.padding)
+	}
+	return e
+}
+
+func (e *embeddingLayer) setInit(s string) { e.init = s }
+
+func (e *embeddingLayer) Setup(s *Scope, in Shape) (Shape, error) {
+	if len(in) < 1 {
+		return nil, shapeErr("embedding needs token ids [time], got a scalar sample %v", in)
+	}
+	init := func(r *rand.Rand, w []float64, _, _ int) { normal(r, w, 1) }
+	if e.init != "" {
+		init = initializers[e.init]
+	}
+	var err error
+	if e.w, err = s.add("weight", Weight, []int{e.vocab, e.dim}, init, e.vocab, e.dim); err != nil {
+		return nil, err
+	}
+	if e.padding >= 0 {
+		setRange(e.w.Value, e.padding*e.dim, (e.padding+1)*e.dim, 0)
+	}
+	return append(in[:len(in):len(in)], e.dim), nil
+}
+
+func (e *embeddingLayer) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	if e.padding >= 0 {
+		return ops.GatherPadded(g.Node(e.w), x, e.padding)
+	}
+	return ops.Gather(g.Node(e.w), x)
+}
