@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -56,7 +57,11 @@ func (p *positional) Setup(s *Scope, in Shape) (Shape, error) {
 		return nil, shapeErr("positional: the sequence has %d positions, more than max_length %d (input %v)", t, p.maxLength, in)
 	}
 	if p.kind == "sinusoidal" {
-		p.table, p.name = sinusoidTable(s.Store.Dtype(), t, d), s.Name+"/positions"
+		var err error
+		if p.table, err = sinusoidTable(s.Store.Dtype(), t, d); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		p.name = s.Name + "/positions"
 		return in, nil
 	}
 	init := func(r *rand.Rand, w []float64, _, _ int) { normal(r, w, 0.02) }
@@ -70,8 +75,8 @@ func (p *positional) Setup(s *Scope, in Shape) (Shape, error) {
 	return in, nil
 }
 
-// sinusoidTable is the sinusoidal encoding [t, d].
-func sinusoidTable(dt tensor.Dtype, t, d int) *tensor.Dense {
+// sinusoidTable is the sinusoidal encoding [t, d] in dtype dt.
+func sinusoidTable(dt tensor.Dtype, t, d int) (*tensor.Dense, error) {
 	v := make([]float64, t*d)
 	for pos := range t {
 		for j := range d {
@@ -84,15 +89,7 @@ func sinusoidTable(dt tensor.Dtype, t, d int) *tensor.Dense {
 			}
 		}
 	}
-	tab := tensor.New(tensor.WithShape(t, d), tensor.WithBacking(v))
-	if dt == tensor.Float32 {
-		v32 := make([]float32, len(v))
-		for i, x := range v {
-			v32[i] = float32(x)
-		}
-		tab = tensor.New(tensor.WithShape(t, d), tensor.WithBacking(v32))
-	}
-	return tab
+	return ops.DispatchValue(dt, initial{[]int{t, d}, v}, initialTensor[float32], initialTensor[float64])
 }
 
 func (p *positional) Forward(g *Graph, x *G.Node) (*G.Node, error) {

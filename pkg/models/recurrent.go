@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/ops"
 	G "gorgonia.org/gorgonia"
@@ -165,16 +166,22 @@ func (r *recurrent) Setup(s *Scope, in Shape) (Shape, error) {
 
 // setRange sets elements [lo, hi) of a parameter's tensor to v.
 func setRange(t *tensor.Dense, lo, hi int, v float64) {
-	switch x := t.Data().(type) {
-	case []float32:
-		for i := lo; i < hi; i++ {
-			x[i] = float32(v)
-		}
-	case []float64:
-		for i := lo; i < hi; i++ {
-			x[i] = v
-		}
+	ops.Must(ops.Dispatch(t.Dtype(), rangeFill{t, lo, hi, v}, fillRange[float32], fillRange[float64]))
+}
+
+// rangeFill is setRange's arguments.
+type rangeFill struct {
+	t      *tensor.Dense
+	lo, hi int
+	v      float64
+}
+
+func fillRange[T compute.Float](a rangeFill) error {
+	x := ops.Floats[T](a.t)
+	for i := a.lo; i < a.hi; i++ {
+		x[i] = T(a.v)
 	}
+	return nil
 }
 
 func (r *recurrent) Forward(g *Graph, x *G.Node) (*G.Node, error) {
