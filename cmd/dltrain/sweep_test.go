@@ -46,6 +46,7 @@ type journalRecord struct {
 	Rung   int    `json:"rung"`
 	Epochs int    `json:"epochs"`
 	Status string `json:"status"`
+	Error  string `json:"error"`
 }
 
 // TestSweepSurvivesKill9: a sweep of two workers killed with SIGKILL (the
@@ -133,6 +134,9 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		t.Fatalf("%d trials have results, want %d", len(finals), trials)
 	}
 	for id, r := range finals {
+		if r.Status == "failed" {
+			t.Errorf("trial %d failed after the kills: %s", id+1, r.Error)
+		}
 		rows, err := os.ReadFile(filepath.Join(out, "trials", fmt.Sprintf("%04d", id+1), "metrics.jsonl"))
 		if err != nil {
 			t.Fatal(err)
