@@ -17,17 +17,8 @@ import (
 // weights map one to one, and its bias b is (filters). Each output axis
 // is (in − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1.
 type convTransposeLayer struct {
-	typ        string
-	filters    int
-	win        windowSpec
-	outPad     []int // per spatial axis
-	useBias    bool
-	activation string
-	alpha      float64
-	init       string
-
-	resolved ops.Window
-	w, b     *Param
+	convLayer       // the options it shares with conv2d and conv1d, read the same way
+	outPad    []int // per spatial axis
 }
 
 func newConv2DTranspose(o *config.Options) Layer { return newConvTranspose(o, "conv2d_transpose", 2) }
@@ -35,17 +26,7 @@ func newConv2DTranspose(o *config.Options) Layer { return newConvTranspose(o, "c
 func newConv1DTranspose(o *config.Options) Layer { return newConvTranspose(o, "conv1d_transpose", 1) }
 
 func newConvTranspose(o *config.Options, typ string, dims int) *convTransposeLayer {
-	c := &convTransposeLayer{
-		typ:        typ,
-		filters:    o.Int("filters", 0),
-		win:        readWindow(o, dims, "kernel", 0, 1, true),
-		useBias:    o.Bool("bias", true),
-		activation: o.String("activation", "none", ops.Activations()...),
-	}
-	c.alpha = o.Float("alpha", ops.DefaultAlpha[c.activation])
-	if c.filters < 1 {
-		o.Fail("filters", "must be >= 1, got %d", c.filters)
-	}
+	c := &convTransposeLayer{convLayer: *newConv(o, typ, dims)}
 	if c.win.same {
 		o.Fail("padding", "same is not defined for a transposed convolution; give a number, one per axis, "+
 			"or [top, bottom, left, right]: the rows and columns cropped from the output")
@@ -64,8 +45,6 @@ func newConvTranspose(o *config.Options, typ string, dims int) *convTransposeLay
 	}
 	return c
 }
-
-func (c *convTransposeLayer) setInit(s string) { c.init = s }
 
 // outPadding is the output padding as (height, width); 1-D has no height.
 func (c *convTransposeLayer) outPadding() [2]int {
