@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/dltrain/dltrain/pkg/compute"
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
@@ -88,3 +89,36 @@ func (r *recorder) AfterEpoch(_ *Loop, s EpochStats) error {
 func (r *recorder) AfterStep(_ *Loop, s StepStats) error { r.steps = append(r.steps, s); return nil }
 
 func strconvF(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+
+// skipAllocationTest skips a zero-allocation test where allocations
+// are expected: under the race detector, or on a build whose matrix
+// products are gonum's.
+func skipAllocationTest(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	if compute.ProductsAllocate() {
+		t.Skip("this build's matrix products are gonum's, which allocate on every call")
+	}
+}
+
+// stepAllocations runs l's steps over an epoch's batches until every
+// batch size's graph and the optimizer's state exist, then returns the
+// allocations of one step.
+func stepAllocations(t *testing.T, l *Loop) float64 {
+	t.Helper()
+	batches := l.epochBatches()
+	step := func() {
+		if l.State.Batch >= len(batches) {
+			l.State.Batch = 0
+		}
+		if _, err := l.step(batches, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range len(batches) + 1 {
+		step()
+	}
+	return testing.AllocsPerRun(2*len(batches), step)
+}

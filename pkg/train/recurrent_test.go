@@ -2,8 +2,6 @@ package train
 
 import (
 	"testing"
-
-	"github.com/dltrain/dltrain/pkg/compute"
 )
 
 // recurrentSunspotsYAML stacks a bidirectional LSTM with dropout between
@@ -27,27 +25,10 @@ train: {epochs: 1, batch_size: 32, loss: mse}
 // recurrent ops (both directions, stacked, dropout between layers, the
 // last state) and Adam allocates nothing once warm.
 func TestRecurrentStepDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
-	if compute.ProductsAllocate() {
-		t.Skip("this build's matrix products are gonum's, which allocate on every call")
-	}
+	skipAllocationTest(t)
 	l := newTestLoop(t, recurrentSunspotsYAML)
 	l.NoPrefetch = true
-	batches := l.epochBatches()
-	step := func() {
-		if l.State.Batch >= len(batches) {
-			l.State.Batch = 0
-		}
-		if _, err := l.step(batches, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range len(batches) + 1 {
-		step()
-	}
-	if n := testing.AllocsPerRun(2*len(batches), step); n != 0 {
+	if n := stepAllocations(t, l); n != 0 {
 		t.Errorf("%v allocations per step, want 0", n)
 	}
 }

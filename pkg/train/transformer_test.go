@@ -2,8 +2,6 @@ package train
 
 import (
 	"testing"
-
-	"github.com/dltrain/dltrain/pkg/compute"
 )
 
 // transformerDigitsYAML reads the digits as 8 rows of 8 pixels through
@@ -28,27 +26,10 @@ train: {epochs: 1, batch_size: 50}
 // TestTransformerStepDoesNotAllocate: a training step of a model with
 // every Transformer layer allocates nothing once warm.
 func TestTransformerStepDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
-	if compute.ProductsAllocate() {
-		t.Skip("this build's matrix products are gonum's, which allocate on every call")
-	}
+	skipAllocationTest(t)
 	l := newTestLoop(t, transformerDigitsYAML)
 	l.NoPrefetch = true
-	batches := l.epochBatches()
-	step := func() {
-		if l.State.Batch >= len(batches) {
-			l.State.Batch = 0
-		}
-		if _, err := l.step(batches, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range len(batches) + 1 { // every batch size's graph, and the optimizer's state
-		step()
-	}
-	if n := testing.AllocsPerRun(2*len(batches), step); n != 0 {
+	if n := stepAllocations(t, l); n != 0 {
 		t.Errorf("%v allocations per step, want 0", n)
 	}
 }

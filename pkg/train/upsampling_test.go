@@ -2,8 +2,6 @@ package train
 
 import (
 	"testing"
-
-	"github.com/dltrain/dltrain/pkg/compute"
 )
 
 // upsamplingDigitsYAML goes down to 2×2 and back up to 8×8 with both
@@ -28,27 +26,10 @@ train: {epochs: 1, batch_size: 50}
 // upsample2d and conv2d_transpose allocates nothing once warm, as one of
 // conv2d and pooling does (TestLoopStepDoesNotAllocate).
 func TestUpsamplingStepDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
-	if compute.ProductsAllocate() {
-		t.Skip("this build's matrix products are gonum's, which allocate on every call")
-	}
+	skipAllocationTest(t)
 	l := newTestLoop(t, upsamplingDigitsYAML)
 	l.NoPrefetch = true
-	batches := l.epochBatches()
-	step := func() {
-		if l.State.Batch >= len(batches) {
-			l.State.Batch = 0
-		}
-		if _, err := l.step(batches, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range len(batches) + 1 { // every batch size's graph, and the optimizer's state
-		step()
-	}
-	if n := testing.AllocsPerRun(2*len(batches), step); n != 0 {
+	if n := stepAllocations(t, l); n != 0 {
 		t.Errorf("%v allocations per step, want 0", n)
 	}
 }
