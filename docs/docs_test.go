@@ -246,7 +246,7 @@ func missingFiles(source string) ([]string, error) {
 }
 
 // commands are dltrain's subcommands (cmd/dltrain/root.go).
-var commands = []string{"train", "eval", "predict", "plot", "prepare", "version", "summary", "gradcheck", "bench", "sweep", "completion", "help"}
+var commands = []string{"train", "eval", "predict", "plot", "prepare", "version", "summary", "gradcheck", "bench", "sweep", "sample", "completion", "help"}
 
 var envAssignment = regexp.MustCompile(`^([A-Z_][A-Z0-9_]*=\S*\s+)+`)
 

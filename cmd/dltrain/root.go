@@ -59,6 +59,7 @@ held-out test split.`,
 		newGradcheckCommand(a),
 		newBenchCommand(a),
 		newSweepCommand(a),
+		newSampleCommand(a),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -61,30 +61,8 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 			return nil, fmt.Errorf("%w: --output %s is a directory; give a file name", config.ErrInvalid, opt.Output)
 		}
 	}
-	cfgPath := filepath.Join(opt.Run, "config.yaml")
-	if _, err := os.Stat(cfgPath); err != nil {
-		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
-	}
-	exp, err := loadSaved(cfgPath)
+	exp, ck, meta, path, err := openRun(opt.Run, opt.Checkpoint)
 	if err != nil {
-		return nil, err
-	}
-	path := opt.Checkpoint
-	switch path {
-	case "", "best":
-		path = filepath.Join(opt.Run, "checkpoints", "best.ckpt")
-	case "last":
-		path = filepath.Join(opt.Run, "checkpoints", "last.ckpt")
-	}
-	ck, err := train.LoadCheckpoint(path)
-	if err != nil {
-		return nil, err
-	}
-	var meta data.Meta
-	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
-		return nil, fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
-	}
-	if err := belongsToRun(exp, opt.Run, ck, meta, path); err != nil {
 		return nil, err
 	}
 	in, err := data.ReadInputs(exp, &meta, opt.Input)
@@ -143,6 +121,40 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 		_, err = opt.Stdout.Write(buf.Bytes())
 	}
 	return preds, err
+}
+
+// openRun reads a run directory's saved experiment and one of its
+// checkpoints ("best", "last" or a file) with the data description the
+// checkpoint holds, and checks that the checkpoint belongs to the run.
+// It returns the checkpoint's path for error messages.
+func openRun(runDir, checkpoint string) (*config.Experiment, *train.Checkpoint, data.Meta, string, error) {
+	var meta data.Meta
+	cfgPath := filepath.Join(runDir, "config.yaml")
+	if _, err := os.Stat(cfgPath); err != nil {
+		return nil, nil, meta, "", fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, runDir)
+	}
+	exp, err := loadSaved(cfgPath)
+	if err != nil {
+		return nil, nil, meta, "", err
+	}
+	path := checkpoint
+	switch path {
+	case "", "best":
+		path = filepath.Join(runDir, "checkpoints", "best.ckpt")
+	case "last":
+		path = filepath.Join(runDir, "checkpoints", "last.ckpt")
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		return nil, nil, meta, "", err
+	}
+	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
+		return nil, nil, meta, "", fmt.Errorf("%w: %s: data description: %v", train.ErrBadCheckpoint, path, err)
+	}
+	if err := belongsToRun(exp, runDir, ck, meta, path); err != nil {
+		return nil, nil, meta, "", err
+	}
+	return exp, ck, meta, path, nil
 }
 
 // belongsToRun refuses a checkpoint (predict --checkpoint PATH) whose
