@@ -15,7 +15,7 @@ type Sequential struct {
 	kind    string
 	padMask bool // define MaskName from the token ids x (mask.go)
 	store   *ParamStore
-	layers []builtLayer
+	layers  []builtLayer
 }
 
 // builtLayer is a layer after Setup, with what a summary shows of it.
