@@ -166,8 +166,12 @@ func (r *recurrent) Setup(s *Scope, in Shape) (Shape, error) {
 	return Shape{d * h}, nil
 }
 
-// setRange sets elements [lo, hi) of a parameter's tensor to v.
+// setRange sets elements [lo, hi) of a parameter's tensor to v; a
+// parameter of a plan has no tensor (nil), and nothing to set.
 func setRange(t *tensor.Dense, lo, hi int, v float64) {
+	if t == nil {
+		return
+	}
 	ops.Must(ops.Dispatch(t.Dtype(), rangeFill{t, lo, hi, v}, fillRange[float32], fillRange[float64]))
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes testdata/text/austen-sentences.csv: sentences of Jane Austen's six
+"""Writes testdata/text/austen-passages.csv: passages of Jane Austen's six
 novels, labelled with the novel, for the sequence-classification examples.
 
 Source: the Debian package r-cran-janeaustenr 1.0.0-1 (MIT; the novels
@@ -8,12 +8,15 @@ character vector (the lines of the Project Gutenberg text) per novel.
 Run from the repository root, with the package's files extracted:
 
     apt-get download r-cran-janeaustenr && dpkg -x r-cran-janeaustenr_*.deb /tmp/ja
-    python3 scripts/austen_sentences.py /tmp/ja/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb
+    python3 scripts/austen_passages.py /tmp/ja/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb
 
 Each novel's lines are joined into paragraphs (blank lines separate them),
-cut into sentences after '.', '!' or '?' (and a closing quote), and the
-sentences of 5 to 60 words are kept; from each novel PER_NOVEL of them are
-drawn with Python's random.Random(SEED), then all are shuffled together.
+cut into sentences after '.', '!' or '?' (and a closing quote; not after
+Mr., Mrs. and the like), and consecutive sentences are joined into
+passages of at least MIN_WORDS words (a passage that would exceed
+MAX_WORDS is dropped and the next starts afresh; no passage spans two
+paragraphs); from each novel PER_NOVEL passages are drawn with Python's
+random.Random(SEED), then all are shuffled together.
 Only the standard library is used, so the output is the same bytes on any
 machine with Python 3.
 """
@@ -25,6 +28,7 @@ import sys
 import zlib
 
 PER_NOVEL = 400
+MIN_WORDS, MAX_WORDS = 40, 80
 SEED = 1
 NAMES = ["emma", "mansfield_park", "northanger_abbey", "persuasion", "pride_and_prejudice", "sense_and_sensibility"]
 FIRST = ["EMMA", "MANSFIELD PARK", "NORTHANGER ABBEY", "PERSUASION", "PRIDE AND PREJUDICE", "SENSE AND SENSIBILITY"]
@@ -84,10 +88,15 @@ def sentences(lines):
                 parts[-1] += " " + s  # "Mr. Darcy" is one sentence
             else:
                 parts.append(s)
+        cur = []
         for s in parts:
-            s = s.strip().replace("_", "")
-            if 5 <= len(s.split()) <= 60:
-                out.append(s)
+            cur.append(s.strip().replace("_", ""))
+            words = len(" ".join(cur).split())
+            if words > MAX_WORDS:
+                cur = []
+            elif words >= MIN_WORDS:
+                out.append(" ".join(cur))
+                cur = []
     return out
 
 
@@ -103,7 +112,7 @@ def main():
     for name in NAMES:
         rows += [(name, s) for s in rng.sample(sentences(novels[name]), PER_NOVEL)]
     rng.shuffle(rows)
-    with open("testdata/text/austen-sentences.csv", "w", newline="", encoding="utf-8") as f:
+    with open("testdata/text/austen-passages.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["novel", "text"])
         w.writerows(rows)
