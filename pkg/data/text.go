@@ -28,7 +28,8 @@ type TextMeta struct {
 	Encoding       string `json:"encoding"` // onehot or index
 	// Column is the table column texts are read from (data.text_column),
 	// "" for a corpus; its samples are padded ids and its vocabulary is
-	// Vocab, not Classes (text_table.go).
+	// Vocab (the tokens as they are, id = index), not Classes
+	// (text_table.go).
 	Column string   `json:"column,omitempty"`
 	Vocab  []string `json:"vocab,omitempty"`
 }

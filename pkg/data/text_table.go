@@ -111,7 +111,7 @@ func buildTextTable(exp *config.Experiment, f *frame, rep *Report) (*Dataset, er
 	}
 	meta.Input = []int{T}
 	meta.Text = &TextMeta{Tokens: d.Text.Tokens, Lowercase: d.Text.Lowercase, SequenceLength: T, MinCount: d.Text.MinCount,
-		Encoding: "index", Column: d.TextColumn, Vocab: vocabNames(vocab)}
+		Encoding: "index", Column: d.TextColumn, Vocab: vocab}
 	x := make([]float32, f.rows()*T)
 	index := vocabIndex(vocab)
 	var cut, unknown [3]int
@@ -217,36 +217,12 @@ func encodeTokens(row []float32, toks []string, index map[string]int) (unknown i
 	return unknown, len(toks) > len(row)
 }
 
-// textIndex is the vocabulary of a text column's samples, from its
-// description, by token.
-func (m *TextMeta) textIndex() (map[string]int, error) {
-	index := make(map[string]int, len(m.Vocab))
-	for i, name := range m.Vocab {
-		t, err := tokenOf(name)
-		if err != nil {
-			return nil, fmt.Errorf("vocabulary entry %d %q: %w", i, name, err)
-		}
-		index[t] = i
-	}
-	return index, nil
-}
-
-// tokenOf is the token a vocabulary entry names (TokenName's inverse).
-func tokenOf(name string) (string, error) {
-	if strings.HasPrefix(name, `"`) {
-		return strconv.Unquote(name)
-	}
-	return name, nil
-}
 
 // readTextInputs reads the texts to predict from a delimited file with
 // the run's text column (by name with a header, else by the source's
 // index), tokenized, encoded and padded as the run's training texts.
 func readTextInputs(exp *config.Experiment, meta *Meta, path string, comma rune) (*Inputs, error) {
-	index, err := meta.Text.textIndex()
-	if err != nil {
-		return nil, fmt.Errorf("%w: the run's description (data.json): %v", ErrBadData, err)
-	}
+	index := vocabIndex(meta.Text.Vocab)
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, badFile(path, "cannot read: %v", unwrapPath(err))
