@@ -217,7 +217,6 @@ func encodeTokens(row []float32, toks []string, index map[string]int) (unknown i
 	return unknown, len(toks) > len(row)
 }
 
-
 // readTextInputs reads the texts to predict from a delimited file with
 // the run's text column (by name with a header, else by the source's
 // index), tokenized, encoded and padded as the run's training texts.
