@@ -40,11 +40,14 @@ func (o *EmitOptions) defaults(s *Spec) {
 	o.Parallel = min(o.Parallel, o.Workers)
 }
 
-// jobName is a name a scheduler takes: lowercase letters, digits and '-'.
+// jobName is a name a scheduler takes: a DNS label (lowercase letters,
+// digits and '-', at most 63 characters, a letter or digit at each end),
+// as Kubernetes requires of a Job whose pods are named after it.
 func jobName(s *Spec) string {
 	base := strings.ToLower(strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File)))
 	base = regexp.MustCompile(`[^a-z0-9-]+`).ReplaceAllString(base, "-")
-	return strings.Trim("dltrain-sweep-"+base, "-")
+	name := strings.Trim("dltrain-sweep-"+base, "-")
+	return strings.TrimRight(name[:min(len(name), 63)], "-")
 }
 
 // emitSlurm writes an sbatch script: an array job of Workers tasks, at
