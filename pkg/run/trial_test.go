@@ -44,6 +44,9 @@ func TestTrialBudgetResumesToTheSameCurve(t *testing.T) {
 		if want == 0 {
 			want = 6
 		}
+		if from := map[int]int{2: 0, 4: 2, 0: 4}[step.budget]; res.FromEpoch != from || (from > 0) != (res.FromStep > 0) {
+			t.Errorf("budget %d: started from epoch %d, step %d; want epoch %d (resumed where the last call stopped)", step.budget, res.FromEpoch, res.FromStep, from)
+		}
 		if res.Status != step.status || res.Epochs != want {
 			t.Fatalf("budget %d: status %s after %d epochs, want %s after %d", step.budget, res.Status, res.Epochs, step.status, want)
 		}
