@@ -68,8 +68,8 @@ func Judge(ctx context.Context, opt JudgeOptions) (*eval.JudgeReport, error) {
 	var shape []int
 	source := opt.Samples
 	if opt.Run != "" {
+		x, shape, err = drawFromRun(ctx, &opt) // fills in the run's seed when none was given
 		source = fmt.Sprintf("%d samples of %s (seed %d)", opt.N, opt.Run, opt.Seed)
-		x, shape, err = drawFromRun(ctx, &opt)
 	} else {
 		shape, x, err = data.ReadNpy(opt.Samples)
 	}
