@@ -9,7 +9,7 @@ OPENBLAS_BIN  ?= bin/dltrain-openblas
 BENCH_THREADS ?= 1,2
 BENCH_SECONDS ?= 5
 
-.PHONY: help build install build-openblas test test-openblas test-short lint fuzz-smoke demo bench clean
+.PHONY: help build install build-openblas test test-openblas test-short lint fuzz-smoke demo bench bench-gan clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -51,6 +51,9 @@ bench: build ## dltrain bench (both builds) then PyTorch, at 1 and 2 threads: th
 	if $(MAKE) -s build-openblas >/dev/null 2>&1; then builds="$$builds openblas=$(OPENBLAS_BIN)"; \
 	else echo "note: OpenBLAS build skipped (needs cgo and libopenblas-dev)"; fi; \
 	python3 bench/compare.py --threads $(BENCH_THREADS) --seconds $(BENCH_SECONDS) $$builds
+
+bench-gan: build ## GAN acceptance (issue 14): 8,000 MNIST digits, the judge LeNet, the PyTorch GAN and its judge score (bench/gan/README.md)
+	bench/gan/bench.sh
 
 clean: ## remove build outputs
 	rm -rf bin
