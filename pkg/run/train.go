@@ -248,6 +248,15 @@ func NewLoop(exp *config.Experiment, session *train.Session, ds *data.Dataset) (
 		return nil, ps
 	}
 	loop.Schedule = sched
+	if exp.Data.Task == ganTask {
+		gan, err := ganModel(session.Model)
+		if err != nil {
+			return nil, err
+		}
+		if loop.Phases, err = ganPhases(exp, gan, loop.StepsPerEpoch()); err != nil {
+			return nil, err
+		}
+	}
 	return loop, nil
 }
 
