@@ -80,7 +80,7 @@ func buildGAN(spec Spec) (Model, error) {
 		return nil, ps
 	}
 	if !equalShapes(score, Shape{1}) {
-		return nil, config.Problems{e.Problem("model.discriminator", "the discriminator turns a sample %v into %v, but it must give one score per sample, [1]; "+
+		return nil, config.Problems{e.Problem("model.discriminator", "the discriminator turns a sample %v into %v, but it must give one score per sample, (1); "+
 			"end it with a dense layer of units: 1 (after a flatten for images)", spec.Input, score)}
 	}
 	m := &GAN{
