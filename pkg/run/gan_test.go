@@ -274,3 +274,19 @@ func TestGANGridLooksLikeDigits(t *testing.T) {
 		t.Errorf("the grid does not look like digits: mean %.1f, sd %.1f, dark share %.2f, bright share %.2f", mean, sd, float64(dark)/float64(n), float64(bright)/float64(n))
 	}
 }
+
+// TestSampleRefusesAClassifier: sample on a run that is not generative is
+// a usage error naming the run's task.
+func TestSampleRefusesAClassifier(t *testing.T) {
+	res, err := Train(context.Background(), TrainOptions{Config: filepath.Join("..", "..", "configs", "iris-mlp.yaml"), Sets: []string{"train.epochs=1"}, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Sample(context.Background(), SampleOptions{Run: res.Dir, N: 4, Output: filepath.Join(t.TempDir(), "s.npy")})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "data.task: classification") {
+		t.Errorf("got %v", err)
+	}
+	if _, _, err := Generate(context.Background(), GenerateOptions{Run: res.Dir, N: 4}); !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("Generate: %v", err)
+	}
+}
