@@ -11,7 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	
+
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
