@@ -239,7 +239,6 @@ func (l *Loop) run(ctx context.Context) error {
 	}
 	start := time.Now().Add(-l.State.Elapsed)
 	k := max(l.Accumulate, 1)
-	l.resetPhaseSums(true)
 	if !l.NoPrefetch && (prefetchWithBLASThreads || !compute.BLASHasThreads()) {
 		l.pf = newPrefetcher()
 		defer func() {
@@ -303,6 +302,7 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 		n += len(idx)
 	}
 	var lr, lossSum, pen float64
+	l.resetPhaseSums(true) // sized once: a loop's first step, or a checkpoint of another shape
 	for i, p := range l.TrainingPhases() {
 		for r := range max(p.Steps, 1) {
 			plr, ploss, ppen, err := l.update(p, batches, first, group, n)
