@@ -57,6 +57,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Exp:     exp,
 		Input:   meta.Input,
 		Output:  output,
+		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
 	})
