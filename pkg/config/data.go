@@ -93,7 +93,7 @@ type Clean struct {
 
 // Preprocess holds transforms fitted on the training split only.
 type Preprocess struct {
-	Scale      string `yaml:"scale" doc:"none, standard (zero mean, unit variance) or minmax (to [0, 1])"`
+	Scale      string `yaml:"scale" doc:"none, standard (zero mean, unit variance) minmax (to [0, 1]) or symmetric (to [−1, 1] over all features, or per channel: a GAN's tanh output range)"`
 	PerChannel bool   `yaml:"per_channel" doc:"fit one scaling per channel (first axis of the shape; a series' columns) instead of one per feature"`
 	Encoding   string `yaml:"encoding" doc:"onehot or index: how categorical features are encoded"`
 }
@@ -189,7 +189,7 @@ func (e *Experiment) validateData() Problems {
 	oneOf("data.clean.duplicates", d.Clean.Duplicates, "keep", "drop", "error")
 	oneOf("data.clean.constant", d.Clean.Constant, "keep", "drop")
 	oneOf("data.clean.labels", d.Clean.Labels, "warn", "error")
-	oneOf("data.preprocess.scale", d.Preprocess.Scale, "none", "standard", "minmax")
+	oneOf("data.preprocess.scale", d.Preprocess.Scale, "none", "standard", "minmax", "symmetric")
 	oneOf("data.preprocess.encoding", d.Preprocess.Encoding, "onehot", "index")
 	oneOf("data.split.method", d.Split.Method, "auto", "random", "group", "time", "column")
 	if len(d.Images.Size) != 0 && len(d.Images.Size) != 2 {

@@ -14,7 +14,7 @@ type Experiment struct {
 
 // Model describes the network.
 type Model struct {
-	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn or autoencoder"`
+	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn, autoencoder or gan"`
 	Init   string  `yaml:"init" doc:"default weight initializer for every layer"`
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`
@@ -22,6 +22,11 @@ type Model struct {
 	Encoder []Block `yaml:"encoder" kindkey:"type" doc:"autoencoder: the layers from the input to the bottleneck (the code)"`
 	Decoder []Block `yaml:"decoder" kindkey:"type" doc:"autoencoder: the layers from the code back to the input's shape"`
 	Corrupt Block   `yaml:"corrupt" kindkey:"kind" doc:"autoencoder: noise applied to the training inputs only (denoising): {kind: gaussian, std: S} or {kind: mask, rate: R}; empty is none"`
+	// Latent, Conditional, Generator and Discriminator are the gan kind's.
+	Latent        int     `yaml:"latent" doc:"gan: size of the generator's noise input z ~ N(0, 1)"`
+	Conditional   bool    `yaml:"conditional" doc:"gan: feed the class label to both networks (not built yet: refused)"`
+	Generator     []Block `yaml:"generator" kindkey:"type" doc:"gan: the layers from the noise z to a sample of the data's shape"`
+	Discriminator []Block `yaml:"discriminator" kindkey:"type" doc:"gan: the layers from a sample to one score (a logit for loss bce)"`
 }
 
 // Train describes the optimization.
@@ -39,6 +44,20 @@ type Train struct {
 	TensorBoard     bool           `yaml:"tensorboard" doc:"write a TensorBoard event file in the run directory"`
 	Threads         int            `yaml:"threads" doc:"CPU threads for compute; 0 means all cores"`
 	MaxMemory       string         `yaml:"max_memory" doc:"refuse a model whose estimated memory exceeds this, e.g. 4GB, 512MiB or a number of bytes; empty: the memory the machine has available"`
+	// Generator, Discriminator and SampleEvery are a GAN's (model.kind gan).
+	Generator     Phase `yaml:"generator" doc:"gan: the generator's training phase"`
+	Discriminator Phase `yaml:"discriminator" doc:"gan: the discriminator's training phase"`
+	SampleEvery   int   `yaml:"sample_every" doc:"gan: write plots/samples-epoch-E.png from a fixed noise batch every this many epochs; 0 is never"`
+}
+
+// Phase is one network's training phase in a model trained in several
+// (a GAN's generator and discriminator): its own optimizer, schedule,
+// regularization and updates per training step.
+type Phase struct {
+	Optimizer      Block          `yaml:"optimizer" kindkey:"kind" doc:"optimizer and its options"`
+	Schedule       Block          `yaml:"schedule" kindkey:"kind" doc:"learning-rate schedule and its options"`
+	Regularization Regularization `yaml:"regularization"`
+	Steps          int            `yaml:"steps" doc:"updates of this phase per training step (the discriminator's k)"`
 }
 
 // Regularization holds weight penalties, decoupled weight decay and
@@ -90,6 +109,19 @@ func Default() Experiment {
 			Checkpoint:      Checkpoint{Metric: "val_loss", Mode: "auto", EveryEpochs: 1, Keep: 1},
 			DivergeFactor:   1e6,
 			TensorBoard:     true,
+			Generator:       DefaultPhase(),
+			Discriminator:   DefaultPhase(),
 		},
+	}
+}
+
+// DefaultPhase is a training phase's defaults: Adam at its default rate,
+// a constant schedule, no regularization, one update per step.
+func DefaultPhase() Phase {
+	return Phase{
+		Optimizer:      Block{Kind: "adam"},
+		Schedule:       Block{Kind: "constant"},
+		Regularization: Regularization{Exclude: []string{"bias", "norm"}},
+		Steps:          1,
 	}
 }

@@ -69,6 +69,23 @@ func (e *Experiment) validateSchema() Problems {
 	if e.Train.AccumulateSteps < 1 {
 		bad("train.accumulate_steps", "must be >= 1, got %d", e.Train.AccumulateSteps)
 	}
+	for _, p := range []struct {
+		key string
+		ph  Phase
+	}{{"train.generator", e.Train.Generator}, {"train.discriminator", e.Train.Discriminator}} {
+		if p.ph.Steps < 1 {
+			bad(p.key+".steps", "must be >= 1 (updates of this network per training step), got %d", p.ph.Steps)
+		}
+		if c := p.ph.Regularization.ClipNorm; !(c >= 0) || math.IsInf(c, 0) {
+			bad(p.key+".regularization.clip_norm", "must be >= 0, got %v", c)
+		}
+	}
+	if e.Train.SampleEvery < 0 {
+		bad("train.sample_every", "must be >= 0 (0 is never), got %d", e.Train.SampleEvery)
+	}
+	if e.Model.Latent < 0 {
+		bad("model.latent", "must be >= 1 for a GAN (0 elsewhere), got %d", e.Model.Latent)
+	}
 	r := e.Train.Regularization
 	for _, f := range []struct {
 		key string

@@ -117,7 +117,7 @@ var seriesOptions = []string{"label", "targets", "features", "csv.header", "csv.
 // builtinSource reads a data set embedded in the binary (builtin:NAME): a
 // table, or a series windowed like series:PATH.
 var builtinSource = sourceKind{
-	tasks:   []string{"classification", "regression", "forecasting", "reconstruction"},
+	tasks:   []string{"classification", "regression", "forecasting", "reconstruction", "generation"},
 	options: builtinOptions,
 	digest: func(name string, _ config.Data) ([]SourceFile, error) {
 		b, err := lookupBuiltin(name)

@@ -440,7 +440,7 @@ func csvErr(file string, err error) error {
 // text (tsv:PATH). Both are tables: one row per sample.
 var (
 	csvSource = sourceKind{
-		tasks:   []string{"classification", "regression", "reconstruction"},
+		tasks:   []string{"classification", "regression", "reconstruction", "generation"},
 		options: delimitedOptions,
 		digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {

@@ -134,6 +134,7 @@ const (
 	StreamAugment
 	StreamFolds
 	StreamCorrupt // an autoencoder's corruption of its training inputs (model.corrupt)
+	StreamSample  // a GAN's noise for samples: dltrain sample, the training's sample grids
 )
 
 // RNG returns the random stream for one purpose of an experiment seed.

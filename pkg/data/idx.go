@@ -249,7 +249,7 @@ func openPair(images, labels string) (*idxPair, error) {
 // second pair is the test split. A reconstruction task needs no labels
 // (idx:IMAGES); labels it is given are checked and not trained on.
 var idxSource = sourceKind{
-	tasks:   []string{"classification", "reconstruction"},
+	tasks:   []string{"classification", "reconstruction", "generation"},
 	options: []string{"classes"},
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests(splitRef(ref)) },
 	load:    loadIDX,
@@ -258,7 +258,7 @@ var idxSource = sourceKind{
 		switch n := len(splitRef(ref)); n {
 		case 1:
 			if !SelfTask(e.Data.Task) {
-				ps = append(ps, e.Problem("data.source", "an idx source names 2 files (idx:IMAGES,LABELS) or 4 (idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS); got 1 (only task reconstruction needs no labels)"))
+				ps = append(ps, e.Problem("data.source", "an idx source names 2 files (idx:IMAGES,LABELS) or 4 (idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS); got 1 (only tasks reconstruction and generation need no labels)"))
 			}
 		case 2:
 		case 4:

@@ -488,7 +488,7 @@ func writeNpy(w io.Writer, shape []int, vals []float32) error {
 // A reconstruction task, whose target is the input, may name the inputs
 // alone (npy:X.npy).
 var npySource = sourceKind{
-	tasks:   []string{"classification", "regression", "reconstruction"},
+	tasks:   []string{"classification", "regression", "reconstruction", "generation"},
 	options: []string{"classes"},
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests(splitRef(ref)) },
 	load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {

@@ -97,7 +97,7 @@ func TestReconstructionBadConfig(t *testing.T) {
 		{"label on builtin", "source: builtin:digits\n  task: reconstruction\n  label: label", []string{"data.label", "no label column"}},
 		{"targets", "source: csv:t.csv\n  task: reconstruction\n  targets: [a, b]", []string{"data.targets", "a, b"}},
 		{"npz y", "source: npz:t.npz\n  task: reconstruction\n  arrays: {y: labels}", []string{"data.arrays.y"}},
-		{"idx alone for classification", "source: idx:images.idx", []string{"data.source", "names 2 files", "only task reconstruction needs no labels"}},
+		{"idx alone for classification", "source: idx:images.idx", []string{"data.source", "names 2 files", "only tasks reconstruction and generation need no labels"}},
 		{"three npy files", "source: npy:a.npy,b.npy,c.npy\n  task: reconstruction", []string{"data.source", "got 3 files"}},
 		{"images", "source: images:dir\n  task: reconstruction", []string{"data.task", "not reconstruction"}},
 	} {

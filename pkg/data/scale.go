@@ -9,7 +9,7 @@ import "math"
 // len(Shift) = Width), per channel of a [C, H, W] sample (Inner H·W) or
 // per column of a [T, C] window (Inner 1, len(Shift) = C).
 type Scaling struct {
-	Kind  string    `json:"kind"` // "standard" or "minmax"
+	Kind  string    `json:"kind"` // "standard", "minmax" or "symmetric"
 	Shift []float64 `json:"shift"`
 	Mul   []float64 `json:"mul"`
 	Width int       `json:"width,omitempty"` // features per sample; 0 means len(Shift)
@@ -41,10 +41,16 @@ func (s *Scaling) params(w int) []int {
 // shared by runs of inner consecutive features (params = w, inner = 1 for
 // one per feature). Standard scaling uses the population standard
 // deviation, as scikit-learn's StandardScaler; a constant feature is left
-// unscaled (multiplier 1) rather than divided by 0.
+// unscaled (multiplier 1) rather than divided by 0. Symmetric scaling maps
+// [min, max] to [−1, 1] (a GAN's tanh range); fitted per feature it would
+// leave a feature constant in training (an image's border) at 0 rather
+// than −1, so without per-channel parameters it fits one range over all.
 func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 	if kind == "none" || len(x) == 0 {
 		return nil
+	}
+	if kind == "symmetric" && params == w && inner == 1 {
+		params, inner = 1, w // one range over every feature: a pixel that is 0 in every training image still maps to −1
 	}
 	s := &Scaling{Kind: kind, Shift: make([]float64, params), Mul: make([]float64, params)}
 	if params != w || inner != 1 {
@@ -81,7 +87,7 @@ func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 				s.Mul[p] = 1 / sd
 			}
 		}
-	case "minmax":
+	case "minmax", "symmetric":
 		lo, hi := make([]float64, params), make([]float64, params)
 		for p := range lo {
 			lo[p], hi[p] = math.Inf(1), math.Inf(-1)
@@ -101,6 +107,9 @@ func fitScaling(kind string, x []float32, w, params, inner int) *Scaling {
 			s.Shift[p], s.Mul[p] = lo[p], 1
 			if hi[p] > lo[p] {
 				s.Mul[p] = 1 / (hi[p] - lo[p])
+			}
+			if kind == "symmetric" { // [lo, hi] to [−1, 1]: centred on the midpoint
+				s.Shift[p], s.Mul[p] = (lo[p]+hi[p])/2, 2*s.Mul[p]
 			}
 		}
 	}

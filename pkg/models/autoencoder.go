@@ -89,6 +89,7 @@ func validateAutoencoder(e *config.Experiment) config.Problems {
 	if len(e.Model.Layers) > 0 {
 		ps = append(ps, e.Problem("model.layers", "an autoencoder has model.encoder and model.decoder, not model.layers"))
 	}
+	ps = append(ps, ganOnly(e)...)
 	if len(e.Model.Encoder) == 0 {
 		ps = append(ps, e.Problem("model.encoder", "an autoencoder needs its encoder layers, from the input to the code"))
 	}

@@ -63,6 +63,9 @@ func (b *batchNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 			config.ErrInvalid, s[0], Shape(s[1:]), s.TotalSize()/s[1])
 	}
 	stats := &ops.RunningStats{Mean: b.mean.Value, Var: b.variance.Value, Momentum: b.momentum}
+	if g.UpdatesStats != nil && !g.UpdatesStats(b.mean) {
+		stats = nil // batch statistics, the running ones left as they are
+	}
 	return ops.BatchNorm(x, gamma, beta, b.eps, stats, g.NeedsGrad(x))
 }
 

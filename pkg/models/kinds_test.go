@@ -27,6 +27,14 @@ func TestEveryKindBuildsAndValidates(t *testing.T) {
 					t.Fatal(err)
 				}
 				output = Shape{1, 2, 2}
+			} else if name == "gan" { // a generator to the input's shape, a discriminator to one score
+				var err error
+				e, err = config.Parse("m.yaml", []byte("name: t\ndata: {source: builtin:digits, task: generation}\nmodel: "+
+					"{kind: gan, latent: 2, generator: [{type: dense, units: 4}, {type: reshape, shape: [1, 2, 2]}], discriminator: [{type: flatten}, {type: dense, units: 1}]}\n"), nil, nil, Validate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				output = Shape{1}
 			} else {
 				e = experiment(t, "{kind: "+name+", layers: [{type: flatten}, {type: dense, units: 3}]}")
 			}

@@ -267,6 +267,11 @@ type Graph struct {
 	FreezeDropout bool
 	// Dropouts collects the state of every dropout op added.
 	Dropouts []*ops.DropoutState
+	// UpdatesStats says whether a training pass updates the running
+	// statistics of a batch norm layer, asked with its running mean; nil:
+	// every layer's. A GAN's phase updates only its own network's: the
+	// other network runs on batch statistics and keeps its running ones.
+	UpdatesStats func(mean *Param) bool
 
 	store   *ParamStore
 	nodes   map[*Param]*G.Node

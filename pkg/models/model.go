@@ -174,6 +174,7 @@ var kinds = map[string]Kind{
 	"mlp":         mlpKind,
 	"cnn":         cnnKind,
 	"autoencoder": autoencoderKind,
+	"gan":         ganKind,
 }
 
 // Kinds lists the known model kinds.
@@ -235,7 +236,7 @@ func Validate(e *config.Experiment) config.Problems {
 // validateStack checks model.layers: at least one, each of a known type
 // with its options right; and that the autoencoder's keys are not set.
 func validateStack(e *config.Experiment) config.Problems {
-	ps := autoencoderOnly(e)
+	ps := append(autoencoderOnly(e), ganOnly(e)...)
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

@@ -1,13 +1,362 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/ops"
+	"github.com/dltrain/dltrain/pkg/train"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
-// sampleGenerated generates samples from a generative (GAN) run.
-func sampleGenerated(_ context.Context, s sampleRun, opt SampleOptions) error {
-	return fmt.Errorf("%w: sample: generating from a GAN is not built yet", config.ErrInvalid)
+// generateBatch bounds the samples one generator graph makes at once,
+// so that thousands of samples of a convolutional generator do not hold
+// every activation at the same time.
+const generateBatch = 256
+
+// GenerateOptions are the inputs of Generate.
+type GenerateOptions struct {
+	Run        string // run directory of a GAN (data.task: generation)
+	Checkpoint string // "best" (""), "last" or a checkpoint file
+	N          int    // samples to generate, >= 1
+	Seed       uint64 // the noise's seed: the same seed gives the same samples
+	Class      string // conditional GANs only; refused: none is built yet
+}
+
+// Generate draws N samples from a trained GAN: noise z ~ N(0, 1) from a
+// stream of Seed, through the generator in evaluation mode (batch norm on
+// its running statistics), the data's scaling undone, so the samples are
+// in the units of the source (0–255 for 8-bit images). It returns the N
+// samples one after the other and the per-sample shape (the data's,
+// data.shape). A run that is not a GAN is refused with config.ErrInvalid.
+func Generate(_ context.Context, opt GenerateOptions) ([]float32, []int, error) {
+	exp, ck, meta, path, err := openRun(opt.Run, opt.Checkpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	if meta.Task != ganTask {
+		return nil, nil, fmt.Errorf("%w: run %s is a %s run (data.task: %s), not a GAN (data.task: %s)", config.ErrInvalid, opt.Run, meta.Task, meta.Task, ganTask)
+	}
+	return generateFrom(sampleRun{exp: exp, ck: ck, meta: meta, path: path}, opt)
+}
+
+// generateFrom is Generate for a run already opened.
+func generateFrom(s sampleRun, opt GenerateOptions) ([]float32, []int, error) {
+	if opt.N < 1 {
+		return nil, nil, fmt.Errorf("%w: sample: --n must be >= 1, got %d", config.ErrInvalid, opt.N)
+	}
+	if opt.Class != "" {
+		return nil, nil, fmt.Errorf("%w: sample: --class needs a conditional GAN, which is not built yet; this run's GAN is unconditional", config.ErrInvalid)
+	}
+	st, err := build(s.exp, s.meta, false, min(opt.N, generateBatch))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := train.RestoreParams(st.model.Params(), s.ck.Params); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.path, err)
+	}
+	gan, err := ganModel(st.model)
+	if err != nil {
+		return nil, nil, err
+	}
+	gen := newGenerator(gan)
+	vals, err := gen.run(data.RNG(opt.Seed, data.StreamSample), opt.N)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.meta.UnscaleInputs(vals)
+	out := make([]float32, len(vals))
+	for i, v := range vals {
+		out[i] = float32(v)
+	}
+	return out, gan.InputShape(), nil
+}
+
+// generator runs a GAN's generator in evaluation mode, one graph per
+// batch size, bound to the model's parameters (so a training hook sees
+// the weights as they are when it runs).
+type generator struct {
+	gan    *models.GAN
+	graphs map[int]*genGraph
+}
+
+type genGraph struct {
+	z   *tensor.Dense
+	out *G.Node
+	vm  *ops.Machine
+}
+
+func newGenerator(gan *models.GAN) *generator {
+	return &generator{gan: gan, graphs: map[int]*genGraph{}}
+}
+
+// run generates n samples from noise drawn from rng, in the model's
+// (scaled) units, one after the other.
+func (g *generator) run(rng *rand.Rand, n int) ([]float64, error) {
+	size := g.gan.InputShape().Size()
+	out := make([]float64, 0, n*size)
+	for lo := 0; lo < n; lo += generateBatch {
+		b := min(generateBatch, n-lo)
+		gg, err := g.graph(b)
+		if err != nil {
+			return nil, err
+		}
+		z := make([]float64, b*g.gan.Latent())
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		if err := ops.Dispatch(gg.z.Dtype(), fillArgs{gg.z, z}, fillFrom[float32], fillFrom[float64]); err != nil {
+			return nil, err
+		}
+		if err := gg.vm.RunAll(); err != nil {
+			gg.vm.Reset()
+			return nil, err
+		}
+		out = append(out, models.Float64s(gg.out.Value().(*tensor.Dense))...)
+		gg.vm.Reset()
+	}
+	return out, nil
+}
+
+// graph returns the generator's graph for batches of b samples.
+func (g *generator) graph(b int) (*genGraph, error) {
+	if gg, ok := g.graphs[b]; ok {
+		return gg, nil
+	}
+	store := g.gan.Params()
+	mg := models.NewGraph(store, false)
+	dt := store.Dtype()
+	zt := tensor.New(tensor.WithShape(b, g.gan.Latent()), tensor.Of(dt))
+	z := G.NewTensor(mg.G, dt, 2, G.WithShape(b, g.gan.Latent()), G.WithName("z"), G.WithValue(zt))
+	mg.Input = z
+	out, err := g.gan.Generate(mg, z)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := ops.NewMachineFor(mg.G, out)
+	if err != nil {
+		return nil, err
+	}
+	gg := &genGraph{z: zt, out: out, vm: vm}
+	g.graphs[b] = gg
+	return gg, nil
+}
+
+// fillArgs is a tensor and the values it takes.
+type fillArgs struct {
+	t    *tensor.Dense
+	vals []float64
+}
+
+func fillFrom[T interface{ ~float32 | ~float64 }](a fillArgs) error {
+	dst := ops.Floats[T](a.t)
+	for i, v := range a.vals {
+		dst[i] = T(v)
+	}
+	return nil
+}
+
+// sampleGenerated generates samples from a generative (GAN) run and
+// writes them as .npy (--output) and as an image grid (--grid).
+func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error {
+	if opt.Output == "" && opt.Grid == "" {
+		return fmt.Errorf("%w: sample: give --output FILE.npy, --grid FILE.png or both: a GAN's samples are written to files", config.ErrInvalid)
+	}
+	seed := s.exp.Seed
+	if opt.SeedSet {
+		seed = uint64(opt.Seed)
+	}
+	var c, h, w int
+	if opt.Grid != "" {
+		var err error
+		if c, h, w, err = gridShape(s.meta.Input, "--grid"); err != nil {
+			return err
+		}
+	}
+	vals, shape, err := generateFrom(s, GenerateOptions{Checkpoint: opt.Checkpoint, N: opt.N, Seed: seed, Class: opt.Class})
+	if err != nil {
+		return err
+	}
+	if opt.Output != "" {
+		var b bytes.Buffer
+		if err := data.WriteNpy(&b, append([]int{opt.N}, shape...), vals); err != nil {
+			return err
+		}
+		if err := writeOutput(opt.Output, b.Bytes()); err != nil {
+			return err
+		}
+		logSample(opt, "wrote %d samples of shape %v to %s", opt.N, shape, opt.Output)
+	}
+	if opt.Grid != "" {
+		lo, hi := pixelRange(s.meta, vals)
+		f64 := make([]float64, len(vals))
+		for i, v := range vals {
+			f64[i] = float64(v)
+		}
+		if err := writeGrid(opt.Grid, sampleGrid(f64, opt.N, c, h, w, lo, hi)); err != nil {
+			return err
+		}
+		logSample(opt, "wrote a grid of %d samples (%d×%d) to %s", opt.N, h, w, opt.Grid)
+	}
+	return nil
+}
+
+func logSample(opt SampleOptions, format string, args ...any) {
+	if opt.Logf != nil {
+		opt.Logf(format, args...)
+	}
+}
+
+// gridShape is how samples of shape s are drawn as images: [C, H, W]
+// with 1 or 3 channels, or a flat [N] with N a square (MNIST's [784] is
+// 28×28, grey). Any other shape is refused naming key (the flag or
+// setting that asked for images).
+func gridShape(s []int, key string) (c, h, w int, err error) {
+	c, h, w, ok := imageShape(s)
+	if !ok {
+		return 0, 0, 0, fmt.Errorf("%w: %s draws samples as images, but they have shape %v: a grid needs [1, H, W] or [3, H, W] (data.shape), "+
+			"or a flat [N] with N a square (shape [784] is drawn 28×28)", config.ErrInvalid, key, s)
+	}
+	return c, h, w, nil
+}
+
+// pixelRange is the range of original units drawn from black to white:
+// the range the data's scaling maps to [−1, 1] (symmetric) or [0, 1]
+// (minmax), so that grids of different epochs share one scale; else the
+// samples' own range.
+func pixelRange(meta data.Meta, vals []float32) (lo, hi float64) {
+	if sc := meta.Scaling; sc != nil && len(sc.Shift) > 0 && (sc.Kind == "symmetric" || sc.Kind == "minmax") {
+		a, b := -1.0, 1.0
+		if sc.Kind == "minmax" {
+			a = 0
+		}
+		return a/sc.Mul[0] + sc.Shift[0], b/sc.Mul[0] + sc.Shift[0]
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	return lo, hi
+}
+
+// sampleGrid lays n samples of c×h×w values out in a square grid (as
+// many columns as the root of n, rounded up), each pixel a square of
+// about 56/h screen pixels, values from lo (black) to hi (white), with a
+// white margin around every image.
+func sampleGrid(vals []float64, n, c, h, w int, lo, hi float64) *image.RGBA {
+	zoom := max(1, 56/max(h, w))
+	const gap = 2
+	cols := int(math.Ceil(math.Sqrt(float64(n))))
+	rows := (n + cols - 1) / cols
+	cellW, cellH := w*zoom+gap, h*zoom+gap
+	img := image.NewRGBA(image.Rect(0, 0, cols*cellW+gap, rows*cellH+gap))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	if !(hi > lo) {
+		hi = lo + 1
+	}
+	level := func(v float64) uint8 {
+		return uint8(math.Round(255 * math.Min(1, math.Max(0, (v-lo)/(hi-lo)))))
+	}
+	size := c * h * w
+	for k := range n {
+		sample := vals[k*size : (k+1)*size]
+		x0, y0 := gap+(k%cols)*cellW, gap+(k/cols)*cellH
+		for y := range h {
+			for x := range w {
+				px := color.RGBA{A: 255}
+				if c == 1 {
+					g := level(sample[y*w+x])
+					px.R, px.G, px.B = g, g, g
+				} else {
+					px.R, px.G, px.B = level(sample[y*w+x]), level(sample[h*w+y*w+x]), level(sample[2*h*w+y*w+x])
+				}
+				for dy := range zoom {
+					for dx := range zoom {
+						img.SetRGBA(x0+x*zoom+dx, y0+y*zoom+dy, px)
+					}
+				}
+			}
+		}
+	}
+	return img
+}
+
+// writeGrid writes img as a PNG file, atomically.
+func writeGrid(path string, img image.Image) error {
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return err
+	}
+	return writeOutput(path, b.Bytes())
+}
+
+// sampleGridHook writes plots/samples-epoch-E.png every Every epochs of a
+// GAN's training: the generator's samples of one fixed noise batch (drawn
+// from the run's seed), so that grids of different epochs compare.
+type sampleGridHook struct {
+	train.NopHook
+	Dir     string
+	Every   int
+	Meta    data.Meta
+	Seed    uint64
+	gen     *generator
+	c, h, w int
+}
+
+// gridSamples is how many samples a training grid shows.
+const gridSamples = 64
+
+// AfterEpoch implements train.Hook.
+func (k *sampleGridHook) AfterEpoch(_ *train.Loop, s train.EpochStats) error {
+	if s.Epoch%k.Every != 0 {
+		return nil
+	}
+	vals, err := k.gen.run(data.RNG(k.Seed, data.StreamSample), gridSamples)
+	if err != nil {
+		return err
+	}
+	k.Meta.UnscaleInputs(vals)
+	f32 := make([]float32, len(vals))
+	for i, v := range vals {
+		f32[i] = float32(v)
+	}
+	lo, hi := pixelRange(k.Meta, f32)
+	path := filepath.Join(k.Dir, "plots", fmt.Sprintf("samples-epoch-%d.png", s.Epoch))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeGrid(path, sampleGrid(vals, gridSamples, k.c, k.h, k.w, lo, hi))
+}
+
+// newSampleGridHook is the hook of train.sample_every, or nil when it is
+// 0; samples that are not images are a problem naming the key.
+func newSampleGridHook(s *setup, dir string) (train.Hook, error) {
+	every := s.exp.Train.SampleEvery
+	if every == 0 || s.exp.Data.Task != ganTask {
+		return nil, nil
+	}
+	gan, err := ganModel(s.model)
+	if err != nil {
+		return nil, err
+	}
+	c, h, w, ok := imageShape(s.ds.Input)
+	if !ok {
+		return nil, config.Problems{s.exp.Problem("train.sample_every", "draws samples as images, but they have shape %v: a grid needs data.shape [1, H, W] or [3, H, W], "+
+			"or a flat [N] with N a square ([784] is drawn 28×28); set sample_every: 0", s.ds.Input)}
+	}
+	return &sampleGridHook{Dir: dir, Every: every, Meta: s.ds.Meta, Seed: s.exp.Seed, gen: newGenerator(gan), c: c, h: h, w: w}, nil
 }

@@ -49,13 +49,9 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 // configured sizes) exceeds the limit is refused before any tensor is
 // allocated (memoryCheck).
 func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (*setup, error) {
-	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
-	if len(ps) > 0 {
-		return nil, ps
-	}
-	output, ps := train.LossOutput(loss, exp.Train.Loss, meta)
-	if len(ps) > 0 {
-		return nil, ps
+	loss, output, err := sessionLoss(exp, meta)
+	if err != nil {
+		return nil, err
 	}
 	model, err := models.Build(models.Spec{
 		Exp:     exp,
@@ -68,6 +64,11 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 	if err != nil {
 		return nil, err
 	}
+	if exp.Data.Task == ganTask {
+		if _, err := ganModel(model); err != nil {
+			return nil, err
+		}
+	}
 	if err := train.CheckExclude(model.Params(), exp.Train.Regularization.Exclude); err != nil {
 		return nil, config.Problems{exp.Problem("train.regularization.exclude", "%v", err)}
 	}
@@ -78,6 +79,26 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 	}
 	return &setup{exp: exp, model: model, dropout: src,
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil
+}
+
+// sessionLoss is the loss the session's evaluation graphs score and the
+// per-sample output shape it needs of the model: train.loss, or for a
+// generative run the generator's adversarial loss on one score per
+// sample (its training phases have their own objectives).
+func sessionLoss(exp *config.Experiment, meta data.Meta) (train.Loss, []int, error) {
+	if exp.Data.Task == ganTask {
+		l, err := ganLossOf(exp)
+		return l, []int{1}, err
+	}
+	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
+	if len(ps) > 0 {
+		return nil, nil, ps
+	}
+	output, ps := train.LossOutput(loss, exp.Train.Loss, meta)
+	if len(ps) > 0 {
+		return nil, nil, ps
+	}
+	return loss, output, nil
 }
 
 // setAugment builds the experiment's augmentation, and an autoencoder's
@@ -125,6 +146,9 @@ func earlyStopping(exp *config.Experiment) *train.EarlyStopping {
 // loggedMetrics are the metrics a run logs each epoch, which early
 // stopping, plateau schedules and the best checkpoint may watch.
 func loggedMetrics(task string) []string {
+	if task == ganTask {
+		return append([]string{"train_loss", "val_loss"}, ganMetrics...)
+	}
 	if task == "language_model" {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1", "val_perplexity"}
 	}
@@ -163,6 +187,9 @@ func loadSaved(path string) (*config.Experiment, error) {
 // optimizer, schedule) and the metrics it watches. It is a
 // config.Validator.
 func ValidateTrain(e *config.Experiment) config.Problems {
+	if e.Data.Task == ganTask {
+		return validateGAN(e)
+	}
 	_, ps := train.NewLoss(e.Train.Loss, e.Data.Task)
 	opt, ops := train.NewOptimizer(e.Train.Optimizer)
 	ps = append(ps, ops...)

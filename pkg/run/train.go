@@ -86,6 +86,9 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := newSampleGridHook(s, ""); err != nil { // a grid of samples that are not images: before anything is written
+		return nil, err
+	}
 	dir := r.dir
 	if dir == "" {
 		if dir, err = runDir(opt, exp.Name); err != nil {
@@ -136,6 +139,11 @@ func Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	}
 	if exp.Train.TensorBoard {
 		loop.Hooks = append(loop.Hooks, &train.TensorBoard{Dir: dir})
+	}
+	if grid, err := newSampleGridHook(s, dir); err != nil {
+		return nil, err
+	} else if grid != nil {
+		loop.Hooks = append(loop.Hooks, grid)
 	}
 	loop.Hooks = append(append(loop.Hooks, ckpt), opt.Hooks...)
 	logf(opt, "training %s: %d parameters, %d train / %d val / %d test samples, %d steps per epoch",
@@ -248,6 +256,15 @@ func NewLoop(exp *config.Experiment, session *train.Session, ds *data.Dataset) (
 		return nil, ps
 	}
 	loop.Schedule = sched
+	if exp.Data.Task == ganTask {
+		gan, err := ganModel(session.Model)
+		if err != nil {
+			return nil, err
+		}
+		if loop.Phases, err = ganPhases(exp, gan, loop.StepsPerEpoch()); err != nil {
+			return nil, err
+		}
+	}
 	return loop, nil
 }
 

@@ -32,6 +32,15 @@ func readAdam(o *config.Options) *Adam {
 	if len(betas) != 2 {
 		o.Fail("betas", "must be two numbers [beta1, beta2], got %d", len(betas))
 	} else {
+		// beta1 and beta2 (Keras's names, and the GAN literature's
+		// "beta1: 0.5") set one of the pair each.
+		_, both := o.Block().Opts["betas"]
+		for i, k := range []string{"beta1", "beta2"} {
+			if _, set := o.Block().Opts[k]; set && both {
+				o.Fail(k, "sets what betas sets already: give betas: [beta1, beta2] or beta1/beta2, not both")
+			}
+			betas[i] = o.Float(k, betas[i])
+		}
 		a.beta1, a.beta2 = betas[0], betas[1]
 		if !(a.beta1 >= 0 && a.beta1 < 1 && a.beta2 >= 0 && a.beta2 < 1) {
 			o.Fail("betas", "each must be in [0, 1), got %v", betas)

@@ -244,7 +244,7 @@ func TestCheckpointBytesAreDeterministic(t *testing.T) {
 	}
 	want := ck(0)
 	want.Format = CheckpointFormat
-	if !reflect.DeepEqual(got.Phases, want.Phases) || !reflect.DeepEqual(got.RNG, want.RNG) || got.State != want.State {
+	if !reflect.DeepEqual(got.Phases, want.Phases) || !reflect.DeepEqual(got.RNG, want.RNG) || !reflect.DeepEqual(got.State, want.State) {
 		t.Errorf("loaded %+v, %v, %+v; saved %+v, %v, %+v", got.Phases, got.RNG, got.State, want.Phases, want.RNG, want.State)
 	}
 }

@@ -38,8 +38,9 @@ type MetricsLog struct {
 	columns []string
 }
 
-// fixedColumns open every metrics row; validation metrics follow, sorted,
-// then elapsed_s (the only column that varies between identical runs).
+// fixedColumns open every metrics row; the training phases' metrics (a
+// GAN's d_fake, d_loss, d_real, g_loss) follow, sorted, then the
+// validation metrics, sorted, then elapsed_s (the only column that varies between identical runs).
 var fixedColumns = []string{"epoch", "step", "lr", "train_loss", "penalty"}
 
 // AfterEpoch implements Hook.
@@ -54,12 +55,16 @@ func (m *MetricsLog) AfterEpoch(_ *Loop, s EpochStats) error {
 		}
 		m.columns = header
 		if m.columns == nil {
-			var val []string
+			var val, phases []string
 			for k := range s.Val {
 				val = append(val, k)
 			}
+			for k := range s.Phases {
+				phases = append(phases, k)
+			}
 			sort.Strings(val)
-			m.columns = append(append(append([]string{}, fixedColumns...), val...), "elapsed_s")
+			sort.Strings(phases)
+			m.columns = append(append(append(append([]string{}, fixedColumns...), phases...), val...), "elapsed_s")
 			if err := appendLine(csvPath, strings.Join(m.columns, ",")); err != nil {
 				return err
 			}

@@ -42,6 +42,14 @@ type State struct {
 	Stop      StopState     // early stopping
 	Stopped   bool          // early stopping ended the training
 	Schedule  ScheduleState // a reactive schedule's state
+	// PhaseLoss and PhaseCount sum each phase's loss over its samples this
+	// epoch, in the order of the phases (every update counted); WatchSum
+	// and WatchCount each watched output's values, the phases' watches one
+	// after the other.
+	PhaseLoss  []float64
+	PhaseCount []int
+	WatchSum   []float64
+	WatchCount []int
 }
 
 // EpochStats is what one epoch measured.
@@ -52,6 +60,7 @@ type EpochStats struct {
 	TrainLoss float64            // mean loss over the epoch's samples, penalty excluded
 	Penalty   float64            // mean regularization penalty added to the loss
 	Val       map[string]float64 // val_loss, val_accuracy, ... (empty without a val split)
+	Phases    map[string]float64 // the phases' metrics (Phase.Metric) and watched outputs; empty when none
 	Elapsed   time.Duration      // wall time since the start of training
 	Improved  bool               // the monitored metric improved (or there is none)
 	Stopped   bool               // early stopping ends the training after this epoch
@@ -62,6 +71,9 @@ type EpochStats struct {
 func (s EpochStats) Metrics() map[string]float64 {
 	m := map[string]float64{"train_loss": s.TrainLoss, "penalty": s.Penalty, "lr": s.LR}
 	for k, v := range s.Val {
+		m[k] = v
+	}
+	for k, v := range s.Phases {
 		m[k] = v
 	}
 	return m
@@ -290,6 +302,7 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 		n += len(idx)
 	}
 	var lr, lossSum, pen float64
+	l.resetPhaseSums(true) // sized once: a loop's first step, or a checkpoint of another shape
 	for i, p := range l.TrainingPhases() {
 		for r := range max(p.Steps, 1) {
 			plr, ploss, ppen, err := l.update(p, batches, first, group, n)
@@ -298,6 +311,10 @@ func (l *Loop) step(batches [][]int, k int) (StepStats, error) {
 			}
 			if i == 0 && r == 0 {
 				lr, lossSum, pen = plr, ploss, ppen
+			}
+			if l.Phases != nil {
+				l.State.PhaseLoss[i] += ploss
+				l.State.PhaseCount[i] += n
 			}
 		}
 	}
@@ -331,6 +348,7 @@ func (l *Loop) update(p *Phase, batches [][]int, first int, group [][]int, n int
 			return 0, 0, 0, err
 		}
 		lossSum += g.Loss * float64(len(idx))
+		l.addWatched(p, g.Watched)
 		params = g.Params
 		if len(group) == 1 {
 			grads = g.Grads
@@ -357,6 +375,59 @@ func (l *Loop) update(p *Phase, batches [][]int, first int, group [][]int, n int
 		return 0, 0, 0, fmt.Errorf("%w at %s: the update made %s non-finite (learning rate %g); lower %s", ErrDiverged, l.where(), name, lr, l.lrKey(p))
 	}
 	return lr, lossSum, pen, nil
+}
+
+// addWatched adds the sums of phase p's watched outputs over one
+// mini-batch to the epoch's.
+func (l *Loop) addWatched(p *Phase, sums []Watched) {
+	if len(sums) == 0 {
+		return
+	}
+	off := 0
+	for _, q := range l.Phases {
+		if q == p {
+			break
+		}
+		off += len(q.Watch)
+	}
+	for i, w := range sums {
+		l.State.WatchSum[off+i] += w.Sum
+		l.State.WatchCount[off+i] += w.N
+	}
+}
+
+// resetPhaseSums sizes and zeroes the epoch's sums of the phases' losses
+// and watched outputs (a resumed run's state holds them already).
+func (l *Loop) resetPhaseSums(keep bool) {
+	if l.Phases == nil {
+		return
+	}
+	watches := 0
+	for _, p := range l.Phases {
+		watches += len(p.Watch)
+	}
+	if keep && len(l.State.PhaseLoss) == len(l.Phases) && len(l.State.WatchSum) == watches {
+		return
+	}
+	l.State.PhaseLoss, l.State.PhaseCount = make([]float64, len(l.Phases)), make([]int, len(l.Phases))
+	l.State.WatchSum, l.State.WatchCount = make([]float64, watches), make([]int, watches)
+}
+
+// phaseMetrics are the epoch's means of the phases' losses and watched
+// outputs, by name.
+func (l *Loop) phaseMetrics() map[string]float64 {
+	m := map[string]float64{}
+	k := 0
+	for i, p := range l.Phases {
+		if p.Metric != "" {
+			m[p.Metric] = l.State.PhaseLoss[i] / float64(max(l.State.PhaseCount[i], 1))
+		}
+		for _, w := range p.Watch {
+			m[w.Name] = l.State.WatchSum[k] / float64(max(l.State.WatchCount[k], 1))
+			k++
+		}
+	}
+	return m
 }
 
 // lrKey names the setting of phase p's learning rate, for messages.
@@ -505,6 +576,9 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 		Val:       map[string]float64{},
 		Elapsed:   l.State.Elapsed,
 	}
+	if l.Phases != nil {
+		s.Phases = l.phaseMetrics()
+	}
 	if l.Data.Val.N > 0 {
 		r, err := Evaluate(l.Session, l.Data.Val, max(l.BatchSize, 256), l.Data.Meta)
 		if err != nil {
@@ -544,6 +618,7 @@ func (l *Loop) endEpoch() (EpochStats, error) {
 	}
 	l.State.Epoch++
 	l.State.Batch, l.State.LossSum, l.State.PenSum, l.State.LossCount = 0, 0, 0, 0
+	l.resetPhaseSums(false)
 	return s, nil
 }
 

@@ -32,6 +32,21 @@ type Term struct {
 type Objective struct {
 	Terms  []Term          // nil: the session's loss on "out"
 	Params []*models.Param // the group; nil: every trainable parameter
+	// Buffers are the running statistics (batch norm's running means) the
+	// phase's forward passes update; nil: every one. A GAN's phase
+	// updates its own network's only.
+	Buffers []*models.Param
+	// Watch are outputs whose per-epoch means the loop logs.
+	Watch []Watch
+}
+
+// Watch is a per-epoch metric of a training phase: the mean over the
+// epoch's updates and samples of Map(v) for every value v of a model
+// output (a GAN's D(real) and D(fake)).
+type Watch struct {
+	Name   string                  // the metric's name in metrics.csv
+	Output string                  // the model output it reads
+	Map    func(v float64) float64 // nil: v itself
 }
 
 // Phase is one update of a training step: its own objective, parameter
@@ -45,6 +60,9 @@ type Phase struct {
 	Schedule  Schedule // nil: the optimizer's rate throughout
 	Reg       Regularizer
 	Steps     int // updates per training step; 0 is 1
+	// Metric, when set, names the phase's mean loss over each epoch in
+	// the logged metrics (a GAN's d_loss and g_loss).
+	Metric string
 
 	acc []*tensor.Dense // accumulated gradients
 }
@@ -72,6 +90,14 @@ func (p *Phase) State() PhaseState {
 		st.Schedule = r.State()
 	}
 	return st
+}
+
+// watches returns the objective's watched outputs (none for nil).
+func (o *Objective) watches() []Watch {
+	if o == nil {
+		return nil
+	}
+	return o.Watch
 }
 
 // group returns the parameters the phase updates out of store.

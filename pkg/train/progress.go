@@ -105,6 +105,9 @@ func (p *Progress) AfterEpoch(l *Loop, s EpochStats) error {
 		for k, v := range s.Val {
 			obj[k] = v
 		}
+		for k, v := range s.Phases {
+			obj[k] = v
+		}
 		for k, v := range obj {
 			if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 				obj[k] = nil // JSON has no NaN: a metric that is undefined (R² of a constant target) is null
@@ -151,6 +154,14 @@ func epochLine(epochs int, s EpochStats) string {
 	fields := []string{fmt.Sprintf("epoch %d/%d", s.Epoch, epochs), fmt.Sprintf("lr %.4g", s.LR), fmt.Sprintf("train_loss %.4f", s.TrainLoss)}
 	if s.Penalty > 0 {
 		fields = append(fields, fmt.Sprintf("penalty %.4f", s.Penalty))
+	}
+	phases := make([]string, 0, len(s.Phases))
+	for k := range s.Phases {
+		phases = append(phases, k)
+	}
+	sort.Strings(phases)
+	for _, k := range phases {
+		fields = append(fields, fmt.Sprintf("%s %.4f", k, s.Phases[k]))
 	}
 	keys := make([]string, 0, len(s.Val))
 	for k := range s.Val {

@@ -63,6 +63,21 @@ type compiled struct {
 	params           []*models.Param
 	grads            []*G.Node
 	gradVals         []*tensor.Dense // the gradients' values, returned by Forward
+	watch            []watchNode     // the objective's watched outputs (training)
+	watched          []Watched       // their sums over the last run
+}
+
+// watchNode is a watched output of a training graph.
+type watchNode struct {
+	node *G.Node
+	fn   func(float64) float64
+}
+
+// Watched is a watched output's sum over one mini-batch (of Map(v), see
+// Watch) and the number of values summed.
+type Watched struct {
+	Sum float64
+	N   int
 }
 
 // NewSession prepares to run model with loss; targetShape is the
@@ -151,6 +166,13 @@ func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, err
 	dt := store.Dtype()
 	g := models.NewGraph(store, train)
 	g.DropoutRNG = s.DropoutRNG
+	if train && obj != nil && obj.Buffers != nil {
+		own := map[*models.Param]bool{}
+		for _, p := range obj.Buffers {
+			own[p] = true
+		}
+		g.UpdatesStats = func(mean *models.Param) bool { return own[mean] }
+	}
 	c := &compiled{graph: g, batch: batch}
 	xShape := append([]int{batch}, s.Model.InputShape()...)
 	yShape := append([]int{batch}, s.targetShape...)
@@ -186,6 +208,15 @@ func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, err
 		c.gradVals = make([]*tensor.Dense, len(grads))
 		c.setAugment(s.augment)
 		roots = append(roots, grads...)
+		for _, w := range obj.watches() {
+			n, ok := c.outs[w.Output]
+			if !ok {
+				return nil, fmt.Errorf("the metric %s watches the output %q, which the model does not give", w.Name, w.Output)
+			}
+			c.watch = append(c.watch, watchNode{n, w.Map})
+			roots = append(roots, n)
+		}
+		c.watched = make([]Watched, len(c.watch))
 	} else {
 		for _, spec := range s.Model.Outputs() {
 			roots = append(roots, c.outs[spec.Name])
@@ -318,6 +349,22 @@ type Gradients struct {
 	Loss   float64
 	Params []*models.Param
 	Grads  []*tensor.Dense
+	// Watched are the sums of the objective's watched outputs, in its
+	// order (see Watch).
+	Watched []Watched
+}
+
+// sumOf sums fn(v) (v itself when fn is nil) over the values of t.
+func sumOf(t *tensor.Dense, fn func(float64) float64) Watched {
+	vals := models.Float64s(t)
+	w := Watched{N: len(vals)}
+	for _, v := range vals {
+		if fn != nil {
+			v = fn(v)
+		}
+		w.Sum += v
+	}
+	return w
 }
 
 // Forward runs the training graph on the samples idx of split: forward
@@ -342,7 +389,10 @@ func (c *compiled) forward() (Gradients, error) {
 	for i, n := range c.grads {
 		c.gradVals[i] = n.Value().(*tensor.Dense)
 	}
-	return Gradients{Loss: loss, Params: c.params, Grads: c.gradVals}, nil
+	for i, w := range c.watch {
+		c.watched[i] = sumOf(w.node.Value().(*tensor.Dense), w.fn)
+	}
+	return Gradients{Loss: loss, Params: c.params, Grads: c.gradVals, Watched: c.watched}, nil
 }
 
 // Predict runs the evaluation graph on the samples idx of split and
