@@ -117,10 +117,9 @@ func TestEvalJudge(t *testing.T) {
 }
 
 // TestEvalJudgeGANRun: eval --run GAN_RUN --judge CLASSIFIER_RUN draws
-// --n samples from the GAN and scores them. To be enabled when the GAN
-// (issue 14) is merged: run.Generate behind pkg/run's generateSamples.
+// --n samples from the GAN (run.Generate) and scores them; the same seed
+// gives the same report.
 func TestEvalJudgeGANRun(t *testing.T) {
-	t.Skip("needs run.Generate (issue 14's GAN work): wire it in pkg/run/judge_gan.go's generateSamples, then drop this skip and set the GAN config below")
 	const ganConfig = "configs/mnist-gan.yaml" // the MLP GAN config of issue 14
 	gan := trainRun(t, ganConfig, "train.epochs=1")
 	judge := trainRun(t, "configs/mnist8k-lenet-judge.yaml", "train.epochs=1")

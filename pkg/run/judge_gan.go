@@ -35,15 +35,14 @@ func drawFromRun(ctx context.Context, opt *JudgeOptions) ([]float32, []int, erro
 
 // generateSamples is the judge's one call into the GAN sampler: it draws
 // opt.N samples (opt.Seed, opt.Class) from opt.Run's opt.Checkpoint, in
-// the data's original units.
-//
-// LEAD (issue 14): once run.Generate of the GAN work is merged, the body
-// becomes
-//
-//	return Generate(ctx, GenerateOptions{Run: opt.Run, Checkpoint: opt.Checkpoint, N: opt.N, Seed: opt.Seed, Class: opt.Class})
-//
-// and TestEvalJudgeGANRun in cmd/dltrain/judge_test.go loses its t.Skip.
-func generateSamples(_ context.Context, opt JudgeOptions) ([]float32, []int, error) {
-	return nil, nil, fmt.Errorf("%w: eval --run %s --judge: drawing samples from a GAN run is not built yet (run.Generate, issue 14)",
-		config.ErrInvalid, opt.Run)
+// the data's original units, with the shape [N, sample shape...].
+func generateSamples(ctx context.Context, opt JudgeOptions) ([]float32, []int, error) {
+	if opt.Seed < 0 {
+		return nil, nil, fmt.Errorf("%w: eval --seed %d: expected a seed >= 0", config.ErrInvalid, opt.Seed)
+	}
+	x, shape, err := Generate(ctx, GenerateOptions{Run: opt.Run, Checkpoint: opt.Checkpoint, N: opt.N, Seed: uint64(opt.Seed), Class: opt.Class})
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, append([]int{opt.N}, shape...), nil // Generate gives the shape of one sample
 }
