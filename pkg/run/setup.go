@@ -38,6 +38,9 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	if err != nil {
 		return nil, nil, strayLabels(exp, ds, err)
 	}
+	if err := checkTokenInputs(exp, s.model, ds); err != nil {
+		return nil, nil, err
+	}
 	s.ds = ds
 	return s, rep, nil
 }
@@ -61,6 +64,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Exp:     exp,
 		Input:   meta.Input,
 		Output:  output,
+		Vocab:   meta.Vocab(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
 	})
@@ -73,7 +77,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
 	target := meta.Target
 	if data.ClassTask(meta.Task) {
-		target = []int{} // one class index per sample
+		target = append([]int{}, meta.Target...) // one class index per sample ([]), or per position ([T])
 	}
 	return &setup{exp: exp, model: model, dropout: src,
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil
