@@ -214,6 +214,33 @@ func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error
 	return ds, nil
 }
 
+// Tokenize cuts text into tokens as the corpus m describes was cut:
+// lower-cased first when it was, then into characters or
+// whitespace-separated words. A prompt to continue is read this way.
+func (m *TextMeta) Tokenize(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if m.Lowercase {
+		text = strings.ToLower(text)
+	}
+	toks := tokenize(text, m.Tokens)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.text
+	}
+	return out
+}
+
+// TokenText is the token a vocabulary entry (as TokenName writes it)
+// stands for: the entry itself, or its Go-quoted form unquoted (only when
+// that token would have been written quoted: a word such as "so" in
+// quotes is itself).
+func TokenText(name string) string {
+	if t, err := strconv.Unquote(name); err == nil && strings.HasPrefix(name, `"`) && TokenName(t) == name {
+		return t
+	}
+	return name
+}
+
 // TokenName is how a token is written in the vocabulary (the dataset's
 // class names): as itself when it is printable without spaces, otherwise
 // Go-quoted (" " and "\n" for a space and a line end), which no token of

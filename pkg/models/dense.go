@@ -19,6 +19,8 @@ type dense struct {
 	useBias    bool
 	init       string
 	w, b       *Param
+	// perPosition: the input is a sequence, each position projected alike.
+	perPosition bool
 }
 
 func newDense(o *config.Options) Layer {
@@ -57,6 +59,7 @@ func (d *dense) Setup(s *Scope, in Shape) (Shape, error) {
 		s.Init = d.init
 	}
 	f := in[len(in)-1]
+	d.perPosition = len(in) == 2
 	var err error
 	if d.w, err = s.Weight("W", []int{f, d.units}, f, d.units); err != nil {
 		return nil, err
