@@ -34,6 +34,9 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkOneHotTokens(exp, ds.Meta); err != nil {
+		return nil, nil, err
+	}
 	s, err := build(exp, ds.Meta, training, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	if err != nil {
 		return nil, nil, strayLabels(exp, ds, err)

@@ -24,10 +24,6 @@ func checkTokenInputs(exp *config.Experiment, m models.Model, ds *data.Dataset) 
 	if tok.Block.Has("vocab") {
 		key = "vocab"
 	}
-	if ds.Text != nil && ds.Text.Encoding == "onehot" {
-		return config.Problems{exp.Problem("data.text.encoding", "is onehot: each sample is %s one-hot vectors, but the model's first layer (%s, an embedding) reads token ids; set data.text.encoding: index (samples (%d) of ids)",
-			models.Describe(ds.Input), tok.Block.Path, ds.Text.SequenceLength)}
-	}
 	w := ds.InputSize()
 	for _, s := range ds.Splits() {
 		for j, v := range s.X {
@@ -40,6 +36,22 @@ func checkTokenInputs(exp *config.Experiment, m models.Model, ds *data.Dataset) 
 			}
 			return config.Problems{tok.Block.Problem(key, "the embedding reads token ids in [0, %d) (vocab %d), but %s (the %s split's sample %d of shape %s, position %d) holds %v, which %s; %s",
 				tok.Vocab, tok.Vocab, ds.Where(s, j/w), s.Name, j/w+1, models.Describe(ds.Input), j%w, v, what, tokenFix(ds, tok))}
+		}
+	}
+	return nil
+}
+
+// checkOneHotTokens refuses, before the model is built, one-hot text
+// (data.text.encoding: onehot) fed to a model whose first layer is an
+// embedding, which reads token ids.
+func checkOneHotTokens(exp *config.Experiment, meta data.Meta) error {
+	if meta.Text == nil || meta.Text.Encoding != "onehot" {
+		return nil
+	}
+	for _, stack := range [][]config.Block{exp.Model.Layers, exp.Model.Encoder} {
+		if len(stack) > 0 && stack[0].Kind == "embedding" {
+			return config.Problems{exp.Problem("data.text.encoding", "is onehot: each sample is %s one-hot vectors, but the model's first layer (%s, an embedding) reads token ids; set data.text.encoding: index (samples (%d) of ids)",
+				models.Describe(meta.Input), stack[0].Path, meta.Text.SequenceLength)}
 		}
 	}
 	return nil
