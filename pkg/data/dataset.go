@@ -101,10 +101,15 @@ func (ds *Dataset) Where(s *Split, i int) string {
 }
 
 // Vocab is the number of token ids the inputs hold, <unk> included: the
-// vocabulary of a corpus read as ids (data.text.encoding: index); 0 when
-// the inputs are not token ids.
+// vocabulary of a corpus read as ids (data.text.encoding: index) or of a
+// text column; 0 when the inputs are not token ids.
 func (m Meta) Vocab() int {
-	if m.Text != nil && m.Text.Encoding == "index" {
+	switch {
+	case m.Text == nil:
+		return 0
+	case m.Text.Column != "": // a text column: its own vocabulary, <pad> and <unk> included
+		return len(m.Text.Vocab)
+	case m.Text.Encoding == "index":
 		return len(m.Classes)
 	}
 	return 0

@@ -31,6 +31,12 @@ type TextMeta struct {
 	// sequence only (text.targets: last), so that such runs describe
 	// their data as they did before the key existed.
 	Targets string `json:"targets,omitempty"`
+	// Column is the table column texts are read from (data.text_column),
+	// "" for a corpus; its samples are padded ids and its vocabulary is
+	// Vocab (the tokens as they are, id = index), not Classes
+	// (text_table.go).
+	Column string   `json:"column,omitempty"`
+	Vocab  []string `json:"vocab,omitempty"`
 }
 
 // AllPositions reports whether every position of a sequence has a

@@ -68,6 +68,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Input:   meta.Input,
 		Output:  output,
 		Vocab:   meta.Vocab(),
+		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
 	})
