@@ -71,6 +71,7 @@ type Text struct {
 	Stride         int    `yaml:"stride" doc:"tokens between the starts of consecutive sequences"`
 	MinCount       int    `yaml:"min_count" doc:"a token seen fewer times in the training split maps to <unk>"`
 	Encoding       string `yaml:"encoding" doc:"onehot (input shape [T, V]) or index (input shape [T], token ids)"`
+	Targets        string `yaml:"targets" doc:"last (the target is the token after the sequence) or all (targets [T]: every position predicts the token after it)"`
 }
 
 // Series says how a table of time steps becomes windows.
@@ -117,7 +118,7 @@ func DefaultData() Data {
 		CSV:        CSV{Header: true},
 		Arrays:     Arrays{X: "x", Y: "y"},
 		Images:     Images{Color: "grayscale"},
-		Text:       Text{Tokens: "char", SequenceLength: 32, Stride: 1, MinCount: 1, Encoding: "onehot"},
+		Text:       Text{Tokens: "char", SequenceLength: 32, Stride: 1, MinCount: 1, Encoding: "onehot", Targets: "last"},
 		Series:     Series{Lookback: 8, Horizon: 1, Stride: 1},
 		Clean:      Clean{Missing: "error", Duplicates: "keep", Constant: "keep", Labels: "warn"},
 		Preprocess: Preprocess{Scale: "standard", Encoding: "onehot"},
@@ -185,6 +186,7 @@ func (e *Experiment) validateData() Problems {
 	oneOf("data.images.color", d.Images.Color, "grayscale", "rgb")
 	oneOf("data.text.tokens", d.Text.Tokens, "char", "word")
 	oneOf("data.text.encoding", d.Text.Encoding, "onehot", "index")
+	oneOf("data.text.targets", d.Text.Targets, "last", "all")
 	oneOf("data.clean.missing", d.Clean.Missing, "error", "drop", "mean", "median", "constant")
 	oneOf("data.clean.duplicates", d.Clean.Duplicates, "keep", "drop", "error")
 	oneOf("data.clean.constant", d.Clean.Constant, "keep", "drop")

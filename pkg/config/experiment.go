@@ -14,7 +14,7 @@ type Experiment struct {
 
 // Model describes the network.
 type Model struct {
-	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn, autoencoder or gan"`
+	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn, sequential (a stack of model.layers, as mlp and cnn), autoencoder or gan"`
 	Init   string  `yaml:"init" doc:"default weight initializer for every layer"`
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`

@@ -44,7 +44,7 @@ type SourceFile struct {
 type Meta struct {
 	Task     string   `json:"task"`
 	Input    []int    `json:"input_shape"`  // per-sample input shape
-	Target   []int    `json:"target_shape"` // per-sample target shape; [] for a class index
+	Target   []int    `json:"target_shape"` // per-sample target shape; [] for a class index, [T] for one per position
 	Classes  []string `json:"classes,omitempty"`
 	Features []string `json:"features"`
 	Targets  []string `json:"targets"`
@@ -100,6 +100,21 @@ func (ds *Dataset) Where(s *Split, i int) string {
 	return e.place()
 }
 
+// Vocab is the number of token ids the inputs hold, <unk> included: the
+// vocabulary of a corpus read as ids (data.text.encoding: index) or of a
+// text column; 0 when the inputs are not token ids.
+func (m Meta) Vocab() int {
+	switch {
+	case m.Text == nil:
+		return 0
+	case m.Text.Column != "": // a text column: its own vocabulary, <pad> and <unk> included
+		return len(m.Text.Vocab)
+	case m.Text.Encoding == "index":
+		return len(m.Classes)
+	}
+	return 0
+}
+
 // InputSize is the number of features per sample.
 func (m Meta) InputSize() int { return prod(m.Input) }
 
@@ -107,10 +122,11 @@ func (m Meta) InputSize() int { return prod(m.Input) }
 func (m Meta) TargetSize() int { return prod(m.Target) }
 
 // ModelOutput is the per-sample shape a model's output must have for this
-// data: one logit per class, or one value per target.
+// data: one logit per class (at each position, for a class per position),
+// or one value per target.
 func (m Meta) ModelOutput() []int {
 	if ClassTask(m.Task) {
-		return []int{len(m.Classes)}
+		return append(append([]int{}, m.Target...), len(m.Classes))
 	}
 	return m.Target
 }

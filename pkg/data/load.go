@@ -46,7 +46,7 @@ var sources = map[string]sourceKind{
 // sourceOptions are the data keys that apply to some source kinds only.
 var sourceOptions = []string{"label", "targets", "features", "categorical", "classes", "text_column",
 	"csv.header", "csv.delimiter", "arrays.x", "arrays.y", "images.size", "images.color",
-	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding",
+	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding", "text.targets",
 	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference",
 	"preprocess.encoding"}
 

@@ -26,6 +26,11 @@ type TextMeta struct {
 	Stride         int    `json:"stride"`
 	MinCount       int    `json:"min_count"`
 	Encoding       string `json:"encoding"` // onehot or index
+	// Targets is "all" when every position of a sequence has a target
+	// (the token after it: targets [T]); empty for the token after the
+	// sequence only (text.targets: last), so that such runs describe
+	// their data as they did before the key existed.
+	Targets string `json:"targets,omitempty"`
 	// Column is the table column texts are read from (data.text_column),
 	// "" for a corpus; its samples are padded ids and its vocabulary is
 	// Vocab (the tokens as they are, id = index), not Classes
@@ -34,13 +39,17 @@ type TextMeta struct {
 	Vocab  []string `json:"vocab,omitempty"`
 }
 
+// AllPositions reports whether every position of a sequence has a
+// target (text.targets: all), rather than the sequence as a whole.
+func (m *TextMeta) AllPositions() bool { return m != nil && m.Targets == "all" }
+
 // maxTextValues bounds the size of a one-hot encoded corpus.
 const maxTextValues = 1 << 30
 
 // textSource reads a plain-text corpus (text:PATH) for language modelling.
 var textSource = sourceKind{
 	tasks:   []string{"language_model"},
-	options: []string{"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding"},
+	options: []string{"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding", "text.targets"},
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 	load:    loadText,
 	check: func(e *config.Experiment, _ string) config.Problems {
@@ -99,7 +108,9 @@ func tokenize(text string, kind string) []token {
 // loadText reads a corpus, splits its tokens into contiguous train, val and
 // test blocks (in that order, so that no later text is trained on),
 // builds the vocabulary on the training block, and cuts each block into
-// sequences of sequence_length tokens whose target is the next token.
+// sequences of sequence_length tokens whose target is the next token
+// (text.targets: last) or, for every position, the token after it
+// (text.targets: all: the same windows, shifted by one).
 func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error) {
 	d := exp.Data
 	opt := d.Text
@@ -128,6 +139,10 @@ func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error
 	meta := Meta{Task: d.Task, Source: d.Source, Split: "time", Target: []int{}, Classes: vocabNames(vocab), Targets: []string{"next token"},
 		Text: &TextMeta{Tokens: opt.Tokens, Lowercase: opt.Lowercase, SequenceLength: T, Stride: opt.Stride, MinCount: opt.MinCount, Encoding: opt.Encoding}}
 	meta.Input = []int{T}
+	if opt.Targets == "all" {
+		meta.Target, meta.Text.Targets = []int{T}, "all"
+		meta.Targets = []string{"next token at each position"}
+	}
 	if opt.Encoding == "onehot" {
 		meta.Input = []int{T, V}
 	}
@@ -163,7 +178,13 @@ func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error
 				}
 			}
 			sp.X = append(sp.X, row...)
-			sp.Y = append(sp.Y, float32(ids[s+T]))
+			if opt.Targets == "all" {
+				for _, id := range ids[s+1 : s+T+1] {
+					sp.Y = append(sp.Y, float32(id))
+				}
+			} else {
+				sp.Y = append(sp.Y, float32(ids[s+T]))
+			}
 			sp.Lines = append(sp.Lines, toks[s+T].line)
 			sp.N++
 		}
@@ -190,9 +211,40 @@ func loadText(exp *config.Experiment, path string, rep *Report) (*Dataset, error
 		bounds[0], toks[0].line, toks[bounds[0]-1].line, nVal, nTest)
 	rep.add("vocabulary: %d tokens seen at least %d time(s) in the training part, plus %s; unknown tokens: val %d, test %d",
 		V-1, opt.MinCount, Unknown, unknown[1], unknown[2])
-	rep.add("sequences of %d tokens, stride %d, %s encoded: train %d, val %d, test %d; the target is the next token",
-		T, opt.Stride, opt.Encoding, ds.Train.N, ds.Val.N, ds.Test.N)
+	target := "the target is the next token"
+	if opt.Targets == "all" {
+		target = "every position's target is the token after it"
+	}
+	rep.add("sequences of %d tokens, stride %d, %s encoded: train %d, val %d, test %d; %s",
+		T, opt.Stride, opt.Encoding, ds.Train.N, ds.Val.N, ds.Test.N, target)
 	return ds, nil
+}
+
+// Tokenize cuts text into tokens as the corpus m describes was cut:
+// lower-cased first when it was, then into characters or
+// whitespace-separated words. A prompt to continue is read this way.
+func (m *TextMeta) Tokenize(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if m.Lowercase {
+		text = strings.ToLower(text)
+	}
+	toks := tokenize(text, m.Tokens)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.text
+	}
+	return out
+}
+
+// TokenText is the token a vocabulary entry (as TokenName writes it)
+// stands for: the entry itself, or its Go-quoted form unquoted (only when
+// that token would have been written quoted: a word such as "so" in
+// quotes is itself).
+func TokenText(name string) string {
+	if t, err := strconv.Unquote(name); err == nil && strings.HasPrefix(name, `"`) && TokenName(t) == name {
+		return t
+	}
+	return name
 }
 
 // TokenName is how a token is written in the vocabulary (the dataset's

@@ -93,3 +93,60 @@ func TestTextBadInput(t *testing.T) {
 	_, _, err = load(t, strings.Replace(textConfig, "split: {", "split: {method: random, ", 1), nil)
 	wantBadData(t, err, "data.split.method", "would put the future into training")
 }
+
+// TestTextTargetsAll: with text.targets: all the windows are those of
+// targets: last, and each position's target is the token after it (the
+// window shifted by one, its last target the token targets: last has);
+// targets: last describes its data as before the key existed.
+func TestTextTargetsAll(t *testing.T) {
+	corpus := "abcabcabcabcxyzxyzxy"
+	for _, enc := range []string{"index", "onehot"} {
+		t.Run(enc, func(t *testing.T) {
+			cfg := strings.Replace(textConfig, "encoding: index", "encoding: "+enc, 1)
+			last, _ := mustLoad(t, cfg, map[string]string{"corpus.txt": corpus})
+			all, rep := mustLoad(t, strings.Replace(cfg, "encoding: "+enc, "encoding: "+enc+", targets: all", 1), map[string]string{"corpus.txt": corpus})
+			if !slices.Equal(all.Target, []int{3}) || !all.Text.AllPositions() || last.Text.AllPositions() || last.Text.Targets != "" {
+				t.Fatalf("target shape %v, text %+v; targets: last text %+v", all.Target, all.Text, last.Text)
+			}
+			if !slices.Equal(all.ModelOutput(), []int{3, 4}) || !slices.Equal(last.ModelOutput(), []int{4}) {
+				t.Errorf("model outputs %v and %v", all.ModelOutput(), last.ModelOutput())
+			}
+			for p, s := range all.Splits() {
+				l := last.Splits()[p]
+				if s.N != l.N || !slices.Equal(s.X, l.X) || !slices.Equal(s.Lines, l.Lines) || len(s.Y) != 3*s.N {
+					t.Fatalf("%s: %d windows with %d targets, targets: last has %d windows", s.Name, s.N, len(s.Y), l.N)
+				}
+				for i := range s.N {
+					if s.Y[3*i+2] != l.Y[i] {
+						t.Errorf("%s window %d: last target %v, targets: last says %v", s.Name, i, s.Y[3*i+2], l.Y[i])
+					}
+				}
+			}
+			// train "abcabc...": window i starts at token i; its targets are tokens i+1..i+3.
+			if !slices.Equal(all.Train.Y[:6], []float32{2, 3, 1, 3, 1, 2}) {
+				t.Errorf("train targets %v", all.Train.Y[:6])
+			}
+			if !strings.Contains(strings.Join(rep.Notes, "\n"), "every position's target is the token after it") {
+				t.Errorf("notes %q", rep.Notes)
+			}
+		})
+	}
+}
+
+// TestTokenizeAndTokenText: a prompt is cut as the corpus was (lower-cased
+// when it was), and vocabulary names read back as their tokens.
+func TestTokenizeAndTokenText(t *testing.T) {
+	m := &TextMeta{Tokens: "char", Lowercase: true}
+	if got := m.Tokenize("Ab\r\n c"); !slices.Equal(got, []string{"a", "b", "\n", " ", "c"}) {
+		t.Errorf("char tokens %q", got)
+	}
+	m = &TextMeta{Tokens: "word"}
+	if got := m.Tokenize(" The cat\tsat "); !slices.Equal(got, []string{"The", "cat", "sat"}) {
+		t.Errorf("word tokens %q", got)
+	}
+	for _, tok := range []string{"a", " ", "\n", "\t", `"`, `"so"`, Unknown, "é"} {
+		if back := TokenText(TokenName(tok)); back != tok {
+			t.Errorf("TokenText(TokenName(%q)) = %q", tok, back)
+		}
+	}
+}

@@ -77,6 +77,7 @@ var cases = []gradCase{
 	{name: "residual_conv1d_projection", input: []int{2, 8}, layers: `[{type: residual, layers: [{type: conv1d, filters: 3, kernel: 3, stride: 2, padding: same}]}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "residual_dense_projection", input: []int{6}, layers: `[{type: residual, activation: tanh, layers: [{type: dense, units: 4, activation: tanh}]}, {type: dense, units: 3}]`},
 	{name: "residual_nested", input: []int{3}, layers: `[{type: dense, units: 4}, {type: residual, layers: [{type: residual, layers: [{type: dense, units: 4, activation: tanh}]}, {type: layernorm}]}, {type: dense, units: 3}]`},
+	{name: "sequential_kind_dense_per_position", kind: "sequential", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: gru, units: 4, return_sequences: true}, {type: dense, units: 2, activation: tanh}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "mlp_kind", kind: "mlp", input: []int{8}, layers: `[{type: dense, units: 6, activation: relu}, {type: dropout, rate: 0.2}, {type: dense, units: 5, activation: relu}, {type: dense, units: 3}]`},
 	{name: "cnn_kind_lenet_like", kind: "cnn", input: []int{1, 12, 12}, layers: `[{type: conv2d, filters: 3, kernel: 5, activation: relu}, {type: maxpool2d, size: 2}, ` +
 		`{type: conv2d, filters: 4, kernel: 3, activation: relu}, {type: maxpool2d, size: 2}, {type: flatten}, {type: dense, units: 6, activation: relu}, {type: dense, units: 3}]`},

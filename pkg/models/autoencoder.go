@@ -43,8 +43,11 @@ func buildAutoencoder(spec Spec) (Model, error) {
 	if ps = append(ps, dps...); len(ps) > 0 {
 		return nil, ps
 	}
+	if ps := autoUnits(dec, spec.Input); len(ps) > 0 { // the decoder gives back the input
+		return nil, ps
+	}
 	store := spec.newStore()
-	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG}
+	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG, Vocab: spec.Vocab}
 	encoder, code, ps := setupStack(enc, root.Child("encoder"), spec.Input)
 	if len(ps) > 0 {
 		return nil, ps
@@ -105,7 +108,8 @@ func validateAutoencoder(e *config.Experiment) config.Problems {
 			ps = append(ps, lps...)
 		}
 	}
-	return ps
+	ps = append(ps, checkAuto(e.Model.Encoder, false)...)
+	return append(ps, checkAuto(e.Model.Decoder, true)...)
 }
 
 // autoencoderOnly refuses the autoencoder's keys in a model of another

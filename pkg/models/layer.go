@@ -218,6 +218,9 @@ type Scope struct {
 	Name  string // the layer's name, prefix of its parameter names
 	Init  string // initializer for weights (layer option, else the model's)
 	RNG   *rand.Rand
+	// Vocab is the data's vocabulary size when its inputs are token ids
+	// (Spec.Vocab), for an embedding that does not set its own.
+	Vocab int
 	added []*Param
 }
 
@@ -227,7 +230,7 @@ func (s *Scope) Child(name string) *Scope {
 	if s.Name != "" {
 		name = s.Name + "/" + name
 	}
-	return &Scope{Store: s.Store, Name: name, Init: s.Init, RNG: s.RNG}
+	return &Scope{Store: s.Store, Name: name, Init: s.Init, RNG: s.RNG, Vocab: s.Vocab}
 }
 
 // Weight declares a weight initialized with the scope's initializer.

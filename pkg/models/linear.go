@@ -19,6 +19,8 @@ type linear struct {
 	useBias    bool
 	init       string
 	w, b       *Param
+	// perPosition: the input has a time axis (or more) before the last.
+	perPosition bool
 }
 
 func newLinear(o *config.Options) Layer {
@@ -40,6 +42,7 @@ func (l *linear) Setup(s *Scope, in Shape) (Shape, error) {
 		return nil, shapeErr("linear needs an input with a last axis, got %v", in)
 	}
 	f := in[len(in)-1]
+	l.perPosition = len(in) >= 2
 	init := linearInit(f)
 	if l.init != "" {
 		init = initializers[l.init]

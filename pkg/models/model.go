@@ -147,6 +147,10 @@ type Spec struct {
 	Exp    *config.Experiment
 	Input  Shape // per-sample input shape
 	Output Shape // per-sample shape the loss expects of the model's output
+	// Vocab is the number of token ids the inputs hold (the data's
+	// vocabulary, <unk> included), 0 when they are not token ids: an
+	// embedding without vocab takes it.
+	Vocab int
 	// InitRNG draws the initial weights.
 	InitRNG *rand.Rand
 	// PadMask says that the input "x" holds token ids [T] padded at the
@@ -173,6 +177,7 @@ type Kind struct {
 var kinds = map[string]Kind{
 	"mlp":         mlpKind,
 	"cnn":         cnnKind,
+	"sequential":  sequentialKind,
 	"autoencoder": autoencoderKind,
 	"gan":         ganKind,
 }
@@ -244,7 +249,7 @@ func validateStack(e *config.Experiment) config.Problems {
 		_, _, lps := parseLayer(b)
 		ps = append(ps, lps...)
 	}
-	return ps
+	return append(ps, checkAuto(e.Model.Layers, true)...)
 }
 
 // ParamCount sums a model's trainable scalars.

@@ -44,7 +44,7 @@ func TestBuildNamesParamsAndCountsThem(t *testing.T) {
 func TestShapeProblemsNameTheLayer(t *testing.T) {
 	e := experiment(t, "{layers: [{type: dense, units: 8}, {type: dense, units: 4}]}")
 	_, err := Build(Spec{Exp: e, Input: Shape{1, 8, 8}, Output: Shape{4}, InitRNG: rand.New(rand.NewPCG(1, 1))})
-	if err == nil || !strings.Contains(err.Error(), `model.layers[0]: layer 0 (dense "dense1"): dense needs a flat input (features), got (1, 8, 8); add {type: flatten} before it to make it (64)`) {
+	if err == nil || !strings.Contains(err.Error(), `model.layers[0]: layer 0 (dense "dense1"): dense needs a flat input (features) or a sequence (time, features), got (1, 8, 8); add {type: flatten} before it to make it (64)`) {
 		t.Errorf("err = %v", err)
 	}
 	_, err = Build(Spec{Exp: e, Input: Shape{4}, Output: Shape{3}, InitRNG: rand.New(rand.NewPCG(1, 1))})

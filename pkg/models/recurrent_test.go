@@ -75,7 +75,7 @@ func TestRecurrentConfigProblems(t *testing.T) {
 		{"{type: gru, units: 4, forget_bias: 1}", `model.layers[0].forget_bias: unknown option for gru`},
 		{"{type: lstm, units: 4, recurrent_init: identity}", `model.layers[0].recurrent_init: must be one of`},
 		{"{type: embedding, vocab: 5}", "model.layers[0].dim: is required"},
-		{"{type: embedding, dim: 3}", "model.layers[0].vocab: is required"},
+		{"{type: embedding, dim: 3, vocab: 0}", "model.layers[0].vocab: must be >= 1, got 0"},
 		{"{type: embedding, dim: 3, vocab: 5, padding_id: 5}", "model.layers[0].padding_id: must be an id in [0, 5) (vocab), got 5"},
 	} {
 		t.Run(c.layer, func(t *testing.T) {

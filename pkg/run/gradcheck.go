@@ -58,7 +58,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	ds, _, err := data.Load(exp)
 	switch {
 	case err == nil:
-		spec.Input, spec.Output = ds.Input, ds.ModelOutput()
+		spec.Input, spec.Output, spec.Vocab = ds.Input, ds.ModelOutput(), ds.Vocab()
 	case errors.Is(err, data.ErrBadData) && !errors.Is(err, config.ErrInvalid) && len(exp.Data.Shape) > 0:
 		note(opt.Stderr, "cannot read the data (%v); checking on seeded random inputs of shape %v instead", err, exp.Data.Shape)
 		spec.Input, ds = exp.Data.Shape, nil

@@ -34,9 +34,15 @@ func prepare(exp *config.Experiment, open func(*config.Experiment) (*data.Datase
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkOneHotTokens(exp, ds.Meta); err != nil {
+		return nil, nil, err
+	}
 	s, err := build(exp, ds.Meta, training, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	if err != nil {
 		return nil, nil, strayLabels(exp, ds, err)
+	}
+	if err := checkTokenInputs(exp, s.model, ds); err != nil {
+		return nil, nil, err
 	}
 	s.ds = ds
 	return s, rep, nil
@@ -57,6 +63,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Exp:     exp,
 		Input:   meta.Input,
 		Output:  output,
+		Vocab:   meta.Vocab(),
 		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
@@ -75,7 +82,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 	src := rand.NewPCG(exp.Seed, data.StreamDropout)
 	target := meta.Target
 	if data.ClassTask(meta.Task) {
-		target = []int{} // one class index per sample
+		target = append([]int{}, meta.Target...) // one class index per sample ([]), or per position ([T])
 	}
 	return &setup{exp: exp, model: model, dropout: src,
 		session: train.NewSession(model, loss, target, rand.New(src))}, nil

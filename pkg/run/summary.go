@@ -27,7 +27,7 @@ func Summary(opt SummaryOptions) (*models.Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		spec.Input, spec.Output = ds.Input, ds.ModelOutput()
+		spec.Input, spec.Output, spec.Vocab = ds.Input, ds.ModelOutput(), ds.Vocab()
 		spec.Check = memoryCheck(exp, true, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	}
 	m, err := models.Build(spec)

@@ -34,7 +34,14 @@ func newCrossEntropy(o *config.Options) Loss {
 	return l
 }
 
+// ignoreIndex is PyTorch's default ignore_index; no target of the data
+// takes it, so every position counts.
+const ignoreIndex = -100
+
 func (l *crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
+	if out.Dims() > 2 && target.Dims() == out.Dims()-1 {
+		return ops.SequenceCrossEntropy(out, target, ignoreIndex)
+	}
 	if out.Dims() != 2 {
 		return nil, fmt.Errorf("cross_entropy needs logits of shape (batch, classes), got %v", out.Shape())
 	}
@@ -47,5 +54,8 @@ func (l *crossEntropy) Output(meta data.Meta) ([]int, error) {
 	if n := len(l.opt.Weights); n > 0 && n != len(meta.Classes) {
 		return nil, fmt.Errorf("weights: %d class weights for %d classes (%v)", n, len(meta.Classes), meta.Classes)
 	}
-	return []int{len(meta.Classes)}, nil
+	if len(meta.Target) > 0 && (l.opt.Smoothing != 0 || len(l.opt.Weights) > 0) {
+		return nil, fmt.Errorf("label_smoothing and weights are not built for a class at every position (data.text.targets: all); remove them or use text.targets: last")
+	}
+	return meta.ModelOutput(), nil
 }

@@ -31,11 +31,15 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 	}
 	r.Loss = lossSum / float64(split.N)
 	if data.ClassTask(meta.Task) {
-		truth := make([]int, split.N)
+		truth := make([]int, len(split.Y))
 		for i, y := range split.Y {
 			truth[i] = int(y)
 		}
-		pred := eval.Argmax(outputs, outW)
+		// One class per sample, or one per position of a sequence
+		// (language models with text.targets: all): every position is
+		// scored as a sample.
+		classes := outW / max(meta.TargetSize(), 1)
+		pred := eval.Argmax(outputs, classes)
 		if outW == 1 { // one logit (binary cross-entropy): class 1 when positive
 			for i, z := range outputs {
 				pred[i] = 0
