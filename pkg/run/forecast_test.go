@@ -81,3 +81,31 @@ func TestForecastBaselinesFromPreparedData(t *testing.T) {
 		}
 	}
 }
+
+// TestGradCheckOfATruncatedModel: dltrain gradcheck of a model whose
+// recurrent layer truncates BPTT checks the full gradient, saying that
+// it dropped truncate (finite differences of the loss cannot check a
+// truncated gradient), and passes.
+func TestGradCheckOfATruncatedModel(t *testing.T) {
+	text := `
+name: tbptt
+seed: 1
+data:
+  source: builtin:sunspots
+  task: forecasting
+  series: {lookback: 6}
+model:
+  layers:
+    - {type: lstm, units: 3, truncate: 2}
+    - {type: dense, units: 1}
+train: {loss: mse}
+`
+	var notes strings.Builder
+	rep, err := GradCheck(context.Background(), GradCheckOptions{Config: writeConfig(t, text), Samples: 3, Stderr: &notes})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, notes.String())
+	}
+	if len(rep.Results) == 0 || !strings.Contains(notes.String(), "model.layers[0]: truncate dropped for the check") {
+		t.Errorf("%d results; notes: %s", len(rep.Results), notes.String())
+	}
+}
