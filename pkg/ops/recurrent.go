@@ -79,7 +79,7 @@ func Recurrent(x *G.Node, cell Cell, wrtX bool, dirs ...RecurrentWeights) (*G.No
 	st := &recState{cell: cell, dirs: make([]recDir, len(dirs))}
 	in, wrt := []*G.Node{x}, []bool{wrtX}
 	for i, d := range dirs {
-		st.dirs[i].reverse, st.dirs[i].truncate = d.Reverse, d.Truncate
+		st.dirs[i].reverse, st.dirs[i].chunk = d.Reverse, d.Truncate
 		in = append(in, d.IH, d.HH, d.BiasIH, d.BiasHH)
 		wrt = append(wrt, true, true, true, true)
 	}
@@ -96,10 +96,10 @@ type recState struct {
 
 // recDir is one direction of a recurrent op.
 type recDir struct {
-	reverse  bool
-	truncate int // > 0: BPTT in chunks of this many steps
-	w32      recWork[float32]
-	w64      recWork[float64]
+	reverse bool
+	chunk   int // > 0: truncated BPTT in chunks of this many steps
+	w32     recWork[float32]
+	w64     recWork[float64]
 }
 
 // recWork holds one direction's buffers, reused from step to step.
@@ -403,7 +403,7 @@ func directionBackward[T compute.Float](cell Cell, dir *recDir, d recDims, o, dx
 		}
 		if q >= 0 {
 			compute.Gemm(true, false, d.gh, d.h, d.b, 1, w.dgh, d.gh, hs[q*d.os+d.off:], d.t*d.os, 1, dwhh, d.h)
-			if dir.truncate > 0 && s%dir.truncate == 0 { // truncated BPTT: the state carried in is detached
+			if dir.chunk > 0 && s%dir.chunk == 0 { // truncated BPTT: the state carried in is detached
 				clear(w.carry)
 				clear(w.dc)
 				continue
