@@ -109,3 +109,46 @@ train: {loss: mse}
 		t.Errorf("%d results; notes: %s", len(rep.Results), notes.String())
 	}
 }
+
+// TestSeriesAugmentTrainsOnlyOnTrainingBatches: a GRU forecaster trained
+// with scaling, time-warp and jitter of its windows changes its weights
+// (the ops run), while eval of its checkpoint gives the same report with
+// or without the augment list (validation and test never augment).
+func TestSeriesAugmentTrainsOnlyOnTrainingBatches(t *testing.T) {
+	sets := []string{"train.epochs=2", `augment=[{kind: scaling, std: 0.1}, {kind: time_warp, sigma: 0.2}, {kind: jitter, std: 0.05}]`}
+	res, err := Train(context.Background(), TrainOptions{Config: "../../configs/sunspots-gru.yaml", Out: t.TempDir(), Sets: sets, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Train(context.Background(), TrainOptions{Config: "../../configs/sunspots-gru.yaml", Out: t.TempDir(), Sets: sets[:1], Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Loss == plain.Report.Loss {
+		t.Error("training with augmentation ended where training without did")
+	}
+	report := func() string {
+		var b bytes.Buffer
+		if _, err := Eval(context.Background(), EvalOptions{Run: res.Dir, Checkpoint: "last", Split: "val", Stdout: &b, JSON: true}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	with := report()
+	cfg := filepath.Join(res.Dir, "config.yaml")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(text), "augment:")
+	j := strings.Index(string(text), "model:")
+	if i < 0 || j < i {
+		t.Fatalf("no augment list before model in the saved config:\n%s", text)
+	}
+	if err := os.WriteFile(cfg, append(append([]byte{}, text[:i]...), text[j:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if without := report(); with != without {
+		t.Errorf("the val report changed with the augment list:\n%s\n%s", with, without)
+	}
+}
