@@ -47,6 +47,7 @@ type Input struct {
 	Shape  []int // per-sample shape, e.g. [C, H, W]
 	Tokens bool  // the values are token ids (a text source), not measurements
 	Vocab  int   // the vocabulary size of token ids (index encoding)
+	Padded bool  // the token ids are padded (id 0 is padding: a text column)
 }
 
 // Pipeline is an experiment's list of augmentations, ready to apply.

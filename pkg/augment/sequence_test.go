@@ -215,6 +215,7 @@ func TestSequenceShapeProblems(t *testing.T) {
 		{"[token_dropout]", Input{Shape: []int{12, 1}}, "needs token samples"},
 		{"[{kind: token_dropout, id: 40}]", Input{Shape: []int{12}, Tokens: true, Vocab: 30}, "id 40 is not in the vocabulary of 30 tokens"},
 		{"[{kind: scaling, std: 0.1}]", Input{Shape: []int{12}, Tokens: true, Vocab: 30}, "needs series windows of shape [time, features]"},
+		{"[token_replace]", Input{Shape: []int{12}, Tokens: true, Vocab: 30, Padded: true}, "not built for padded token ids"},
 		{"[time_warp]", Input{Shape: []int{4}}, "got [4]"},
 		{"[time_warp]", Input{Shape: []int{2, 1}}, "windows of 2 steps"},
 	} {

@@ -49,6 +49,9 @@ func (t *tokenDrop) check(in Input) string {
 	if !in.Tokens || len(in.Shape) < 1 || len(in.Shape) > 2 {
 		return fmt.Sprintf("needs token samples (a text source: ids [T] or one-hot [T, V]), got %s", shapeString(in.Shape))
 	}
+	if in.Padded {
+		return "is not built for padded token ids (a text column): it would change the padding too; it works on a text: corpus"
+	}
 	v := vocab(in)
 	if !t.replace && t.id >= v {
 		return fmt.Sprintf("id %d is not in the vocabulary of %d tokens", t.id, v)

@@ -61,6 +61,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Exp:     exp,
 		Input:   meta.Input,
 		Output:  output,
+		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
 	})
@@ -88,6 +89,9 @@ func setAugment(s *setup) error {
 	in := augment.Input{Shape: s.ds.Input, Tokens: s.ds.Text != nil}
 	if in.Tokens {
 		in.Vocab = len(s.ds.Classes) // a language model's classes are its vocabulary
+		if s.ds.Text.Column != "" {  // a text column's padded ids (text_table.go)
+			in.Vocab, in.Padded = len(s.ds.Text.Vocab), true
+		}
 	}
 	p, ps := augment.New(s.exp.Augment, in, s.exp.Seed)
 	c, cps := augment.Corruption(s.exp.Model.Corrupt, in, s.exp.Seed) // a denoising autoencoder's
