@@ -24,6 +24,12 @@ var ops = map[string]func(o *config.Options) op{
 	"flip":  newFlip,
 	"shift": newShift,
 	"noise": newNoise,
+	// Sequences: text tokens and series windows.
+	"token_dropout": newTokenDropout,
+	"token_replace": newTokenReplace,
+	"jitter":        newNoise, // noise, named as the series literature names it
+	"scaling":       newScaling,
+	"time_warp":     newTimeWarp,
 }
 
 // Names lists the known augmentations.
@@ -40,6 +46,8 @@ func Names() []string {
 type Input struct {
 	Shape  []int // per-sample shape, e.g. [C, H, W]
 	Tokens bool  // the values are token ids (a text source), not measurements
+	Vocab  int   // the vocabulary size of token ids (index encoding)
+	Padded bool  // the token ids are padded (id 0 is padding: a text column)
 }
 
 // Pipeline is an experiment's list of augmentations, ready to apply.
@@ -48,6 +56,7 @@ type Pipeline struct {
 	seed   uint64
 	stream uint64 // the purpose its draws are seeded for: data.StreamAugment or data.StreamCorrupt
 	shape  []int
+	vocab  int       // token samples' vocabulary size
 	then   *Pipeline // applied after this one, drawing from its own stream; nil: none
 }
 
@@ -92,7 +101,7 @@ func New(blocks []config.Block, in Input, seed uint64) (*Pipeline, config.Proble
 	if len(ps) > 0 {
 		return nil, ps
 	}
-	return &Pipeline{ops: built, seed: seed, stream: data.StreamAugment, shape: append([]int(nil), in.Shape...)}, nil
+	return &Pipeline{ops: built, seed: seed, stream: data.StreamAugment, shape: append([]int(nil), in.Shape...), vocab: vocab(in)}, nil
 }
 
 // Validate checks every augmentation's kind and options when a config is
@@ -112,6 +121,7 @@ func Validate(e *config.Experiment) config.Problems {
 type Source struct {
 	pcg rand.PCG
 	rng *rand.Rand
+	buf []float64 // scratch of the ops that need some (time_warp), grown once
 }
 
 // NewSource returns a source for Apply.
@@ -132,12 +142,12 @@ func (p *Pipeline) seedSource(src *Source, epoch, index int) {
 // Apply32 augments in place the n samples of x (n × the input's size),
 // mini-batch index of epoch (both 0-based), drawing from src.
 func (p *Pipeline) Apply32(x []float32, n, epoch, index int, src *Source) {
-	p.apply(batch{f32: x, n: n, shape: p.shape}, epoch, index, src)
+	p.apply(batch{f32: x, n: n, shape: p.shape, vocab: p.vocab, buf: &src.buf}, epoch, index, src)
 }
 
 // Apply64 is Apply32 for a float64 model.
 func (p *Pipeline) Apply64(x []float64, n, epoch, index int, src *Source) {
-	p.apply(batch{f64: x, n: n, shape: p.shape}, epoch, index, src)
+	p.apply(batch{f64: x, n: n, shape: p.shape, vocab: p.vocab, buf: &src.buf}, epoch, index, src)
 }
 
 func (p *Pipeline) apply(b batch, epoch, index int, src *Source) {
@@ -169,7 +179,9 @@ type batch struct {
 	f32   []float32
 	f64   []float64
 	n     int
-	shape []int // per sample
+	shape []int      // per sample
+	vocab int        // token samples' vocabulary size
+	buf   *[]float64 // the source's scratch
 }
 
 // size is the number of values per sample.

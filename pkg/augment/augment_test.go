@@ -234,7 +234,14 @@ func TestBadOptionsAreConfigErrors(t *testing.T) {
 		{"[{kind: shift, max_pixels: 1.5}]", "augment[0].max_pixels", ""},
 		{"[noise]", "augment[0].std", "required"},
 		{"[flip, {kind: noise, std: 0}]", "augment[1].std", "must be > 0"},
-		{"[{kind: crop}]", "augment[0].kind", "known: flip, noise, shift"},
+		{"[{kind: crop}]", "augment[0].kind", "known: flip, jitter, noise, scaling, shift, time_warp, token_dropout, token_replace"},
+		{"[{kind: token_dropout, p: 2}]", "augment[0].p", "must be in [0, 1]"},
+		{"[{kind: token_dropout, id: -1}]", "augment[0].id", "must be a token id >= 0"},
+		{"[{kind: token_replace, p: -0.1}]", "augment[0].p", "must be in [0, 1]"},
+		{"[scaling]", "augment[0].std", "required"},
+		{"[{kind: time_warp, sigma: 0}]", "augment[0].sigma", "must be > 0"},
+		{"[{kind: time_warp, knots: 0}]", "augment[0].knots", "must be >= 1"},
+		{"[{kind: jitter, std: -1}]", "augment[0].std", "must be > 0"},
 		{"[{p: 0.3}]", "augment[0].kind", "is required"},
 	}
 	for _, c := range cases {

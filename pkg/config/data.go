@@ -81,11 +81,12 @@ type Series struct {
 	Horizon    int    `yaml:"horizon" doc:"how many steps after the window's last step the target lies"`
 	Stride     int    `yaml:"stride" doc:"time steps between the targets of consecutive windows"`
 	Difference int    `yaml:"difference" doc:"times every column is replaced by its difference from the previous step (0: none)"`
+	Season     int    `yaml:"season" doc:"steps in one season (12 for monthly data with a yearly cycle); eval then also reports the seasonal-naive forecast (0: none)"`
 }
 
 // Clean says what to do with bad values and rows.
 type Clean struct {
-	Missing    string  `yaml:"missing" doc:"error, drop, mean, median or constant: what to do with an empty, NA, NaN or Inf feature"`
+	Missing    string  `yaml:"missing" doc:"error, drop, mean, median, constant or interpolate (series only: linear in time between the nearest known steps): what to do with an empty, NA, NaN or Inf feature"`
 	Fill       float64 `yaml:"fill" doc:"the value missing features take with missing: constant"`
 	Duplicates string  `yaml:"duplicates" doc:"keep, drop or error: what to do with rows identical to an earlier row"`
 	Constant   string  `yaml:"constant" doc:"keep or drop: features constant on the training split"`
@@ -187,7 +188,7 @@ func (e *Experiment) validateData() Problems {
 	oneOf("data.text.tokens", d.Text.Tokens, "char", "word")
 	oneOf("data.text.encoding", d.Text.Encoding, "onehot", "index")
 	oneOf("data.text.targets", d.Text.Targets, "last", "all")
-	oneOf("data.clean.missing", d.Clean.Missing, "error", "drop", "mean", "median", "constant")
+	oneOf("data.clean.missing", d.Clean.Missing, "error", "drop", "mean", "median", "constant", "interpolate")
 	oneOf("data.clean.duplicates", d.Clean.Duplicates, "keep", "drop", "error")
 	oneOf("data.clean.constant", d.Clean.Constant, "keep", "drop")
 	oneOf("data.clean.labels", d.Clean.Labels, "warn", "error")
@@ -215,6 +216,9 @@ func (e *Experiment) validateData() Problems {
 	positive("data.series.stride", d.Series.Stride)
 	if d.Series.Difference < 0 {
 		bad("data.series.difference", "must be >= 0, got %d", d.Series.Difference)
+	}
+	if d.Series.Season < 0 {
+		bad("data.series.season", "must be >= 0 (0: no season), got %d", d.Series.Season)
 	}
 	if d.Clean.Fill != d.Clean.Fill || d.Clean.Fill > 3.4e38 || d.Clean.Fill < -3.4e38 {
 		bad("data.clean.fill", "must be a finite float32 number, got %v", d.Clean.Fill)

@@ -108,11 +108,11 @@ func (b Builtin) open() ([]byte, string, error) {
 // builtinOptions are the data keys that apply to some built-in: those of
 // tables and series, less the file layout.
 var builtinOptions = []string{"label", "targets", "features", "categorical", "classes", "preprocess.encoding",
-	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference"}
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference", "series.season"}
 
 // seriesOptions are the data keys that apply to series sources.
 var seriesOptions = []string{"label", "targets", "features", "csv.header", "csv.delimiter",
-	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference"}
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference", "series.season"}
 
 // builtinSource reads a data set embedded in the binary (builtin:NAME): a
 // table, or a series windowed like series:PATH.

@@ -20,6 +20,10 @@ type Split struct {
 	Names []string
 	// Folds holds each sample's k-fold index; nil without data.split.folds.
 	Folds []int
+	// Naive holds a forecasting split's naive forecasts (persistence,
+	// seasonal naive) for eval's baselines; nil for other tasks, and in a
+	// split read back from a prepared dataset, which does not store them.
+	Naive *Naive
 }
 
 // Dataset is what an experiment trains and evaluates on.

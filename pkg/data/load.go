@@ -47,7 +47,7 @@ var sources = map[string]sourceKind{
 var sourceOptions = []string{"label", "targets", "features", "categorical", "classes", "text_column",
 	"csv.header", "csv.delimiter", "arrays.x", "arrays.y", "images.size", "images.color",
 	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding", "text.targets",
-	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference",
+	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference", "series.season",
 	"preprocess.encoding"}
 
 // Schemes lists the known source kinds.
@@ -202,6 +202,10 @@ func Validate(e *config.Experiment) config.Problems {
 	}
 	if SelfTask(d.Task) {
 		ps = append(ps, selfCheck(e)...)
+	}
+	if d.Clean.Missing == "interpolate" && d.Task != "forecasting" {
+		ps = append(ps, e.Problem("data.clean.missing", "interpolate fills gaps along time, so it applies to a series (series: or a built-in series, data.task: forecasting); "+
+			"the rows of this %s source (task %s) are not steps in time: use error, drop, mean, median or constant", scheme, d.Task))
 	}
 	if d.Clean.Constant == "drop" && len(d.Shape) > 0 {
 		ps = append(ps, e.Problem("data.clean.constant", "drop changes the number of features, which data.shape fixes; keep constant features or remove data.shape"))

@@ -54,7 +54,7 @@ func seriesCheck(e *config.Experiment) config.Problems {
 	var ps config.Problems
 	d := e.Data
 	if d.Clean.Missing == "drop" {
-		ps = append(ps, e.Problem("data.clean.missing", "drop would join time steps that are not adjacent; use error, mean, median or constant"))
+		ps = append(ps, e.Problem("data.clean.missing", "drop would join time steps that are not adjacent; use error, interpolate, mean, median or constant"))
 	}
 	for _, k := range []string{"data.clean.duplicates", "data.clean.constant", "data.preprocess.per_channel", "data.shape"} {
 		if e.Changed(k) {
@@ -101,13 +101,22 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 	}
 	n, w := f.rows(), f.width
 	rep.add("read %d time steps of %s from %s", n, nouns(w, "column"), d.Source)
-	if err := checkTimeOrder(f); err != nil {
+	tm, err := checkTimeOrder(f)
+	if err != nil {
 		return nil, err
 	}
 	if d.Clean.Missing == "error" {
 		if err := cleanMissing(f, "error", rep); err != nil {
 			return nil, err
 		}
+	}
+	var filled *interpolation
+	if d.Clean.Missing == "interpolate" && len(f.missing) > 0 {
+		if filled, err = interpolateMissing(f, tm); err != nil {
+			return nil, err
+		}
+		rep.add("filled %d missing cells (%s) by linear interpolation in time between the nearest known steps of their column (a gap at an end: the nearest known value)",
+			filled.filled, f.rowList(filled.rows))
 	}
 	nTest, nVal := counts(n, d.Split)
 	trainEnd, valEnd := n-nTest-nVal, n-nTest
@@ -164,8 +173,12 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 		}
 	}
 	meta.Input = []int{s.Lookback, ni}
-	parts := cutWindows(f, cols, ni, tgt, [3]int{trainEnd, valEnd, n}, s)
+	rows := targetRows([3]int{trainEnd, valEnd, n}, s)
+	parts := cutWindows(f, cols, ni, tgt, rows, s)
 	ds := &Dataset{Meta: meta, Train: parts[0], Val: parts[1], Test: parts[2]}
+	for p, sp := range parts {
+		sp.Naive = naiveForecasts(f, tgt, rows[p], s)
+	}
 	need := fmt.Sprintf("lookback %d + horizon %d", s.Lookback, s.Horizon)
 	if s.Difference > 0 {
 		need += fmt.Sprintf(" + difference %d", s.Difference)
@@ -180,21 +193,24 @@ func loadSeries(exp *config.Experiment, file string, in io.Reader, defTarget, de
 	}
 	rep.add("cut windows of %d steps, targets %d step(s) ahead, stride %d: train %d, val %d, test %d; every window lies in the past of its target, and the split is in time order (train up to %s, test from %s)",
 		s.Lookback, s.Horizon, s.Stride, ds.Train.N, ds.Val.N, ds.Test.N, timeAt(f, trainEnd-1), timeAt(f, valEnd))
+	if filled != nil {
+		if k := filled.leaks(rows, s.Horizon, s.Lookback); k != [3]int{} {
+			rep.add("interpolation read values after the last input step (up to the target) into the inputs of %d train, %d val and %d test windows: those windows saw part of their future",
+				k[0], k[1], k[2])
+		}
+	}
 	return ds, nil
 }
 
-// cutWindows cuts the windows of each part of the series: part p holds
-// the windows whose target time step t lies in [bounds[p-1], bounds[p]);
-// targets step by the stride from the first possible one, wherever a part
-// starts, so windows are aligned across parts. A window's inputs are the
-// rows t−horizon−lookback+1 … t−horizon of cols (ni scaled input columns);
-// its targets the tgt columns of row t of f.
-func cutWindows(f *frame, cols []float32, ni int, tgt []int, bounds [3]int, s config.Series) [3]*Split {
-	var parts [3]*Split
-	w := f.width
+// targetRows lists the target time step of each window of each part of
+// the series: part p holds the windows whose target t lies in
+// [bounds[p-1], bounds[p]); targets step by the stride from the first
+// possible one, wherever a part starts, so windows are aligned across
+// parts.
+func targetRows(bounds [3]int, s config.Series) [3][]int {
+	var out [3][]int
 	start := s.Difference + s.Lookback + s.Horizon - 1 // the first row every window input is defined on
-	for p := range parts {
-		sp := &Split{Name: splitNames[p]}
+	for p := range out {
 		lo := 0
 		if p > 0 {
 			lo = bounds[p-1]
@@ -204,6 +220,22 @@ func cutWindows(f *frame, cols []float32, ni int, tgt []int, bounds [3]int, s co
 			t0 += s.Stride - r
 		}
 		for t := t0; t < bounds[p]; t += s.Stride {
+			out[p] = append(out[p], t)
+		}
+	}
+	return out
+}
+
+// cutWindows cuts the windows of each part of the series, given their
+// target rows. A window's inputs are the rows t−horizon−lookback+1 …
+// t−horizon of cols (ni scaled input columns); its targets the tgt
+// columns of row t of f.
+func cutWindows(f *frame, cols []float32, ni int, tgt []int, rows [3][]int, s config.Series) [3]*Split {
+	var parts [3]*Split
+	w := f.width
+	for p := range parts {
+		sp := &Split{Name: splitNames[p]}
+		for _, t := range rows[p] {
 			in0 := t - s.Horizon - s.Lookback + 1
 			sp.X = append(sp.X, cols[in0*ni:(in0+s.Lookback)*ni]...)
 			for _, j := range tgt {
@@ -253,9 +285,10 @@ func columnsOf(f *frame, names []string, skip []string) ([]int, error) {
 // checkTimeOrder requires the time column, when there is one, to increase
 // strictly down the file. Its cells are read as parseTimes reads a time
 // split's: all numbers or all dates of one form, never text.
-func checkTimeOrder(f *frame) error {
+// It returns the parsed times (nil without a time column).
+func checkTimeOrder(f *frame) (*times, error) {
 	if f.keys == nil {
-		return nil
+		return nil, nil
 	}
 	rows := make([]int, f.rows())
 	for r := range rows {
@@ -263,12 +296,12 @@ func checkTimeOrder(f *frame) error {
 	}
 	t, err := parseTimes(f, rows)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for r := 1; r < f.rows(); r++ {
 		if t.cmp(r-1, r) >= 0 {
-			return f.keyErr(r, "time %q does not come after %q (%s); a series must be in increasing time order", f.keys[r], f.keys[r-1], f.where(r-1))
+			return nil, f.keyErr(r, "time %q does not come after %q (%s); a series must be in increasing time order", f.keys[r], f.keys[r-1], f.where(r-1))
 		}
 	}
-	return nil
+	return t, nil
 }

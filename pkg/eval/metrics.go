@@ -97,6 +97,11 @@ type Regression struct {
 	R2 float64 `json:"r2"`
 	// Targets scores each target on its own, when there are several.
 	Targets []TargetScore `json:"targets,omitempty"`
+	// Baselines are a forecasting run's naive forecasts (persistence,
+	// seasonal naive) scored on the same windows; BaselinesSkipped says
+	// why one was not computed.
+	Baselines        []Baseline `json:"baselines,omitempty"`
+	BaselinesSkipped string     `json:"baselines_skipped,omitempty"`
 }
 
 // TargetScore is one target's regression scores.

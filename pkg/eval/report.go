@@ -103,6 +103,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			tw.Flush()
 		}
+		g.writeBaselines(&b, r.Split)
 	}
 	if g := r.Reconstruction; g != nil {
 		fmt.Fprintf(&b, "samples %d  loss %.6g  MSE %.6g  MAE %.6g\n", g.N, r.Loss, g.MSE, g.MAE)

@@ -29,6 +29,7 @@ type recurrent struct {
 	returnSeq  bool
 	bidir      bool
 	dropout    float64
+	truncate   int     // > 0: truncated BPTT in chunks of this many steps
 	forgetBias float64 // NaN: PyTorch's initialization
 	mask       string  // the padding mask option (mask.go)
 	// Initializers by config name; "" is PyTorch's uniform(±1/√units).
@@ -52,6 +53,7 @@ func newRecurrent(kind string, o *config.Options) Layer {
 		returnSeq:  o.Bool("return_sequences", false),
 		bidir:      o.Bool("bidirectional", false),
 		dropout:    o.Float("dropout", 0),
+		truncate:   o.Int("truncate", 0),
 		forgetBias: math.NaN(),
 		recInit:    o.String("recurrent_init", "orthogonal", InitializerNames()...),
 		biasInit:   o.String("bias_init", "", InitializerNames()...),
@@ -85,6 +87,9 @@ func newRecurrent(kind string, o *config.Options) Layer {
 	}
 	if !(r.dropout >= 0 && r.dropout < 1) {
 		o.Fail("dropout", "must be in [0, 1), got %v", r.dropout)
+	}
+	if o.Block().Has("truncate") && r.truncate < 1 {
+		o.Fail("truncate", "must be >= 1 (steps that gradients flow back through the recurrent state), got %d", r.truncate)
 	}
 	if r.dropout > 0 && r.layers == 1 {
 		o.Fail("dropout", "applies between stacked layers; with layers: 1 there is none (use a dropout layer after this one)")
@@ -208,7 +213,7 @@ func (r *recurrent) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 		}
 		dirs := make([]ops.RecurrentWeights, len(ws))
 		for d, w := range ws {
-			dirs[d] = ops.RecurrentWeights{IH: g.Node(w[0]), HH: g.Node(w[1]), BiasIH: g.Node(w[2]), BiasHH: g.Node(w[3]), Reverse: reverse[d]}
+			dirs[d] = ops.RecurrentWeights{IH: g.Node(w[0]), HH: g.Node(w[1]), BiasIH: g.Node(w[2]), BiasHH: g.Node(w[3]), Reverse: reverse[d], Truncate: r.truncate}
 		}
 		if h, err = ops.RecurrentMasked(h, keep, r.cell, l > 0 || g.NeedsGrad(x), dirs...); err != nil {
 			return nil, fmt.Errorf("%s layer %d: %w", r.kind, l, err)

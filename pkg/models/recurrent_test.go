@@ -73,6 +73,8 @@ func TestRecurrentConfigProblems(t *testing.T) {
 		{"{type: lstm, units: 4, activation: relu}", `model.layers[0].activation: unknown option for lstm`},
 		{"{type: rnn, units: 4, activation: gelu}", `model.layers[0].activation: must be one of tanh, relu, got "gelu"`},
 		{"{type: gru, units: 4, forget_bias: 1}", `model.layers[0].forget_bias: unknown option for gru`},
+		{"{type: lstm, units: 4, truncate: 0}", "model.layers[0].truncate: must be >= 1 (steps that gradients flow back through the recurrent state), got 0"},
+		{"{type: gru, units: 4, truncate: 1.5}", "model.layers[0].truncate:"},
 		{"{type: lstm, units: 4, recurrent_init: identity}", `model.layers[0].recurrent_init: must be one of`},
 		{"{type: embedding, vocab: 5}", "model.layers[0].dim: is required"},
 		{"{type: embedding, dim: 3, vocab: 0}", "model.layers[0].vocab: must be >= 1, got 0"},

@@ -27,7 +27,19 @@ func torchSeq(n int, phase, step, scale float64) []float64 {
 // the output and every parameter's gradient with PyTorch 1.13's module of
 // the same configuration and weights (torch_ref_rnn.py's "layers").
 func TestRecurrentLayersMatchTorch(t *testing.T) {
-	b, err := os.ReadFile("../ops/testdata/torch_ref_rnn.json")
+	checkLayersAgainstTorch(t, "../ops/testdata/torch_ref_rnn.json", 3)
+}
+
+// TestTruncatedLayersMatchTorch: stacked layers with truncate: K match
+// PyTorch's loop that detaches every layer's state each K steps
+// (torch_ref_tbptt.py's "layers").
+func TestTruncatedLayersMatchTorch(t *testing.T) {
+	checkLayersAgainstTorch(t, "../ops/testdata/torch_ref_tbptt.json", 2)
+}
+
+// checkLayersAgainstTorch runs the n layer cases of a reference file.
+func checkLayersAgainstTorch(t *testing.T, file string, n int) {
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +56,8 @@ func TestRecurrentLayersMatchTorch(t *testing.T) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Layers) != 3 {
-		t.Fatalf("%d layer cases, want 3", len(f.Layers))
+	if len(f.Layers) != n {
+		t.Fatalf("%d layer cases, want %d", len(f.Layers), n)
 	}
 	for _, c := range f.Layers {
 		t.Run(c.Name, func(t *testing.T) {

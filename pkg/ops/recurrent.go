@@ -51,6 +51,12 @@ func (c Cell) String() string {
 type RecurrentWeights struct {
 	IH, HH, BiasIH, BiasHH *G.Node
 	Reverse                bool
+	// Truncate, when > 0, truncates backpropagation through time to
+	// chunks of Truncate steps in the direction's reading order: the
+	// state carried into step s (s a multiple of Truncate) gets no
+	// gradient through that step, as if it were detached there (PyTorch's
+	// h.detach() between chunks). The forward pass is unchanged.
+	Truncate int
 }
 
 // Recurrent runs one recurrent layer over a whole sequence as one op: x
@@ -73,7 +79,7 @@ func Recurrent(x *G.Node, cell Cell, wrtX bool, dirs ...RecurrentWeights) (*G.No
 	st := &recState{cell: cell, dirs: make([]recDir, len(dirs))}
 	in, wrt := []*G.Node{x}, []bool{wrtX}
 	for i, d := range dirs {
-		st.dirs[i].reverse = d.Reverse
+		st.dirs[i].reverse, st.dirs[i].chunk = d.Reverse, d.Truncate
 		in = append(in, d.IH, d.HH, d.BiasIH, d.BiasHH)
 		wrt = append(wrt, true, true, true, true)
 	}
@@ -98,6 +104,7 @@ func (st *recState) weights() int { return 4 * len(st.dirs) }
 // recDir is one direction of a recurrent op.
 type recDir struct {
 	reverse bool
+	chunk   int // > 0: truncated BPTT in chunks of this many steps
 	w32     recWork[float32]
 	w64     recWork[float64]
 }
@@ -430,6 +437,11 @@ func directionBackward[T compute.Float](cell Cell, dir *recDir, d recDims, o, dx
 		}
 		if q >= 0 {
 			compute.Gemm(true, false, d.gh, d.h, d.b, 1, w.dgh, d.gh, hs[q*d.os+d.off:], d.t*d.os, 1, dwhh, d.h)
+			if dir.chunk > 0 && s%dir.chunk == 0 { // truncated BPTT: the state carried in is detached
+				clear(w.carry)
+				clear(w.dc)
+				continue
+			}
 			compute.Gemm(false, false, d.b, d.h, d.gh, 1, w.dgh, d.gh, whh, d.h, 1, w.carry, d.h)
 		}
 	}

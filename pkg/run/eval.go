@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -103,6 +104,11 @@ func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
 	}
 	if r.Reconstruction != nil {
 		if r.Reconstruction.PCA, r.Reconstruction.PCASkipped, err = pcaBaseline(s, split); err != nil {
+			return nil, err
+		}
+	}
+	if r.Regression != nil && exp.Data.Task == "forecasting" {
+		if err := forecastBaselines(exp, r.Regression, split); err != nil {
 			return nil, err
 		}
 	}
@@ -214,3 +220,52 @@ var (
 	maxPCAWidth   = 4096
 	maxPCASamples = 20000
 )
+
+// forecastBaselines scores the naive forecasts of a forecasting split's
+// windows (persistence, and seasonal naive with data.series.season) on
+// the windows the model was scored on. A split read back from a prepared
+// dataset does not store them: the series is then read again in memory
+// (a series is small), and its windows must be those of split.
+func forecastBaselines(exp *config.Experiment, g *eval.Regression, split *data.Split) error {
+	nv := split.Naive
+	if nv == nil {
+		ds, _, err := data.Load(exp)
+		if err != nil {
+			return fmt.Errorf("the forecast baselines: %w", err)
+		}
+		again := map[string]*data.Split{"train": ds.Train, "val": ds.Val, "test": ds.Test}[split.Name]
+		if again == nil || again.N != split.N || !slices.Equal(again.Y, split.Y) || again.Naive == nil {
+			return fmt.Errorf("the forecast baselines: the %s windows read again differ from the prepared dataset's; run dltrain prepare again", split.Name)
+		}
+		nv = again.Naive
+	}
+	truth := widen(split.Y)
+	g.Baselines = append(g.Baselines, eval.ScoreBaseline("persistence", persistenceAbout(exp.Data.Series), truth, widen(nv.Persistence)))
+	if nv.Seasonal != nil {
+		s := exp.Data.Series
+		back := s.Season * ((s.Horizon + s.Season - 1) / s.Season)
+		g.Baselines = append(g.Baselines, eval.ScoreBaseline("seasonal_naive",
+			fmt.Sprintf("the value %d steps before the target (season %d)", back, s.Season), truth, widen(nv.Seasonal)))
+	}
+	if nv.SeasonalSkipped != "" {
+		g.BaselinesSkipped = "seasonal-naive baseline " + nv.SeasonalSkipped
+	}
+	return nil
+}
+
+// persistenceAbout says what the persistence forecast is for a series.
+func persistenceAbout(s config.Series) string {
+	if s.Difference > 0 {
+		return "zero change (the targets are differences)"
+	}
+	return "the value at the window's last step"
+}
+
+// widen converts float32 values to float64.
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

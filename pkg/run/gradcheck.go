@@ -54,6 +54,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 		return nil, err
 	}
 	exp.Model.DType = "float64"
+	fullBPTT(exp, opt.Stderr)
 	spec := models.Spec{Exp: exp, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, false, opt.Samples)}
 	ds, _, err := data.Load(exp)
 	switch {
@@ -156,5 +157,26 @@ func corruptBatch(exp *config.Experiment, m models.Model, x *tensor.Dense, notes
 func note(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintln(w, data.Printable(fmt.Sprintf(format, args...)))
+	}
+}
+
+// fullBPTT takes truncate off the model's recurrent layers, saying so: a
+// truncated gradient is not the gradient of the loss, so finite
+// differences of the loss cannot check it. The check is then of the full
+// gradient through the same layers; truncation itself is checked against
+// PyTorch's detach loop in pkg/ops and pkg/models.
+func fullBPTT(exp *config.Experiment, notes io.Writer) {
+	for i, b := range exp.Model.Layers {
+		if !b.Has("truncate") {
+			continue
+		}
+		opts := make(map[string]any, len(b.Opts))
+		for k, v := range b.Opts {
+			if k != "truncate" {
+				opts[k] = v
+			}
+		}
+		exp.Model.Layers[i].Opts = opts
+		note(notes, "%s: truncate dropped for the check: finite differences check the full gradient (BPTT through every step), not a truncated one", b.Path)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/data"
@@ -40,9 +43,11 @@ func persistenceMSE(t *testing.T, path string) float64 {
 
 // TestSunspotsRecurrentForecasters trains the shipped LSTM and GRU
 // forecasters on the built-in sunspots end to end (200 epochs each) and
-// reports their test MSE next to the MLP forecaster's and the persistence
-// forecast's (next year = this year) on the same test windows. Each
-// recurrent model must beat persistence.
+// reports their test MSE next to the MLP forecaster's and the baselines
+// the report carries: persistence (next year = this year), which must
+// equal the one computed here from the unscaled windows, and the
+// seasonal-naive forecast with the 11-year solar cycle (the year 11
+// before the target). Each recurrent model must beat persistence.
 func TestSunspotsRecurrentForecasters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains three forecasters for 200 epochs")
@@ -52,14 +57,28 @@ func TestSunspotsRecurrentForecasters(t *testing.T) {
 	t.Logf("persistence: test MSE %.1f", persistence)
 	for _, name := range []string{"sunspots-forecast.yaml", "sunspots-lstm.yaml", "sunspots-gru.yaml"} {
 		t.Run(name, func(t *testing.T) {
-			res, err := Train(context.Background(), TrainOptions{Config: cfg(name), Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+			var out bytes.Buffer
+			res, err := Train(context.Background(), TrainOptions{Config: cfg(name), Out: t.TempDir(), Stdout: &out, Stderr: io.Discard,
+				Sets: []string{"data.series.season=11"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			r := res.Report.Regression
-			t.Logf("%s: test MSE %.1f, MAE %.2f, R² %.4f on %d windows", name, r.MSE, r.MAE, r.R2, r.N)
-			if name != "sunspots-forecast.yaml" && !(r.MSE < persistence) {
-				t.Errorf("test MSE %.1f does not beat persistence's %.1f", r.MSE, persistence)
+			t.Logf("%s: test MSE %.1f, RMSE %.2f, MAE %.2f, R² %.4f on %d windows", name, r.MSE, math.Sqrt(r.MSE), r.MAE, r.R2, r.N)
+			if len(r.Baselines) != 2 || r.Baselines[0].Name != "persistence" || r.Baselines[1].Name != "seasonal_naive" {
+				t.Fatalf("baselines %+v, want persistence and seasonal_naive", r.Baselines)
+			}
+			for _, b := range r.Baselines {
+				t.Logf("%s: test MSE %.1f, RMSE %.2f, MAE %.2f", b.Name, b.MSE, b.RMSE, b.MAE)
+			}
+			if p := r.Baselines[0].MSE; math.Abs(p-persistence) > 1e-6*persistence {
+				t.Errorf("the report's persistence MSE %.4f differs from the windows' %.4f", p, persistence)
+			}
+			if !strings.Contains(out.String(), "forecast baselines on the same "+strconv.Itoa(r.N)+" test windows") {
+				t.Errorf("train's output does not print the baselines:\n%s", out.String())
+			}
+			if name != "sunspots-forecast.yaml" && !(r.MSE < r.Baselines[0].MSE) {
+				t.Errorf("test MSE %.1f does not beat persistence's %.1f", r.MSE, r.Baselines[0].MSE)
 			}
 		})
 	}

@@ -115,6 +115,12 @@ func sessionLoss(exp *config.Experiment, meta data.Meta) (train.Loss, []int, err
 // block. Only training calls it: eval and predict never augment.
 func setAugment(s *setup) error {
 	in := augment.Input{Shape: s.ds.Input, Tokens: s.ds.Text != nil}
+	if in.Tokens {
+		in.Vocab = len(s.ds.Classes) // a language model's classes are its vocabulary
+		if s.ds.Text.Column != "" {  // a text column's padded ids (text_table.go)
+			in.Vocab, in.Padded = len(s.ds.Text.Vocab), true
+		}
+	}
 	p, ps := augment.New(s.exp.Augment, in, s.exp.Seed)
 	c, cps := augment.Corruption(s.exp.Model.Corrupt, in, s.exp.Seed) // a denoising autoencoder's
 	if ps = append(ps, cps...); len(ps) > 0 {
