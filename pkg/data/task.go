@@ -18,6 +18,7 @@ var tasks = map[string]task{
 	"forecasting":    {about: "real-valued targets some steps after a window of a time series"},
 	"language_model": {classes: true, about: "the token that follows a sequence of tokens"},
 	"reconstruction": {self: true, about: "the sample itself: the target is the clean input after preprocessing"},
+	Seq2SeqTask:      {about: "a target token sequence for a source token sequence (seq2seq.go)"},
 }
 
 // Tasks lists the known data tasks.

@@ -153,6 +153,8 @@ type Spec struct {
 	// allocated; an error from it stops Build (a model too large for the
 	// memory).
 	Check func(*Plan) error
+	// Sequences describes seq2seq data (data.task: seq2seq); nil otherwise.
+	Sequences *Sequences
 
 	planned bool // build a plan: record shapes, allocate nothing
 }
@@ -170,6 +172,7 @@ var kinds = map[string]Kind{
 	"mlp":         mlpKind,
 	"cnn":         cnnKind,
 	"autoencoder": autoencoderKind,
+	"seq2seq":     seq2seqKind,
 }
 
 // Kinds lists the known model kinds.
@@ -231,7 +234,7 @@ func Validate(e *config.Experiment) config.Problems {
 // validateStack checks model.layers: at least one, each of a known type
 // with its options right; and that the autoencoder's keys are not set.
 func validateStack(e *config.Experiment) config.Problems {
-	ps := autoencoderOnly(e)
+	ps := append(autoencoderOnly(e), seq2seqOnly(e)...)
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

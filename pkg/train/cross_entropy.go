@@ -35,15 +35,26 @@ func newCrossEntropy(o *config.Options) Loss {
 }
 
 func (l *crossEntropy) Build(out, target *G.Node) (*G.Node, error) {
+	if out.Dims() == 3 && target.Dims() == 2 { // a sequence of tokens per sample (seq2seq): padding is ignored
+		return ops.SequenceCrossEntropy(out, target, data.PadID)
+	}
 	if out.Dims() != 2 {
 		return nil, fmt.Errorf("cross_entropy needs logits of shape (batch, classes), got %v", out.Shape())
 	}
 	return ops.SoftmaxCrossEntropyWith(out, target, l.opt)
 }
 
-func (*crossEntropy) Tasks() []string { return []string{"classification", "language_model"} }
+func (*crossEntropy) Tasks() []string {
+	return []string{"classification", "language_model", data.Seq2SeqTask}
+}
 
 func (l *crossEntropy) Output(meta data.Meta) ([]int, error) {
+	if meta.Task == data.Seq2SeqTask {
+		if l.opt.Smoothing != 0 || len(l.opt.Weights) > 0 {
+			return nil, fmt.Errorf("label_smoothing and weights are not built for seq2seq (the loss is the mean cross-entropy over every target token but padding)")
+		}
+		return []int{meta.TargetSize(), len(meta.Classes)}, nil
+	}
 	if n := len(l.opt.Weights); n > 0 && n != len(meta.Classes) {
 		return nil, fmt.Errorf("weights: %d class weights for %d classes (%v)", n, len(meta.Classes), meta.Classes)
 	}
