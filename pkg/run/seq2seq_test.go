@@ -189,8 +189,8 @@ func TestSeq2SeqIssueConfig(t *testing.T) {
 func TestSeq2SeqBadInputs(t *testing.T) {
 	for _, c := range []struct {
 		name, pairs, set string
-		want           []string
-		sentinel       error
+		want             []string
+		sentinel         error
 	}{
 		{"missing column", "date\tiso\n1 may 2001\t2001-05-01\n", "data.source_column=when",
 			[]string{"pairs.tsv:1", `data.source_column: no column "when"; the header has "date", "iso"`}, data.ErrBadData},
