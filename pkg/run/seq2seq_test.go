@@ -232,8 +232,8 @@ func TestSeq2SeqBadInputs(t *testing.T) {
 // TestSeq2SeqDatesTrains trains the shipped example
 // (configs/seq2seq-dates.yaml) for 3 of its epochs and checks what the
 // test evaluation reports: teacher-forced token accuracy of at least
-// 0.95, and beam search (eval.beam: 4) scoring at least greedy
-// decoding's exact match and BLEU, as measured on this example.
+// 0.95, and greedy and beam (eval.beam: 4) decodings with BLEU-4 of at
+// least 0.8.
 func TestSeq2SeqDatesTrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a Transformer on 3,200 pairs")
@@ -252,8 +252,9 @@ func TestSeq2SeqDatesTrains(t *testing.T) {
 	if q.TokenAccuracy < 0.95 {
 		t.Errorf("token accuracy %.4f, want >= 0.95", q.TokenAccuracy)
 	}
-	if q.Beam.ExactMatch < q.Greedy.ExactMatch || q.Beam.BLEU.Score < q.Greedy.BLEU.Score {
-		t.Errorf("beam search (exact %.4f, BLEU %.4f) below greedy decoding (exact %.4f, BLEU %.4f)",
-			q.Beam.ExactMatch, q.Beam.BLEU.Score, q.Greedy.ExactMatch, q.Greedy.BLEU.Score)
+	// Beam >= greedy is not asserted: at this 3-epoch budget it was
+	// measured both ways (docs/seq2seq.md); both decodings must score.
+	if q.Greedy.BLEU.Score < 0.8 || q.Beam.BLEU.Score < 0.8 {
+		t.Errorf("BLEU greedy %.4f, beam %.4f, want >= 0.8", q.Greedy.BLEU.Score, q.Beam.BLEU.Score)
 	}
 }
