@@ -130,6 +130,13 @@ func emitJob(a *app, o *sweepOptions, spec *sweep.Spec, dir string) error {
 			return err
 		}
 		opt.Binary = exe
+		// Slurm opens each task's output file in the sweep directory
+		// before the task runs: without the directory every task fails
+		// to launch. Starting the sweep there also refuses, now, a
+		// directory that holds another sweep.
+		if err := sweep.Start(opt.Dir, spec); err != nil {
+			return err
+		}
 	}
 	text, err := emit(spec, opt)
 	if err != nil {

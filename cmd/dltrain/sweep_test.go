@@ -205,3 +205,27 @@ func fileSize(path string) int64 {
 	}
 	return fi.Size()
 }
+
+// TestEmitSlurmStartsTheSweep: --emit slurm creates the sweep directory
+// with its journal (Slurm opens each task's output file there before the
+// task runs: without it every task fails to launch), and the script names
+// it; a directory holding another sweep is refused then, not in the jobs.
+func TestEmitSlurmStartsTheSweep(t *testing.T) {
+	cfg := tinySweepFiles(t, "trials: 2\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\n")
+	out := filepath.Join(t.TempDir(), "not", "yet")
+	code, script, stderr := dltrain(t, "sweep", "--config", cfg, "--out", out, "--emit", "slurm")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "journal.jsonl")); err != nil {
+		t.Errorf("the sweep directory was not started: %v", err)
+	}
+	if !strings.Contains(script, "#SBATCH --output="+filepath.Join(out, "slurm-%A_%a.out")) {
+		t.Errorf("the script's output is not in the sweep directory:\n%s", script)
+	}
+	other := tinySweepFiles(t, "trials: 3\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\n")
+	code, _, stderr = dltrain(t, "sweep", "--config", other, "--out", out, "--emit", "slurm")
+	if code != 2 || !strings.Contains(stderr, "holds another sweep") {
+		t.Errorf("emitting another sweep into it: exit %d\n%s", code, stderr)
+	}
+}

@@ -45,6 +45,12 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 		dense            = 2 * (256*120 + 120*84 + 84*10)
 		lstm, gru        = 2 * 50 * 4 * 128 * (32 + 128), 2 * 50 * 3 * 128 * (32 + 128) // 50 steps of [x, h]·W
 		out              = 2 * 128 * 10
+		// transformer: per encoder layer over 64 positions of 64, the input
+		// projection [64, 192], the scores and weighted values of 4 heads
+		// of 16, the output projection and the feed-forward network 64→128→64.
+		inProj  = 2 * 64 * 64 * 3 * 64
+		encoder = inProj + 2*2*64*64*64 + 2*64*64*64 + 2*2*64*64*128
+		trOut   = 2 * 64 * 10
 	)
 	// Forward and weight gradient of every layer, input gradient of all
 	// but the first.
@@ -54,6 +60,19 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 		"lenet":       2*(conv1+conv2+dense) + conv2 + dense,
 		"lstm":        2*(lstm+out) + out,
 		"gru":         2*(gru+out) + out,
+		// Every product of both layers and its two backward products, but
+		// the first input projection's input gradient.
+		"transformer": 3*(2*encoder) - inProj + 3*trOut,
+	}
+	// Trainable parameters, as PyTorch's models in pytorch_ref.py count
+	// them (sum(p.numel() for p in model.parameters())).
+	params := map[string]int{
+		"mlp":         235146,
+		"autoencoder": 209968,
+		"lenet":       44426,
+		"lstm":        84234, // 4·128·(32+128) weights, two biases of 4·128, Dense 128→10
+		"gru":         63498,
+		"transformer": 67594, // 2 × 33,472 (attention 16,640, feed-forward 16,576, norms 256), Dense 64→10
 	}
 	for _, name := range Names() {
 		w, _ := Lookup(name)
@@ -70,6 +89,13 @@ func TestWorkloadConfigsMatchTheirEntries(t *testing.T) {
 			}
 			if got := StepWork(tr.model).Products; got != products[name] {
 				t.Errorf("product FLOPs per sample %d, want %d", got, products[name])
+			}
+			n := 0
+			for _, l := range tr.model.Layers() {
+				n += l.Params
+			}
+			if n != params[name] {
+				t.Errorf("%d trainable parameters, PyTorch's model has %d", n, params[name])
 			}
 			if tr.loop.StepsPerEpoch() != EpochBatches {
 				t.Errorf("%d steps per epoch, want %d", tr.loop.StepsPerEpoch(), EpochBatches)

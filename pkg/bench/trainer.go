@@ -102,11 +102,27 @@ type Work struct {
 var productLayers = map[string]bool{"dense": true, "conv1d": true, "conv2d": true, "conv1d_transpose": true, "conv2d_transpose": true,
 	"rnn": true, "lstm": true, "gru": true}
 
+// attentionLayers are the layer types made of attention blocks, whose
+// FLOPs are all matrix products (the projections, the scores, the
+// weighted values and, in an encoder, the feed-forward network), each
+// with two backward products of its size (a weight gradient and an input
+// gradient, or the gradients of both factors). When such a layer reads
+// the model's input, its first input projection builds no input gradient.
+var attentionLayers = map[string]bool{"multihead_attention": true, "transformer_encoder": true}
+
 // StepWork counts the arithmetic of one training step of m, per sample.
 func StepWork(m models.Model) Work {
 	var w Work
 	for i, l := range m.Layers() {
 		w.Forward += l.FLOPs
+		if attentionLayers[l.Type] {
+			w.Products += 3 * l.FLOPs
+			if i == 0 && len(l.Output) == 2 {
+				t, d := int64(l.Output[0]), int64(l.Output[1])
+				w.Products -= 2 * t * d * 3 * d // x·W_inᵀ's input gradient
+			}
+			continue
+		}
 		if !productLayers[l.Type] {
 			continue
 		}

@@ -49,8 +49,8 @@ var workloads = map[string]Workload{
 		Config: "gru.yaml",
 	},
 	"transformer": {
-		Model: "2 encoder layers (d_model 64, 4 heads, FFN 128), mean over positions → Dense 10", Batch: 32,
-		Missing: "needs transformer encoder layers, which dltrain does not have yet",
+		Model: "2 encoder layers (d_model 64, 4 heads, FFN 128, post-LN), mean over positions → Dense 10", Batch: 32,
+		Config: "transformer.yaml",
 	},
 	"autoencoder": {
 		Model: "Dense 784→128 ReLU → 32 ReLU → 128 ReLU → 784 sigmoid, mean squared error", Batch: 64,

@@ -75,13 +75,15 @@ func ReluGrad[T Float](dx, x, dy []T) {
 	}
 }
 
-// Tanh writes tanh(x) into out; float32 uses tanh32.
+// Tanh writes tanh(x) into out; float32 uses tanh32, vectorized on amd64
+// with the same operations (the same bits).
 func Tanh[T Float](out, x []T) {
 	out = out[:len(x)]
 	if x32, ok := any(x).([]float32); ok {
 		o32 := any(out).([]float32)
-		for i, v := range x32 {
-			o32[i] = tanh32(v)
+		done := tanhVec(o32, x32)
+		for i := done; i < len(x32); i++ {
+			o32[i] = tanh32(x32[i])
 		}
 		return
 	}

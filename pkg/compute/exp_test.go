@@ -149,3 +149,33 @@ func TestAddAndSigmoidGradMatchScalar(t *testing.T) {
 		}
 	})
 }
+
+// TestTanhMatchesScalar checks the vector kernels against tanh32 bit for
+// bit on both sides of the polynomial's bound 0.625, including the tails,
+// zeros, infinities and NaN.
+func TestTanhMatchesScalar(t *testing.T) {
+	vectorPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(8, 1))
+		for _, n := range []int{0, 1, 8, 15, 16, 17, 40, 1000} {
+			x := randSlice(rng, n, 2)
+			if n >= 16 {
+				x[0], x[1], x[2], x[3] = 0, float32(math.Copysign(0, -1)), 0.625, -0.625
+				x[4], x[5], x[6] = math.Nextafter32(0.625, 0), float32(math.Inf(1)), float32(math.Inf(-1))
+				x[7], x[8], x[9] = 60, -60, float32(math.NaN())
+			}
+			out := make([]float32, n)
+			Tanh(out, x)
+			for i, v := range x {
+				if math.IsNaN(float64(v)) {
+					if !math.IsNaN(float64(out[i])) {
+						t.Errorf("n=%d: tanh(NaN) = %v", n, out[i])
+					}
+					continue
+				}
+				if want := tanh32(v); math.Float32bits(out[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d: tanh(%v) = %v, scalar %v", n, v, out[i], want)
+				}
+			}
+		}
+	})
+}

@@ -326,6 +326,10 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			kb := min(kc, k-p0)
 			if !directB {
 				packB(buf.b[:panels*kb*nr], tB, b, ldb, p0, kb, j0, nb)
+			} else if nb%nr != 0 {
+				// The last, partial panel, packed once for every row panel.
+				jj := j0 + (panels-1)*nr
+				packB(buf.b[:kb*nr], false, b, ldb, p0, kb, jj, nb-(panels-1)*nr)
 			}
 			for i0 := 0; i0 < m; i0 += mr {
 				t := tileRun{kb: kb, alpha: alpha, set: zeroC && p0 == 0}
@@ -344,8 +348,7 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 					switch {
 					case directB && cols == nr:
 						t.b, t.bstep = &b[p0*ldb+jj], 4*ldb
-					case directB: // the last, partial panel
-						packB(buf.b[:kb*nr], false, b, ldb, p0, kb, jj, cols)
+					case directB: // the last, partial panel, packed above
 						t.b, t.bstep = &buf.b[0], 4*nr
 					default:
 						t.b, t.bstep = &buf.b[jp*kb*nr], 4*nr

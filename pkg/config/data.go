@@ -15,6 +15,7 @@ type Data struct {
 	SourceColumn string     `yaml:"source_column" doc:"seq2seq: the column holding the source text"`
 	TargetColumn string     `yaml:"target_column" doc:"seq2seq: the column holding the target text"`
 	Features     []string   `yaml:"features" doc:"feature (input) columns; empty means every column but the targets"`
+	TextColumn   string     `yaml:"text_column" doc:"csv/tsv, classification or regression: the column holding each sample's text, the only input; tokenized as data.text says (vocabulary from the training split), padded or cut to data.text.sequence_length token ids, with a padding mask (docs/sequences.md)"`
 	Categorical  []string   `yaml:"categorical" doc:"feature columns holding categories, encoded as preprocess.encoding says; categories are learned on the training split"`
 	Classes      []string   `yaml:"classes" doc:"the class names in index order; a label must be one of them (a built-in data set's labels are indices, named by them)"`
 	Shape        []int      `yaml:"shape" doc:"per-sample input shape, e.g. [1, 8, 8]; empty means the source's natural shape"`
@@ -68,7 +69,7 @@ type Images struct {
 type Text struct {
 	Tokens         string `yaml:"tokens" doc:"char (every character is a token) or word (whitespace-separated words)"`
 	Lowercase      bool   `yaml:"lowercase" doc:"lower-case the corpus before tokenizing"`
-	SequenceLength int    `yaml:"sequence_length" doc:"tokens per input sequence; the target is the token that follows"`
+	SequenceLength int    `yaml:"sequence_length" doc:"tokens per input sequence; the target is the token that follows (with data.text_column: texts are padded or cut to it; unset (or 32, the default): the longest training text, at most 256)"`
 	Stride         int    `yaml:"stride" doc:"tokens between the starts of consecutive sequences"`
 	MinCount       int    `yaml:"min_count" doc:"a token seen fewer times in the training split maps to <unk>"`
 	Encoding       string `yaml:"encoding" doc:"onehot (input shape [T, V]) or index (input shape [T], token ids)"`

@@ -113,6 +113,7 @@ type csvOptions struct {
 	features []string // feature columns; empty means all but targets, key and exclude
 	cats     []string // categorical feature columns
 	key      string   // column read into frame.keys (split column or series time); "" for none
+	text     string   // data.text_column, also the one feature and categorical column: only an empty cell is missing
 	exclude  []string // columns that are not features by default
 	size     int64    // bytes of input, when known: sizes the arrays up front
 }
@@ -255,7 +256,7 @@ func (f *frame) addRecord(file string, rec, header []string, cols columns, pos f
 	}
 	for _, i := range cols.cats {
 		cell := strings.TrimSpace(rec[i])
-		if isMissing(cell) {
+		if isMissing(cell) && (i != cols.text || cell == "") { // a text "NA" is text
 			miss(i, cell)
 			cell = ""
 		}
@@ -305,6 +306,7 @@ func parseCell(s string) (float64, bool) {
 type columns struct {
 	nums, cats, targets []int
 	key                 int // -1 for none
+	text                int // -1 for none
 }
 
 // columnIndex finds a column by name, or else by 0-based index (negative
@@ -325,7 +327,7 @@ func columnIndex(header []string, ref string) (int, bool) {
 }
 
 func pickColumns(file string, headerLine int, header []string, opt csvOptions) (columns, error) {
-	cols := columns{key: -1}
+	cols := columns{key: -1, text: -1}
 	seen := map[string]bool{}
 	for _, h := range header {
 		if seen[h] && opt.header {
@@ -367,11 +369,18 @@ func pickColumns(file string, headerLine int, header []string, opt csvOptions) (
 	}
 	catIdx := map[int]bool{}
 	for _, c := range opt.cats {
-		i, err := find(c, "categorical")
+		what := "categorical"
+		if c == opt.text {
+			what = "text (data.text_column)"
+		}
+		i, err := find(c, what)
 		if err != nil {
 			return cols, err
 		}
 		catIdx[i] = true
+		if c == opt.text {
+			cols.text = i
+		}
 	}
 	var feats []int
 	if len(opt.features) > 0 {
@@ -432,7 +441,7 @@ func csvErr(file string, err error) error {
 var (
 	csvSource = sourceKind{
 		tasks:   []string{"classification", "regression", "reconstruction", Seq2SeqTask},
-		options: append(tableOptions, seq2seqOptions...),
+		options: append(delimitedOptions, seq2seqOptions...),
 		digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
 			if exp.Data.Task == Seq2SeqTask {
@@ -459,11 +468,14 @@ var (
 // tableOptions are the data keys that apply to sources read as tables.
 var tableOptions = []string{"label", "targets", "features", "categorical", "classes", "csv.header", "csv.delimiter", "preprocess.encoding"}
 
+// delimitedOptions are tableOptions and a text column's keys (text_table.go).
+var delimitedOptions = slices.Concat(tableOptions, textColumnOptions)
+
 func delimitedCheck(e *config.Experiment, ref string) config.Problems {
 	if e.Data.Task == Seq2SeqTask {
 		return seq2seqCheck(e)
 	}
-	ps := append(tableCheck(e), tableOnly(e)...)
+	ps := append(append(tableCheck(e), textColumnCheck(e)...), tableOnly(e)...)
 	if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.label", "a %s source needs its label column (data.label, by name or index) or its target columns (data.targets)",
 			strings.SplitN(e.Data.Source, ":", 2)[0]))
@@ -487,6 +499,9 @@ func loadDelimited(exp *config.Experiment, path string, comma rune, rep *Report)
 	if err != nil {
 		return nil, err
 	}
+	if d.TextColumn != "" {
+		return buildTextTable(exp, f, rep)
+	}
 	return buildTable(exp, f, nil, rep)
 }
 
@@ -496,6 +511,9 @@ func tableCSVOptions(d config.Data, comma rune, exclude []string) csvOptions {
 	opt := csvOptions{header: d.CSV.Header, comma: c, targets: targetsOf(d, ""), features: d.Features, cats: d.Categorical, exclude: exclude}
 	if m := d.Split.Method; m == "group" || m == "time" || m == "column" {
 		opt.key = d.Split.Column
+	}
+	if d.TextColumn != "" { // the only input, one categorical cell (text_table.go)
+		opt.text, opt.features, opt.cats = d.TextColumn, []string{d.TextColumn}, []string{d.TextColumn}
 	}
 	return opt
 }

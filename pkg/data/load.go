@@ -44,7 +44,7 @@ var sources = map[string]sourceKind{
 }
 
 // sourceOptions are the data keys that apply to some source kinds only.
-var sourceOptions = []string{"label", "targets", "features", "categorical", "classes",
+var sourceOptions = []string{"label", "targets", "features", "categorical", "classes", "text_column",
 	"csv.header", "csv.delimiter", "arrays.x", "arrays.y", "images.size", "images.color",
 	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding",
 	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference",

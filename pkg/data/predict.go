@@ -48,6 +48,12 @@ func ReadInputs(exp *config.Experiment, meta *Meta, path string) (*Inputs, error
 	}
 	scheme, _, _ := strings.Cut(exp.Data.Source, ":")
 	switch {
+	case meta.Padded(): // texts in a table column: text_table.go
+		comma := map[bool]rune{true: '\t', false: ','}[scheme == "tsv"]
+		if c, ok := exp.Data.CSV.Comma(comma); ok {
+			comma = c
+		}
+		return readTextInputs(exp, meta, path, comma)
 	case meta.Text != nil || meta.Series != nil || scheme == "text" || scheme == "series":
 		return nil, fmt.Errorf("%w: dltrain predict reads tables, arrays and images; a %s: source (%s) is not supported yet", ErrBadData, scheme, exp.Data.Source)
 	case scheme == "images":

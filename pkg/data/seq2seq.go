@@ -15,14 +15,12 @@ import (
 	"github.com/dltrain/dltrain/pkg/config"
 )
 
-// The special tokens of a seq2seq vocabulary, at the same ids in the
-// source's and the target's: padding (which the loss ignores), unknown,
-// beginning and end of sequence.
+// The special tokens of a seq2seq vocabulary besides PadID (which the
+// loss ignores) and UnknownID, at the same ids in the source's and the
+// target's: beginning and end of sequence.
 const (
-	PadID     = 0
-	UnknownID = 1
-	BOSID     = 2
-	EOSID     = 3
+	BOSID = 2
+	EOSID = 3
 )
 
 // Seq2SeqTask is the data task of a source → target sequence pair.
@@ -78,7 +76,7 @@ func (m *Seq2SeqMeta) EncodeSource(dst []float32, text string) error {
 	if len(toks) > m.SourceLength {
 		return fmt.Errorf("the source has %d tokens; the model takes at most %d (its training data's longest source, %s)", len(toks), m.SourceLength, m.LongestSource)
 	}
-	index := vocabIndex(m.SourceVocab)
+	index := seq2seqIndex(m.SourceVocab)
 	clear(dst[:m.SourceLength])
 	for i, t := range toks {
 		dst[i] = float32(lookup(index, t))
@@ -108,7 +106,7 @@ func (m *Seq2SeqMeta) Detokenize(ids []int) string {
 // TargetIDs encodes a reference target as ids (no BOS, no EOS), unknown
 // tokens as UnknownID: what BLEU and exact match compare decodings with.
 func (m *Seq2SeqMeta) TargetIDs(text string) []int {
-	index := vocabIndex(m.TargetVocab)
+	index := seq2seqIndex(m.TargetVocab)
 	toks := m.Tokenize(text)
 	out := make([]int, len(toks))
 	for i, t := range toks {
@@ -117,7 +115,9 @@ func (m *Seq2SeqMeta) TargetIDs(text string) []int {
 	return out
 }
 
-func vocabIndex(vocab []string) map[string]int {
+// seq2seqIndex maps the tokens of a seq2seq vocabulary, specials left
+// out, to their ids.
+func seq2seqIndex(vocab []string) map[string]int {
 	index := make(map[string]int, len(vocab))
 	for i, v := range vocab {
 		if i >= len(seq2seqSpecials) {
@@ -172,7 +172,7 @@ func seq2seqCheck(e *config.Experiment) config.Problems {
 // tableOnly refuses the seq2seq keys for a table of another task.
 func tableOnly(e *config.Experiment) config.Problems {
 	var ps config.Problems
-	for _, k := range seq2seqOptions {
+	for _, k := range []string{"source_column", "target_column"} { // text.* also apply to a text column
 		if e.Changed("data." + k) {
 			ps = append(ps, e.Problem("data."+k, "applies to data.task: seq2seq only; this task is %s", e.Data.Task))
 		}
@@ -213,7 +213,7 @@ func loadSeq2Seq(exp *config.Experiment, path string, comma rune, rep *Report) (
 	meta := Meta{Task: Seq2SeqTask, Source: d.Source, Split: "random", Input: []int{S + T}, Target: []int{T},
 		Classes: vocabNames(m.TargetVocab), Features: []string{d.SourceColumn}, Targets: []string{d.TargetColumn}, Seq2Seq: m}
 	ds := &Dataset{Meta: meta}
-	srcIndex, tgtIndex := vocabIndex(m.SourceVocab), vocabIndex(m.TargetVocab)
+	srcIndex, tgtIndex := seq2seqIndex(m.SourceVocab), seq2seqIndex(m.TargetVocab)
 	var unknown [3]int
 	for s, name := range splitNames {
 		sp := &Split{Name: name}

@@ -26,6 +26,12 @@ type TextMeta struct {
 	Stride         int    `json:"stride"`
 	MinCount       int    `json:"min_count"`
 	Encoding       string `json:"encoding"` // onehot or index
+	// Column is the table column texts are read from (data.text_column),
+	// "" for a corpus; its samples are padded ids and its vocabulary is
+	// Vocab (the tokens as they are, id = index), not Classes
+	// (text_table.go).
+	Column string   `json:"column,omitempty"`
+	Vocab  []string `json:"vocab,omitempty"`
 }
 
 // maxTextValues bounds the size of a one-hot encoded corpus.

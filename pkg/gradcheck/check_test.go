@@ -33,6 +33,9 @@ type gradCase struct {
 	zero []string
 	// vocab > 0: the inputs are token ids in [0, vocab) (an embedding).
 	vocab int
+	// padMask: the ids are padded at the end with id 0 and the model
+	// defines its padding mask from them (models.Spec.PadMask).
+	padMask bool
 }
 
 // cases covers every layer type and every option that changes the
@@ -100,6 +103,12 @@ var cases = []gradCase{
 	{name: "linear_sequence_and_flat", input: []int{4, 5}, layers: `[{type: linear, units: 6, activation: tanh}, {type: flatten}, {type: linear, units: 3, bias: false}]`},
 	{name: "embedding_positional_encoder", input: []int{5}, vocab: 7, layers: `[{type: embedding, dim: 4, vocab: 7}, {type: positional}, {type: transformer_encoder, heads: 2, ff: 8, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "embedding_lstm", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 4, return_sequences: true}, {type: flatten}, {type: dense, units: 3}]`},
+	// Padded ids: the layers read the padding mask the model defines.
+	{name: "masked_bilstm_last", input: []int{5}, vocab: 6, padMask: true, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: lstm, units: 3, layers: 2, bidirectional: true}, {type: dense, units: 3}]`},
+	{name: "masked_gru_sequences_max", input: []int{5}, vocab: 6, padMask: true, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: gru, units: 3, bidirectional: true, return_sequences: true}, {type: sequence_pool, mode: max}, {type: dense, units: 3}]`},
+	{name: "masked_rnn_mean", input: []int{5}, vocab: 6, padMask: true, layers: `[{type: embedding, dim: 3, vocab: 6}, {type: rnn, units: 3, return_sequences: true}, {type: sequence_pool, mode: mean}, {type: dense, units: 3}]`},
+	{name: "masked_encoder_mean", input: []int{5}, vocab: 6, padMask: true, layers: `[{type: embedding, dim: 4, vocab: 6}, {type: transformer_encoder, layers: 1, heads: 2, ff: 6, dropout: 0}, {type: sequence_pool, mode: mean}, {type: dense, units: 3}]`},
+	{name: "masked_attention_first", input: []int{5}, vocab: 6, padMask: true, layers: `[{type: embedding, dim: 4, vocab: 6}, {type: multihead_attention, heads: 2}, {type: sequence_pool, mode: first}, {type: dense, units: 3}]`},
 	{name: "conv1d_transpose", input: []int{2, 4}, layers: `[{type: conv1d_transpose, filters: 3, kernel: 4, stride: 2, padding: 1, dilation: 2, output_padding: 1}, {type: flatten}, {type: dense, units: 3}]`},
 	// The autoencoder kind's layers are its two stacks; its loss is mse
 	// against targets of the input's shape.
@@ -143,7 +152,7 @@ func buildCaseAs(t *testing.T, c gradCase, dtype string) (models.Model, train.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.Build(models.Spec{Exp: exp, Input: c.input, InitRNG: rand.New(rand.NewPCG(1, 2))})
+	m, err := models.Build(models.Spec{Exp: exp, Input: c.input, PadMask: c.padMask, InitRNG: rand.New(rand.NewPCG(1, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +171,17 @@ func caseInputs(m models.Model, c gradCase, task string, n int, rng *rand.Rand) 
 	if c.vocab > 0 {
 		for i, v := range x.Data().([]float64) {
 			x.Data().([]float64)[i] = float64((i + int(10*math.Abs(v))) % c.vocab)
+		}
+	}
+	if c.padMask { // sample r: T − r mod T real ids in [1, vocab), then padding
+		t := c.input[0]
+		for i := range x.Data().([]float64) {
+			r, p := i/t, i%t
+			v := float64(1 + i%(c.vocab-1))
+			if p >= t-r%t {
+				v = 0
+			}
+			x.Data().([]float64)[i] = v
 		}
 	}
 	return x, y

@@ -29,7 +29,7 @@ type attentionLayer struct {
 
 func newAttention(o *config.Options) Layer {
 	a := &attentionLayer{heads: o.Int("heads", 0), dropout: o.Float("dropout", 0), causal: o.Bool("causal", false),
-		input: o.String("input", ""), keyMask: o.String("key_mask", "")}
+		input: o.String("input", ""), keyMask: o.String("key_mask", maskAuto)}
 	requireHeads(o, a.heads)
 	if !(a.dropout >= 0 && a.dropout < 1) {
 		o.Fail("dropout", "must be in [0, 1), got %v", a.dropout)
@@ -81,19 +81,26 @@ func (a *attentionLayer) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("multihead_attention input: %w", err)
 		}
 	}
-	keep, err := keyMaskOf(g, a.keyMask)
+	option := a.keyMask
+	if option == maskAuto && a.input != "" {
+		option = maskNone // auto is self-attention's: cross-attention's keys are another sequence
+	}
+	keep, err := keyMaskOf(g, option, x)
 	if err != nil {
 		return nil, err
 	}
 	return a.w.apply(g, x, kv, keep, a.heads, a.causal, a.dropout)
 }
 
-// keyMaskOf returns the named key-padding mask, or nil for "".
-func keyMaskOf(g *Graph, name string) (*G.Node, error) {
-	if name == "" {
-		return nil, nil
+// keyMaskOf returns the key-padding mask a key_mask option names for
+// self-attention on x (mask.go's rule), or nil for none. A named mask of
+// cross-attention's keys is checked by the op.
+func keyMaskOf(g *Graph, option string, x *G.Node) (*G.Node, error) {
+	switch option {
+	case maskAuto, maskNone, "":
+		return maskFor(g, option, "key_mask", x)
 	}
-	n, err := g.Tensor(name)
+	n, err := g.Tensor(option)
 	if err != nil {
 		return nil, fmt.Errorf("key_mask: %w", err)
 	}

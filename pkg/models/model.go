@@ -149,6 +149,10 @@ type Spec struct {
 	Output Shape // per-sample shape the loss expects of the model's output
 	// InitRNG draws the initial weights.
 	InitRNG *rand.Rand
+	// PadMask says that the input "x" holds token ids [T] padded at the
+	// end with id 0: the model defines the padding mask MaskName from them
+	// (mask.go).
+	PadMask bool
 	// Check, when set, is given the model's plan before any parameter is
 	// allocated; an error from it stops Build (a model too large for the
 	// memory).

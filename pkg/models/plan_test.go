@@ -25,6 +25,9 @@ func TestPlanMatchesBuild(t *testing.T) {
 			{type: maxpool2d, size: 2}, {type: flatten}, {type: dense, units: 10}]}`, Shape{1, 8, 8}, Shape{10}},
 		{"autoencoder", `{kind: autoencoder, encoder: [{type: dense, units: 8, activation: relu}, {type: dense, units: 2}],
 			decoder: [{type: dense, units: 8, activation: relu}, {type: dense, units: 64}]}`, Shape{64}, nil},
+		// Parameters set after their draw (a padding row, forget-gate
+		// biases): a plan has no tensors to set.
+		{"embedding_padding_lstm_forget_bias", "{layers: [{type: embedding, dim: 4, vocab: 9, padding_id: 0}, {type: lstm, units: 3, forget_bias: 1}, {type: dense, units: 3}]}", Shape{5}, Shape{3}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var e *config.Experiment

@@ -30,6 +30,7 @@ type recurrent struct {
 	bidir      bool
 	dropout    float64
 	forgetBias float64 // NaN: PyTorch's initialization
+	mask       string  // the padding mask option (mask.go)
 	// Initializers by config name; "" is PyTorch's uniform(±1/√units).
 	init, recInit, biasInit string
 	// w[l][d] are layer l's direction d's weight_ih, weight_hh, bias_ih
@@ -54,6 +55,7 @@ func newRecurrent(kind string, o *config.Options) Layer {
 		forgetBias: math.NaN(),
 		recInit:    o.String("recurrent_init", "orthogonal", InitializerNames()...),
 		biasInit:   o.String("bias_init", "", InitializerNames()...),
+		mask:       o.String("mask", maskAuto),
 	}
 	switch kind {
 	case "rnn":
@@ -164,8 +166,12 @@ func (r *recurrent) Setup(s *Scope, in Shape) (Shape, error) {
 	return Shape{d * h}, nil
 }
 
-// setRange sets elements [lo, hi) of a parameter's tensor to v.
+// setRange sets elements [lo, hi) of a parameter's tensor to v; a
+// parameter of a plan has no tensor (nil), and nothing to set.
 func setRange(t *tensor.Dense, lo, hi int, v float64) {
+	if t == nil {
+		return
+	}
 	ops.Must(ops.Dispatch(t.Dtype(), rangeFill{t, lo, hi, v}, fillRange[float32], fillRange[float64]))
 }
 
@@ -186,6 +192,10 @@ func fillRange[T compute.Float](a rangeFill) error {
 
 func (r *recurrent) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	reverse := []bool{false, true}[:r.directions()]
+	keep, err := maskFor(g, r.mask, r.kind, x)
+	if err != nil {
+		return nil, err
+	}
 	h := x
 	for l, ws := range r.w {
 		if l > 0 && g.Train && r.dropout > 0 {
@@ -200,15 +210,14 @@ func (r *recurrent) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 		for d, w := range ws {
 			dirs[d] = ops.RecurrentWeights{IH: g.Node(w[0]), HH: g.Node(w[1]), BiasIH: g.Node(w[2]), BiasHH: g.Node(w[3]), Reverse: reverse[d]}
 		}
-		var err error
-		if h, err = ops.Recurrent(h, r.cell, l > 0 || g.NeedsGrad(x), dirs...); err != nil {
+		if h, err = ops.RecurrentMasked(h, keep, r.cell, l > 0 || g.NeedsGrad(x), dirs...); err != nil {
 			return nil, fmt.Errorf("%s layer %d: %w", r.kind, l, err)
 		}
 	}
 	if r.returnSeq {
 		return h, nil
 	}
-	return ops.RecurrentLast(h, reverse...)
+	return ops.RecurrentLastMasked(h, keep, reverse...)
 }
 
 // FLOPs counts the products of every layer and direction (2 per

@@ -7,12 +7,14 @@ import (
 )
 
 // sequencePool turns a sequence [time, dim] into one vector [dim]: mode
-// mean averages the positions (an encoder classifier's mean pooling),
-// first takes position 0 (a classification token's state).
-type sequencePool struct{ mode string }
+// mean averages the positions (an encoder classifier's mean pooling), max
+// takes each feature's largest value, first takes position 0 (a
+// classification token's state). With a padding mask (mask.go) mean and
+// max read the real positions only.
+type sequencePool struct{ mode, mask string }
 
 func newSequencePool(o *config.Options) Layer {
-	return &sequencePool{mode: o.String("mode", "mean", "mean", "first")}
+	return &sequencePool{mode: o.String("mode", "mean", "mean", "max", "first"), mask: o.String("mask", maskAuto)}
 }
 
 func (p *sequencePool) Setup(_ *Scope, in Shape) (Shape, error) {
@@ -22,6 +24,10 @@ func (p *sequencePool) Setup(_ *Scope, in Shape) (Shape, error) {
 	return Shape{in[1]}, nil
 }
 
-func (p *sequencePool) Forward(_ *Graph, x *G.Node) (*G.Node, error) {
-	return ops.SequencePool(x, p.mode)
+func (p *sequencePool) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	keep, err := maskFor(g, p.mask, "sequence_pool", x)
+	if err != nil {
+		return nil, err
+	}
+	return ops.SequencePoolMasked(x, keep, p.mode)
 }

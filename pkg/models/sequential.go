@@ -12,9 +12,10 @@ import (
 // to the output "out": the mlp and cnn kinds (mlp.go, cnn.go) build one.
 type Sequential struct {
 	Signature
-	kind   string
-	store  *ParamStore
-	layers []builtLayer
+	kind    string
+	padMask bool // define MaskName from the token ids x (mask.go)
+	store   *ParamStore
+	layers  []builtLayer
 }
 
 // builtLayer is a layer after Setup, with what a summary shows of it.
@@ -45,7 +46,10 @@ func buildSequential(kind string, spec Spec) (*Sequential, error) {
 			return nil, ps
 		}
 		sig := Signature{In: []TensorSpec{{InputX, spec.Input}}, Out: []TensorSpec{{OutputOut, shape}}}
-		return &Sequential{Signature: sig, kind: kind, store: store, layers: layers}, nil
+		if spec.PadMask && len(spec.Input) != 1 {
+			return nil, fmt.Errorf("a padding mask needs token ids [time] per sample, got %v", spec.Input)
+		}
+		return &Sequential{Signature: sig, kind: kind, padMask: spec.PadMask, store: store, layers: layers}, nil
 	}
 }
 
@@ -142,6 +146,11 @@ func (m *Sequential) Forward(g *Graph, in Tensors) (Tensors, error) {
 	x, ok := in[InputX]
 	if !ok {
 		return nil, fmt.Errorf("a %s model needs its input %q", m.kind, InputX)
+	}
+	if m.padMask {
+		if err := definePadMask(g, x); err != nil {
+			return nil, err
+		}
 	}
 	out, err := forwardStack(g, m.layers, x)
 	if err != nil {

@@ -45,7 +45,7 @@ func newTransformerOpts(o *config.Options, causal bool) *transformerEncoder {
 		dropout: o.Float("dropout", 0.1), eps: o.Float("eps", 1e-5),
 		norm:       o.String("norm", "post", "post", "pre"),
 		activation: o.String("activation", "relu", "relu", "gelu"),
-		causal:     o.Bool("causal", causal), keyMask: o.String("key_mask", ""),
+		causal:     o.Bool("causal", causal), keyMask: o.String("key_mask", maskAuto),
 	}
 	if e.layers < 1 {
 		o.Fail("layers", "must be >= 1 (stacked encoder layers), got %d", e.layers)
@@ -127,7 +127,7 @@ func (p *encoderParams) declareFeedForward(s *Scope, prefix string, d, ff int, i
 }
 
 func (e *transformerEncoder) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	keep, err := keyMaskOf(g, e.keyMask)
+	keep, err := keyMaskOf(g, e.keyMask, x)
 	if err != nil {
 		return nil, err
 	}

@@ -88,11 +88,11 @@ func (d *transformerDecoder) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transformer_decoder memory: %w", err)
 	}
-	keep, err := keyMaskOf(g, d.enc.keyMask)
+	keep, err := keyMaskOf(g, d.enc.keyMask, x)
 	if err != nil {
 		return nil, err
 	}
-	memKeep, err := keyMaskOf(g, d.memoryKey)
+	memKeep, err := keyMaskOf(g, d.memoryKey, mem)
 	if err != nil {
 		return nil, fmt.Errorf("memory_%w", err)
 	}

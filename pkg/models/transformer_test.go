@@ -263,7 +263,7 @@ func TestTransformerConfigProblems(t *testing.T) {
 		{"{type: transformer_decoder, heads: 2, ff: 8}", "model.layers[0].memory: is required"},
 		{"{type: transformer_decoder, heads: 2, ff: 8, memory: x, norm: middle}", `model.layers[0].norm: must be one of post, pre, got "middle"`},
 		{"{type: linear}", "model.layers[0].units: is required"},
-		{"{type: sequence_pool, mode: max}", `model.layers[0].mode: must be one of mean, first, got "max"`},
+		{"{type: sequence_pool, mode: median}", `model.layers[0].mode: must be one of mean, max, first, got "median"`},
 		{"{type: transformer_encoder, heads: 2, ff: 8, dropout: -0.1}", "model.layers[0].dropout: must be in [0, 1), got -0.1"},
 	} {
 		t.Run(c.layer, func(t *testing.T) {

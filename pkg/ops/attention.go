@@ -226,7 +226,9 @@ func projectRows[T compute.Float](y, x, w, b []T, rows, in, out int) {
 // maskedSoftmax turns each row of the scores s [tq, tk] into softmax
 // weights over the keys the masks allow (key j ≤ row i when causal, keep
 // nonzero when keep is not nil); the others get weight 0, and a row with
-// none allowed is all zeros.
+// none allowed is all zeros. Each row is shifted by its maximum,
+// exponentiated (compute.ExpShift: float32 in float32, vectorized),
+// summed (compute.Sum) and divided by its sum.
 func maskedSoftmax[T compute.Float](s []T, tq, tk int, causal bool, keep []T) {
 	for i := range tq {
 		row := s[i*tk : (i+1)*tk]
@@ -234,30 +236,32 @@ func maskedSoftmax[T compute.Float](s []T, tq, tk int, causal bool, keep []T) {
 		if causal {
 			n = min(i+1, tk)
 		}
-		m := math.Inf(-1)
-		for j, v := range row[:n] {
-			if keep == nil || keep[j] != 0 {
-				m = max(m, float64(v))
+		clear(row[n:])
+		row = row[:n]
+		var m T
+		if keep == nil {
+			m = compute.Max(row)
+		} else {
+			m = T(math.Inf(-1))
+			for j, v := range row {
+				if keep[j] != 0 && v > m {
+					m = v
+				}
 			}
 		}
-		if math.IsInf(m, -1) {
+		if math.IsInf(float64(m), -1) {
 			clear(row)
 			continue
 		}
-		var sum float64
-		for j, v := range row[:n] {
-			if keep != nil && keep[j] == 0 {
-				row[j] = 0
-				continue
+		compute.ExpShift(row, row, m)
+		if keep != nil {
+			for j := range row {
+				if keep[j] == 0 {
+					row[j] = 0
+				}
 			}
-			e := math.Exp(float64(v) - m)
-			row[j] = T(e)
-			sum += e
 		}
-		for j := range row[:n] {
-			row[j] = T(float64(row[j]) / sum)
-		}
-		clear(row[n:])
+		compute.DivConst(row, compute.Sum(row))
 	}
 }
 

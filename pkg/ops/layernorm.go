@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/dltrain/dltrain/pkg/compute"
 	G "gorgonia.org/gorgonia"
@@ -15,10 +16,44 @@ import (
 // and shifted by beta element by element. It is the same in training and
 // evaluation. When wrtX is false the input gradient is not built.
 func LayerNorm(x, gamma, beta *G.Node, eps float64, wrtX bool) (*G.Node, error) {
-	return Apply(layerNorm{eps: eps}, []bool{wrtX, true, true}, x, gamma, beta)
+	return Apply(layerNorm{eps: eps, st: new(lnStats)}, []bool{wrtX, true, true}, x, gamma, beta)
 }
 
-type layerNorm struct{ eps float64 }
+type layerNorm struct {
+	eps float64
+	st  *lnStats // the forward pass's row statistics, read by the gradients
+}
+
+// lnStats are the mean and 1/σ of every row of a layer norm's input, as
+// PyTorch saves them for the backward pass: the forward pass computes
+// them, the gradients of x and gamma read them back instead of computing
+// them again (the same values, so the same bits). x is the input they
+// belong to.
+type lnStats struct {
+	x         unsafe.Pointer
+	n         int
+	mean, inv []float64
+}
+
+// lnRowStats returns the statistics of the rows of d values of x: those
+// kept by st when they are of x and fresh is false, else computed (and
+// kept). A nil st computes them into fresh slices.
+func lnRowStats[T compute.Float](st *lnStats, x []T, d int, eps float64, fresh bool) (mean, inv []float64) {
+	if st == nil {
+		st = new(lnStats)
+	}
+	p := unsafe.Pointer(unsafe.SliceData(x))
+	if !fresh && st.x == p && st.n == len(x) {
+		return st.mean, st.inv
+	}
+	rows := len(x) / d
+	st.mean, st.inv = resize(st.mean, rows), resize(st.inv, rows)
+	for r := range rows {
+		st.mean[r], st.inv[r] = rowStats(x[r*d:(r+1)*d], eps)
+	}
+	st.x, st.n = p, len(x)
+	return st.mean, st.inv
+}
 
 func (layerNorm) Name() string { return "layernorm" }
 
@@ -48,7 +83,7 @@ func (k layerNorm) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func layerNormBody[T compute.Float](k layerNorm, o []T, in []*tensor.Dense) error {
-	layerNormForward(k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
+	layerNormForward(k.st, k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
@@ -67,11 +102,12 @@ func rowStats[T compute.Float](row []T, eps float64) (mean, inv float64) {
 	return mean, 1 / math.Sqrt(q/float64(len(row))+eps)
 }
 
-func layerNormForward[T compute.Float](eps float64, y, x, gamma, beta []T) {
+func layerNormForward[T compute.Float](st *lnStats, eps float64, y, x, gamma, beta []T) {
 	d := len(gamma)
+	means, invs := lnRowStats(st, x, d, eps, true)
 	for r := 0; r+d <= len(x); r += d {
 		row := x[r : r+d]
-		mean, inv := rowStats(row, eps)
+		mean, inv := means[r/d], invs[r/d]
 		for j, v := range row {
 			y[r+j] = T((float64(v)-mean)*inv)*gamma[j] + beta[j]
 		}
@@ -82,12 +118,12 @@ func (k layerNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, e
 	gs := make(G.Nodes, 3)
 	var err error
 	if wrt[0] {
-		if gs[0], err = Apply(layerNormGradX{eps: k.eps}, []bool{false, false, true}, in[0], in[1], grad); err != nil {
+		if gs[0], err = Apply(layerNormGradX{eps: k.eps, st: k.st}, []bool{false, false, true}, in[0], in[1], grad); err != nil {
 			return nil, err
 		}
 	}
 	gamma := in[1].Shape().Clone()
-	if gs[1], err = Apply(layerNormGradGamma{eps: k.eps, shape: gamma, acc: new([]float64)}, []bool{false, true}, in[0], grad); err != nil {
+	if gs[1], err = Apply(layerNormGradGamma{eps: k.eps, st: k.st, shape: gamma, acc: new([]float64)}, []bool{false, true}, in[0], grad); err != nil {
 		return nil, err
 	}
 	if gs[2], err = Apply(trailingSum{shape: gamma, acc: new([]float64)}, nil, grad); err != nil {
@@ -98,7 +134,10 @@ func (k layerNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, e
 
 // layerNormGradX computes dx from (x, gamma, dy) row by row: with g = γ⊙dy
 // and x̂ the normalized row, dx = (g − mean(g) − x̂·mean(g⊙x̂))/σ.
-type layerNormGradX struct{ eps float64 }
+type layerNormGradX struct {
+	eps float64
+	st  *lnStats
+}
 
 func (layerNormGradX) Name() string { return "layernorm_grad_x" }
 
@@ -114,15 +153,16 @@ func (k layerNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 func layerNormGradXBody[T compute.Float](k layerNormGradX, o []T, in []*tensor.Dense) error {
-	layerNormBackX(k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
+	layerNormBackX(k.st, k.eps, o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
 	return nil
 }
 
-func layerNormBackX[T compute.Float](eps float64, dx, x, gamma, dy []T) {
+func layerNormBackX[T compute.Float](st *lnStats, eps float64, dx, x, gamma, dy []T) {
 	d := len(gamma)
+	means, invs := lnRowStats(st, x, d, eps, false)
 	for r := 0; r+d <= len(x); r += d {
 		row := x[r : r+d]
-		mean, inv := rowStats(row, eps)
+		mean, inv := means[r/d], invs[r/d]
 		var sumG, sumGXhat float64
 		for j, v := range row {
 			g := float64(dy[r+j]) * float64(gamma[j])
@@ -144,6 +184,7 @@ func (layerNormGradX) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, erro
 // layerNormGradGamma computes dγ = Σ over rows of dy⊙x̂ from (x, dy).
 type layerNormGradGamma struct {
 	eps   float64
+	st    *lnStats
 	shape tensor.Shape
 	acc   *[]float64 // the sums' scratch, kept from step to step
 }
@@ -165,16 +206,17 @@ func (k layerNormGradGamma) Forward(out *tensor.Dense, in []*tensor.Dense) error
 }
 
 func layerNormGradGammaBody[T compute.Float](k layerNormGradGamma, o []T, in []*tensor.Dense) error {
-	layerNormBackGamma(k.eps, o, data[T](in[0]), data[T](in[1]), sumScratch(k.acc, len(o)))
+	layerNormBackGamma(k.st, k.eps, o, data[T](in[0]), data[T](in[1]), sumScratch(k.acc, len(o)))
 	return nil
 }
 
-func layerNormBackGamma[T compute.Float](eps float64, dg, x, dy []T, acc []float64) {
+func layerNormBackGamma[T compute.Float](st *lnStats, eps float64, dg, x, dy []T, acc []float64) {
 	d := len(dg)
 	clear(acc)
+	means, invs := lnRowStats(st, x, d, eps, false)
 	for r := 0; r+d <= len(x); r += d {
 		row := x[r : r+d]
-		mean, inv := rowStats(row, eps)
+		mean, inv := means[r/d], invs[r/d]
 		for j, v := range row {
 			acc[j] += float64(dy[r+j]) * (float64(v) - mean) * inv
 		}

@@ -86,7 +86,14 @@ func Recurrent(x *G.Node, cell Cell, wrtX bool, dirs ...RecurrentWeights) (*G.No
 type recState struct {
 	cell Cell
 	dirs []recDir
+	// masked: the op's last input is a padding mask [B, T]
+	// (recurrent_mask.go); lens are its rows' lengths in the last pass.
+	masked bool
+	lens   []int
 }
+
+// weights is the number of weight inputs, 4 per direction.
+func (st *recState) weights() int { return 4 * len(st.dirs) }
 
 // recDir is one direction of a recurrent op.
 type recDir struct {
@@ -164,8 +171,11 @@ func (k recurrent) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	if x.Dims() != 3 || x[1] < 1 {
 		return nil, fmt.Errorf("want x [batch, time, features] with time ≥ 1, got %v", x)
 	}
-	if len(in) != 1+4*len(k.st.dirs) {
+	if len(in) != 1+k.st.weights()+maskInputs(k.st.masked) {
 		return nil, fmt.Errorf("want x and 4 weights per direction, got %d inputs", len(in))
+	}
+	if err := checkRecMask(k.st.masked, x, in[len(in)-1]); err != nil {
+		return nil, err
 	}
 	var h int
 	for i := range k.st.dirs {
@@ -203,16 +213,21 @@ func (k recurrent) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 
 func recurrentBody[T compute.Float](k recurrent, out []T, in []*tensor.Dense) error {
 	d := recDimsOf(in, len(k.st.dirs))
+	lens, err := recLengths[T](k.st, in)
+	if err != nil {
+		return err
+	}
 	for i := range k.st.dirs {
 		d.off = i * d.h
-		directionForward(k.st.cell, &k.st.dirs[i], d, out, in[0], in[1+4*i:5+4*i])
+		directionForward(k.st.cell, &k.st.dirs[i], d, out, in[0], in[1+4*i:5+4*i], lens)
 	}
 	return nil
 }
 
 // directionForward runs one direction over the sequence x with weights w
-// (weight_ih, weight_hh, bias_ih, bias_hh) into its part of out.
-func directionForward[T compute.Float](cell Cell, dir *recDir, d recDims, out []T, xt *tensor.Dense, w []*tensor.Dense) {
+// (weight_ih, weight_hh, bias_ih, bias_hh) into its part of out. lens,
+// when not nil, are the sequences' lengths: see recurrent_mask.go.
+func directionForward[T compute.Float](cell Cell, dir *recDir, d recDims, out []T, xt *tensor.Dense, w []*tensor.Dense, lens []int) {
 	x, wih, whh := data[T](xt), data[T](w[0]), data[T](w[1])
 	bih, bhh := data[T](w[2]), data[T](w[3])
 	wk := jobOf[recWork[T]](&dir.w32, &dir.w64)
@@ -239,6 +254,13 @@ func directionForward[T compute.Float](cell Cell, dir *recDir, d recDims, out []
 			row, prow := r*d.t+p, -1
 			if q >= 0 {
 				prow = r*d.t + q
+			}
+			if lens != nil { // padding: recurrent_mask.go
+				var pad bool
+				if pad, prow = maskedStep(lens[r], p, q, prow); pad {
+					clear(state(out, d, row))
+					continue
+				}
 			}
 			cellForward(cell, wk, out, d, r, row, prow)
 		}
@@ -283,7 +305,7 @@ func (k recurrent) Backward(in G.Nodes, out, grad *G.Node, wrt []bool) (G.Nodes,
 	}
 	gs := make(G.Nodes, len(in))
 	off := 0
-	for i, n := range in {
+	for i, n := range in[:1+k.st.weights()] {
 		if i == 0 && !wrt[0] {
 			continue
 		}
@@ -308,11 +330,11 @@ func (k recurrentGrad) Name() string { return recurrent{k.st}.Name() + "_bptt" }
 
 func (k recurrentGrad) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	n := len(in)
-	if n != 3+4*len(k.st.dirs) || !in[n-1].Eq(in[n-2]) {
+	if n != 3+k.st.weights()+maskInputs(k.st.masked) || !in[n-1].Eq(in[n-2]) {
 		return nil, fmt.Errorf("want the op's inputs, its output and a gradient of its shape, got %v", in)
 	}
 	size := 0
-	for _, s := range in[1 : n-2] {
+	for _, s := range in[1 : 1+k.st.weights()] {
 		size += s.TotalSize()
 	}
 	if k.wrtX {
@@ -333,6 +355,10 @@ func recurrentGradBody[T compute.Float](k recurrentGrad, o []T, in []*tensor.Den
 	if k.wrtX {
 		dx, o = o[:d.b*d.t*d.f], o[d.b*d.t*d.f:]
 	}
+	var lens []int
+	if k.st.masked {
+		lens = k.st.lens // the forward pass's
+	}
 	for i := range k.st.dirs {
 		d.off = i * d.h
 		w := in[1+4*i : 5+4*i]
@@ -344,7 +370,7 @@ func recurrentGradBody[T compute.Float](k recurrentGrad, o []T, in []*tensor.Den
 		if k.wrtX {
 			dxi = dx
 		}
-		if err := directionBackward(k.st.cell, &k.st.dirs[i], d, o[:size], dxi, i > 0, in[0], w, hs, dy); err != nil {
+		if err := directionBackward(k.st.cell, &k.st.dirs[i], d, o[:size], dxi, i > 0, in[0], w, hs, dy, lens); err != nil {
 			return err
 		}
 		o = o[size:]
@@ -354,9 +380,10 @@ func recurrentGradBody[T compute.Float](k recurrentGrad, o []T, in []*tensor.Den
 
 // directionBackward differentiates one direction: it writes the gradients
 // of its weights, packed, into o, and writes (or with accumulate adds)
-// the gradient of x into dx when dx is not nil.
+// the gradient of x into dx when dx is not nil. lens are the forward
+// pass's sequence lengths, or nil.
 func directionBackward[T compute.Float](cell Cell, dir *recDir, d recDims, o, dx []T, accumulate bool,
-	xt *tensor.Dense, wt []*tensor.Dense, hs, dy []T) error {
+	xt *tensor.Dense, wt []*tensor.Dense, hs, dy []T, lens []int) error {
 	x, wih, whh := data[T](xt), data[T](wt[0]), data[T](wt[1])
 	w := jobOf[recWork[T]](&dir.w32, &dir.w64)
 	rows := d.b * d.t
@@ -385,6 +412,13 @@ func directionBackward[T compute.Float](cell Cell, dir *recDir, d recDims, o, dx
 			row, prow := r*d.t+p, -1
 			if q >= 0 {
 				prow = r*d.t + q
+			}
+			if lens != nil { // padding: recurrent_mask.go
+				var pad bool
+				if pad, prow = maskedStep(lens[r], p, q, prow); pad {
+					w.clearStep(cell, d, r, row)
+					continue
+				}
 			}
 			dht := w.dht[r*d.h : (r+1)*d.h]
 			copy(dht, state(dy, d, row))

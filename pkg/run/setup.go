@@ -61,6 +61,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Exp:     exp,
 		Input:   meta.Input,
 		Output:  output,
+		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
 		// Sequences: what a seq2seq model is built for; nil for other data.
@@ -147,8 +148,13 @@ func loggedMetrics(task string) []string {
 var Validators = []config.Validator{data.Validate, models.Validate, augment.Validate, ValidateTrain}
 
 // Load reads an experiment as config.Load does, validated against every
-// registry (Validators).
+// registry (Validators). An override may name a layer's option by the
+// layer's name, model.layers.NAME.OPTION=VALUE (NAME as LayerNames has it).
 func Load(path string, sets []string) (*config.Experiment, error) {
+	sets, err := expandLayerSets(path, sets)
+	if err != nil {
+		return nil, err
+	}
 	return config.Load(path, sets, Validators...)
 }
 

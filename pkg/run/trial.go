@@ -58,6 +58,12 @@ type TrialResult struct {
 	BestEpoch int       // epoch (1-based) of Best; 0 when none
 	Epochs    int       // epochs trained in all, over every call
 	Curve     []float64 // Metric at each epoch (NaN where it was not finite)
+	// FromEpoch and FromStep are where this call started training: the
+	// epochs completed and optimizer steps taken in the checkpoint it
+	// resumed from (within an epoch when the run was stopped mid-epoch);
+	// both 0 for a trial that started afresh.
+	FromEpoch int
+	FromStep  int64
 }
 
 var (
@@ -85,7 +91,8 @@ func Trial(ctx context.Context, opt TrialOptions) (*TrialResult, error) {
 		}
 		topt.Config, topt.Sets, topt.Dir = opt.Config, opt.Sets, opt.Dir
 	}
-	topt.Hooks = []train.Hook{&trialStop{opt: opt, best: math.NaN()}}
+	stop := &trialStop{opt: opt, best: math.NaN()}
+	topt.Hooks = []train.Hook{stop}
 	_, err := Train(ctx, topt)
 	status := TrialCompleted
 	switch {
@@ -96,7 +103,7 @@ func Trial(ctx context.Context, opt TrialOptions) (*TrialResult, error) {
 	case err != nil:
 		return nil, err
 	}
-	res := &TrialResult{Dir: opt.Dir, Status: status, Best: math.NaN()}
+	res := &TrialResult{Dir: opt.Dir, Status: status, Best: math.NaN(), FromEpoch: stop.from.Epoch, FromStep: stop.from.Step}
 	if res.Curve, err = ReadMetric(opt.Dir, opt.Metric); err != nil {
 		return nil, err
 	}
@@ -118,9 +125,11 @@ type trialStop struct {
 	train.NopHook
 	opt  TrialOptions
 	best float64
+	from train.State // where the call started
 }
 
 func (h *trialStop) BeforeRun(l *train.Loop) error {
+	h.from = l.State
 	// A resumed trial: its best so far, from the epochs already logged.
 	curve, err := ReadMetric(h.opt.Dir, h.opt.Metric)
 	if err != nil {

@@ -2,11 +2,16 @@ package run
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // irisTrial is a short iris trial into dir.
@@ -43,6 +48,9 @@ func TestTrialBudgetResumesToTheSameCurve(t *testing.T) {
 		want := step.budget
 		if want == 0 {
 			want = 6
+		}
+		if from := map[int]int{2: 0, 4: 2, 0: 4}[step.budget]; res.FromEpoch != from || (from > 0) != (res.FromStep > 0) {
+			t.Errorf("budget %d: started from epoch %d, step %d; want epoch %d (resumed where the last call stopped)", step.budget, res.FromEpoch, res.FromStep, from)
 		}
 		if res.Status != step.status || res.Epochs != want {
 			t.Fatalf("budget %d: status %s after %d epochs, want %s after %d", step.budget, res.Status, res.Epochs, step.status, want)
@@ -109,5 +117,38 @@ func TestRunIDsDoNotCollide(t *testing.T) {
 	}
 	if _, err := runDir(TrainOptions{Dir: dirs[0]}, "same"); err == nil {
 		t.Error("a named run directory that exists was reused")
+	}
+}
+
+// TestLoadSetsLayerOptionsByName: --set model.layers.NAME.OPTION reaches
+// the named layer (by name option, or type and counter) and leaves the
+// others; an unknown name is a problem naming the key, with did-you-mean.
+func TestLoadSetsLayerOptionsByName(t *testing.T) {
+	cfg := filepath.Join("..", "..", "configs", "iris-mlp.yaml")
+	for _, tc := range []struct {
+		name string
+		sets []string
+		want []any // units of each layer
+	}{
+		{"first dense", []string{"model.layers.dense1.units=5"}, []any{5, 3}},
+		{"with other sets", []string{"train.epochs=2", "model.layers.dense1.units=7", "model.layers.dense1.activation=relu"}, []any{7, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp, err := Load(cfg, tc.sets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []any
+			for _, b := range exp.Model.Layers {
+				got = append(got, b.Opts["units"])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("units %v, want %v", got, tc.want)
+			}
+		})
+	}
+	_, err := Load(cfg, []string{"model.layers.dense9.units=5"})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "model.layers.dense9.units") || !strings.Contains(err.Error(), `did you mean "dense1"`) {
+		t.Errorf("an unknown layer name: %v", err)
 	}
 }

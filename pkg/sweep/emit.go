@@ -40,15 +40,20 @@ func (o *EmitOptions) defaults(s *Spec) {
 	o.Parallel = min(o.Parallel, o.Workers)
 }
 
-// jobName is a name a scheduler takes: lowercase letters, digits and '-'.
+// jobName is a name a scheduler takes: a DNS label (lowercase letters,
+// digits and '-', at most 63 characters, a letter or digit at each end),
+// as Kubernetes requires of a Job whose pods are named after it.
 func jobName(s *Spec) string {
 	base := strings.ToLower(strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File)))
 	base = regexp.MustCompile(`[^a-z0-9-]+`).ReplaceAllString(base, "-")
-	return strings.Trim("dltrain-sweep-"+base, "-")
+	name := strings.Trim("dltrain-sweep-"+base, "-")
+	return strings.TrimRight(name[:min(len(name), 63)], "-")
 }
 
 // emitSlurm writes an sbatch script: an array job of Workers tasks, at
 // most Parallel at once, each a worker named after SLURM_ARRAY_TASK_ID.
+// The sweep directory must exist when it is submitted (the tasks' output
+// files are there): dltrain sweep --emit slurm starts the sweep in it.
 // It is requeue-safe: scancel or pre-emption sends SIGTERM (the batch
 // shell has exec'd dltrain), the trial saves its checkpoint and stays
 // claimed-but-unfinished in the journal, and the requeued task (or any
@@ -66,7 +71,6 @@ func emitSlurm(s *Spec, o EmitOptions) (string, error) {
 	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(o.Dir, "slurm-%A_%a.out"))
 	fmt.Fprintf(&b, "set -eu\n")
-	fmt.Fprintf(&b, "mkdir -p %s\n", shellQuote(o.Dir))
 	fmt.Fprintf(&b, "# exec: SIGTERM (scancel, pre-emption, the time limit) reaches dltrain, which saves the\n# trial's checkpoint and exits; the requeued task resumes it.\n")
 	fmt.Fprintf(&b, "exec %s sweep --config %s --out %s --worker \"slurm-${SLURM_ARRAY_TASK_ID}\"\n",
 		shellQuote(o.Binary), shellQuote(o.Config), shellQuote(o.Dir))

@@ -9,8 +9,18 @@ import (
 	"testing"
 
 	"github.com/dltrain/dltrain/pkg/config"
-	"go.yaml.in/yaml/v3"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	k8syaml "sigs.k8s.io/yaml"
 )
+
+func deref(p *int32) int32 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
 
 func emitSpec() *Spec {
 	return &Spec{File: "/data/sweeps/Digits TPE.yaml", Trials: 12, Parallel: 2}
@@ -48,46 +58,6 @@ func TestEmitSlurm(t *testing.T) {
 	}
 }
 
-// job is the part of a Kubernetes batch/v1 Job the manifest uses, decoded
-// strictly: a misspelt or misplaced field fails. (Not k8s.io/api's types:
-// see docs/sweep.md.)
-type job struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   struct {
-		Name string `yaml:"name"`
-	} `yaml:"metadata"`
-	Spec struct {
-		CompletionMode string `yaml:"completionMode"`
-		Completions    int    `yaml:"completions"`
-		Parallelism    int    `yaml:"parallelism"`
-		BackoffLimit   int    `yaml:"backoffLimit"`
-		Template       struct {
-			Spec struct {
-				RestartPolicy                 string `yaml:"restartPolicy"`
-				TerminationGracePeriodSeconds int    `yaml:"terminationGracePeriodSeconds"`
-				Containers                    []struct {
-					Name         string   `yaml:"name"`
-					Image        string   `yaml:"image"`
-					WorkingDir   string   `yaml:"workingDir"`
-					Command      []string `yaml:"command"`
-					Args         []string `yaml:"args"`
-					VolumeMounts []struct {
-						Name      string `yaml:"name"`
-						MountPath string `yaml:"mountPath"`
-					} `yaml:"volumeMounts"`
-				} `yaml:"containers"`
-				Volumes []struct {
-					Name                  string `yaml:"name"`
-					PersistentVolumeClaim struct {
-						ClaimName string `yaml:"claimName"`
-					} `yaml:"persistentVolumeClaim"`
-				} `yaml:"volumes"`
-			} `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
-}
-
 // TestEmitK8s: an Indexed Job whose pods are workers named by their
 // completion index, on the shared claim; absolute paths are refused.
 func TestEmitK8s(t *testing.T) {
@@ -95,21 +65,50 @@ func TestEmitK8s(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(strings.NewReader(text))
-	dec.KnownFields(true)
-	var j job
-	if err := dec.Decode(&j); err != nil {
-		t.Fatalf("strict decode: %v\n%s", err, text)
+	var j batchv1.Job
+	if err := k8syaml.UnmarshalStrict([]byte(text), &j); err != nil {
+		t.Fatalf("strict decode into batch/v1 Job: %v\n%s", err, text)
 	}
 	s := j.Spec
-	c := s.Template.Spec.Containers
-	if j.APIVersion != "batch/v1" || j.Kind != "Job" || s.CompletionMode != "Indexed" || s.Completions != 12 || s.Parallelism != 2 ||
+	pod := s.Template.Spec
+	c := pod.Containers
+	if j.APIVersion != "batch/v1" || j.Kind != "Job" || s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion ||
+		deref(s.Completions) != 12 || deref(s.Parallelism) != 2 ||
 		len(c) != 1 || c[0].Image != "registry/dltrain:1" || c[0].WorkingDir != "/sweep" ||
 		strings.Join(append(c[0].Command, c[0].Args...), " ") != "dltrain sweep --config sweeps/digits.yaml --out out/digits --worker k8s-$(JOB_COMPLETION_INDEX)" ||
-		len(c[0].VolumeMounts) != 1 || c[0].VolumeMounts[0].MountPath != "/sweep" ||
-		len(s.Template.Spec.Volumes) != 1 || s.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "shared" ||
-		s.Template.Spec.RestartPolicy != "OnFailure" {
+		len(c[0].VolumeMounts) != 1 || c[0].VolumeMounts[0].MountPath != "/sweep" || c[0].VolumeMounts[0].Name != "sweep" ||
+		len(pod.Volumes) != 1 || pod.Volumes[0].Name != "sweep" || pod.Volumes[0].PersistentVolumeClaim == nil ||
+		pod.Volumes[0].PersistentVolumeClaim.ClaimName != "shared" ||
+		pod.RestartPolicy != corev1.RestartPolicyOnFailure {
 		t.Errorf("manifest:\n%s\ndecoded: %+v", text, j)
+	}
+	// What the API server checks of these fields: names are DNS labels
+	// (a Job's pods are named and labelled after it), a Job's pods restart
+	// OnFailure or Never.
+	for what, name := range map[string]string{"job": j.Name, "container": c[0].Name, "volume": pod.Volumes[0].Name} {
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+			t.Errorf("%s name %q: %v", what, name, errs)
+		}
+	}
+	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 60 {
+		t.Errorf("terminationGracePeriodSeconds %v: a worker needs time to save its checkpoint after SIGTERM", pod.TerminationGracePeriodSeconds)
+	}
+	// An invalid field must fail: the decode is strict.
+	bad := strings.Replace(text, "completionMode: Indexed", "completionMode: Indexed\n  completion: 3", 1)
+	if err := k8syaml.UnmarshalStrict([]byte(bad), &batchv1.Job{}); err == nil || !strings.Contains(err.Error(), `unknown field "completion"`) {
+		t.Errorf("a misspelt field decoded: %v", err)
+	}
+	long := emitSpec()
+	long.File = "/data/" + strings.Repeat("Very Long Sweep Name ", 5) + ".yaml"
+	text, err = Emitters["k8s"](long, EmitOptions{Binary: "dltrain", Config: "s.yaml", Dir: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k8syaml.UnmarshalStrict([]byte(text), &j); err != nil {
+		t.Fatal(err)
+	}
+	if errs := validation.IsDNS1123Label(j.Name); len(errs) > 0 {
+		t.Errorf("the job of a long sweep file name: %q: %v", j.Name, errs)
 	}
 	_, err = Emitters["k8s"](emitSpec(), EmitOptions{Binary: "dltrain", Config: "/abs/sweep.yaml", Dir: "out"})
 	if !errors.Is(err, config.ErrInvalid) {

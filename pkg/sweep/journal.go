@@ -36,7 +36,12 @@ type Record struct {
 	Epochs    int        `json:"epochs,omitempty"`
 	Curve     []*float64 `json:"curve,omitempty"` // the metric at each epoch
 	Error     string     `json:"error,omitempty"`
-	Seconds   float64    `json:"seconds,omitempty"`
+	// FromEpoch and FromStep are where the claim's training started: the
+	// epochs and steps of the checkpoint it resumed (a promotion, or a
+	// trial whose worker was stopped); absent when it started afresh.
+	FromEpoch int     `json:"from_epoch,omitempty"`
+	FromStep  int64   `json:"from_step,omitempty"`
+	Seconds   float64 `json:"seconds,omitempty"`
 }
 
 // readJournal reads every record of dir's journal. A last line cut short

@@ -162,7 +162,7 @@ func (r *reader) checkMetric(n *yaml.Node, metric string, exp *config.Experiment
 // its range (every choice), so an unknown path or a value the experiment
 // refuses is a problem of the sweep file, at the parameter's line.
 func (r *reader) checkSpace(n *yaml.Node, s *Spec, exp *config.Experiment) {
-	names := layerNames(exp)
+	names := run.LayerNames(exp)
 	for _, p := range s.Space {
 		at := &yaml.Node{Line: p.Line, Column: 3}
 		key := "space." + p.Path
@@ -225,29 +225,13 @@ func (p Param) probes() []any {
 	return []any{p.Lo, p.Hi}
 }
 
-// layerNames maps each top-level layer's name (its name option, or its
-// type and a counter, as the model names it) to its index.
-func layerNames(exp *config.Experiment) map[string]int {
-	out := map[string]int{}
-	counts := map[string]int{}
-	for i, b := range exp.Model.Layers {
-		counts[b.Kind]++
-		name, _ := b.Opts["name"].(string)
-		if name == "" {
-			name = fmt.Sprintf("%s%d", b.Kind, counts[b.Kind])
-		}
-		out[name] = i
-	}
-	return out
-}
-
 // overrides turns a trial's values into --set overrides of the base
 // experiment. Options of named layers rewrite the whole layer list (a
 // list's items cannot be set one by one). extra are added as they are.
 func overrides(exp *config.Experiment, space []Param, values map[string]any, extra []string) ([]string, error) {
 	var sets []string
 	var layers []map[string]any
-	names := layerNames(exp)
+	names := run.LayerNames(exp)
 	for _, p := range space {
 		v, ok := values[p.Path]
 		if !ok {

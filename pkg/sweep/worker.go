@@ -209,6 +209,7 @@ func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error 
 		}
 	} else {
 		rec.Status, rec.Value, rec.BestEpoch, rec.Epochs = string(res.Status), float(res.Best), res.BestEpoch, res.Epochs
+		rec.FromEpoch, rec.FromStep = res.FromEpoch, res.FromStep
 		for _, v := range res.Curve {
 			rec.Curve = append(rec.Curve, float(v))
 		}
