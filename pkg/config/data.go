@@ -8,24 +8,26 @@ import (
 
 // Data describes where the samples come from and how they are prepared.
 type Data struct {
-	Source      string     `yaml:"source" doc:"SCHEME:REF: builtin:NAME, csv:PATH, tsv:PATH, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS] (idx:IMAGES for reconstruction), npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, text:PATH or series:PATH"`
-	Task        string     `yaml:"task" doc:"classification, regression, forecasting (series), language_model (text) or reconstruction (the target is the input: autoencoders)"`
-	Label       string     `yaml:"label" doc:"label (target) column, by name or 0-based index (-1: the last); a built-in data set names its own"`
-	Targets     []string   `yaml:"targets" doc:"target columns of a regression or forecasting task (several allowed); default: the label"`
-	Features    []string   `yaml:"features" doc:"feature (input) columns; empty means every column but the targets"`
-	TextColumn  string     `yaml:"text_column" doc:"csv/tsv, classification or regression: the column holding each sample's text, the only input; tokenized as data.text says (vocabulary from the training split), padded or cut to data.text.sequence_length token ids, with a padding mask (docs/sequences.md)"`
-	Categorical []string   `yaml:"categorical" doc:"feature columns holding categories, encoded as preprocess.encoding says; categories are learned on the training split"`
-	Classes     []string   `yaml:"classes" doc:"the class names in index order; a label must be one of them (a built-in data set's labels are indices, named by them)"`
-	Shape       []int      `yaml:"shape" doc:"per-sample input shape, e.g. [1, 8, 8]; empty means the source's natural shape"`
-	Prepared    string     `yaml:"prepared" doc:"directory of the prepared dataset (dltrain prepare); empty means prepared/NAME in the current directory"`
-	CSV         CSV        `yaml:"csv"`
-	Arrays      Arrays     `yaml:"arrays"`
-	Images      Images     `yaml:"images"`
-	Text        Text       `yaml:"text"`
-	Series      Series     `yaml:"series"`
-	Clean       Clean      `yaml:"clean"`
-	Preprocess  Preprocess `yaml:"preprocess"`
-	Split       Split      `yaml:"split"`
+	Source       string     `yaml:"source" doc:"SCHEME:REF: builtin:NAME, csv:PATH, tsv:PATH, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS] (idx:IMAGES for reconstruction), npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, text:PATH or series:PATH"`
+	Task         string     `yaml:"task" doc:"classification, regression, forecasting (series), language_model (text), reconstruction (the target is the input: autoencoders) or seq2seq (csv/tsv of source and target text)"`
+	Label        string     `yaml:"label" doc:"label (target) column, by name or 0-based index (-1: the last); a built-in data set names its own"`
+	Targets      []string   `yaml:"targets" doc:"target columns of a regression or forecasting task (several allowed); default: the label"`
+	SourceColumn string     `yaml:"source_column" doc:"seq2seq: the column holding the source text"`
+	TargetColumn string     `yaml:"target_column" doc:"seq2seq: the column holding the target text"`
+	Features     []string   `yaml:"features" doc:"feature (input) columns; empty means every column but the targets"`
+	TextColumn   string     `yaml:"text_column" doc:"csv/tsv, classification or regression: the column holding each sample's text, the only input; tokenized as data.text says (vocabulary from the training split), padded or cut to data.text.sequence_length token ids, with a padding mask (docs/sequences.md)"`
+	Categorical  []string   `yaml:"categorical" doc:"feature columns holding categories, encoded as preprocess.encoding says; categories are learned on the training split"`
+	Classes      []string   `yaml:"classes" doc:"the class names in index order; a label must be one of them (a built-in data set's labels are indices, named by them)"`
+	Shape        []int      `yaml:"shape" doc:"per-sample input shape, e.g. [1, 8, 8]; empty means the source's natural shape"`
+	Prepared     string     `yaml:"prepared" doc:"directory of the prepared dataset (dltrain prepare); empty means prepared/NAME in the current directory"`
+	CSV          CSV        `yaml:"csv"`
+	Arrays       Arrays     `yaml:"arrays"`
+	Images       Images     `yaml:"images"`
+	Text         Text       `yaml:"text"`
+	Series       Series     `yaml:"series"`
+	Clean        Clean      `yaml:"clean"`
+	Preprocess   Preprocess `yaml:"preprocess"`
+	Split        Split      `yaml:"split"`
 }
 
 // CSV says how a csv, tsv or series file is laid out.

@@ -8,13 +8,14 @@ type Experiment struct {
 	Augment []Block `yaml:"augment" kindkey:"kind" doc:"augmentations applied to training batches only"`
 	Model   Model   `yaml:"model"`
 	Train   Train   `yaml:"train"`
+	Eval    Eval    `yaml:"eval"`
 
 	src *source // where each key came from; nil for an Experiment built in code
 }
 
 // Model describes the network.
 type Model struct {
-	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn, sequential (a stack of model.layers, as mlp and cnn), autoencoder or gan"`
+	Kind   string  `yaml:"kind" doc:"model kind: mlp, cnn, sequential (a stack of model.layers, as mlp and cnn), autoencoder, gan or seq2seq"`
 	Init   string  `yaml:"init" doc:"default weight initializer for every layer"`
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`
@@ -27,6 +28,24 @@ type Model struct {
 	Conditional   bool    `yaml:"conditional" doc:"gan: feed the class label to both networks (not built yet: refused)"`
 	Generator     []Block `yaml:"generator" kindkey:"type" doc:"gan: the layers from the noise z to a sample of the data's shape"`
 	Discriminator []Block `yaml:"discriminator" kindkey:"type" doc:"gan: the layers from a sample to one score (a logit for loss bce)"`
+	// The seq2seq kind's keys (docs/seq2seq.md).
+	Dim           int     `yaml:"dim" doc:"seq2seq: the model dimension (embeddings, attention, layer outputs)"`
+	Heads         int     `yaml:"heads" doc:"seq2seq: attention heads; must divide dim"`
+	FF            int     `yaml:"ff" doc:"seq2seq: the feed-forward width of every encoder and decoder layer; 0 means 4 × dim"`
+	EncoderLayers int     `yaml:"encoder_layers" doc:"seq2seq: stacked encoder layers"`
+	DecoderLayers int     `yaml:"decoder_layers" doc:"seq2seq: stacked decoder layers"`
+	Dropout       float64 `yaml:"dropout" doc:"seq2seq: dropout after the embeddings and in every layer (training only)"`
+	Norm          string  `yaml:"norm" doc:"seq2seq: post (PyTorch's default) or pre (norm_first) layer norm"`
+	Activation    string  `yaml:"activation" doc:"seq2seq: relu or gelu in the feed-forward networks"`
+	Positional    string  `yaml:"positional" doc:"seq2seq: sinusoidal or learned position encodings"`
+	MaxLength     int     `yaml:"max_length" doc:"seq2seq: positions a learned position table holds; 0 means the data's longest source or target"`
+}
+
+// Eval says how a run is evaluated beyond its loss: decoding for seq2seq.
+type Eval struct {
+	Beam          int     `yaml:"beam" doc:"seq2seq: beam width of the test evaluation's beam search, reported beside greedy decoding; 0 or 1: greedy only"`
+	LengthPenalty float64 `yaml:"length_penalty" doc:"seq2seq: beam hypotheses are ranked by their summed log-probability / length^length_penalty (0: no normalisation)"`
+	MaxLength     int     `yaml:"max_length" doc:"seq2seq: most target tokens decoded, EOS included; 0 means the data's target length"`
 }
 
 // Train describes the optimization.
@@ -93,10 +112,12 @@ type Checkpoint struct {
 // lists only what differs.
 func Default() Experiment {
 	return Experiment{
-		Name:  "experiment",
-		Seed:  1,
-		Data:  DefaultData(),
-		Model: Model{Kind: "mlp", Init: "he_normal", DType: "float32"},
+		Name: "experiment",
+		Seed: 1,
+		Data: DefaultData(),
+		Model: Model{Kind: "mlp", Init: "he_normal", DType: "float32",
+			EncoderLayers: 2, DecoderLayers: 2, Dropout: 0.1, Norm: "post", Activation: "relu", Positional: "sinusoidal"},
+		Eval: Eval{LengthPenalty: 1},
 		Train: Train{
 			Epochs:          10,
 			BatchSize:       64,

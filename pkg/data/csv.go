@@ -440,19 +440,25 @@ func csvErr(file string, err error) error {
 // text (tsv:PATH). Both are tables: one row per sample.
 var (
 	csvSource = sourceKind{
-		tasks:   []string{"classification", "regression", "reconstruction", "generation"},
-		options: delimitedOptions,
+		tasks:   []string{"classification", "regression", "reconstruction", "generation", Seq2SeqTask},
+		options: append(delimitedOptions, seq2seqOptions...),
 		digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
+			if exp.Data.Task == Seq2SeqTask {
+				return loadSeq2Seq(exp, ref, ',', rep)
+			}
 			return loadDelimited(exp, ref, ',', rep)
 		},
 		check: delimitedCheck,
 	}
 	tsvSource = sourceKind{
 		tasks:   csvSource.tasks,
-		options: delimitedOptions,
+		options: csvSource.options,
 		digest:  csvSource.digest,
 		load: func(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) {
+			if exp.Data.Task == Seq2SeqTask {
+				return loadSeq2Seq(exp, ref, '\t', rep)
+			}
 			return loadDelimited(exp, ref, '\t', rep)
 		},
 		check: delimitedCheck,
@@ -466,7 +472,10 @@ var tableOptions = []string{"label", "targets", "features", "categorical", "clas
 var delimitedOptions = slices.Concat(tableOptions, textColumnOptions)
 
 func delimitedCheck(e *config.Experiment, ref string) config.Problems {
-	ps := append(tableCheck(e), textColumnCheck(e)...)
+	if e.Data.Task == Seq2SeqTask {
+		return seq2seqCheck(e)
+	}
+	ps := append(append(tableCheck(e), textColumnCheck(e)...), tableOnly(e)...)
 	if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.label", "a %s source needs its label column (data.label, by name or index) or its target columns (data.targets)",
 			strings.SplitN(e.Data.Source, ":", 2)[0]))

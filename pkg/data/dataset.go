@@ -78,6 +78,8 @@ type Meta struct {
 	Text *TextMeta `json:"text,omitempty"`
 	// Series describes how a series became windows.
 	Series *SeriesMeta `json:"series,omitempty"`
+	// Seq2Seq describes how text pairs became id sequences.
+	Seq2Seq *Seq2SeqMeta `json:"seq2seq,omitempty"`
 }
 
 // Where names the source of sample i of split s as errors do: "FILE:LINE"

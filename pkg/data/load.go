@@ -48,7 +48,7 @@ var sourceOptions = []string{"label", "targets", "features", "categorical", "cla
 	"csv.header", "csv.delimiter", "arrays.x", "arrays.y", "images.size", "images.color",
 	"text.tokens", "text.lowercase", "text.sequence_length", "text.stride", "text.min_count", "text.encoding", "text.targets",
 	"series.time", "series.lookback", "series.horizon", "series.stride", "series.difference", "series.season",
-	"preprocess.encoding"}
+	"preprocess.encoding", "source_column", "target_column"}
 
 // Schemes lists the known source kinds.
 func Schemes() []string {

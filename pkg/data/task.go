@@ -19,6 +19,7 @@ var tasks = map[string]task{
 	"language_model": {classes: true, about: "the token that follows a sequence of tokens"},
 	"reconstruction": {self: true, about: "the sample itself: the target is the clean input after preprocessing"},
 	"generation":     {self: true, about: "new samples like the data (a GAN): no target; the samples are the model's input"},
+	Seq2SeqTask:      {about: "a target token sequence for a source token sequence (seq2seq.go)"},
 }
 
 // Tasks lists the known data tasks.

@@ -25,6 +25,7 @@ type Report struct {
 	Classification *Classification `json:"classification,omitempty"`
 	Regression     *Regression     `json:"regression,omitempty"`
 	Reconstruction *Reconstruction `json:"reconstruction,omitempty"`
+	Seq2Seq        *Seq2Seq        `json:"seq2seq,omitempty"`
 }
 
 // Metrics flattens the headline numbers: loss, accuracy, macro_f1 or mse,
@@ -36,6 +37,15 @@ func (r *Report) Metrics() map[string]float64 {
 	}
 	if r.Perplexity > 0 {
 		m["perplexity"] = r.Perplexity
+	}
+	if q := r.Seq2Seq; q != nil {
+		m["accuracy"] = q.TokenAccuracy
+		if d := q.Greedy; d != nil {
+			m["exact_match"], m["bleu"] = d.ExactMatch, d.BLEU.Score
+		}
+		if d := q.Beam; d != nil {
+			m["beam_exact_match"], m["beam_bleu"] = d.ExactMatch, d.BLEU.Score
+		}
 	}
 	if g := r.Regression; g != nil {
 		m["mse"], m["mae"], m["r2"] = g.MSE, g.MAE, g.R2
@@ -122,6 +132,20 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		if g.PCASkipped != "" {
 			fmt.Fprintf(&b, "PCA baseline %s\n", g.PCASkipped)
+		}
+	}
+	if q := r.Seq2Seq; q != nil {
+		fmt.Fprintf(&b, "samples %d  loss %.4f  token accuracy %.4f (teacher-forced, %d tokens)\n", q.N, r.Loss, q.TokenAccuracy, q.Tokens)
+		for _, d := range []*Decoding{q.Greedy, q.Beam} {
+			if d == nil {
+				continue
+			}
+			name := "greedy"
+			if d.Beam > 1 {
+				name = fmt.Sprintf("beam %d (length penalty %g)", d.Beam, d.LengthPenalty)
+			}
+			fmt.Fprintf(&b, "%s decoding: exact match %.4f  BLEU-4 %.4f (brevity penalty %.4f, precisions %.4f %.4f %.4f %.4f)\n",
+				name, d.ExactMatch, d.BLEU.Score, d.BLEU.BrevityPenalty, d.BLEU.Precisions[0], d.BLEU.Precisions[1], d.BLEU.Precisions[2], d.BLEU.Precisions[3])
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -88,7 +88,7 @@ func decoderMismatch(in, code, out Shape) string {
 // reconstruction, and model.layers (another kind's) is not set. The
 // corruption is checked by the augment package, which applies it.
 func validateAutoencoder(e *config.Experiment) config.Problems {
-	var ps config.Problems
+	ps := seq2seqOnly(e)
 	if len(e.Model.Layers) > 0 {
 		ps = append(ps, e.Problem("model.layers", "an autoencoder has model.encoder and model.decoder, not model.layers"))
 	}

@@ -61,7 +61,7 @@ func (e *embeddingLayer) Setup(s *Scope, in Shape) (Shape, error) {
 	if e.w, err = s.add("weight", Weight, []int{e.vocab, e.dim}, init, e.vocab, e.dim); err != nil {
 		return nil, err
 	}
-	if e.padding >= 0 {
+	if e.padding >= 0 && e.w.Value != nil { // a plan's parameters have no values
 		setRange(e.w.Value, e.padding*e.dim, (e.padding+1)*e.dim, 0)
 	}
 	return append(in[:len(in):len(in)], e.dim), nil

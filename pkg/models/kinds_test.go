@@ -18,6 +18,17 @@ func TestEveryKindBuildsAndValidates(t *testing.T) {
 			if k.Build == nil || k.Validate == nil {
 				t.Fatalf("kind %s lacks Build or Validate", name)
 			}
+			if name == seq2seqTask { // built for token sequences, not a plain stack
+				e := seq2seqExperiment(t, "dim: 4, heads: 2")
+				m, err := Build(Spec{Exp: e, Input: Shape{5}, Sequences: &Sequences{SourceLength: 3, TargetLength: 2, SourceVocab: 6, TargetVocab: 7}, InitRNG: rand.New(rand.NewPCG(1, 1))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in, out := m.Inputs(), m.Outputs(); len(in) != 1 || in[0].Shape.String() != "(5)" || out[0].Shape.String() != "(2, 7)" {
+					t.Errorf("signature %v -> %v, want x (5) -> out (2, 7)", in, out)
+				}
+				return
+			}
 			var e *config.Experiment
 			output := Shape{3}
 			if name == "autoencoder" { // its own stacks, and the input's shape out

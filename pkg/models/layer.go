@@ -81,6 +81,7 @@ var layerTypes = withActivations(map[string]func(o *config.Options) Layer{
 	"multihead_attention": newAttention,
 	"positional":          newPositional,
 	"transformer_encoder": newTransformerEncoder,
+	"transformer_decoder": newTransformerDecoder,
 	"sequence_pool":       newSequencePool,
 	"linear":              newLinear,
 })

@@ -161,6 +161,8 @@ type Spec struct {
 	// allocated; an error from it stops Build (a model too large for the
 	// memory).
 	Check func(*Plan) error
+	// Sequences describes seq2seq data (data.task: seq2seq); nil otherwise.
+	Sequences *Sequences
 
 	planned bool // build a plan: record shapes, allocate nothing
 }
@@ -180,6 +182,7 @@ var kinds = map[string]Kind{
 	"sequential":  sequentialKind,
 	"autoencoder": autoencoderKind,
 	"gan":         ganKind,
+	"seq2seq":     seq2seqKind,
 }
 
 // Kinds lists the known model kinds.
@@ -242,6 +245,7 @@ func Validate(e *config.Experiment) config.Problems {
 // with its options right; and that the autoencoder's keys are not set.
 func validateStack(e *config.Experiment) config.Problems {
 	ps := append(autoencoderOnly(e), ganOnly(e)...)
+	ps = append(ps, seq2seqOnly(e)...)
 	if len(e.Model.Layers) == 0 {
 		ps = append(ps, e.Problem("model.layers", "the model has no layers"))
 	}

@@ -35,13 +35,17 @@ type encoderParams struct {
 	norm1, norm1b, norm2, norm2b         *Param
 }
 
-func newTransformerEncoder(o *config.Options) Layer {
+func newTransformerEncoder(o *config.Options) Layer { return newTransformerOpts(o, false) }
+
+// newTransformerOpts reads the options encoder and decoder stacks share;
+// causal is the default of causal.
+func newTransformerOpts(o *config.Options, causal bool) *transformerEncoder {
 	e := &transformerEncoder{
 		layers: o.Int("layers", 1), heads: o.Int("heads", 0), ff: o.Int("ff", 0),
 		dropout: o.Float("dropout", 0.1), eps: o.Float("eps", 1e-5),
 		norm:       o.String("norm", "post", "post", "pre"),
 		activation: o.String("activation", "relu", "relu", "gelu"),
-		causal:     o.Bool("causal", false), keyMask: o.String("key_mask", maskAuto),
+		causal:     o.Bool("causal", causal), keyMask: o.String("key_mask", maskAuto),
 	}
 	if e.layers < 1 {
 		o.Fail("layers", "must be >= 1 (stacked encoder layers), got %d", e.layers)
@@ -83,6 +87,12 @@ func (p *encoderParams) declare(s *Scope, prefix string, d, ff int, init string)
 	if err := p.attn.declare(s, prefix+"self_attn.", d, init); err != nil {
 		return err
 	}
+	return p.declareFeedForward(s, prefix, d, ff, init)
+}
+
+// declareFeedForward adds linear1, linear2, norm1 and norm2, in that
+// order, as declare does after the self-attention.
+func (p *encoderParams) declareFeedForward(s *Scope, prefix string, d, ff int, init string) error {
 	pick := func(fanIn int, weight bool) Initializer {
 		if weight && init != "" {
 			return initializers[init]
@@ -179,6 +189,16 @@ func (e *transformerEncoder) layer(g *Graph, p *encoderParams, x, keep *G.Node) 
 
 // feedForward is drop(linear2(drop(act(linear1(z))))).
 func (e *transformerEncoder) feedForward(g *Graph, p *encoderParams, z *G.Node) (*G.Node, error) {
+	f, err := e.feedForwardInner(g, p, z)
+	if err != nil {
+		return nil, err
+	}
+	return e.drop(g, f)
+}
+
+// feedForwardInner is linear2(drop(act(linear1(z)))): the feed-forward
+// without its output dropout.
+func (e *transformerEncoder) feedForwardInner(g *Graph, p *encoderParams, z *G.Node) (*G.Node, error) {
 	f, err := ops.LinearLastAxis(z, g.Node(p.linear1), g.Node(p.linear1b), true)
 	if err != nil {
 		return nil, err
@@ -189,10 +209,7 @@ func (e *transformerEncoder) feedForward(g *Graph, p *encoderParams, z *G.Node) 
 	if f, err = e.drop(g, f); err != nil {
 		return nil, err
 	}
-	if f, err = ops.LinearLastAxis(f, g.Node(p.linear2), g.Node(p.linear2b), true); err != nil {
-		return nil, err
-	}
-	return e.drop(g, f)
+	return ops.LinearLastAxis(f, g.Node(p.linear2), g.Node(p.linear2b), true)
 }
 
 // drop is the layer's dropout: in training graphs with a rate above 0.

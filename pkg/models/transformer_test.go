@@ -260,6 +260,8 @@ func TestTransformerConfigProblems(t *testing.T) {
 		{"{type: transformer_encoder, heads: 2, ff: 8, layers: 0}", "model.layers[0].layers: must be >= 1"},
 		{"{type: transformer_encoder, heads: 2, ff: 8, norm: middle}", `model.layers[0].norm: must be one of post, pre, got "middle"`},
 		{"{type: transformer_encoder, heads: 2, ff: 8, activation: tanh}", `model.layers[0].activation: must be one of relu, gelu, got "tanh"`},
+		{"{type: transformer_decoder, heads: 2, ff: 8}", "model.layers[0].memory: is required"},
+		{"{type: transformer_decoder, heads: 2, ff: 8, memory: x, norm: middle}", `model.layers[0].norm: must be one of post, pre, got "middle"`},
 		{"{type: linear}", "model.layers[0].units: is required"},
 		{"{type: sequence_pool, mode: median}", `model.layers[0].mode: must be one of mean, max, first, got "median"`},
 		{"{type: transformer_encoder, heads: 2, ff: 8, dropout: -0.1}", "model.layers[0].dropout: must be in [0, 1), got -0.1"},
@@ -282,6 +284,7 @@ func TestTransformerShapeProblems(t *testing.T) {
 		want  string
 	}{
 		{"{type: transformer_encoder, heads: 4, ff: 8}", Shape{5, 6}, "heads 4 do not divide the dimension 6 of its input (5, 6)"},
+		{"{type: transformer_decoder, heads: 4, ff: 8, memory: x}", Shape{5, 6}, "transformer_decoder: heads 4 do not divide the dimension 6 of its input (5, 6)"},
 		{"{type: multihead_attention, heads: 4}", Shape{5, 6}, "heads 4 do not divide the dimension 6 of its input (5, 6)"},
 		{"{type: transformer_encoder, heads: 2, ff: 8}", Shape{6}, "transformer_encoder needs a sequence [time, dim], got (6)"},
 		{"{type: positional, kind: learned, max_length: 4}", Shape{5, 6}, "the sequence has 5 positions, more than max_length 4"},

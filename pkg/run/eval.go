@@ -102,6 +102,9 @@ func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := scoreDecodings(s, split, r); err != nil {
+		return nil, err
+	}
 	if r.Reconstruction != nil {
 		if r.Reconstruction.PCA, r.Reconstruction.PCASkipped, err = pcaBaseline(s, split); err != nil {
 			return nil, err

@@ -30,7 +30,9 @@ type PredictOptions struct {
 	JSON       bool   // one JSON object per sample instead of CSV
 	// Embed writes each sample's code (an autoencoder's "code" output)
 	// instead of the model's output.
-	Embed  bool
+	Embed bool
+	// Beam is a seq2seq run's beam width (0 or 1: greedy decoding).
+	Beam   int
 	Stdout io.Writer
 	// Logf, when set, receives notes about the inputs (categories never
 	// seen in training).
@@ -40,6 +42,7 @@ type PredictOptions struct {
 // Prediction is one sample's prediction.
 type Prediction struct {
 	Input         string             `json:"input"`                   // where the sample came from
+	Source        string             `json:"source,omitempty"`        // seq2seq: the source text decoded
 	Predicted     string             `json:"predicted,omitempty"`     // classification: the class
 	Probabilities map[string]float64 `json:"probabilities,omitempty"` // classification
 	Values        map[string]float64 `json:"values,omitempty"`        // regression: one per target
@@ -64,6 +67,12 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	exp, ck, meta, path, err := openRun(opt.Run, opt.Checkpoint)
 	if err != nil {
 		return nil, err
+	}
+	if meta.Task == data.Seq2SeqTask {
+		return predictAndWriteSeq2Seq(exp, ck, meta, path, opt)
+	}
+	if opt.Beam > 1 {
+		return nil, fmt.Errorf("%w: --beam applies to seq2seq runs only; this run's task is %s", config.ErrInvalid, meta.Task)
 	}
 	in, err := data.ReadInputs(exp, &meta, opt.Input)
 	if err != nil {
@@ -95,17 +104,48 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if shape != nil && strings.EqualFold(filepath.Ext(opt.Output), ".npy") {
 		return preds, writePredictionsNpy(opt.Output, preds, shape)
 	}
-	var buf bytes.Buffer
-	switch {
-	case shape != nil && !opt.JSON:
-		err = writeVectorsCSV(&buf, meta, preds, opt.Embed)
-	case opt.JSON:
-		err = writePredictionsJSON(&buf, preds)
-	default:
-		err = writePredictionsCSV(&buf, meta, preds)
+	return preds, writePredictions(opt, preds, func(buf *bytes.Buffer) error {
+		switch {
+		case shape != nil && !opt.JSON:
+			return writeVectorsCSV(buf, meta, preds, opt.Embed)
+		case opt.JSON:
+			return writePredictionsJSON(buf, preds)
+		}
+		return writePredictionsCSV(buf, meta, preds)
+	})
+}
+
+// predictAndWriteSeq2Seq is Predict for a seq2seq run: each source of
+// the input decoded.
+func predictAndWriteSeq2Seq(exp *config.Experiment, ck *train.Checkpoint, meta data.Meta, path string, opt PredictOptions) ([]Prediction, error) {
+	if opt.Embed {
+		return nil, fmt.Errorf("%w: --embed applies to autoencoders only; this run is seq2seq", config.ErrInvalid)
 	}
+	s, err := build(exp, meta, false, max(exp.Train.BatchSize, 256))
 	if err != nil {
 		return nil, err
+	}
+	if err := train.RestoreParams(s.model.Params(), ck.Params); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	preds, err := predictSeq2Seq(s, meta, opt)
+	if err != nil {
+		return nil, err
+	}
+	return preds, writePredictions(opt, preds, func(buf *bytes.Buffer) error {
+		if opt.JSON {
+			return writePredictionsJSON(buf, preds)
+		}
+		return writeSeq2SeqCSV(buf, preds)
+	})
+}
+
+// writePredictions renders the predictions with render and writes them
+// to --output (atomically) or stdout.
+func writePredictions(opt PredictOptions, preds []Prediction, render func(*bytes.Buffer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
 	}
 	if opt.Output != "" {
 		if err := writeOutput(opt.Output, buf.Bytes()); err != nil {
@@ -113,14 +153,15 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 			if errors.Is(err, fs.ErrNotExist) { // a path to nowhere: the command line's fault
 				err = fmt.Errorf("%w: %w", config.ErrInvalid, err)
 			}
-			return nil, err // a full disk or a read-only one keeps its system error (exit 5)
+			return err // a full disk or a read-only one keeps its system error (exit 5)
 		}
-		return preds, nil
+		return nil
 	}
 	if opt.Stdout != nil {
-		_, err = opt.Stdout.Write(buf.Bytes())
+		_, err := opt.Stdout.Write(buf.Bytes())
+		return err
 	}
-	return preds, err
+	return nil
 }
 
 // openRun reads a run directory's saved experiment and one of its

@@ -67,6 +67,8 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		PadMask: meta.Padded(),
 		InitRNG: data.RNG(exp.Seed, data.StreamInit),
 		Check:   memoryCheck(exp, training, samples),
+		// Sequences: what a seq2seq model is built for; nil for other data.
+		Sequences: sequencesOf(meta),
 	})
 	if err != nil {
 		return nil, err
@@ -167,6 +169,9 @@ func loggedMetrics(task string) []string {
 	}
 	if data.ClassTask(task) {
 		return []string{"train_loss", "val_loss", "val_accuracy", "val_macro_f1"}
+	}
+	if task == data.Seq2SeqTask {
+		return []string{"train_loss", "val_loss", "val_accuracy"} // token accuracy, teacher-forced
 	}
 	if data.SelfTask(task) {
 		return []string{"train_loss", "val_loss", "val_mse", "val_mae"}

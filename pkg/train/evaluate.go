@@ -53,6 +53,12 @@ func Evaluate(s *Session, split *data.Split, batch int, meta data.Meta) (*eval.R
 		if meta.Task == "language_model" {
 			r.Perplexity = math.Exp(r.Loss)
 		}
+	} else if meta.Task == data.Seq2SeqTask {
+		correct, total := eval.TokenAccuracy(outputs, split.Y, len(meta.Classes), data.PadID)
+		r.Seq2Seq = &eval.Seq2Seq{N: split.N, Tokens: total}
+		if total > 0 {
+			r.Seq2Seq.TokenAccuracy = float64(correct) / float64(total)
+		}
 	} else if data.SelfTask(meta.Task) {
 		truth := make([]float64, len(split.Y))
 		for i, y := range split.Y {

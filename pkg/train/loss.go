@@ -51,6 +51,9 @@ func NewLoss(b config.Block, task string) (Loss, config.Problems) {
 	}
 	o := b.Read()
 	l := newLoss(o)
+	if t, ok := l.(interface{ forTask(string) }); ok {
+		t.forTask(task) // a loss whose behaviour depends on the task (cross_entropy's ignored target)
+	}
 	ps := o.Done()
 	if !slices.Contains(l.Tasks(), task) {
 		if b.Path == "" {
