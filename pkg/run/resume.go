@@ -240,18 +240,52 @@ func diffKeys(a, b []byte) []string {
 	flatten("", ma, fa)
 	flatten("", mb, fb)
 	var out []string
+	def := defaultKeys()
+	absentSame := func(k string, v any) bool { // a key one side's binary did not have yet
+		d, ok := def[k]
+		return zeroValue(v) || ok && reflect.DeepEqual(v, d)
+	}
 	for k, v := range fa {
-		if w, ok := fb[k]; !ok || !reflect.DeepEqual(v, w) {
+		if w, ok := fb[k]; ok && !reflect.DeepEqual(v, w) || !ok && !absentSame(k, v) {
 			out = append(out, k)
 		}
 	}
-	for k := range fb {
-		if _, ok := fa[k]; !ok {
+	for k, w := range fb {
+		if _, ok := fa[k]; !ok && !absentSame(k, w) {
 			out = append(out, k)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// defaultKeys is the default experiment as dotted keys: the values of
+// keys a newer binary added, in a config saved before they existed.
+func defaultKeys() map[string]any {
+	out := map[string]any{}
+	d := config.Default()
+	b, err := d.YAML()
+	if err != nil {
+		return out
+	}
+	var m map[string]any
+	if yaml.Unmarshal(b, &m) == nil {
+		flatten("", m, out)
+	}
+	return out
+}
+
+// zeroValue reports whether a YAML value is its type's zero (false, 0, "",
+// an empty list): the value a key a newer binary added has in a config
+// saved before it existed, so that key's absence is no difference.
+func zeroValue(v any) bool {
+	if v == nil {
+		return true
+	}
+	if l, ok := v.([]any); ok {
+		return len(l) == 0
+	}
+	return reflect.ValueOf(v).IsZero()
 }
 
 func flatten(prefix string, v any, out map[string]any) {
