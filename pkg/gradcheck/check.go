@@ -102,6 +102,14 @@ func (r *Report) Err() error {
 // perturbed in place and restored; the running statistics that training
 // passes move (batch norm) are restored too.
 func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.Dense, opt Options) (*Report, error) {
+	return Objective(ctx, m, []train.Term{{Loss: loss}}, nil, x, y, opt)
+}
+
+// Objective is Model for a training phase's objective: the weighted sum
+// of terms, each a loss over one named output of the model (a GAN's
+// discriminator reads "d_real" and "out"), checked with respect to params
+// only (nil: every trainable parameter), the phase's group.
+func Objective(ctx context.Context, m models.Model, terms []train.Term, params []*models.Param, x, y *tensor.Dense, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
 	store := m.Params()
 	if store.Dtype() != tensor.Float64 {
@@ -111,12 +119,15 @@ func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.De
 	// Two graphs in training mode with dropout masks drawn from equal
 	// streams: one computes the analytic gradients, the other only the
 	// loss, which is all the finite differences need and half the work.
-	withGrad, err := build(m, loss, x, y, opt.Seed, true)
+	if params == nil {
+		params = store.Trainable()
+	}
+	withGrad, err := build(m, terms, params, x, y, opt.Seed, true)
 	if err != nil {
 		return nil, err
 	}
 	defer withGrad.vm.Close()
-	lossOnly, err := build(m, loss, x, y, opt.Seed, false)
+	lossOnly, err := build(m, terms, params, x, y, opt.Seed, false)
 	if err != nil {
 		return nil, err
 	}
@@ -232,23 +243,47 @@ type graph struct {
 	grads  G.Nodes
 }
 
-func build(m models.Model, loss train.Loss, x, y *tensor.Dense, seed uint64, withGrads bool) (*graph, error) {
+func build(m models.Model, terms []train.Term, params []*models.Param, x, y *tensor.Dense, seed uint64, withGrads bool) (*graph, error) {
 	g := models.NewGraph(m.Params(), true)
 	g.FreezeDropout = true
 	g.DropoutRNG = rand.New(rand.NewPCG(seed, 0x67726164))
 	xn := G.NewTensor(g.G, tensor.Float64, x.Dims(), G.WithShape(x.Shape()...), G.WithName("x"), G.WithValue(x))
 	yn := G.NewTensor(g.G, tensor.Float64, y.Dims(), G.WithShape(y.Shape()...), G.WithName("y"), G.WithValue(y))
-	out, err := models.Apply(g, m, xn)
+	outs, err := models.Run(g, m, models.Tensors{models.InputX: xn})
 	if err != nil {
 		return nil, err
 	}
 	c := &graph{}
-	if c.cost, err = loss.Build(out, yn); err != nil {
-		return nil, err
+	for i, t := range terms {
+		name := t.Output
+		if name == "" {
+			name = models.OutputOut
+		}
+		out, ok := outs[name]
+		if !ok {
+			return nil, fmt.Errorf("loss term %d reads the output %q, which the model does not give", i, name)
+		}
+		l, err := t.Loss.Build(out, yn)
+		if err != nil {
+			return nil, err
+		}
+		if t.Weight != 0 && t.Weight != 1 {
+			if l, err = G.Mul(l, G.NewConstant(t.Weight)); err != nil {
+				return nil, err
+			}
+		}
+		if c.cost == nil {
+			c.cost = l
+		} else if c.cost, err = G.Add(c.cost, l); err != nil {
+			return nil, err
+		}
+	}
+	if c.cost == nil {
+		return nil, fmt.Errorf("the objective has no loss term")
 	}
 	if withGrads {
 		var nodes G.Nodes
-		for _, p := range m.Params().Trainable() {
+		for _, p := range params {
 			c.params = append(c.params, p)
 			nodes = append(nodes, g.Node(p))
 		}

@@ -258,7 +258,7 @@ func TestEveryLayerTypeIsChecked(t *testing.T) {
 		}
 	}
 	for _, kind := range models.Kinds() {
-		found := kind == "seq2seq" // its own test, TestSeq2SeqPassesGradCheck: it is built for token sequences
+		found := kind == "seq2seq" || kind == "gan" // their own tests: TestSeq2SeqPassesGradCheck (token sequences), pkg/run TestGANPhasesPassGradCheck (one objective per phase)
 
 		for _, c := range cases {
 			found = found || c.kind == kind

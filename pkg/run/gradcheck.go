@@ -70,9 +70,24 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	if err != nil {
 		return nil, err
 	}
-	loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
-	if len(ps) > 0 {
-		return nil, ps
+	// A GAN has no one loss: each training phase's objective (the
+	// discriminator's on real and generated samples, the generator's on
+	// D's scores of its samples) is checked over its own parameters.
+	var terms []checkTerms
+	if gan, ok := m.(*models.GAN); ok {
+		phases, err := ganPhases(exp, gan, 1)
+		if err != nil {
+			return nil, err
+		}
+		for _, ph := range phases {
+			terms = append(terms, checkTerms{ph.Name, ph.Terms, ph.Params})
+		}
+	} else {
+		loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		terms = []checkTerms{{"", []train.Term{{Loss: loss}}, nil}}
 	}
 	gradcheck.Jitter(m.Params(), rand.New(rand.NewPCG(exp.Seed, streamGradCheck)), 0.1)
 	x, y := checkBatch(exp, ds, m, opt.Samples)
@@ -81,10 +96,24 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	}
 	note(opt.Stderr, "checking %d parameters (%d scalars) of %s on %d samples in float64",
 		len(m.Params().Trainable()), m.Params().Count(), opt.Config, x.Shape()[0])
-	rep, err := gradcheck.Model(ctx, m, loss, x, y, gradcheck.Options{
-		Eps: opt.Eps, Tolerance: opt.Tolerance, MaxElements: opt.MaxElements, Seed: exp.Seed})
-	if err != nil {
-		return nil, err
+	var rep *gradcheck.Report
+	for _, c := range terms {
+		r, err := gradcheck.Objective(ctx, m, c.terms, c.params, x, y, gradcheck.Options{
+			Eps: opt.Eps, Tolerance: opt.Tolerance, MaxElements: opt.MaxElements, Seed: exp.Seed})
+		if err != nil {
+			if c.phase != "" {
+				err = fmt.Errorf("the %s phase's objective: %w", c.phase, err)
+			}
+			return nil, err
+		}
+		if c.phase != "" {
+			note(opt.Stderr, "the %s phase's objective: loss %.6g over %d parameters", c.phase, r.Loss, len(r.Results))
+		}
+		if rep == nil {
+			rep = r
+		} else {
+			rep.Results = append(rep.Results, r.Results...)
+		}
 	}
 	if opt.Stdout != nil {
 		if opt.JSON {
@@ -179,4 +208,12 @@ func fullBPTT(exp *config.Experiment, notes io.Writer) {
 		exp.Model.Layers[i].Opts = opts
 		note(notes, "%s: truncate dropped for the check: finite differences check the full gradient (BPTT through every step), not a truncated one", b.Path)
 	}
+}
+
+// checkTerms is one objective a gradient check checks: a training
+// phase's loss terms over its parameter group (nil: every trainable one).
+type checkTerms struct {
+	phase  string
+	terms  []train.Term
+	params []*models.Param
 }
