@@ -102,14 +102,15 @@ func (r *Report) Err() error {
 // perturbed in place and restored; the running statistics that training
 // passes move (batch norm) are restored too.
 func Model(ctx context.Context, m models.Model, loss train.Loss, x, y *tensor.Dense, opt Options) (*Report, error) {
-	return Objective(ctx, m, []train.Term{{Loss: loss}}, nil, x, y, opt)
+	return Objective(ctx, m, train.Objective{Terms: []train.Term{{Loss: loss}}}, x, y, opt)
 }
 
-// Objective is Model for a training phase's objective: the weighted sum
-// of terms, each a loss over one named output of the model (a GAN's
-// discriminator reads "d_real" and "out"), checked with respect to params
-// only (nil: every trainable parameter), the phase's group.
-func Objective(ctx context.Context, m models.Model, terms []train.Term, params []*models.Param, x, y *tensor.Dense, opt Options) (*Report, error) {
+// Objective is Model for a training phase's objective, built as training
+// builds it (train.Objective.Build: the weighted sum of its terms, each a
+// loss over one named output, e.g. a GAN's discriminator reads "d_real"
+// and "out"), checked with respect to its parameter group only (nil:
+// every trainable parameter).
+func Objective(ctx context.Context, m models.Model, obj train.Objective, x, y *tensor.Dense, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
 	store := m.Params()
 	if store.Dtype() != tensor.Float64 {
@@ -119,15 +120,16 @@ func Objective(ctx context.Context, m models.Model, terms []train.Term, params [
 	// Two graphs in training mode with dropout masks drawn from equal
 	// streams: one computes the analytic gradients, the other only the
 	// loss, which is all the finite differences need and half the work.
+	params := obj.Params
 	if params == nil {
 		params = store.Trainable()
 	}
-	withGrad, err := build(m, terms, params, x, y, opt.Seed, true)
+	withGrad, err := build(m, &obj, params, x, y, opt.Seed, true)
 	if err != nil {
 		return nil, err
 	}
 	defer withGrad.vm.Close()
-	lossOnly, err := build(m, terms, params, x, y, opt.Seed, false)
+	lossOnly, err := build(m, &obj, params, x, y, opt.Seed, false)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +245,7 @@ type graph struct {
 	grads  G.Nodes
 }
 
-func build(m models.Model, terms []train.Term, params []*models.Param, x, y *tensor.Dense, seed uint64, withGrads bool) (*graph, error) {
+func build(m models.Model, obj *train.Objective, params []*models.Param, x, y *tensor.Dense, seed uint64, withGrads bool) (*graph, error) {
 	g := models.NewGraph(m.Params(), true)
 	g.FreezeDropout = true
 	g.DropoutRNG = rand.New(rand.NewPCG(seed, 0x67726164))
@@ -254,32 +256,8 @@ func build(m models.Model, terms []train.Term, params []*models.Param, x, y *ten
 		return nil, err
 	}
 	c := &graph{}
-	for i, t := range terms {
-		name := t.Output
-		if name == "" {
-			name = models.OutputOut
-		}
-		out, ok := outs[name]
-		if !ok {
-			return nil, fmt.Errorf("loss term %d reads the output %q, which the model does not give", i, name)
-		}
-		l, err := t.Loss.Build(out, yn)
-		if err != nil {
-			return nil, err
-		}
-		if t.Weight != 0 && t.Weight != 1 {
-			if l, err = G.Mul(l, G.NewConstant(t.Weight)); err != nil {
-				return nil, err
-			}
-		}
-		if c.cost == nil {
-			c.cost = l
-		} else if c.cost, err = G.Add(c.cost, l); err != nil {
-			return nil, err
-		}
-	}
-	if c.cost == nil {
-		return nil, fmt.Errorf("the objective has no loss term")
+	if c.cost, err = obj.Build(nil, outs, yn); err != nil {
+		return nil, err
 	}
 	if withGrads {
 		var nodes G.Nodes

@@ -80,14 +80,14 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 			return nil, err
 		}
 		for _, ph := range phases {
-			terms = append(terms, checkTerms{ph.Name, ph.Terms, ph.Params})
+			terms = append(terms, checkTerms{ph.Name, ph.Objective})
 		}
 	} else {
 		loss, ps := train.NewLoss(exp.Train.Loss, exp.Data.Task)
 		if len(ps) > 0 {
 			return nil, ps
 		}
-		terms = []checkTerms{{"", []train.Term{{Loss: loss}}, nil}}
+		terms = []checkTerms{{"", train.Objective{Terms: []train.Term{{Loss: loss}}}}}
 	}
 	gradcheck.Jitter(m.Params(), rand.New(rand.NewPCG(exp.Seed, streamGradCheck)), 0.1)
 	x, y := checkBatch(exp, ds, m, opt.Samples)
@@ -98,7 +98,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 		len(m.Params().Trainable()), m.Params().Count(), opt.Config, x.Shape()[0])
 	var rep *gradcheck.Report
 	for _, c := range terms {
-		r, err := gradcheck.Objective(ctx, m, c.terms, c.params, x, y, gradcheck.Options{
+		r, err := gradcheck.Objective(ctx, m, c.obj, x, y, gradcheck.Options{
 			Eps: opt.Eps, Tolerance: opt.Tolerance, MaxElements: opt.MaxElements, Seed: exp.Seed})
 		if err != nil {
 			if c.phase != "" {
@@ -213,7 +213,6 @@ func fullBPTT(exp *config.Experiment, notes io.Writer) {
 // checkTerms is one objective a gradient check checks: a training
 // phase's loss terms over its parameter group (nil: every trainable one).
 type checkTerms struct {
-	phase  string
-	terms  []train.Term
-	params []*models.Param
+	phase string
+	obj   train.Objective
 }

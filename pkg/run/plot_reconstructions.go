@@ -120,23 +120,31 @@ func reconstructionGrid(in, rec []float64, n, c, h, w int) *image.RGBA {
 		for k := range n {
 			sample := vals[k*size : (k+1)*size]
 			x0, y0 := gap+k*cellW, gap+row*cellH
-			for y := range h {
-				for x := range w {
-					px := color.RGBA{A: 255}
-					if c == 1 {
-						g := level(sample[y*w+x])
-						px.R, px.G, px.B = g, g, g
-					} else {
-						px.R, px.G, px.B = level(sample[y*w+x]), level(sample[h*w+y*w+x]), level(sample[2*h*w+y*w+x])
-					}
-					for dy := range zoom {
-						for dx := range zoom {
-							img.SetRGBA(x0+x*zoom+dx, y0+y*zoom+dy, px)
-						}
-					}
+			drawSample(img, sample, c, h, w, x0, y0, zoom, level)
+		}
+	}
+	return img
+}
+
+// drawSample draws one sample of c channels (1: gray, 3: RGB) of h×w
+// values, channel-major, into img at (x0, y0), each value a zoom×zoom
+// block of level(value). The reconstruction plots and the GAN's sample
+// grids share it.
+func drawSample(img *image.RGBA, sample []float64, c, h, w, x0, y0, zoom int, level func(float64) uint8) {
+	for y := range h {
+		for x := range w {
+			px := color.RGBA{A: 255}
+			if c == 1 {
+				g := level(sample[y*w+x])
+				px.R, px.G, px.B = g, g, g
+			} else {
+				px.R, px.G, px.B = level(sample[y*w+x]), level(sample[h*w+y*w+x]), level(sample[2*h*w+y*w+x])
+			}
+			for dy := range zoom {
+				for dx := range zoom {
+					img.SetRGBA(x0+x*zoom+dx, y0+y*zoom+dy, px)
 				}
 			}
 		}
 	}
-	return img
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -275,22 +274,7 @@ func sampleGrid(vals []float64, n, c, h, w int, lo, hi float64) *image.RGBA {
 	for k := range n {
 		sample := vals[k*size : (k+1)*size]
 		x0, y0 := gap+(k%cols)*cellW, gap+(k/cols)*cellH
-		for y := range h {
-			for x := range w {
-				px := color.RGBA{A: 255}
-				if c == 1 {
-					g := level(sample[y*w+x])
-					px.R, px.G, px.B = g, g, g
-				} else {
-					px.R, px.G, px.B = level(sample[y*w+x]), level(sample[h*w+y*w+x]), level(sample[2*h*w+y*w+x])
-				}
-				for dy := range zoom {
-					for dx := range zoom {
-						img.SetRGBA(x0+x*zoom+dx, y0+y*zoom+dy, px)
-					}
-				}
-			}
-		}
+		drawSample(img, sample, c, h, w, x0, y0, zoom, level)
 	}
 	return img
 }

@@ -108,11 +108,11 @@ func (o *Objective) group(store *models.ParamStore) []*models.Param {
 	return o.Params
 }
 
-// build adds the objective's loss over the model's outputs and the target
-// y to the graph: the session's loss on "out" when it has no terms, else
+// Build adds the objective's loss over the model's outputs and the target
+// y to the graph (training builds it, and so do gradient checks): the session's loss on "out" when it has no terms, else
 // the weighted sum of the terms (one dltrain op, which allocates nothing
 // per step, where Gorgonia's scalar arithmetic would).
-func (o *Objective) build(def Loss, outs models.Tensors, y *G.Node) (*G.Node, error) {
+func (o *Objective) Build(def Loss, outs models.Tensors, y *G.Node) (*G.Node, error) {
 	if o == nil || o.Terms == nil {
 		return def.Build(outs[models.OutputOut], y)
 	}

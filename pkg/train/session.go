@@ -190,7 +190,7 @@ func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, err
 	if !train {
 		obj = nil // evaluation scores the session's loss
 	}
-	if c.loss, err = obj.build(s.Loss, c.outs, y); err != nil {
+	if c.loss, err = obj.Build(s.Loss, c.outs, y); err != nil {
 		return nil, err
 	}
 	roots := G.Nodes{c.loss}
