@@ -16,19 +16,10 @@ import (
 func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (*Dataset, error) {
 	d := exp.Data
 	rep.add("read %d rows of %d features from %s", f.rows(), f.width+len(f.cats), d.Source)
-	meta, err := cleanRows(exp, f, known, rep)
+	meta, a, err := cleanAndAssign(exp, f, known, rep)
 	if err != nil {
 		return nil, err
 	}
-	var strat []float32
-	if ClassTask(d.Task) {
-		strat = f.yv
-	}
-	a, err := assignRows(f, strat, d, exp.Seed, rep)
-	if err != nil {
-		return nil, err
-	}
-	meta.Split = describeSplit(f, d, strat != nil)
 	if splitMethod(d, false) == "random" {
 		rep.add("split %d rows into train %d, val %d, test %d (seed %d%s)", f.rows(), a.count(splitTrain), a.count(splitVal), a.count(splitTest), exp.Seed,
 			map[bool]string{true: ", stratified", false: ""}[strings.HasPrefix(meta.Split, "stratified")])
@@ -76,6 +67,27 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 		lo += k
 	}
 	return &Dataset{Meta: meta, Train: parts[0], Val: parts[1], Test: parts[2]}, nil
+}
+
+// cleanAndAssign cleans a table's rows (cleanRows) and assigns them to
+// the splits, stratified by class for a classification task; the meta
+// says how it split. Tables and text columns share it.
+func cleanAndAssign(exp *config.Experiment, f *frame, known []string, rep *Report) (Meta, assignment, error) {
+	d := exp.Data
+	meta, err := cleanRows(exp, f, known, rep)
+	if err != nil {
+		return meta, assignment{}, err
+	}
+	var strat []float32
+	if ClassTask(d.Task) {
+		strat = f.yv
+	}
+	a, err := assignRows(f, strat, d, exp.Seed, rep)
+	if err != nil {
+		return meta, a, err
+	}
+	meta.Split = describeSplit(f, d, strat != nil)
+	return meta, a, nil
 }
 
 // cleanRows applies the missing-value policy, reads the labels (into

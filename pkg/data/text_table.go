@@ -77,19 +77,10 @@ func textColumnCheck(e *config.Experiment) config.Problems {
 func buildTextTable(exp *config.Experiment, f *frame, rep *Report) (*Dataset, error) {
 	d := exp.Data
 	rep.add("read %d rows from %s; the text is column %q", f.rows(), d.Source, d.TextColumn)
-	meta, err := cleanRows(exp, f, nil, rep)
+	meta, a, err := cleanAndAssign(exp, f, nil, rep)
 	if err != nil {
 		return nil, err
 	}
-	var strat []float32
-	if ClassTask(d.Task) {
-		strat = f.yv
-	}
-	a, err := assignRows(f, strat, d, exp.Seed, rep)
-	if err != nil {
-		return nil, err
-	}
-	meta.Split = describeSplit(f, d, strat != nil)
 	rep.add("split %d rows into train %d, val %d, test %d (seed %d, %s)", f.rows(), a.count(splitTrain), a.count(splitVal), a.count(splitTest), exp.Seed, meta.Split)
 	leaks(f, a, rep)
 	perm := a.order()
