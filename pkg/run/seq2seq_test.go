@@ -232,8 +232,9 @@ func TestSeq2SeqBadInputs(t *testing.T) {
 // TestSeq2SeqDatesTrains trains the shipped example
 // (configs/seq2seq-dates.yaml) for 3 of its epochs and checks what the
 // test evaluation reports: teacher-forced token accuracy of at least
-// 0.95, and greedy and beam (eval.beam: 4) decodings with BLEU-4 of at
-// least 0.8.
+// 0.95, greedy and beam (eval.beam: 4) decodings with BLEU-4 of at
+// least 0.8, and (checkBeamAtLeastGreedy) beam outputs of widths 2 and 4
+// at least as likely under the model as greedy's.
 func TestSeq2SeqDatesTrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a Transformer on 3,200 pairs")
@@ -252,9 +253,11 @@ func TestSeq2SeqDatesTrains(t *testing.T) {
 	if q.TokenAccuracy < 0.95 {
 		t.Errorf("token accuracy %.4f, want >= 0.95", q.TokenAccuracy)
 	}
-	// Beam >= greedy is not asserted: at this 3-epoch budget it was
-	// measured both ways (docs/seq2seq.md); both decodings must score.
+	// Beam BLEU >= greedy's is asserted at the shipped budget only
+	// (TestSeq2SeqBeamAtLeastGreedyAsShipped): at 3 epochs it was
+	// measured below (docs/seq2seq.md); both decodings must score.
 	if q.Greedy.BLEU.Score < 0.8 || q.Beam.BLEU.Score < 0.8 {
 		t.Errorf("BLEU greedy %.4f, beam %.4f, want >= 0.8", q.Greedy.BLEU.Score, q.Beam.BLEU.Score)
 	}
+	checkBeamAtLeastGreedy(t, res.Dir, false)
 }
