@@ -320,25 +320,28 @@ func (keepMask) Name() string { return "keep_mask(pad 0)" }
 func (keepMask) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (keepMask) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	switch o := out.Data().(type) {
-	case []float32:
-		for i, id := range in[0].Data().([]float32) {
-			o[i] = 0
-			if id != padID {
-				o[i] = 1
-			}
-		}
-	case []float64:
-		for i, id := range in[0].Data().([]float64) {
-			o[i] = 0
-			if id != padID {
-				o[i] = 1
-			}
-		}
+	// Float32s and Float64s, not Data(): boxing the slice in an
+	// interface allocates on every step.
+	switch out.Dtype() {
+	case tensor.Float32:
+		keepWhereNotPad(out.Float32s(), in[0].Float32s())
+	case tensor.Float64:
+		keepWhereNotPad(out.Float64s(), in[0].Float64s())
 	default:
 		return fmt.Errorf("keep_mask: unsupported dtype %v", out.Dtype())
 	}
 	return nil
+}
+
+// keepWhereNotPad writes 1 into o where ids holds a token and 0 where it
+// holds padding.
+func keepWhereNotPad[F float32 | float64](o, ids []F) {
+	for i, id := range ids {
+		o[i] = 0
+		if id != padID {
+			o[i] = 1
+		}
+	}
 }
 
 func (keepMask) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {

@@ -42,7 +42,8 @@ func newTestLoop(t *testing.T, yamlText string, sets ...string) *Loop {
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
-	model, err := models.Build(models.Spec{Exp: exp, Input: ds.Input, Output: out, InitRNG: data.RNG(exp.Seed, data.StreamInit)})
+	model, err := models.Build(models.Spec{Exp: exp, Input: ds.Input, Output: out, InitRNG: data.RNG(exp.Seed, data.StreamInit),
+		Sequences: sequencesOf(ds.Meta)})
 	if err != nil {
 		t.Fatal(err)
 	}
