@@ -9,8 +9,9 @@ import (
 
 // TestLanguageModelCLI: the char LSTM config trains (one epoch) and
 // `dltrain sample` prints the prompt and its continuation, the same for
-// the same seed; units: auto on a layer other than the last, and sample
-// on a run that is not a language model, exit 2 naming what is wrong.
+// the same seed; predict on it exits 2 pointing to sample; units: auto on
+// a layer other than the last, and sample on a run that is not a language
+// model, exit 2 naming what is wrong.
 func TestLanguageModelCLI(t *testing.T) {
 	tmp := t.TempDir()
 	code, _, stderr := runCLI(t, "train", "--config", filepath.Join("..", "..", "configs", "opticks-char-lstm.yaml"), "--out", tmp,
@@ -24,6 +25,13 @@ func TestLanguageModelCLI(t *testing.T) {
 	_, again, _ := runCLI(t, args...)
 	if code != 0 || !strings.HasPrefix(out, "Of colours ") || out != again {
 		t.Errorf("sample: exit %d %q then %q\n%s", code, out, again, stderr)
+	}
+
+	text := filepath.Join(tmp, "prompt.txt")
+	os.WriteFile(text, []byte("Of colours "), 0o644)
+	code, _, stderr = runCLI(t, "predict", "--run", run, "--input", text)
+	if code != 2 || !strings.Contains(stderr, "dltrain sample --run RUN --prompt TEXT") {
+		t.Errorf("predict on a language model: exit %d\n%s", code, stderr)
 	}
 
 	cfg := filepath.Join(tmp, "auto.yaml")

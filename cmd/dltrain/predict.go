@@ -31,7 +31,7 @@ each target (regression). The run's own data files are not needed.
 naming the feature columns (any order; other columns such as the label are ignored), or, for
 a source without header, rows in the source's column layout; for an array source (idx, npy,
 npz) a .npy or IDX file of shape [N, sample shape...]; for an image folder, one image or a
-folder of PNG/JPEG files. Text and series sources are not supported yet.
+folder of PNG/JPEG files. Text and series sources are not supported yet (for a language model, use dltrain sample).
 
 The predictions go to stdout as CSV, or as one JSON object per line with --json; --output
 writes them to a file instead (atomically).

@@ -41,7 +41,8 @@ type Inputs struct {
 //     searched recursively), converted and resized as in training.
 //
 // Text corpora and series windows are not supported yet: the error says
-// so.
+// so, and for a language model points to dltrain sample, which continues
+// a prompt from the model's next-token distributions.
 func ReadInputs(exp *config.Experiment, meta *Meta, path string) (*Inputs, error) {
 	if _, _, err := lookupSource(exp.Data.Source); err != nil {
 		return nil, err
@@ -54,6 +55,9 @@ func ReadInputs(exp *config.Experiment, meta *Meta, path string) (*Inputs, error
 			comma = c
 		}
 		return readTextInputs(exp, meta, path, comma)
+	case meta.Task == "language_model":
+		return nil, fmt.Errorf("%w: dltrain predict reads tables, arrays and images, not a language model's text (%s); "+
+			"generate text from its next-token distributions with: dltrain sample --run RUN --prompt TEXT", ErrBadData, exp.Data.Source)
 	case meta.Text != nil || meta.Series != nil || scheme == "text" || scheme == "series":
 		return nil, fmt.Errorf("%w: dltrain predict reads tables, arrays and images; a %s: source (%s) is not supported yet", ErrBadData, scheme, exp.Data.Source)
 	case scheme == "images":

@@ -92,7 +92,10 @@ var cases = []gradCase{
 	{name: "lstm_stacked_bidirectional_dropout", input: []int{4, 3}, layers: `[{type: lstm, units: 3, layers: 2, bidirectional: true, dropout: 0.3, recurrent_init: xavier_normal, bias_init: uniform}, {type: dense, units: 3}]`},
 	{name: "gru_stacked_sequences", input: []int{4, 2}, layers: `[{type: gru, units: 4, layers: 2, return_sequences: true}, {type: gru, units: 3, bidirectional: true}, {type: dense, units: 3}]`},
 	// With padding_id the padding row's gradient is zero by design, which
-	// finite differences do not see; pkg/ops checks it against PyTorch.
+	// finite differences do not see (pkg/ops checks that against PyTorch);
+	// here the ids stay below the padding id, so every other row and the
+	// padding row's zero are checked through a whole model.
+	{name: "embedding_padding_id_gru", input: []int{5}, vocab: 6, layers: `[{type: embedding, dim: 3, vocab: 7, padding_id: 6}, {type: gru, units: 3}, {type: dense, units: 3}]`},
 	{name: "multihead_attention_causal", input: []int{4, 6}, layers: `[{type: multihead_attention, heads: 2, causal: true}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "multihead_attention_cross_dropout", input: []int{4, 6}, layers: `[{type: positional}, {type: multihead_attention, heads: 3, input: x, dropout: 0.3, init: xavier_normal}, {type: flatten}, {type: dense, units: 3}]`},
 	{name: "transformer_encoder_post_relu_learned", input: []int{5, 4}, layers: `[{type: positional, kind: learned, max_length: 8}, {type: transformer_encoder, layers: 2, heads: 2, ff: 6, dropout: 0.1}, {type: flatten}, {type: dense, units: 3}]`},

@@ -187,8 +187,8 @@ func TestPredictBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Predict(context.Background(), PredictOptions{Run: lm.Dir, Input: in})
-	if !errors.Is(err, data.ErrBadData) || !strings.Contains(err.Error(), "not supported yet") {
-		t.Errorf("text source: %v", err)
+	if !errors.Is(err, data.ErrBadData) || !strings.Contains(err.Error(), "dltrain sample --run RUN --prompt TEXT") {
+		t.Errorf("language model: %v", err)
 	}
 }
 
