@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -193,11 +194,12 @@ func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error 
 		log = io.MultiWriter(logFile, opt.Log)
 	}
 	start := time.Now()
-	res, err := run.Trial(ctx, run.TrialOptions{
+	topt := run.TrialOptions{
 		Config: spec.Experiment, Sets: sets, Dir: dir,
 		Metric: spec.Metric, Max: spec.Max, Budget: c.budget, Prune: c.prune, NoTest: true,
 		Stderr: log,
-	})
+	}
+	res, err := trialOnceFree(ctx, topt)
 	if err != nil && ctx.Err() != nil {
 		return err // interrupted: the claim stays open, and is resumed
 	}
@@ -226,6 +228,33 @@ func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error 
 		fmt.Fprintln(opt.Progress, progressLine(spec, c.trial, rec))
 	}
 	return nil
+}
+
+// runLockWait is how long a claim waits for the run directory's lock of
+// a trial whose previous worker is still dying.
+const runLockWait = 30 * time.Second
+
+// trialOnceFree runs the trial, waiting while its run directory is locked.
+// Holding the trial's lock, the only other holder of the run's lock can be
+// a killed worker whose exit the kernel has not finished: a process
+// releases its locks one file at a time as it exits, and the trial's lock
+// comes first (it was opened first). Workers live in their own process
+// groups and die of Pdeathsig after their coordinator, so a coordinator
+// started right after a kill -9 meets such workers. Without the wait the
+// trial was recorded as failed (run.ErrInUse).
+func trialOnceFree(ctx context.Context, opt run.TrialOptions) (*run.TrialResult, error) {
+	deadline := time.Now().Add(runLockWait)
+	for {
+		res, err := run.Trial(ctx, opt)
+		if !errors.Is(err, run.ErrInUse) || time.Now().After(deadline) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sweep %w", train.ErrInterrupted)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // progressLine is one line about a finished claim.

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dltrain/dltrain/pkg/run"
 	"github.com/dltrain/dltrain/pkg/train"
@@ -189,4 +191,57 @@ func TestWorkersShareASweep(t *testing.T) {
 	if len(workers) < 2 {
 		t.Errorf("claims by %v: the workers did not share the sweep", workers)
 	}
+}
+
+// TestClaimWaitsForADyingWorker: a trial whose run directory is still
+// locked by a worker that is dying (killed, its locks released one file at
+// a time) is resumed once the lock is free, not recorded as failed. The
+// test holds the run's lock itself, as the dying worker would, while the
+// next worker holds the trial's lock.
+func TestClaimWaitsForADyingWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains an iris trial")
+	}
+	spec := tinySweep(t, "method: random\ntrials: 1\nseed: 3\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: asha, min_epochs: 1, reduction: 3}\n")
+	dir := filepath.Join(t.TempDir(), "sweep")
+	if err := Start(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	// Rung 0 only: the first result cancels the worker.
+	ctx, cancel := context.WithCancel(context.Background())
+	first := progressFunc(func() { cancel() })
+	if err := Work(ctx, WorkOptions{Dir: dir, Worker: "first", Progress: first}); !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("first worker: %v, want interrupted after rung 0", err)
+	}
+	// The dying worker's run lock, taken on its own open file as a
+	// process's would be.
+	f, err := os.OpenFile(filepath.Join(TrialDir(dir, 0), run.LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(500*time.Millisecond, func() { f.Close() })
+	if err := Work(context.Background(), WorkOptions{Dir: dir, Worker: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Event == "result" && r.Status == "failed" {
+			t.Errorf("trial %d rung %d failed while its run was locked: %s", r.Trial+1, r.Rung, r.Error)
+		}
+	}
+	checkJournal(t, dir, 1)
+}
+
+// progressFunc is a progress writer that calls f at every line.
+type progressFunc func()
+
+func (p progressFunc) Write(b []byte) (int, error) {
+	p()
+	return len(b), nil
 }
