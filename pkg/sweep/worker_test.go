@@ -103,9 +103,13 @@ func TestASHAResumesInsteadOfRetraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkJournal(t, dir, 6)
-	if total := s.TotalEpochs(); total >= 6*9 {
-		t.Errorf("%d epochs trained, not fewer than %d without early stopping", total, 6*9)
+	// Issue 15's acceptance: with reduction 3, at most 45% of the epochs
+	// the same sweep trains without early stopping (6 trials × 9 epochs).
+	total := s.TotalEpochs()
+	if float64(total) > 0.45*6*9 {
+		t.Errorf("%d epochs trained, more than 45%% of the %d without early stopping", total, 6*9)
 	}
+	t.Logf("%d epochs trained of %d without early stopping", total, 6*9)
 	best := s.Rows[s.Best]
 	if best.Status != "completed" || best.Epochs != 9 {
 		t.Errorf("winner: %+v, want a whole run", best)
