@@ -21,7 +21,7 @@ var Stoppers = map[string]string{
 	"none":      "every trial trains all of train.epochs",
 	"asha":      "asynchronous successive halving: trials train min_epochs; the best 1/reduction of each rung resume from their checkpoint to reduction times as many epochs",
 	"median":    "a trial stops after an epoch ≥ min_epochs where its best is worse than the median of the other trials' best at that epoch",
-	"hyperband": "",
+	"hyperband": "Hyperband (Li et al. 2018): brackets of successive halving from min_epochs to max_epochs (train.epochs); once a rung of a bracket is complete its best 1/reduction resume from their checkpoint to reduction times as many epochs",
 }
 
 func stopperNames() []string {
@@ -110,6 +110,10 @@ func next(opt WorkOptions) (*claim, *state, error) {
 		return nil, st, err
 	}
 	rec := Record{Event: "claim", Trial: c.trial.ID, Rung: c.rung, Budget: c.budget, Values: c.trial.Values, Worker: opt.Worker}
+	if st.spec.EarlyStop.Kind == "hyperband" {
+		s := bracketOf(st.spec.hbBrackets(), c.trial.ID).S
+		rec.Bracket = &s
+	}
 	if err := appendJournal(opt.Dir, rec); err != nil {
 		c.lock.Close()
 		return nil, nil, err
@@ -137,8 +141,11 @@ func choose(opt WorkOptions, st *state) (*claim, error) {
 	}
 	var t *trialState
 	rung := 0
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		t, rung, _ = st.promotion()
+	case "hyperband":
+		t, rung, _ = st.hbPromotion()
 	}
 	if t == nil && len(st.trials) < spec.Trials {
 		id := len(st.trials)
@@ -153,8 +160,11 @@ func choose(opt WorkOptions, st *state) (*claim, error) {
 		return nil, err // !ok: cannot be, under the sweep's lock
 	}
 	budget := 0
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		budget = spec.rungBudget(rung)
+	case "hyperband":
+		budget = spec.hbBudget(t.ID, rung)
 	}
 	return &claim{trial: t, rung: rung, budget: budget, lock: lk}, nil
 }
@@ -272,8 +282,11 @@ func progressLine(spec *Spec, t *trialState, r Record) string {
 		status = "failed: " + firstLine(r.Error)
 	}
 	rung := ""
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		rung = fmt.Sprintf(" rung %d", r.Rung)
+	case "hyperband":
+		rung = fmt.Sprintf(" bracket %d rung %d", bracketOf(spec.hbBrackets(), t.ID).S, r.Rung)
 	}
 	return fmt.Sprintf("trial %d/%d%s  %s  %s %s  %d/%d epochs  %s  %.1fs  [%s]",
 		t.ID+1, spec.Trials, rung, strings.Join(vals, " "), spec.Metric, metric, r.Epochs, spec.Epochs, status, r.Seconds, r.Worker)
