@@ -249,3 +249,28 @@ func (p progressFunc) Write(b []byte) (int, error) {
 	p()
 	return len(b), nil
 }
+
+// TestShippedDigitsTPESweepFinishes: issue 15's acceptance, the shipped
+// TPE sweep over the built-in digits (12 trials, ASHA) runs to its end,
+// every trial with a result, within 45% of the epochs of no pruning.
+func TestShippedDigitsTPESweepFinishes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the shipped digits sweep")
+	}
+	spec, err := Load(filepath.Join("..", "..", "configs", "sweeps", "digits-tpe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "sweep")
+	s, err := Run(context.Background(), spec, RunOptions{Dir: dir, Worker: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Rows) != 12 || !s.Finished || s.Best < 0 {
+		t.Fatalf("%d trials, finished %v, best %d", len(s.Rows), s.Finished, s.Best)
+	}
+	if total := s.TotalEpochs(); float64(total) > 0.45*12*float64(spec.Epochs) {
+		t.Errorf("%d epochs trained, more than 45%% of %d", total, 12*spec.Epochs)
+	}
+	t.Logf("best val_accuracy %.4f (trial %d), %d epochs of %d", s.Rows[s.Best].Value, s.Rows[s.Best].Trial, s.TotalEpochs(), 12*spec.Epochs)
+}
