@@ -49,7 +49,7 @@ type journalRecord struct {
 	Error  string `json:"error"`
 }
 
-// TestSweepSurvivesKill9: a sweep of two workers killed with SIGKILL (the
+// TestSweepSurvivesKill9: a sweep (ASHA; Hyperband) of two workers killed with SIGKILL (the
 // whole process group) at random moments, then run again, loses no trial
 // and runs none twice; its journal parses line by line and every trial's
 // metrics have one row per epoch.
@@ -58,8 +58,25 @@ func TestSweepSurvivesKill9(t *testing.T) {
 		t.Skip("runs a sweep binary many times")
 	}
 	bin := binary(t)
-	const trials = 12
-	cfg := tinySweepFiles(t, fmt.Sprintf("method: random\ntrials: %d\nseed: 4\nparallel: 2\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: asha, min_epochs: 1, reduction: 2}\n", trials))
+	for _, c := range []struct {
+		name, body string
+		trials     int
+	}{
+		{"asha", "trials: 12\nearly_stop: {kind: asha, min_epochs: 1, reduction: 2}\n", 12},
+		// Brackets 4×4 → 2×8 → 1×16, 3×8 → 1×16, 3×16: kills land mid-bracket.
+		{"hyperband", "early_stop: {kind: hyperband, min_epochs: 4, reduction: 2}\n", 10},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			killAndRerun(t, bin, "method: random\nseed: 4\nparallel: 2\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\n"+c.body, c.trials)
+		})
+	}
+}
+
+// killAndRerun runs the sweep body with SIGKILLs of its process group at 5
+// recorded random moments, then to its end, and checks its journal and
+// trials.
+func killAndRerun(t *testing.T, bin, body string, trials int) {
+	cfg := tinySweepFiles(t, body)
 	out := filepath.Join(t.TempDir(), "sweep")
 	rng := rand.New(rand.NewPCG(15, 1)) // recorded: the kill moments
 	kills := 0

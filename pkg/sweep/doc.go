@@ -2,7 +2,7 @@
 // sweep`. A sweep file names a base experiment, a validation metric, a
 // method (grid, random or tpe: Samplers), a space of parameters (any key
 // an experiment takes, layer options by layer name) and an early-stopping
-// rule (none, asha or median: Stoppers). Trials are run.Trial calls: one
+// rule (none, asha, hyperband or median: Stoppers). Trials are run.Trial calls: one
 // experiment with overrides, judged on validation data only.
 //
 // A sweep directory holds:
@@ -18,6 +18,6 @@
 // workers (processes, or machines sharing the directory) can work on one
 // sweep: each claims the next trial under the lock, and a trial whose
 // worker died is taken over (its lock is released with its process) and
-// resumed from its checkpoint. ASHA promotes a trial by resuming its
+// resumed from its checkpoint. ASHA and Hyperband promote a trial by resuming its
 // checkpoint to the next rung's epochs, not by training it again.
 package sweep

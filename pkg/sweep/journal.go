@@ -24,7 +24,10 @@ type Record struct {
 	Time  time.Time `json:"time"`
 	Spec  *Spec     `json:"spec,omitempty"` // "sweep": the sweep as it started
 	Trial int       `json:"trial"`
-	Rung  int       `json:"rung"` // ASHA's rung; 0 otherwise
+	Rung  int       `json:"rung"` // ASHA's or Hyperband's rung; 0 otherwise
+	// Bracket is a Hyperband claim's bracket s (the trial's, dealt by
+	// its number); absent otherwise.
+	Bracket *int `json:"bracket,omitempty"`
 	// Budget is the epochs the claim trains the trial to; 0 is all.
 	Budget int            `json:"budget,omitempty"`
 	Values map[string]any `json:"values,omitempty"` // "claim": the trial's values

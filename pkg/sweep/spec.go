@@ -38,6 +38,8 @@ type Stop struct {
 	Kind      string `json:"kind"`       // a key of Stoppers
 	MinEpochs int    `json:"min_epochs"` // epochs every trial trains; ASHA's first rung
 	Reduction int    `json:"reduction"`  // ASHA: 1/reduction of a rung is promoted
+	// MaxEpochs is Hyperband's R, the epochs of its top rung: train.epochs.
+	MaxEpochs int `json:"max_epochs,omitempty"`
 }
 
 // TPE holds the options of the tpe method.
@@ -120,7 +122,7 @@ func Parse(name string, text []byte) (*Spec, error) {
 	} else {
 		r.fail(doc.Content[0], "space", "is required: the parameters to search, e.g. train.optimizer.lr: {log_uniform: [1.0e-4, 1.0e-1]}")
 	}
-	if s.Method != "grid" && s.Trials == 0 && top["trials"] == nil {
+	if s.Method != "grid" && s.EarlyStop.Kind != "hyperband" && s.Trials == 0 && top["trials"] == nil {
 		r.fail(doc.Content[0], "trials", "is required for method %s: how many trials to run", s.Method)
 	}
 	if len(r.ps) > 0 {
@@ -147,6 +149,7 @@ func Parse(name string, text []byte) (*Spec, error) {
 	if s.EarlyStop.Kind == "asha" && s.EarlyStop.MinEpochs >= s.Epochs {
 		r.fail(top["early_stop"], "early_stop.min_epochs", "is %d but a trial trains %d epochs (train.epochs): nothing to stop early", s.EarlyStop.MinEpochs, s.Epochs)
 	}
+	r.checkHyperband(top, s)
 	if len(r.ps) > 0 {
 		return nil, r.ps.sorted()
 	}
@@ -255,12 +258,9 @@ func (r *reader) float(n *yaml.Node, key string) (float64, bool) {
 }
 
 func (r *reader) earlyStop(n *yaml.Node, e *Stop) {
-	m := r.mapping(n, "early_stop.", []string{"kind", "min_epochs", "reduction"})
+	m := r.mapping(n, "early_stop.", []string{"kind", "min_epochs", "reduction", "max_epochs"})
 	if k := m["kind"]; k != nil {
 		e.Kind = r.oneOf(k, "early_stop.kind", stopperNames()...)
-		if e.Kind == "hyperband" {
-			r.fail(k, "early_stop.kind", "hyperband is not built yet; use asha (asynchronous successive halving), median or none")
-		}
 	} else {
 		r.fail(n, "early_stop.kind", "is required: %s", strings.Join(stopperNames(), ", "))
 	}
@@ -270,6 +270,37 @@ func (r *reader) earlyStop(n *yaml.Node, e *Stop) {
 	if v := m["reduction"]; v != nil {
 		e.Reduction = r.intMin(v, "early_stop.reduction", 2)
 	}
+	if v := m["max_epochs"]; v != nil {
+		e.MaxEpochs = r.intMin(v, "early_stop.max_epochs", 1)
+	}
+}
+
+// checkHyperband checks hyperband's keys against the experiment and sets
+// the trials to the number its brackets start.
+func (r *reader) checkHyperband(top map[string]*yaml.Node, s *Spec) {
+	e := &s.EarlyStop
+	if e.Kind != "hyperband" {
+		if e.MaxEpochs != 0 {
+			r.fail(top["early_stop"], "early_stop.max_epochs", "is an option of kind hyperband, not %s", e.Kind)
+		}
+		return
+	}
+	if e.MaxEpochs == 0 {
+		e.MaxEpochs = s.Epochs
+	}
+	if e.MaxEpochs != s.Epochs {
+		r.fail(top["early_stop"], "early_stop.max_epochs", "is %d but train.epochs is %d: hyperband's top rung trains a whole run; set train.epochs in the experiment instead", e.MaxEpochs, s.Epochs)
+		return
+	}
+	if e.MinEpochs*e.Reduction > e.MaxEpochs {
+		r.fail(top["early_stop"], "early_stop.min_epochs", "is %d: with reduction %d and max_epochs %d hyperband has one bracket and stops nothing early; min_epochs × reduction must be ≤ max_epochs", e.MinEpochs, e.Reduction, e.MaxEpochs)
+		return
+	}
+	n := hyperbandTrials(s.hbBrackets())
+	if t := top["trials"]; t != nil && s.Trials != n {
+		r.fail(t, "trials", "is %d but hyperband's brackets (max_epochs %d, min_epochs %d, reduction %d) start %d trials; leave trials out, or change those", s.Trials, e.MaxEpochs, e.MinEpochs, e.Reduction, n)
+	}
+	s.Trials = n
 }
 
 func (r *reader) tpe(n *yaml.Node, t *TPE) {

@@ -107,8 +107,16 @@ func TestBadSweepFiles(t *testing.T) {
 			[]string{"sweep.yaml:3:", "method", "grid, random, tpe"}},
 		{"unknown distribution", head + "  train.optimizer.lr: {loguniform: [1.0e-3, 1.0e-1]}\n",
 			[]string{"sweep.yaml:6:", "space.train.optimizer.lr.loguniform", `did you mean "log_uniform"`}},
-		{"hyperband", head + "  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: hyperband}\n",
-			[]string{"sweep.yaml:7:", "early_stop.kind", "not built yet"}},
+		{"hyperband with trials of its own", head + "  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: hyperband, min_epochs: 1, reduction: 3}\n",
+			[]string{"sweep.yaml:4:", "trials", "brackets", "start 143 trials"}},
+		{"hyperband max_epochs not train.epochs", "metric: val_loss\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: hyperband, max_epochs: 1000}\n",
+			[]string{"sweep.yaml:5:", "early_stop.max_epochs", "is 1000 but train.epochs is"}},
+		{"hyperband min_epochs too large", "metric: val_loss\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: hyperband, min_epochs: 1000}\n",
+			[]string{"sweep.yaml:5:", "early_stop.min_epochs", "one bracket"}},
+		{"max_epochs without hyperband", "metric: val_loss\ntrials: 4\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: asha, max_epochs: 9}\n",
+			[]string{"sweep.yaml:6:", "early_stop.max_epochs", "option of kind hyperband"}},
+		{"hyperband reduction 1", "metric: val_loss\nspace:\n  train.optimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\nearly_stop: {kind: hyperband, reduction: 1}\n",
+			[]string{"sweep.yaml:5:", "early_stop.reduction"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Load(writeSweep(t, c.body))

@@ -224,8 +224,12 @@ func (s *state) finished() bool {
 			return false
 		}
 	}
-	if s.spec.EarlyStop.Kind == "asha" {
+	switch s.spec.EarlyStop.Kind {
+	case "asha":
 		_, _, ok := s.promotion()
+		return !ok
+	case "hyperband":
+		_, _, ok := s.hbPromotion()
 		return !ok
 	}
 	return true

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ var Stoppers = map[string]string{
 	"none":      "every trial trains all of train.epochs",
 	"asha":      "asynchronous successive halving: trials train min_epochs; the best 1/reduction of each rung resume from their checkpoint to reduction times as many epochs",
 	"median":    "a trial stops after an epoch ≥ min_epochs where its best is worse than the median of the other trials' best at that epoch",
-	"hyperband": "",
+	"hyperband": "Hyperband (Li et al. 2018): brackets of successive halving from min_epochs to max_epochs (train.epochs); once a rung of a bracket is complete its best 1/reduction resume from their checkpoint to reduction times as many epochs",
 }
 
 func stopperNames() []string {
@@ -109,6 +110,10 @@ func next(opt WorkOptions) (*claim, *state, error) {
 		return nil, st, err
 	}
 	rec := Record{Event: "claim", Trial: c.trial.ID, Rung: c.rung, Budget: c.budget, Values: c.trial.Values, Worker: opt.Worker}
+	if st.spec.EarlyStop.Kind == "hyperband" {
+		s := bracketOf(st.spec.hbBrackets(), c.trial.ID).S
+		rec.Bracket = &s
+	}
 	if err := appendJournal(opt.Dir, rec); err != nil {
 		c.lock.Close()
 		return nil, nil, err
@@ -136,8 +141,11 @@ func choose(opt WorkOptions, st *state) (*claim, error) {
 	}
 	var t *trialState
 	rung := 0
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		t, rung, _ = st.promotion()
+	case "hyperband":
+		t, rung, _ = st.hbPromotion()
 	}
 	if t == nil && len(st.trials) < spec.Trials {
 		id := len(st.trials)
@@ -152,8 +160,11 @@ func choose(opt WorkOptions, st *state) (*claim, error) {
 		return nil, err // !ok: cannot be, under the sweep's lock
 	}
 	budget := 0
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		budget = spec.rungBudget(rung)
+	case "hyperband":
+		budget = spec.hbBudget(t.ID, rung)
 	}
 	return &claim{trial: t, rung: rung, budget: budget, lock: lk}, nil
 }
@@ -193,11 +204,12 @@ func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error 
 		log = io.MultiWriter(logFile, opt.Log)
 	}
 	start := time.Now()
-	res, err := run.Trial(ctx, run.TrialOptions{
+	topt := run.TrialOptions{
 		Config: spec.Experiment, Sets: sets, Dir: dir,
 		Metric: spec.Metric, Max: spec.Max, Budget: c.budget, Prune: c.prune, NoTest: true,
 		Stderr: log,
-	})
+	}
+	res, err := trialOnceFree(ctx, topt)
 	if err != nil && ctx.Err() != nil {
 		return err // interrupted: the claim stays open, and is resumed
 	}
@@ -228,6 +240,33 @@ func runClaim(ctx context.Context, opt WorkOptions, spec *Spec, c *claim) error 
 	return nil
 }
 
+// runLockWait is how long a claim waits for the run directory's lock of
+// a trial whose previous worker is still dying.
+const runLockWait = 30 * time.Second
+
+// trialOnceFree runs the trial, waiting while its run directory is locked.
+// Holding the trial's lock, the only other holder of the run's lock can be
+// a killed worker whose exit the kernel has not finished: a process
+// releases its locks one file at a time as it exits, and the trial's lock
+// comes first (it was opened first). Workers live in their own process
+// groups and die of Pdeathsig after their coordinator, so a coordinator
+// started right after a kill -9 meets such workers. Without the wait the
+// trial was recorded as failed (run.ErrInUse).
+func trialOnceFree(ctx context.Context, opt run.TrialOptions) (*run.TrialResult, error) {
+	deadline := time.Now().Add(runLockWait)
+	for {
+		res, err := run.Trial(ctx, opt)
+		if !errors.Is(err, run.ErrInUse) || time.Now().After(deadline) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sweep %w", train.ErrInterrupted)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // progressLine is one line about a finished claim.
 func progressLine(spec *Spec, t *trialState, r Record) string {
 	var vals []string
@@ -243,8 +282,11 @@ func progressLine(spec *Spec, t *trialState, r Record) string {
 		status = "failed: " + firstLine(r.Error)
 	}
 	rung := ""
-	if spec.EarlyStop.Kind == "asha" {
+	switch spec.EarlyStop.Kind {
+	case "asha":
 		rung = fmt.Sprintf(" rung %d", r.Rung)
+	case "hyperband":
+		rung = fmt.Sprintf(" bracket %d rung %d", bracketOf(spec.hbBrackets(), t.ID).S, r.Rung)
 	}
 	return fmt.Sprintf("trial %d/%d%s  %s  %s %s  %d/%d epochs  %s  %.1fs  [%s]",
 		t.ID+1, spec.Trials, rung, strings.Join(vals, " "), spec.Metric, metric, r.Epochs, spec.Epochs, status, r.Seconds, r.Worker)
