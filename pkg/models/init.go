@@ -33,6 +33,11 @@ var initializers = map[string]Initializer{
 		normal(r, w, math.Sqrt(2/float64(in)))
 	},
 	"orthogonal": func(r *rand.Rand, w []float64, in, _ int) { orthogonal(r, w, in) },
+	// torch_linear: PyTorch's default for nn.Linear and nn.Conv weights,
+	// kaiming_uniform(a=√5), which is uniform in ±1/√fanIn.
+	"torch_linear": func(r *rand.Rand, w []float64, in, _ int) {
+		uniform(r, w, 1/math.Sqrt(float64(in)))
+	},
 }
 
 // InitializerNames lists the known initializers.

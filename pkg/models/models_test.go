@@ -90,6 +90,7 @@ func TestInitializersHaveTheirPublishedVariance(t *testing.T) {
 		"he_normal":      2.0 / in,
 		"normal":         0.05 * 0.05,
 		"uniform":        0.05 * 0.05 / 3,
+		"torch_linear":   1.0 / (3 * in),
 	}
 	for name, want := range cases {
 		w := make([]float64, n)
