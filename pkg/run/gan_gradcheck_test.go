@@ -8,9 +8,12 @@ import (
 
 // TestGANPhasesPassGradCheck: both phases' objectives (the discriminator's
 // on real and generated samples, the generator's on D's scores of its
-// samples) match finite differences over their own parameter groups.
+// samples, with wgan_gp's gradient penalty) match finite differences over
+// their own parameter groups. For wgan_gp the noise and ε are frozen, and
+// the penalty's derivative with respect to the critic's weights goes
+// through the explicit input-gradient graph: a wrong rule there fails.
 func TestGANPhasesPassGradCheck(t *testing.T) {
-	for _, loss := range []string{"bce", "hinge"} {
+	for _, loss := range []string{"bce", "hinge", "wgan_gp"} {
 		t.Run(loss, func(t *testing.T) {
 			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: mnistGAN, Sets: []string{
 				"train.loss=" + loss, "model.latent=4",
