@@ -135,6 +135,7 @@ func ganPhases(exp *config.Experiment, gan *models.GAN, stepsPerEpoch int) ([]*t
 	if loss.GPWeight > 0 {
 		d := objectives[discriminatorPhase]
 		d.Terms = append(d.Terms, train.Term{Loss: loss.Term(loss.Penalty), Output: models.OutputGradientPenalty, Weight: loss.GPWeight})
+		d.Watch = append(d.Watch, train.Watch{Name: "gp", Output: models.OutputGradientPenalty})
 		objectives[discriminatorPhase] = d
 	}
 	metric := map[string]string{discriminatorPhase: "d_loss", generatorPhase: "g_loss"}
