@@ -22,11 +22,7 @@ type wganCase struct {
 	Shape    []int
 	Batch    int
 	GPWeight float64 `json:"gp_weight"`
-	Layers   []struct {
-		Units      int
-		Activation string
-		Alpha      float64
-	}
+	Layers   []map[string]any
 	Real, Fake, Eps, Interpolates, Penalty []float64
 	InputGrad                              []float64 `json:"input_grad"`
 	Loss                                   float64
@@ -38,11 +34,12 @@ type wganCase struct {
 func buildWGAN(t *testing.T, c wganCase, dt string) *GAN {
 	t.Helper()
 	var dis []string
-	if len(c.Shape) > 1 {
-		dis = append(dis, "{type: flatten}")
-	}
 	for _, l := range c.Layers {
-		dis = append(dis, fmt.Sprintf("{type: dense, units: %d, activation: %s, alpha: %v}", l.Units, l.Activation, l.Alpha))
+		b, err := json.Marshal(l) // JSON is YAML
+		if err != nil {
+			t.Fatal(err)
+		}
+		dis = append(dis, string(b))
 	}
 	n := Shape(c.Shape).Size()
 	gen := fmt.Sprintf("{type: dense, units: %d}", n)
@@ -71,7 +68,8 @@ func buildWGAN(t *testing.T, c wganCase, dt string) *GAN {
 }
 
 // TestGradientPenaltyMatchesPyTorch: a wgan_gp critic given PyTorch's
-// weights, real and fake samples and ε gives PyTorch's input gradient at
+// weights (an MLP, a flatten + dense and a strided conv2d critic), real
+// and fake samples and ε gives PyTorch's input gradient at
 // x̂ (torch.autograd.grad), per-sample penalty, critic loss mean D(fake)
 // − mean D(real) + λ·mean penalty, and the loss's gradient with respect
 // to every critic weight (PyTorch's backward through create_graph=True),

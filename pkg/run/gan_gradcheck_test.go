@@ -32,3 +32,23 @@ func TestGANPhasesPassGradCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestWGANGPConvCriticPassesGradCheck: a DCGAN-style critic (strided
+// conv2d with leaky ReLU, a relu layer, flatten, dense) under wgan_gp:
+// the critic's objective, penalty included, matches finite differences.
+func TestWGANGPConvCriticPassesGradCheck(t *testing.T) {
+	rep, err := GradCheck(context.Background(), GradCheckOptions{Config: digitsDCGAN, Sets: []string{
+		"train.loss=wgan_gp", "model.latent=4",
+		"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
+		"model.discriminator=[{type: conv2d, filters: 3, kernel: 4, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1}, {type: relu}, {type: flatten}, {type: dense, units: 1}]"},
+		MaxElements: 100, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 8 {
+		t.Fatalf("%d parameters checked, want the 6 of the critic and 2 of the generator", len(rep.Results))
+	}
+	if err := rep.Err(); err != nil {
+		t.Error(err)
+	}
+}
