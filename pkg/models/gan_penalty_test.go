@@ -18,11 +18,11 @@ import (
 // wganCase is one case of testdata/torch_ref_wgan_gp.json, written by
 // testdata/torch_ref_wgan_gp.py with PyTorch 1.13.
 type wganCase struct {
-	Name     string
-	Shape    []int
-	Batch    int
-	GPWeight float64 `json:"gp_weight"`
-	Layers   []map[string]any
+	Name                                   string
+	Shape                                  []int
+	Batch                                  int
+	GPWeight                               float64 `json:"gp_weight"`
+	Layers                                 []map[string]any
 	Real, Fake, Eps, Interpolates, Penalty []float64
 	InputGrad                              []float64 `json:"input_grad"`
 	Loss                                   float64
