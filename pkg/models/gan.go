@@ -37,7 +37,8 @@ const evalNoiseSeed = 0x9a17
 // z ~ N(0, 1) of Latent values to a sample of the data's shape, and a
 // discriminator stack from a sample to one score. Its outputs, for a
 // batch of data x and as many noise draws z, are "out" = D(G(z)), "d_real"
-// = D(x) and "fake" = G(z). It trains in two phases (pkg/run builds
+// = D(x) and "fake" = G(z), and for train.loss wgan_gp "gp", the critic's
+// gradient penalty per sample. It trains in two phases (pkg/run builds
 // them): the discriminator's, over its parameters, and the generator's,
 // over its own.
 type GAN struct {
@@ -46,6 +47,9 @@ type GAN struct {
 	latent               int
 	generator, discrim   []builtLayer
 	genParams, disParams []*Param
+	// penalty: train.loss is wgan_gp, and the model also gives the
+	// critic's gradient penalty (OutputGradientPenalty).
+	penalty bool
 }
 
 var _ Model = (*GAN)(nil)
@@ -89,6 +93,13 @@ func buildGAN(spec Spec) (Model, error) {
 			Out: []TensorSpec{{OutputOut, Shape{1}}, {OutputRealScore, Shape{1}}, {OutputFake, spec.Input}},
 		},
 		store: store, latent: e.Model.Latent, generator: generator, discrim: discrim,
+		penalty: e.Train.Loss.Kind == penaltyLoss,
+	}
+	if m.penalty {
+		if ps := checkPenaltyCritic(e, discrim); len(ps) > 0 {
+			return nil, ps
+		}
+		m.Out = append(m.Out, TensorSpec{OutputGradientPenalty, Shape{1}})
 	}
 	for _, p := range store.All() {
 		switch {
@@ -182,9 +193,12 @@ func (m *GAN) DiscriminatorParams() []*Param { return m.disParams }
 func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	x := in[InputX]
 	st := &ops.NoiseState{RNG: g.DropoutRNG, Frozen: g.FreezeDropout}
+	eps := &ops.NoiseState{RNG: g.DropoutRNG, Frozen: g.FreezeDropout}
 	if !g.Train || st.RNG == nil {
 		src := rand.NewPCG(evalNoiseSeed, evalNoiseSeed)
 		st = &ops.NoiseState{RNG: rand.New(src), Reseed: func() { src.Seed(evalNoiseSeed, evalNoiseSeed) }}
+		esrc := rand.NewPCG(evalNoiseSeed+1, evalNoiseSeed)
+		eps = &ops.NoiseState{RNG: rand.New(esrc), Reseed: func() { esrc.Seed(evalNoiseSeed+1, evalNoiseSeed) }}
 	}
 	z, err := ops.Noise(x, m.latent, st)
 	if err != nil {
@@ -202,7 +216,15 @@ func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Tensors{OutputOut: dFake, OutputRealScore: dReal, OutputFake: fake}, nil
+	outs := Tensors{OutputOut: dFake, OutputRealScore: dReal, OutputFake: fake}
+	if m.penalty {
+		// ε is drawn from the training stream (as z is), so a resumed or
+		// repeated run draws the same ε.
+		if outs[OutputGradientPenalty], err = m.gradientPenalty(g, x, fake, eps); err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
 }
 
 // Generate adds the generator on noise z (batch, Latent) to g.

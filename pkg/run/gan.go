@@ -106,7 +106,7 @@ func ganPhaseConfigs(e *config.Experiment) []ganPhaseConfig {
 // (its loss on real and generated samples, over its parameters, its own
 // batch norm statistics, train.discriminator.steps updates per step),
 // then the generator's (its loss on D's scores of its samples, over its
-// parameters). Each has its own optimizer, schedule and regularization.
+// parameters). wgan_gp's discriminator phase adds the gradient penalty. Each has its own optimizer, schedule and regularization.
 func ganPhases(exp *config.Experiment, gan *models.GAN, stepsPerEpoch int) ([]*train.Phase, error) {
 	loss, ps := train.NewGANLoss(exp.Train.Loss)
 	if len(ps) > 0 {
@@ -131,6 +131,12 @@ func ganPhases(exp *config.Experiment, gan *models.GAN, stepsPerEpoch int) ([]*t
 			Params:  trainable(gan.GeneratorParams()),
 			Buffers: buffers(gan.GeneratorParams()),
 		},
+	}
+	if loss.GPWeight > 0 {
+		d := objectives[discriminatorPhase]
+		d.Terms = append(d.Terms, train.Term{Loss: loss.Term(loss.Penalty), Output: models.OutputGradientPenalty, Weight: loss.GPWeight})
+		d.Watch = append(d.Watch, train.Watch{Name: "gp", Output: models.OutputGradientPenalty})
+		objectives[discriminatorPhase] = d
 	}
 	metric := map[string]string{discriminatorPhase: "d_loss", generatorPhase: "g_loss"}
 	var phases []*train.Phase

@@ -8,9 +8,12 @@ import (
 
 // TestGANPhasesPassGradCheck: both phases' objectives (the discriminator's
 // on real and generated samples, the generator's on D's scores of its
-// samples) match finite differences over their own parameter groups.
+// samples, with wgan_gp's gradient penalty) match finite differences over
+// their own parameter groups. For wgan_gp the noise and ε are frozen, and
+// the penalty's derivative with respect to the critic's weights goes
+// through the explicit input-gradient graph: a wrong rule there fails.
 func TestGANPhasesPassGradCheck(t *testing.T) {
-	for _, loss := range []string{"bce", "hinge"} {
+	for _, loss := range []string{"bce", "hinge", "wgan_gp"} {
 		t.Run(loss, func(t *testing.T) {
 			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: mnistGAN, Sets: []string{
 				"train.loss=" + loss, "model.latent=4",
@@ -27,5 +30,25 @@ func TestGANPhasesPassGradCheck(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestWGANGPConvCriticPassesGradCheck: a DCGAN-style critic (strided
+// conv2d with leaky ReLU, a relu layer, flatten, dense) under wgan_gp:
+// the critic's objective, penalty included, matches finite differences.
+func TestWGANGPConvCriticPassesGradCheck(t *testing.T) {
+	rep, err := GradCheck(context.Background(), GradCheckOptions{Config: digitsDCGAN, Sets: []string{
+		"train.loss=wgan_gp", "model.latent=4",
+		"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
+		"model.discriminator=[{type: conv2d, filters: 3, kernel: 4, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1}, {type: relu}, {type: flatten}, {type: dense, units: 1}]"},
+		MaxElements: 100, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 8 {
+		t.Fatalf("%d parameters checked, want the 6 of the critic and 2 of the generator", len(rep.Results))
+	}
+	if err := rep.Err(); err != nil {
+		t.Error(err)
 	}
 }

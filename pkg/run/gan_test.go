@@ -205,7 +205,16 @@ func TestGANBadInput(t *testing.T) {
 		{"generator shape", []string{"model.generator=[{type: dense, units: 100, activation: tanh}]"}, []string{"model.generator", "(100)", "(784)"}},
 		{"discriminator shape", []string{"model.discriminator=[{type: dense, units: 2}]"}, []string{"model.discriminator", "(2)", "one score per sample"}},
 		{"conditional", []string{"model.conditional=true"}, []string{"model.conditional", "not built yet"}},
-		{"wgan_gp", []string{"train.loss=wgan_gp"}, []string{"train.loss", "second-order"}},
+		{"wgan_gp critic with dropout", []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8, activation: leaky_relu}, {type: dropout, rate: 0.3}, {type: dense, units: 1}]"},
+			[]string{"model.discriminator[1].type", "dropout", "wgan_gp"}},
+		{"wgan_gp critic with batch norm", []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8}, {type: batchnorm}, {type: leaky_relu}, {type: dense, units: 1}]"},
+			[]string{"model.discriminator[1].type", "batch norm", "per-sample gradient norm"}},
+		{"wgan_gp critic with sigmoid", []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8, activation: leaky_relu}, {type: dense, units: 1, activation: sigmoid}]"},
+			[]string{"model.discriminator[1].activation", "sigmoid", "none, relu and leaky_relu"}},
+		{"wgan_gp critic with a pooling layer", []string{"train.loss=wgan_gp", "data.shape=[1, 28, 28]", "model.generator=[{type: dense, units: 784, activation: tanh}, {type: reshape, shape: [1, 28, 28]}]",
+			"model.discriminator=[{type: conv2d, filters: 2, kernel: 3}, {type: maxpool2d, size: 2}, {type: flatten}, {type: dense, units: 1}]"},
+			[]string{"model.discriminator[1].type", "maxpool2d", "not built yet"}},
+		{"wgan_gp negative weight", []string{"train.loss.kind=wgan_gp", "train.loss.gp_weight=-1"}, []string{"train.loss.gp_weight"}},
 		{"early stopping", []string{"train.early_stopping.patience=3"}, []string{"train.early_stopping", "refused for a GAN"}},
 		{"held-out split", []string{"data.split.val=0.2", "data.split.train=0.8"}, []string{"data.split", "judged by its samples"}},
 		{"train.optimizer", []string{"train.optimizer.lr=0.1"}, []string{"train.optimizer", "train.generator and train.discriminator"}},
@@ -288,5 +297,120 @@ func TestSampleRefusesAClassifier(t *testing.T) {
 	}
 	if _, _, err := Generate(context.Background(), GenerateOptions{Run: res.Dir, N: 4}); !errors.Is(err, config.ErrInvalid) {
 		t.Errorf("Generate: %v", err)
+	}
+}
+
+// TestWGANGPTrainsDeterministicallyAndResumesExactly: the wgan_gp config
+// trains end to end with finite losses and logs the mean gradient
+// penalty (gp); two runs of one seed write identical
+// checkpoints (ε comes from the seeded stream); a run interrupted in the
+// middle of an epoch and resumed ends with the straight run's weights
+// and metrics.
+func TestWGANGPTrainsDeterministicallyAndResumesExactly(t *testing.T) {
+	mnistWGAN := filepath.Join("..", "..", "configs", "mnist-wgan-gp.yaml")
+	sets := []string{"train.epochs=2", "train.batch_size=100", "train.sample_every=0", "train.discriminator.steps=2"} // 20 steps per epoch
+	var ckpts [][]byte
+	var straight *TrainResult
+	for range 2 {
+		res, err := Train(context.Background(), TrainOptions{Config: mnistWGAN, Sets: sets, Out: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(res.Dir, "checkpoints", "last.ckpt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ckpts, straight = append(ckpts, b), res
+	}
+	if !bytes.Equal(ckpts[0], ckpts[1]) {
+		t.Error("two runs of one seed wrote different checkpoints")
+	}
+	m := metricsWithoutTime(t, straight.Dir)
+	if strings.Contains(m, "NaN") || strings.Contains(m, "Inf") || !strings.HasPrefix(m, "epoch,step,lr,train_loss,penalty,d_fake,d_loss,d_real,g_loss,gp") {
+		t.Errorf("metrics.csv:\n%s", m)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := Train(ctx, TrainOptions{Config: mnistWGAN, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 27, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Train(context.Background(), TrainOptions{Config: mnistWGAN, Sets: sets, Out: out, Resume: first.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(a.Params, b.Params) {
+		t.Error("the resumed run's weights differ from the straight run's")
+	}
+	if x := metricsWithoutTime(t, resumed.Dir); x != m {
+		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", m, x)
+	}
+}
+
+// TestWGANGPPhasesTouchOnlyTheirNetwork: with wgan_gp, whose critic loss
+// also reads the generator's samples through the gradient penalty, an
+// epoch of the critic's phase alone changes no generator weight, and an
+// epoch of the generator's phase alone no critic weight; each changes its
+// own.
+func TestWGANGPPhasesTouchOnlyTheirNetwork(t *testing.T) {
+	exp, err := Load(filepath.Join("..", "..", "configs", "mnist-wgan-gp.yaml"), []string{"train.epochs=1", "train.sample_every=0", "train.batch_size=200",
+		"model.generator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
+		"model.discriminator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"discriminator", "generator"} {
+		t.Run(name, func(t *testing.T) {
+			s, _, err := prepare(exp, data.Open, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loop, err := newLoop(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gan := s.model.(*models.GAN)
+			own, other := gan.DiscriminatorParams(), gan.GeneratorParams()
+			if i == 1 {
+				own, other = other, own
+			}
+			before := map[string][]float64{}
+			for _, p := range s.model.Params().All() {
+				before[p.Name] = models.Float64s(p.Value)
+			}
+			loop.Phases = loop.Phases[i : i+1]
+			if err := loop.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			changed := func(p *models.Param) bool {
+				for j, v := range models.Float64s(p.Value) {
+					if v != before[p.Name][j] {
+						return true
+					}
+				}
+				return false
+			}
+			for _, p := range other {
+				if changed(p) {
+					t.Errorf("the %s phase changed %s", name, p.Name)
+				}
+			}
+			for _, p := range own {
+				// The critic's last bias adds the same to D(real) and
+				// D(fake) and nothing to ∇ₓD: its gradient is 0.
+				if !changed(p) && p.Name != "discriminator/dense2/b" {
+					t.Errorf("the %s phase left its own %s as it was", name, p.Name)
+				}
+			}
+		})
 	}
 }

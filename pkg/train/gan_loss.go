@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -24,6 +23,11 @@ type GANLoss struct {
 	// Logits: the scores are logits, and D(real), D(fake) are logged as
 	// probabilities σ(score); otherwise as the scores themselves.
 	Logits bool
+	// GPWeight is wgan_gp's λ, the weight of the gradient penalty in the
+	// discriminator's loss (Penalty over the model's "gp" output); 0 for
+	// the losses without one.
+	GPWeight float64
+	Penalty  ops.ScoreFunc
 }
 
 // ganLosses is every adversarial loss, by config name.
@@ -44,7 +48,6 @@ func GANLossNames() []string {
 }
 
 // NewGANLoss builds the adversarial loss a block (train.loss) describes.
-// A loss that is not built (wgan_gp) is a problem that says so.
 func NewGANLoss(b config.Block) (*GANLoss, config.Problems) {
 	if b.Path == "" {
 		b.Path = "train.loss"
@@ -112,14 +115,30 @@ func newGANHinge(*config.Options) (*GANLoss, error) {
 	}, nil
 }
 
-// newWGANGP would be the Wasserstein loss with a gradient penalty. The
-// penalty is a function of ∂D/∂x, so the discriminator's update needs
-// second derivatives through every layer of D, which dltrain's ops do not
-// build: it is refused rather than trained without the penalty.
+// newWGANGP is the Wasserstein loss with a gradient penalty (Gulrajani
+// et al. 2017) on unbounded critic scores s: D: s_fake − s_real (each a
+// mean) plus gp_weight (λ, 10 by default) times the mean of the
+// per-sample penalty (‖∇ₓD(x̂)‖₂ − 1)², which the GAN model gives as its
+// "gp" output; G: −s_fake.
 func newWGANGP(o *config.Options) (*GANLoss, error) {
 	w := o.Float("gp_weight", 10)
 	o.Positive("gp_weight", w)
-	return nil, fmt.Errorf("wgan_gp is not built yet: its gradient penalty needs second-order gradients (the gradient of ∂D/∂x with respect to D's weights), which dltrain's layers do not provide; use loss bce or hinge")
+	return &GANLoss{
+		Kind: "wgan_gp",
+		Real: ops.ScoreFunc{Name: "wgan_real",
+			F:  func(s float64) float64 { return -s },
+			DF: func(float64) float64 { return -1 }},
+		Fake: ops.ScoreFunc{Name: "wgan_fake",
+			F:  func(s float64) float64 { return s },
+			DF: func(float64) float64 { return 1 }},
+		Gen: ops.ScoreFunc{Name: "wgan_gen",
+			F:  func(s float64) float64 { return -s },
+			DF: func(float64) float64 { return -1 }},
+		GPWeight: w,
+		Penalty: ops.ScoreFunc{Name: "wgan_gp_penalty",
+			F:  func(p float64) float64 { return p },
+			DF: func(float64) float64 { return 1 }},
+	}, nil
 }
 
 // Term returns f as a loss over a model output (its target is ignored),

@@ -71,13 +71,35 @@ func TestGANLossValues(t *testing.T) {
 	}
 }
 
-// TestWGANGPIsRefused: wgan_gp needs second-order gradients dltrain does
-// not build; it is a config problem naming train.loss, not a quietly
-// penalty-free Wasserstein loss.
-func TestWGANGPIsRefused(t *testing.T) {
-	_, ps := NewGANLoss(config.Block{Kind: "wgan_gp"})
-	if len(ps) == 0 || ps[0].Key != "train.loss" {
-		t.Fatalf("problems %v", ps)
+// TestWGANGPLoss: wgan_gp's terms are the Wasserstein critic's −s on
+// D(real) and s on D(fake), the generator's −s, and the penalty term the
+// identity over the per-sample penalties, weighted by gp_weight (10 by
+// default, as the paper); a gp_weight that is not positive is a problem
+// naming train.loss.gp_weight.
+func TestWGANGPLoss(t *testing.T) {
+	l, ps := NewGANLoss(config.Block{Kind: "wgan_gp"})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	if l.GPWeight != 10 || l.Logits {
+		t.Errorf("gp_weight %v, logits %v; want 10, false", l.GPWeight, l.Logits)
+	}
+	for _, c := range []struct {
+		f        ops.ScoreFunc
+		s, v, dv float64
+	}{
+		{l.Real, 1.5, -1.5, -1}, {l.Fake, 1.5, 1.5, 1}, {l.Gen, -0.25, 0.25, -1}, {l.Penalty, 0.3, 0.3, 1},
+	} {
+		if got, d := c.f.F(c.s), c.f.DF(c.s); got != c.v || d != c.dv {
+			t.Errorf("%s(%v) = %v, derivative %v; want %v, %v", c.f.Name, c.s, got, d, c.v, c.dv)
+		}
+	}
+	if l, _ := NewGANLoss(config.Block{Kind: "wgan_gp", Opts: map[string]any{"gp_weight": 2.5}}); l.GPWeight != 2.5 {
+		t.Errorf("gp_weight 2.5 read as %v", l.GPWeight)
+	}
+	_, ps = NewGANLoss(config.Block{Kind: "wgan_gp", Opts: map[string]any{"gp_weight": 0.0}})
+	if len(ps) == 0 || ps[0].Key != "train.loss.gp_weight" {
+		t.Errorf("gp_weight 0: problems %v", ps)
 	}
 }
 

@@ -1,0 +1,206 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/ops"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// OutputGradientPenalty is a WGAN-GP's per-sample gradient penalty,
+// (‖∇ₓD(x̂)‖₂ − 1)² at x̂ = ε·x + (1−ε)·G(z), which its critic's phase
+// adds to its loss with the weight train.loss.gp_weight.
+const OutputGradientPenalty = "gp"
+
+// penaltyLoss is the GAN loss whose critic needs the gradient penalty.
+const penaltyLoss = "wgan_gp"
+
+// checkPenaltyCritic refuses a critic the gradient penalty cannot be
+// built for. The penalty is a function of the critic's input gradient,
+// which is built as an explicit graph (inputGradient) and differentiated
+// once more with respect to the critic's weights: every layer needs its
+// input-gradient rule as graph ops whose own gradients exist. Dense and
+// convolution layers with a piecewise-linear activation (none, relu,
+// leaky_relu), those activations as layers, flatten and reshape have it;
+// the others are not built.
+func checkPenaltyCritic(e *config.Experiment, layers []builtLayer) config.Problems {
+	var ps config.Problems
+	for i, l := range layers {
+		key := fmt.Sprintf("model.discriminator[%d]", i)
+		switch t := l.Layer.(type) {
+		case *dense:
+			switch {
+			case t.perPosition:
+				ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp builds its critic's input gradient for dense layers on flat inputs only; this one reads a sequence: add {type: flatten} before it"))
+			case !piecewiseLinear(t.activation):
+				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s "+
+					"(a WGAN critic's last layer has no sigmoid: its score is unbounded)", t.activation))
+			}
+		case *convLayer:
+			if !piecewiseLinear(t.activation) {
+				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s", t.activation))
+			}
+		case *activationLayer:
+			if !piecewiseLinear(t.fn) {
+				ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s", t.fn))
+			}
+		case flatten, *reshape:
+		default:
+			why := "its input-gradient rule is not built yet for the gradient penalty (built: dense, conv2d, conv1d, relu, leaky_relu, flatten, reshape)"
+			switch l.info.Type {
+			case "batchnorm", "batch_norm":
+				why = "batch norm mixes the samples of a batch, so the per-sample gradient norm the penalty constrains is not defined (Gulrajani et al. use none in the critic; layer_norm would be the alternative)"
+			case "dropout", "spatial_dropout":
+				why = "dropout makes the critic random, and the penalty's gradient is not built through it"
+			}
+			ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp cannot use a %s layer in the critic: %s", l.info.Type, why))
+		}
+	}
+	return ps
+}
+
+func piecewiseLinear(act string) bool {
+	switch act {
+	case "", "none", "linear", "relu", "leaky_relu":
+		return true
+	}
+	return false
+}
+
+// penaltyStep is what inputGradient keeps of one critic layer at x̂ for
+// the backward pass: its activation slope (nil: none), and a dense
+// layer's weight, a convolution's kernels and window, or a reshape's
+// input shape.
+type penaltyStep struct {
+	slope, w *G.Node
+	conv     *ops.Window
+	outPad   [2]int
+	in       []int // a flatten or reshape: the shape to give the gradient back
+}
+
+// inputGradient adds ∇ₓ Σᵢ D(xᵢ) at x to g, as graph ops over the
+// critic's weights (so that a loss of it can be differentiated with
+// respect to them): the critic's forward pass at x for each layer's
+// activation slope, then from the ones of the scores back to x, through
+// gᵢₙ = (gₒᵤₜ ⊙ slope)·Wᵀ for a dense layer, the transposed convolution
+// of gₒᵤₜ ⊙ slope by the kernels for a convolution, gₒᵤₜ ⊙ slope for an
+// activation layer and a reshape for flatten and reshape.
+// checkPenaltyCritic has accepted the layers.
+func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
+	steps := make([]penaltyStep, len(m.discrim))
+	h := x
+	var err error
+	for i, l := range m.discrim {
+		s := &steps[i]
+		in := append([]int(nil), h.Shape()...)
+		var z *G.Node
+		act, alpha := "", 0.0
+		switch t := l.Layer.(type) {
+		case *dense:
+			var b *G.Node
+			if t.b != nil {
+				b = g.Node(t.b)
+			}
+			s.w = g.Node(t.w)
+			z, err = ops.Linear(h, s.w, b, false)
+			act, alpha = t.activation, t.alpha
+		case *convLayer:
+			var b *G.Node
+			if t.b != nil {
+				b = g.Node(t.b)
+			}
+			s.w, s.conv = g.Node(t.w), &t.resolved
+			z, err = ops.Conv(h, s.w, b, t.resolved, false)
+			if err == nil {
+				zs := z.Shape()
+				zh, zw := planeSize(zs)
+				oh, ow := t.resolved.TransposedOut(zh, zw, [2]int{})
+				ih, iw := planeSize(in)
+				s.outPad = [2]int{ih - oh, iw - ow}
+			}
+			act, alpha = t.activation, t.alpha
+		case *activationLayer:
+			z, act, alpha = h, t.fn, t.alpha
+		default:
+			s.in = in
+			if h, err = l.Forward(g, h); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.slope, err = ops.SlopeMask(z, act, alpha); err != nil {
+			return nil, err
+		}
+		if h, err = ops.Activate(z, act, alpha); err != nil {
+			return nil, err
+		}
+	}
+	ones := tensor.New(tensor.WithShape(h.Shape()...), tensor.Of(g.Dtype()))
+	if err := ones.Memset(oneOf(g.Dtype())); err != nil {
+		return nil, err
+	}
+	grad := G.NewTensor(g.G, g.Dtype(), h.Dims(), G.WithShape(h.Shape()...), G.WithName("gp_seed"), G.WithValue(ones))
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		if s.in != nil {
+			if grad, err = ops.Reshape(grad, s.in); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if grad, err = G.HadamardProd(grad, s.slope); err != nil {
+			return nil, err
+		}
+		switch {
+		case s.conv != nil:
+			if grad, err = ops.ConvTranspose(grad, s.w, nil, *s.conv, s.outPad, true); err != nil {
+				return nil, err
+			}
+		case s.w != nil:
+			wt, err := G.Transpose(s.w)
+			if err != nil {
+				return nil, err
+			}
+			if grad, err = G.Mul(grad, wt); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return grad, nil
+}
+
+// planeSize is the spatial size of a (batch, channels, H, W) or (batch,
+// channels, L) shape: H, W or 1, L.
+func planeSize(s tensor.Shape) (h, w int) {
+	if len(s) == 4 {
+		return s[2], s[3]
+	}
+	return 1, s[len(s)-1]
+}
+
+// oneOf is 1 in dtype dt.
+func oneOf(dt tensor.Dtype) any {
+	if dt == tensor.Float32 {
+		return float32(1)
+	}
+	return 1.0
+}
+
+// gradientPenalty adds the per-sample penalty output to g: x̂ between the
+// data x and the samples fake, ε drawn from st, and (‖∇D(x̂)‖ − 1)².
+func (m *GAN) gradientPenalty(g *Graph, x, fake *G.Node, st *ops.NoiseState) (*G.Node, error) {
+	xh, err := ops.Interpolate(x, fake, st)
+	if err != nil {
+		return nil, err
+	}
+	grad, err := m.inputGradient(g, xh)
+	if err != nil {
+		return nil, fmt.Errorf("gradient penalty: %w", err)
+	}
+	return ops.GradientPenalty(grad)
+}

@@ -1,0 +1,113 @@
+"""Reference values for dltrain's WGAN-GP critic loss, from PyTorch 1.13.
+
+Run with PyTorch 1.13 (Debian's python3-torch):
+    /usr/bin/python3 pkg/models/testdata/torch_ref_wgan_gp.py > pkg/models/testdata/torch_ref_wgan_gp.json
+
+For each case a critic of nn.Linear and nn.Conv2d layers (with leaky_relu
+/ relu, nn.Flatten) gets deterministic weights (seq() with a phase per
+parameter, written in dltrain's layout: a dense W as [in, out]),
+real and fake samples and a fixed ε per sample, and the script writes
+the interpolates x̂ = ε·real + (1−ε)·fake, the per-sample penalty
+(‖∇ₓD(x̂)‖₂ − 1)² from torch.autograd.grad(create_graph=True), the critic
+loss mean D(fake) − mean D(real) + λ·mean penalty, and its gradient with
+respect to every weight, all in float64.
+"""
+import json
+import math
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+
+def seq(n, phase, step, scale=1.0):
+    return torch.tensor([scale * math.sin(phase + step * i) for i in range(n)])
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1)]
+
+
+def case(name, shape, layers, batch, lam):
+    """layers: dltrain layer dicts (dense, conv2d, flatten, relu,
+    leaky_relu) in order; shape: one sample's shape."""
+    mods, keys = [], []
+    counts = {}
+    f, sp = list(shape), None
+    for l in layers:
+        t = l["type"]
+        counts[t] = counts.get(t, 0) + 1
+        act = l.get("activation", "none")
+        if t == "dense":
+            mods.append(torch.nn.Linear(f[-1], l["units"]))
+            keys.append(("dense%d" % counts[t], True))
+            f = [l["units"]]
+        elif t == "conv2d":
+            conv = torch.nn.Conv2d(f[0], l["filters"], l["kernel"], stride=l.get("stride", 1), padding=l.get("padding", 0))
+            mods.append(conv)
+            keys.append(("conv2d%d" % counts[t], False))
+            with torch.no_grad():
+                f = list(conv(torch.zeros(1, *f)).shape[1:])
+        elif t == "flatten":
+            mods.append(torch.nn.Flatten())
+            keys.append((None, None))
+            n = 1
+            for d in f:
+                n *= d
+            f = [n]
+        if t == "relu" or act == "relu":
+            mods.append(torch.nn.ReLU())
+            keys.append((None, None))
+        if t == "leaky_relu" or act == "leaky_relu":
+            mods.append(torch.nn.LeakyReLU(l["alpha"]))
+            keys.append((None, None))
+    critic = torch.nn.Sequential(*mods)
+    params = {}
+    with torch.no_grad():
+        k = 0
+        for m, (key, linear) in zip(critic, keys):
+            if key is None:
+                continue
+            k += 1
+            m.weight.copy_(seq(m.weight.numel(), 0.3 * k, 0.37 + 0.01 * k, 0.6).reshape(m.weight.shape))
+            m.bias.copy_(seq(m.bias.numel(), 0.7 * k, 0.53, 0.2))
+            params[key + "/W"] = flat(m.weight.t() if linear else m.weight)
+            params[key + "/b"] = flat(m.bias)
+    n_in = 1
+    for d in shape:
+        n_in *= d
+    real = seq(batch * n_in, 0.1, 0.29).reshape(batch, *shape)
+    fake = seq(batch * n_in, 1.3, 0.41, 0.8).reshape(batch, *shape)
+    eps = torch.tensor([0.15 + 0.7 * i / max(1, batch - 1) for i in range(batch)])
+    e = eps.reshape(batch, *([1] * len(shape)))
+    xh = (e * real + (1 - e) * fake).requires_grad_(True)
+    d = critic(xh)
+    g, = torch.autograd.grad(d.sum(), xh, create_graph=True)
+    pen = (g.reshape(batch, -1).norm(2, dim=1) - 1) ** 2
+    loss = critic(fake).mean() - critic(real).mean() + lam * pen.mean()
+    loss.backward()
+    grads = {}
+    for m, (key, linear) in zip(critic, keys):
+        if key is not None:
+            grads[key + "/W"] = flat(m.weight.grad.t() if linear else m.weight.grad)
+            grads[key + "/b"] = flat(m.bias.grad)
+    return {
+        "name": name, "shape": list(shape), "batch": batch, "gp_weight": lam, "layers": layers,
+        "real": flat(real), "fake": flat(fake), "eps": flat(eps), "interpolates": flat(xh),
+        "input_grad": flat(g), "penalty": flat(pen), "loss": float(loss),
+        "params": params, "grads": grads,
+    }
+
+
+def dense(units, activation="none", alpha=0.0):
+    return {"type": "dense", "units": units, "activation": activation, "alpha": alpha}
+
+
+print(json.dumps({"torch": torch.__version__, "cases": [
+    case("mlp", [6], [dense(5, "leaky_relu", 0.2), dense(4, "relu"), dense(1)], 3, 10.0),
+    case("flatten", [2, 3], [{"type": "flatten"}, dense(5, "leaky_relu", 0.2), dense(1)], 4, 2.5),
+    case("conv", [2, 8, 8], [
+        {"type": "conv2d", "filters": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "leaky_relu", "alpha": 0.2},
+        {"type": "conv2d", "filters": 2, "kernel": 2, "stride": 1, "padding": 0, "activation": "none"},
+        {"type": "relu"}, {"type": "flatten"}, dense(1)], 3, 10.0),
+]}, indent=1))
