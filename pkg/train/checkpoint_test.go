@@ -405,3 +405,28 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestMetricsLogAfterAnEmptyFile: a run killed between creating
+// metrics.csv and writing its header leaves an empty file, which
+// TruncateMetrics turns into one empty line on resume; the next epoch's
+// row must still carry every column (it once logged a row with none, and
+// a sweep then failed the trial: "metrics.jsonl:1 has no val_loss").
+func TestMetricsLogAfterAnEmptyFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "metrics.csv"), nil, 0o644)
+	if err := TruncateMetrics(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	m := &MetricsLog{Dir: dir}
+	if err := m.AfterEpoch(nil, EpochStats{Epoch: 1, Step: 5, Val: map[string]float64{"val_loss": 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if !strings.HasPrefix(string(b), "epoch,step,") {
+		t.Errorf("metrics.csv does not open with its header:\n%q", b)
+	}
+	j, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if !strings.Contains(string(j), `"val_loss":0.5`) {
+		t.Errorf("metrics.jsonl lost val_loss:\n%s", j)
+	}
+}

@@ -65,7 +65,11 @@ func (m *MetricsLog) AfterEpoch(_ *Loop, s EpochStats) error {
 			sort.Strings(val)
 			sort.Strings(phases)
 			m.columns = append(append(append(append([]string{}, fixedColumns...), phases...), val...), "elapsed_s")
-			if err := appendLine(csvPath, strings.Join(m.columns, ",")); err != nil {
+			// No header means no row that can be read: a file left empty
+			// by a process killed between creating and writing it is
+			// replaced, not appended to (its empty first line would be
+			// read back as the header of a run with no columns).
+			if err := os.WriteFile(csvPath, []byte(strings.Join(m.columns, ",")+"\n"), 0o644); err != nil {
 				return err
 			}
 		}
@@ -111,6 +115,9 @@ func readHeader(path string) ([]string, error) {
 	sc := bufio.NewScanner(f)
 	if !sc.Scan() {
 		return nil, sc.Err()
+	}
+	if strings.TrimSpace(sc.Text()) == "" {
+		return nil, nil // created, never written: no header yet
 	}
 	return strings.Split(sc.Text(), ","), nil
 }
