@@ -124,20 +124,27 @@ func (k noise) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k noise) Forward(out *tensor.Dense, _ []*tensor.Dense) error {
-	st, n := k.st, out.Shape().TotalSize()
-	if !st.Frozen || len(st.last) != n {
-		if st.Reseed != nil {
-			st.Reseed()
-		}
-		if cap(st.last) < n {
-			st.last = make([]float64, n)
-		}
-		st.last = st.last[:n]
-		for i := range st.last {
-			st.last[i] = st.RNG.NormFloat64()
-		}
-	}
+	st := k.st
+	st.draw(out.Shape().TotalSize(), (*rand.Rand).NormFloat64)
 	return typed(st, out, nil, copyNoise[float32], copyNoise[float64])
+}
+
+// draw fills st.last with n values of next, unless the state is frozen
+// and already holds n (a gradient check replays the same draw).
+func (st *NoiseState) draw(n int, next func(*rand.Rand) float64) {
+	if st.Frozen && len(st.last) == n {
+		return
+	}
+	if st.Reseed != nil {
+		st.Reseed()
+	}
+	if cap(st.last) < n {
+		st.last = make([]float64, n)
+	}
+	st.last = st.last[:n]
+	for i := range st.last {
+		st.last[i] = next(st.RNG)
+	}
 }
 
 func copyNoise[T compute.Float](st *NoiseState, out []T, _ []*tensor.Dense) error {

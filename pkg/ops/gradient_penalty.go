@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"math/rand/v2"
+
 	"fmt"
 	"math"
 
@@ -37,19 +39,7 @@ func (interpolate) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k interpolate) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	st, n := k.st, out.Shape()[0]
-	if !st.Frozen || len(st.last) != n {
-		if st.Reseed != nil {
-			st.Reseed()
-		}
-		if cap(st.last) < n {
-			st.last = make([]float64, n)
-		}
-		st.last = st.last[:n]
-		for i := range st.last {
-			st.last[i] = st.RNG.Float64()
-		}
-	}
+	k.st.draw(out.Shape()[0], (*rand.Rand).Float64)
 	return typed(k, out, in, interpolateBody[float32], interpolateBody[float64])
 }
 
