@@ -157,3 +157,44 @@ func copyNoise[T compute.Float](st *NoiseState, out []T, _ []*tensor.Dense) erro
 func (noise) Backward(_ G.Nodes, _, _ *G.Node, _ []bool) (G.Nodes, error) {
 	return G.Nodes{nil}, nil
 }
+
+// RandomClasses returns a (batch) tensor of class indices drawn uniformly
+// from [0, classes), as numbers of like's dtype, batch being like's first
+// dimension, drawn anew at every run of the graph from st (as Noise): the
+// labels a conditional GAN's generator is asked for. No gradient flows to
+// like.
+func RandomClasses(like *G.Node, classes int, st *NoiseState) (*G.Node, error) {
+	if classes < 1 {
+		return nil, fmt.Errorf("random classes: the number of classes must be >= 1, got %d", classes)
+	}
+	if st == nil || st.RNG == nil {
+		return nil, fmt.Errorf("random classes need a random stream")
+	}
+	k := randomClasses{st: st, next: func(r *rand.Rand) float64 { return float64(r.IntN(classes)) }}
+	return Apply(k, []bool{false}, like)
+}
+
+// randomClasses is RandomClasses' op; next draws one class (made once, so
+// that a step does not allocate a closure).
+type randomClasses struct {
+	st   *NoiseState
+	next func(*rand.Rand) float64
+}
+
+func (randomClasses) Name() string { return "random_classes" }
+
+func (randomClasses) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0].Dims() < 1 {
+		return nil, fmt.Errorf("random classes need a batch dimension, got %v", in[0])
+	}
+	return tensor.Shape{in[0][0]}, nil
+}
+
+func (k randomClasses) Forward(out *tensor.Dense, _ []*tensor.Dense) error {
+	k.st.draw(out.Shape().TotalSize(), k.next)
+	return typed(k.st, out, nil, copyNoise[float32], copyNoise[float64])
+}
+
+func (randomClasses) Backward(_ G.Nodes, _, _ *G.Node, _ []bool) (G.Nodes, error) {
+	return G.Nodes{nil}, nil
+}

@@ -128,4 +128,16 @@ b = tensor((3,), 2.5, 0.7)
 cases.append(case("conv_transpose1d_stride2_pad1", [x, w, b],
                   lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=1)))
 
+
+# A conditional GAN's label embedding e [B, L] appended to x as L constant
+# channels (concat_channels), and to flat features.
+x = tensor((2, 3, 4, 5), 2.6, 0.31)
+e = tensor((2, 2), 2.7, 0.9)
+cases.append(case("concat_channels_maps_2x3x4x5_l2", [x, e],
+                  lambda x, e: torch.cat([x, e[:, :, None, None].expand(-1, -1, 4, 5)], 1)))
+
+x = tensor((3, 5), 2.8, 0.23)
+e = tensor((3, 4), 2.9, 0.61)
+cases.append(case("concat_channels_flat_3x5_l4", [x, e], lambda x, e: torch.cat([x, e], 1)))
+
 print(json.dumps({"torch": torch.__version__, "cases": cases}))
