@@ -154,7 +154,7 @@ func builtinCheck(e *config.Experiment, name string) config.Problems {
 			ps = append(ps, e.Problem("data.task", "builtin:%s is a table, not a time series; forecasting needs a series source", name))
 		}
 		ps = append(ps, tableCheck(e)...)
-		if n := len(e.Data.Classes); n > 0 && b.indexedLabels(e.Data) && n != len(b.Classes) {
+		if n := len(e.Data.Classes); n > 0 && b.indexedLabels(e) && n != len(b.Classes) {
 			ps = append(ps, e.Problem("data.classes", "names %d classes, but builtin:%s has %d (labels 0 to %d); data.classes names them in index order",
 				n, name, len(b.Classes), len(b.Classes)-1))
 		}
@@ -184,7 +184,7 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 	opt := tableCSVOptions(d, ',', b.Excluded)
 	opt.header = true
 	opt.targets = targetsOf(d, b.Label)
-	if SelfTask(d.Task) { // the label is neither a target nor a feature
+	if selfTarget(exp) { // the label is neither a target nor a feature
 		opt.targets, opt.exclude = nil, append(slices.Clone(b.Excluded), b.Label)
 	}
 	f, err := readCSV(file, bytes.NewReader(text), opt)
@@ -192,7 +192,7 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 		return nil, err
 	}
 	var classes []string
-	if b.indexedLabels(d) {
+	if b.indexedLabels(exp) {
 		// The file holds class indices, which the user cannot edit:
 		// data.classes names them in index order (builtinCheck checks the
 		// count), and a label becomes its class's name.
@@ -210,8 +210,10 @@ func loadBuiltin(exp *config.Experiment, name string, rep *Report) (*Dataset, er
 }
 
 // indexedLabels says whether a table's labels are the built-in's own
-// class indices: its label column, read for its task.
-func (b Builtin) indexedLabels(d config.Data) bool {
+// class indices: its label column, read for its task (or as a
+// conditional GAN's classes).
+func (b Builtin) indexedLabels(e *config.Experiment) bool {
+	d := e.Data
 	t := targetsOf(d, b.Label)
-	return b.Kind == "table" && len(b.Classes) > 0 && d.Task == b.Task && len(t) == 1 && t[0] == b.Label
+	return b.Kind == "table" && len(b.Classes) > 0 && (d.Task == b.Task || KeepsClasses(e)) && len(t) == 1 && t[0] == b.Label
 }

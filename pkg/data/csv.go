@@ -476,7 +476,9 @@ func delimitedCheck(e *config.Experiment, ref string) config.Problems {
 		return seq2seqCheck(e)
 	}
 	ps := append(append(tableCheck(e), textColumnCheck(e)...), tableOnly(e)...)
-	if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
+	if e.Data.Label == "" && KeepsClasses(e) {
+		ps = append(ps, noLabels(e, fmt.Sprintf("a %s source without data.label", strings.SplitN(e.Data.Source, ":", 2)[0]), "data.label: the column holding each row's class"))
+	} else if e.Data.Label == "" && len(e.Data.Targets) == 0 && !SelfTask(e.Data.Task) {
 		ps = append(ps, e.Problem("data.label", "a %s source needs its label column (data.label, by name or index) or its target columns (data.targets)",
 			strings.SplitN(e.Data.Source, ":", 2)[0]))
 	}

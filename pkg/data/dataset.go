@@ -80,6 +80,11 @@ type Meta struct {
 	Series *SeriesMeta `json:"series,omitempty"`
 	// Seq2Seq describes how text pairs became id sequences.
 	Seq2Seq *Seq2SeqMeta `json:"seq2seq,omitempty"`
+	// Conditional marks generation data that keeps each sample's class (a
+	// conditional GAN, model.conditional): the target is the class index
+	// ([] per sample) and Classes names the classes, instead of the
+	// target being the input.
+	Conditional bool `json:"conditional,omitempty"`
 }
 
 // Where names the source of sample i of split s as errors do: "FILE:LINE"

@@ -257,7 +257,9 @@ var idxSource = sourceKind{
 		ps := arrayCheck(e)
 		switch n := len(splitRef(ref)); n {
 		case 1:
-			if !SelfTask(e.Data.Task) {
+			if KeepsClasses(e) {
+				ps = append(ps, noLabels(e, "an idx source of images alone (idx:IMAGES)", "idx:IMAGES,LABELS"))
+			} else if !SelfTask(e.Data.Task) {
 				ps = append(ps, e.Problem("data.source", "an idx source names 2 files (idx:IMAGES,LABELS) or 4 (idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS); got 1 (only tasks reconstruction and generation need no labels)"))
 			}
 		case 2:
@@ -286,7 +288,7 @@ func loadIDX(exp *config.Experiment, ref string, rep *Report) (*Dataset, error) 
 	if len(paths) == 1 {
 		paths = append(paths, "") // images alone (reconstruction)
 	}
-	self := SelfTask(exp.Data.Task)
+	self := selfTarget(exp)
 	for i := 0; i+1 < len(paths); i += 2 {
 		p, err := openPair(paths[i], paths[i+1])
 		if err != nil {

@@ -200,7 +200,7 @@ func Validate(e *config.Experiment) config.Problems {
 	if kind.check != nil {
 		ps = append(ps, kind.check(e, ref)...)
 	}
-	if SelfTask(d.Task) {
+	if selfTarget(e) {
 		ps = append(ps, selfCheck(e)...)
 	}
 	if d.Clean.Missing == "interpolate" && d.Task != "forecasting" {
@@ -281,8 +281,8 @@ func tableCheck(e *config.Experiment) config.Problems {
 // indices.
 func classesCheck(e *config.Experiment) config.Problems {
 	var ps config.Problems
-	if len(e.Data.Classes) > 0 && !ClassTask(e.Data.Task) {
-		ps = append(ps, e.Problem("data.classes", "applies only to classification"))
+	if len(e.Data.Classes) > 0 && !classTargets(e) {
+		ps = append(ps, e.Problem("data.classes", "applies only to classification (and a conditional GAN's labels, model.conditional)"))
 	}
 	seen := map[string]int{}
 	for i, c := range e.Data.Classes {
@@ -318,4 +318,10 @@ func targetsOf(d config.Data, def string) []string {
 		return []string{def}
 	}
 	return nil
+}
+
+// noLabels is the problem of a conditional GAN whose source, described by
+// what, holds no class per sample; want says what would.
+func noLabels(e *config.Experiment, what, want string) *config.Problem {
+	return e.Problem("data.source", "model.conditional: true draws samples of a given class, so each sample's class is needed, but %s has none; give %s, or remove model.conditional", what, want)
 }

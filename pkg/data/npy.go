@@ -509,6 +509,8 @@ var npySource = sourceKind{
 	check: func(e *config.Experiment, ref string) config.Problems {
 		ps := arrayCheck(e)
 		switch n := len(splitRef(ref)); {
+		case n == 1 && KeepsClasses(e):
+			ps = append(ps, noLabels(e, "an npy source of inputs alone (npy:X.npy)", "npy:X.npy,Y.npy with Y the class of each entry"))
 		case n == 1 && SelfTask(e.Data.Task):
 		case n != 2 && SelfTask(e.Data.Task):
 			ps = append(ps, e.Problem("data.source", "an npy source for %s names the inputs (npy:X.npy), or the inputs and labels that are not trained on (npy:X.npy,Y.npy); got %d files", e.Data.Task, n))
@@ -527,7 +529,7 @@ var npzSource = sourceKind{
 	digest:  func(ref string, _ config.Data) ([]SourceFile, error) { return fileDigests([]string{ref}) },
 	load: func(exp *config.Experiment, path string, rep *Report) (*Dataset, error) {
 		a := exp.Data.Arrays
-		if SelfTask(exp.Data.Task) {
+		if selfTarget(exp) {
 			xs, x, _, _, err := readNpz(path, a.X, "")
 			if err != nil {
 				return nil, err
@@ -548,7 +550,7 @@ var npzSource = sourceKind{
 // reconstruction task the targets array, if any (yFile ""), holds labels
 // that are checked for their count and not used.
 func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFile string, ys []int, y []float32, rep *Report) (*Dataset, error) {
-	self := SelfTask(exp.Data.Task)
+	self := selfTarget(exp)
 	if len(xs) == 0 || (len(ys) == 0 && yFile != "") {
 		return nil, badFile(xFile, "holds a single value (shape ()); expected one entry per sample along the first axis")
 	}
@@ -570,7 +572,7 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 	switch {
 	case self:
 		y = nil
-	case ClassTask(exp.Data.Task) && k != 1:
+	case classTargets(exp) && k != 1:
 		return nil, badFile(yFile, "has shape %v; classification needs one class index per entry, shape (%d,)", ys, n)
 	case len(ys) > 2:
 		return nil, badFile(yFile, "has shape %v; expected (%d,) or (%d, targets)", ys, n, n)
@@ -587,7 +589,7 @@ func loadArrays(exp *config.Experiment, xFile string, xs []int, x []float32, yFi
 		f.lines[i] = i + 1
 	}
 	f.markNonFinite(0, n, "")
-	if ClassTask(exp.Data.Task) {
+	if classTargets(exp) {
 		sub := &frame{file: yFile, entries: true, yv: y, lines: f.lines, targets: f.targets}
 		if _, err := classIndices(sub, exp.Data.Classes); err != nil {
 			return nil, err

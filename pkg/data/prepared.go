@@ -78,7 +78,11 @@ func Fingerprint(exp *config.Experiment) string {
 		Format int
 		Seed   uint64
 		Data   config.Data
-	}{FormatVersion, exp.Seed, d})
+		// Classes: a conditional GAN keeps its labels, which the data
+		// section alone does not say; omitted otherwise, so that every
+		// other fingerprint is what it was.
+		Classes bool `json:",omitempty"`
+	}{FormatVersion, exp.Seed, d, KeepsClasses(exp)})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -217,7 +221,7 @@ func writePrepared(ctx context.Context, exp *config.Experiment, dir, tmp string,
 		}); err != nil {
 			return nil, err
 		}
-		if SelfTask(ds.Task) { // Y is X: not written twice
+		if ds.SelfTarget() { // Y is X: not written twice
 			sf.Y = ""
 		} else if sf.YSHA256, err = write(sf.Y, func(w io.Writer) error {
 			return writeNpy(w, append([]int{s.N}, ds.Target...), s.Y)
@@ -352,7 +356,7 @@ func ReadPrepared(dir string) (*Dataset, *Manifest, error) {
 			return nil, nil, err
 		}
 		ys, y := xs, x // a reconstruction's target is its input
-		if sf.Y != "" || !SelfTask(m.Meta.Task) {
+		if sf.Y != "" || !m.Meta.SelfTarget() {
 			if ys, y, err = readPreparedNpy(filepath.Join(dir, sf.Y), sf.YSHA256); err != nil {
 				return nil, nil, err
 			}

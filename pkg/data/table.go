@@ -45,7 +45,7 @@ func buildTable(exp *config.Experiment, f *frame, known []string, rep *Report) (
 		return nil, err
 	}
 	y := f.yv
-	if SelfTask(d.Task) {
+	if selfTarget(exp) {
 		// The target is the preprocessed input: the same values, shared.
 		meta.Target, y = slices.Clone(meta.Input), x
 		rep.add("the target of every sample is its own input, after preprocessing")
@@ -113,11 +113,12 @@ func cleanRows(exp *config.Experiment, f *frame, known []string, rep *Report) (M
 	}
 	var err error
 	switch {
-	case SelfTask(d.Task):
+	case selfTarget(exp):
 		meta.Targets = nil // the target, the input itself, gets its shape once the features are fitted
-	case ClassTask(d.Task):
+	case classTargets(exp):
 		meta.Classes, err = classLabels(f, known, d.Clean.Missing, rep)
 		meta.Target = []int{}
+		meta.Conditional = KeepsClasses(exp)
 	default:
 		err = regressionTargets(f, d.Clean.Missing, rep)
 		meta.Target = []int{len(f.targets)}

@@ -2,6 +2,8 @@ package data
 
 import (
 	"sort"
+
+	"github.com/dltrain/dltrain/pkg/config"
 )
 
 // task is what a data task means for the targets.
@@ -40,3 +42,26 @@ func ClassTask(name string) bool { return tasks[name].classes }
 // preprocessing (reconstruction), so that the data has no label and the
 // model's output has the input's shape.
 func SelfTask(name string) bool { return tasks[name].self }
+
+// KeepsClasses reports whether an experiment's samples keep their class
+// although its task has no target: a conditional GAN (data.task:
+// generation, model.conditional: true) is told which class to draw.
+// Each sample's target is then its class index, as in classification,
+// and Meta.Classes names the classes.
+func KeepsClasses(e *config.Experiment) bool { return e.Data.Task == generationTask && e.Model.Conditional }
+
+// generationTask is the task of a GAN.
+const generationTask = "generation"
+
+// selfTarget reports whether an experiment's target is the sample's own
+// input: a reconstruction, or an unconditional GAN.
+func selfTarget(e *config.Experiment) bool { return SelfTask(e.Data.Task) && !KeepsClasses(e) }
+
+// classTargets reports whether an experiment's targets are class indices:
+// a class task, or a conditional GAN's labels.
+func classTargets(e *config.Experiment) bool { return ClassTask(e.Data.Task) || KeepsClasses(e) }
+
+// SelfTarget reports whether the target of the data m describes is each
+// sample's own input (reconstruction, unconditional generation), so that
+// Y is X; a conditional GAN's data holds class indices instead.
+func (m Meta) SelfTarget() bool { return SelfTask(m.Task) && !m.Conditional }
