@@ -48,7 +48,9 @@ func SelfTask(name string) bool { return tasks[name].self }
 // generation, model.conditional: true) is told which class to draw.
 // Each sample's target is then its class index, as in classification,
 // and Meta.Classes names the classes.
-func KeepsClasses(e *config.Experiment) bool { return e.Data.Task == generationTask && e.Model.Conditional }
+func KeepsClasses(e *config.Experiment) bool {
+	return e.Data.Task == generationTask && e.Model.Conditional
+}
 
 // generationTask is the task of a GAN.
 const generationTask = "generation"
