@@ -23,9 +23,11 @@ type Model struct {
 	Encoder []Block `yaml:"encoder" kindkey:"type" doc:"autoencoder: the layers from the input to the bottleneck (the code)"`
 	Decoder []Block `yaml:"decoder" kindkey:"type" doc:"autoencoder: the layers from the code back to the input's shape"`
 	Corrupt Block   `yaml:"corrupt" kindkey:"kind" doc:"autoencoder: noise applied to the training inputs only (denoising): {kind: gaussian, std: S} or {kind: mask, rate: R}; empty is none"`
-	// Latent, Conditional, Generator and Discriminator are the gan kind's.
+	// Latent, Conditional, LabelDim, Generator and Discriminator are the
+	// gan kind's.
 	Latent        int     `yaml:"latent" doc:"gan: size of the generator's noise input z ~ N(0, 1)"`
-	Conditional   bool    `yaml:"conditional" doc:"gan: feed the class label to both networks (not built yet: refused)"`
+	Conditional   bool    `yaml:"conditional" doc:"gan: a class-conditional GAN (Mirza & Osindero): each network learns an embedding of the class label, appended to the generator's noise and to the discriminator's input (as constant channels of an image); the data must give each sample's class"`
+	LabelDim      int     `yaml:"label_dim" doc:"gan, conditional: size of the learned label embeddings; 0 means the number of classes"`
 	Generator     []Block `yaml:"generator" kindkey:"type" doc:"gan: the layers from the noise z to a sample of the data's shape"`
 	Discriminator []Block `yaml:"discriminator" kindkey:"type" doc:"gan: the layers from a sample to one score (a logit for loss bce)"`
 	// The seq2seq kind's keys (docs/seq2seq.md).

@@ -83,6 +83,9 @@ func (e *Experiment) validateSchema() Problems {
 	if e.Train.SampleEvery < 0 {
 		bad("train.sample_every", "must be >= 0 (0 is never), got %d", e.Train.SampleEvery)
 	}
+	if e.Model.LabelDim < 0 {
+		bad("model.label_dim", "must be >= 1 (0: the number of classes), got %d", e.Model.LabelDim)
+	}
 	if e.Model.Latent < 0 {
 		bad("model.latent", "must be >= 1 for a GAN (0 elsewhere), got %d", e.Model.Latent)
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
@@ -50,6 +51,9 @@ type GAN struct {
 	// penalty: train.loss is wgan_gp, and the model also gives the
 	// critic's gradient penalty (OutputGradientPenalty).
 	penalty bool
+	// cond is a conditional GAN's labels and their embeddings; nil for
+	// an unconditional one.
+	cond *conditioning
 }
 
 var _ Model = (*GAN)(nil)
@@ -71,21 +75,37 @@ func buildGAN(spec Spec) (Model, error) {
 	store := spec.newStore()
 	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG}
 	latent := Shape{e.Model.Latent}
-	generator, out, ps := setupStack(gen, root.Child(GeneratorPart), latent)
+	genIn, disIn := latent, spec.Input
+	if e.Model.Conditional {
+		// Each network also reads the label's embedding: next to the
+		// noise, and as more channels (features) of a sample.
+		dim := e.Model.LabelDim
+		if dim == 0 {
+			dim = spec.Classes
+		}
+		genIn, disIn = withLabels(latent, dim), withLabels(spec.Input, dim)
+	}
+	generator, out, ps := setupStack(gen, root.Child(GeneratorPart), genIn)
 	if len(ps) > 0 {
 		return nil, ps
 	}
 	if !equalShapes(out, spec.Input) {
 		return nil, config.Problems{e.Problem("model.generator", "the generator turns the noise %v into %v, but its samples must have the data's shape %v; "+
-			"end it with a layer producing %v (a dense layer of units: %d%s)", latent, out, spec.Input, spec.Input, spec.Input.Size(), reshapeHint(spec.Input))}
+			"end it with a layer producing %v (a dense layer of units: %d%s)", genIn, out, spec.Input, spec.Input, spec.Input.Size(), reshapeHint(spec.Input))}
 	}
-	discrim, score, ps := setupStack(dis, root.Child(DiscriminatorPart), spec.Input)
+	discrim, score, ps := setupStack(dis, root.Child(DiscriminatorPart), disIn)
 	if len(ps) > 0 {
 		return nil, ps
 	}
 	if !equalShapes(score, Shape{1}) {
 		return nil, config.Problems{e.Problem("model.discriminator", "the discriminator turns a sample %v into %v, but it must give one score per sample, (1); "+
-			"end it with a dense layer of units: 1 (after a flatten for images)", spec.Input, score)}
+			"end it with a dense layer of units: 1 (after a flatten for images)", disIn, score)}
+	}
+	var cond *conditioning
+	if e.Model.Conditional {
+		if cond, ps = setupConditioning(e, root, spec.Classes); len(ps) > 0 {
+			return nil, ps
+		}
 	}
 	m := &GAN{
 		Signature: Signature{
@@ -93,7 +113,10 @@ func buildGAN(spec Spec) (Model, error) {
 			Out: []TensorSpec{{OutputOut, Shape{1}}, {OutputRealScore, Shape{1}}, {OutputFake, spec.Input}},
 		},
 		store: store, latent: e.Model.Latent, generator: generator, discrim: discrim,
-		penalty: e.Train.Loss.Kind == penaltyLoss,
+		penalty: e.Train.Loss.Kind == penaltyLoss, cond: cond,
+	}
+	if cond != nil {
+		m.In = append(m.In, TensorSpec{InputLabels, Shape{}})
 	}
 	if m.penalty {
 		if ps := checkPenaltyCritic(e, discrim); len(ps) > 0 {
@@ -122,8 +145,8 @@ func reshapeHint(s Shape) string {
 
 // validateGAN checks the gan kind's sections without any data: both
 // stacks are given and their layers parse, latent is set, the data task
-// is generation and no other kind's keys are set. Conditional GANs are
-// not built: model.conditional is refused.
+// is generation and no other kind's keys are set. A conditional GAN's
+// keys are checked by conditionalOnly.
 func validateGAN(e *config.Experiment) config.Problems {
 	var ps config.Problems
 	if len(e.Model.Layers) > 0 {
@@ -138,9 +161,7 @@ func validateGAN(e *config.Experiment) config.Problems {
 	if e.Model.Latent < 1 {
 		ps = append(ps, e.Problem("model.latent", "a GAN needs the size of its noise input: set model.latent (e.g. 64), got %d", e.Model.Latent))
 	}
-	if e.Model.Conditional {
-		ps = append(ps, e.Problem("model.conditional", "conditional GANs are not built yet: remove model.conditional (the labels are not used)"))
-	}
+	ps = append(ps, conditionalOnly(e)...)
 	if e.Data.Task != ganTask {
 		ps = append(ps, e.Problem("model.kind", "a GAN learns to generate samples like the data: set data.task: %s (got %s)", ganTask, e.Data.Task))
 	}
@@ -166,6 +187,7 @@ func ganOnly(e *config.Experiment) config.Problems {
 		{"model.discriminator", len(e.Model.Discriminator) > 0},
 		{"model.latent", e.Model.Latent != 0},
 		{"model.conditional", e.Model.Conditional},
+		{"model.label_dim", e.Model.LabelDim != 0},
 	} {
 		if k.set {
 			ps = append(ps, e.Problem(k.key, "applies to model.kind gan only; this model is %s", e.Model.Kind))
@@ -189,7 +211,11 @@ func (m *GAN) DiscriminatorParams() []*Param { return m.disParams }
 
 // Forward implements Model: noise z drawn for every sample of x (from the
 // graph's dropout stream in training, from a fixed one in evaluation),
-// "fake" = G(z), "out" = D(G(z)) and "d_real" = D(x).
+// "fake" = G(z), "out" = D(G(z)) and "d_real" = D(x). A conditional GAN
+// also draws a class c for each generated sample, uniformly from the same
+// stream (or its own fixed one), and reads the real samples' classes y
+// (input "labels"): "fake" = G(z, c), "out" = D(G(z, c), c) and "d_real"
+// = D(x, y).
 func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	x := in[InputX]
 	st := &ops.NoiseState{RNG: g.DropoutRNG, Frozen: g.FreezeDropout}
@@ -204,15 +230,27 @@ func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	if err != nil {
 		return nil, err
 	}
-	fake, err := m.Generate(g, z)
+	var fakeLabels, realLabels *G.Node
+	if m.cond != nil {
+		cls := &ops.NoiseState{RNG: g.DropoutRNG, Frozen: g.FreezeDropout}
+		if !g.Train || cls.RNG == nil {
+			csrc := rand.NewPCG(evalNoiseSeed+2, evalNoiseSeed)
+			cls = &ops.NoiseState{RNG: rand.New(csrc), Reseed: func() { csrc.Seed(evalNoiseSeed+2, evalNoiseSeed) }}
+		}
+		if fakeLabels, err = ops.RandomClasses(x, m.cond.classes, cls); err != nil {
+			return nil, err
+		}
+		realLabels = in[InputLabels]
+	}
+	fake, err := m.GenerateClasses(g, z, fakeLabels)
 	if err != nil {
 		return nil, err
 	}
-	dFake, err := m.Discriminate(g, fake)
+	dFake, err := m.discriminateClasses(g, fake, fakeLabels)
 	if err != nil {
 		return nil, err
 	}
-	dReal, err := m.Discriminate(g, x)
+	dReal, err := m.discriminateClasses(g, x, realLabels)
 	if err != nil {
 		return nil, err
 	}
@@ -249,5 +287,8 @@ func (m *GAN) Discriminate(g *Graph, x *G.Node) (*G.Node, error) {
 // Layers implements Model: the generator's rows, then the
 // discriminator's.
 func (m *GAN) Layers() []LayerInfo {
+	if m.cond != nil { // each network's label embedding first
+		return slices.Concat(flattenInfo([]builtLayer{m.cond.gen}, 0), flattenInfo(m.generator, 0), flattenInfo([]builtLayer{m.cond.dis}, 0), flattenInfo(m.discrim, 0))
+	}
 	return append(flattenInfo(m.generator, 0), flattenInfo(m.discrim, 0)...)
 }

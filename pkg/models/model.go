@@ -163,6 +163,9 @@ type Spec struct {
 	Check func(*Plan) error
 	// Sequences describes seq2seq data (data.task: seq2seq); nil otherwise.
 	Sequences *Sequences
+	// Classes is the number of classes a conditional GAN's data names
+	// (model.conditional); 0 otherwise.
+	Classes int
 
 	planned bool // build a plan: record shapes, allocate nothing
 }

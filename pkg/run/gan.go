@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
 	"github.com/dltrain/dltrain/pkg/models"
 	"github.com/dltrain/dltrain/pkg/train"
 )
@@ -211,4 +212,13 @@ func ganModel(m models.Model) (*models.GAN, error) {
 		return nil, fmt.Errorf("%w: data.task %s needs model.kind gan", config.ErrInvalid, ganTask)
 	}
 	return g, nil
+}
+
+// conditionalClasses is the number of classes of a conditional GAN's data
+// (meta.Conditional), what its model draws from; 0 for any other data.
+func conditionalClasses(meta data.Meta) int {
+	if !meta.Conditional {
+		return 0
+	}
+	return len(meta.Classes)
 }

@@ -69,6 +69,7 @@ func build(exp *config.Experiment, meta data.Meta, training bool, samples int) (
 		Check:   memoryCheck(exp, training, samples),
 		// Sequences: what a seq2seq model is built for; nil for other data.
 		Sequences: sequencesOf(meta),
+		Classes:   conditionalClasses(meta),
 	})
 	if err != nil {
 		return nil, err

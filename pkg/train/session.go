@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/dltrain/dltrain/pkg/augment"
 	"github.com/dltrain/dltrain/pkg/compute"
@@ -155,12 +156,9 @@ func (s *Session) cached(cache *graphCache, obj *Objective, batch int, train boo
 }
 
 func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, error) {
-	if in := s.Model.Inputs(); len(in) != 1 || in[0].Name != models.InputX {
-		names := make([]string, len(in))
-		for i, t := range in {
-			names[i] = t.Name
-		}
-		return nil, fmt.Errorf("the model takes the inputs %v; the data gives only %q", names, models.InputX)
+	labels, err := s.labelsInput()
+	if err != nil {
+		return nil, err
 	}
 	store := s.Model.Params()
 	dt := store.Dtype()
@@ -182,8 +180,11 @@ func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, err
 	y := G.NewTensor(g.G, dt, len(yShape), G.WithShape(yShape...), G.WithName("y"), G.WithValue(c.y))
 	c.xNode, c.yNode = x, y
 	c.inW, c.tgtW = s.Model.InputShape().Size(), models.Shape(s.targetShape).Size()
-	var err error
-	if c.outs, err = models.Run(g, s.Model, models.Tensors{models.InputX: x}); err != nil {
+	in := models.Tensors{models.InputX: x}
+	if labels {
+		in[models.InputLabels] = y // the targets' buffer: filled by the same gather, no copy
+	}
+	if c.outs, err = models.Run(g, s.Model, in); err != nil {
 		return nil, err
 	}
 	c.out = c.outs[models.OutputOut]
@@ -232,6 +233,28 @@ func (s *Session) compile(obj *Objective, batch int, train bool) (*compiled, err
 	}
 	c.vm = vm
 	return c, nil
+}
+
+// labelsInput checks the model's inputs against what the data gives: x,
+// and, for a model that also takes InputLabels (a conditional GAN), the
+// targets as its labels, which must then have the targets' per-sample
+// shape (a class index each).
+func (s *Session) labelsInput() (bool, error) {
+	in := s.Model.Inputs()
+	switch {
+	case len(in) == 1 && in[0].Name == models.InputX:
+		return false, nil
+	case len(in) == 2 && in[0].Name == models.InputX && in[1].Name == models.InputLabels:
+		if !slices.Equal(in[1].Shape, s.targetShape) {
+			return false, fmt.Errorf("the model takes %q of shape %v per sample, fed from the data's targets, which have shape %v", models.InputLabels, in[1].Shape, s.targetShape)
+		}
+		return true, nil
+	}
+	names := make([]string, len(in))
+	for i, t := range in {
+		names[i] = t.Name
+	}
+	return false, fmt.Errorf("the model takes the inputs %v; the data gives only %q (and its targets as %q)", names, models.InputX, models.InputLabels)
 }
 
 // fill copies the samples idx of a split into the graph's inputs, as
