@@ -162,6 +162,10 @@ const (
 	StreamFolds
 	StreamCorrupt // an autoencoder's corruption of its training inputs (model.corrupt)
 	StreamSample  // a GAN's noise for samples: dltrain sample, the training's sample grids
+	// StreamSampleClass draws the classes of a conditional GAN's samples
+	// when none is asked for: its own stream, so that one seed's noise
+	// is the same whatever the classes.
+	StreamSampleClass
 )
 
 // RNG returns the random stream for one purpose of an experiment seed.

@@ -58,6 +58,77 @@ type JudgeReport struct {
 	MinShare   float64    `json:"min_share"`  // a class is covered at or above it
 	Samples    JudgeScore `json:"samples"`
 	Real       JudgeScore `json:"real"`
+	// ClassAccuracy scores a conditional GAN's samples against the
+	// classes they were drawn for; nil for other samples.
+	ClassAccuracy *ClassAccuracy `json:"class_accuracy,omitempty"`
+}
+
+// ClassAccuracy is how often a judge puts a conditional GAN's samples in
+// the class they were drawn for (their top class).
+type ClassAccuracy struct {
+	N        int     `json:"n"`
+	Correct  int     `json:"correct"`  // samples whose top class is the one drawn
+	Accuracy float64 `json:"accuracy"` // Correct / N
+	// ConfidentCorrect counts the correct samples whose top probability
+	// is above the confidence threshold.
+	ConfidentCorrect int `json:"confident_correct"`
+	// PerClass has one entry per class drawn, in the GAN's order.
+	PerClass []DrawnClass `json:"per_class"`
+}
+
+// DrawnClass is one class a conditional GAN drew samples of.
+type DrawnClass struct {
+	Class     string  `json:"class"`
+	Drawn     int     `json:"drawn"`     // samples drawn for it
+	Correct   int     `json:"correct"`   // of them, put in it by the judge
+	Accuracy  float64 `json:"accuracy"`  // Correct / Drawn
+	Confident int     `json:"confident"` // of the correct ones, above the confidence threshold
+	// ConfidentShare is Confident / Drawn: the share of the class's
+	// samples the judge confidently recognises as that class.
+	ConfidentShare float64 `json:"confident_share"`
+}
+
+// ScoreClasses scores samples drawn for classes: probs holds N rows of
+// probabilities over the judge's classes, drawn[i] is the judge's index
+// of the class sample i was drawn for. A sample is correct when its top
+// class (as Argmax) is the one drawn. PerClass lists the classes drawn at
+// least once, in the judge's order.
+func ScoreClasses(probs []float64, classes []string, drawn []int, confidence float64) *ClassAccuracy {
+	k := len(classes)
+	a := &ClassAccuracy{N: len(drawn)}
+	seen := make([]bool, k)
+	for _, c := range drawn {
+		seen[c] = true
+	}
+	at := make([]int, k) // each drawn class's place in PerClass
+	for c, name := range classes {
+		if seen[c] {
+			at[c] = len(a.PerClass)
+			a.PerClass = append(a.PerClass, DrawnClass{Class: name})
+		}
+	}
+	for i, c := range Argmax(probs, k) {
+		d := &a.PerClass[at[drawn[i]]]
+		d.Drawn++
+		if c == drawn[i] {
+			a.Correct++
+			d.Correct++
+			if probs[i*k+c] > confidence {
+				a.ConfidentCorrect++
+				d.Confident++
+			}
+		}
+	}
+	if a.N > 0 {
+		a.Accuracy = float64(a.Correct) / float64(a.N)
+	}
+	for i := range a.PerClass {
+		if d := &a.PerClass[i]; d.Drawn > 0 {
+			d.Accuracy = float64(d.Correct) / float64(d.Drawn)
+			d.ConfidentShare = float64(d.Confident) / float64(d.Drawn)
+		}
+	}
+	return a
 }
 
 // Judge scores samples from their class probabilities: probs holds N rows
@@ -133,6 +204,16 @@ func (r *JudgeReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%d\t%.3f\t%d\t\n", s.Class, s.Count, s.Share, s.Confident, real.Count, real.Share, real.Confident)
 	}
 	tw.Flush()
+	if a := r.ClassAccuracy; a != nil {
+		fmt.Fprintf(&b, "\nclass accuracy (samples the judge puts in the class they were drawn for): %.4f (%d/%d); confident and right: %.4f\n\n",
+			a.Accuracy, a.Correct, a.N, float64(a.ConfidentCorrect)/float64(max(a.N, 1)))
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "drawn class	samples	right	accuracy	confident	share	")
+		for _, d := range a.PerClass {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%d\t%.3f\t\n", d.Class, d.Drawn, d.Correct, d.Accuracy, d.Confident, d.ConfidentShare)
+		}
+		tw.Flush()
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -66,10 +66,14 @@ func Judge(ctx context.Context, opt JudgeOptions) (*eval.JudgeReport, error) {
 	}
 	var x []float32
 	var shape []int
+	var drawn *Generated
 	source := opt.Samples
 	if opt.Run != "" {
-		x, shape, err = drawFromRun(ctx, &opt) // fills in the run's seed when none was given
+		drawn, err = drawFromRun(ctx, &opt) // fills in the run's seed when none was given
 		source = fmt.Sprintf("%d samples of %s (seed %d)", opt.N, opt.Run, opt.Seed)
+		if drawn != nil {
+			x, shape = drawn.Samples, append([]int{opt.N}, drawn.Shape...)
+		}
 	} else {
 		shape, x, err = data.ReadNpy(opt.Samples)
 	}
@@ -79,16 +83,21 @@ func Judge(ctx context.Context, opt JudgeOptions) (*eval.JudgeReport, error) {
 	if err := evalStopped(ctx); err != nil {
 		return nil, err
 	}
-	samples, err := j.score(source, x, shape, opt)
+	samples, probs, err := j.score(source, x, shape, opt)
 	if err != nil {
 		return nil, err
 	}
-	real, err := j.scoreTest(ctx, opt)
+	real, _, err := j.scoreTest(ctx, opt)
 	if err != nil {
 		return nil, err
 	}
 	r := &eval.JudgeReport{Judge: opt.Judge, Checkpoint: opt.JudgeCheckpoint,
 		Confidence: opt.Confidence, MinShare: opt.MinShare, Samples: samples, Real: real}
+	if drawn != nil && drawn.Classes != nil {
+		if r.ClassAccuracy, err = j.classAccuracy(drawn, probs, opt); err != nil {
+			return nil, err
+		}
+	}
 	return r, writeJudgeReport(r, opt)
 }
 
@@ -170,17 +179,17 @@ func (j *judge) session(n int) (*setup, error) {
 // judge's saved preprocessing and scores them. Samples whose values per
 // sample match the judge's in number but not in layout ([784] for a
 // [1, 28, 28] LeNet) are read in C order, as predict reads them.
-func (j *judge) score(source string, x []float32, shape []int, opt JudgeOptions) (eval.JudgeScore, error) {
+func (j *judge) score(source string, x []float32, shape []int, opt JudgeOptions) (eval.JudgeScore, []float64, error) {
 	raw := j.meta.Input
 	if j.meta.RawInput != nil {
 		raw = j.meta.RawInput // before constant features were dropped: what the source gives
 	}
 	switch {
 	case len(shape) < 2 || shape[0] == 0:
-		return eval.JudgeScore{}, fmt.Errorf("%w: %s: the samples have shape %v; the judge %s takes samples of shape %v: expected [N, %s]",
+		return eval.JudgeScore{}, nil, fmt.Errorf("%w: %s: the samples have shape %v; the judge %s takes samples of shape %v: expected [N, %s]",
 			data.ErrBadData, source, shape, j.dir, raw, dims(raw))
 	case prod(shape[1:]) != prod(raw):
-		return eval.JudgeScore{}, fmt.Errorf("%w: %s: samples of shape %v (%d values); the judge %s takes samples of shape %v (%d values)",
+		return eval.JudgeScore{}, nil, fmt.Errorf("%w: %s: samples of shape %v (%d values); the judge %s takes samples of shape %v (%d values)",
 			data.ErrBadData, source, shape[1:], prod(shape[1:]), j.dir, raw, prod(raw))
 	}
 	if !slices.Equal(shape[1:], raw) && opt.Logf != nil {
@@ -188,7 +197,7 @@ func (j *judge) score(source string, x []float32, shape []int, opt JudgeOptions)
 	}
 	x, err := j.meta.PrepareArrays(slices.Clone(x))
 	if err != nil {
-		return eval.JudgeScore{}, fmt.Errorf("%s: %w", source, err)
+		return eval.JudgeScore{}, nil, fmt.Errorf("%s: %w", source, err)
 	}
 	in := &data.Inputs{N: shape[0], X: x, Refs: make([]string, shape[0])}
 	for i := range in.Refs {
@@ -200,13 +209,13 @@ func (j *judge) score(source string, x []float32, shape []int, opt JudgeOptions)
 // scoreTest scores the judge's own test split, rebuilt as eval rebuilds
 // it (same data, same seed); it refuses a judge without one, and data
 // that changed since the judge was trained.
-func (j *judge) scoreTest(ctx context.Context, opt JudgeOptions) (eval.JudgeScore, error) {
+func (j *judge) scoreTest(ctx context.Context, opt JudgeOptions) (eval.JudgeScore, []float64, error) {
 	if err := sameSplit(j.exp, j.ck, j.path); err != nil {
-		return eval.JudgeScore{}, err
+		return eval.JudgeScore{}, nil, err
 	}
 	ds, rep, err := data.OpenReadOnly(j.exp)
 	if err != nil {
-		return eval.JudgeScore{}, err
+		return eval.JudgeScore{}, nil, err
 	}
 	if opt.Logf != nil && rep != nil {
 		for _, n := range rep.Notes {
@@ -214,15 +223,15 @@ func (j *judge) scoreTest(ctx context.Context, opt JudgeOptions) (eval.JudgeScor
 		}
 	}
 	if !ds.SameSource(j.meta.SHA256) {
-		return eval.JudgeScore{}, fmt.Errorf("%w: the judge's data %s changed since it was trained (sha256 %.12s… then, %.12s… now): its test split cannot be rebuilt",
+		return eval.JudgeScore{}, nil, fmt.Errorf("%w: the judge's data %s changed since it was trained (sha256 %.12s… then, %.12s… now): its test split cannot be rebuilt",
 			data.ErrBadData, j.exp.Data.Source, j.meta.SHA256, ds.SHA256)
 	}
 	if ds.Test.N == 0 {
-		return eval.JudgeScore{}, fmt.Errorf("%w: the judge %s has no test split (data.split.test is 0 and no test files): real samples it never trained on are needed to compare with; train it with a test split",
+		return eval.JudgeScore{}, nil, fmt.Errorf("%w: the judge %s has no test split (data.split.test is 0 and no test files): real samples it never trained on are needed to compare with; train it with a test split",
 			config.ErrInvalid, j.dir)
 	}
 	if err := evalStopped(ctx); err != nil {
-		return eval.JudgeScore{}, err
+		return eval.JudgeScore{}, nil, err
 	}
 	in := &data.Inputs{N: ds.Test.N, X: ds.Test.X, Refs: make([]string, ds.Test.N)}
 	for i := range in.Refs {
@@ -232,15 +241,15 @@ func (j *judge) scoreTest(ctx context.Context, opt JudgeOptions) (eval.JudgeScor
 }
 
 // judgeInputs runs the judge's model over preprocessed inputs and scores
-// its probabilities.
-func (j *judge) judgeInputs(source string, in *data.Inputs, opt JudgeOptions) (eval.JudgeScore, error) {
+// its probabilities, which it also returns (N rows, one value per class).
+func (j *judge) judgeInputs(source string, in *data.Inputs, opt JudgeOptions) (eval.JudgeScore, []float64, error) {
 	s, err := j.session(max(in.N, j.exp.Train.BatchSize))
 	if err != nil {
-		return eval.JudgeScore{}, err
+		return eval.JudgeScore{}, nil, err
 	}
 	preds, err := predict(s.session, j.meta, in, max(j.exp.Train.BatchSize, 256))
 	if err != nil {
-		return eval.JudgeScore{}, err
+		return eval.JudgeScore{}, nil, err
 	}
 	k := len(j.meta.Classes)
 	probs := make([]float64, len(preds)*k)
@@ -249,7 +258,7 @@ func (j *judge) judgeInputs(source string, in *data.Inputs, opt JudgeOptions) (e
 			probs[i*k+c] = p.Probabilities[name]
 		}
 	}
-	return eval.Judge(source, probs, j.meta.Classes, opt.Confidence, opt.MinShare), nil
+	return eval.Judge(source, probs, j.meta.Classes, opt.Confidence, opt.MinShare), probs, nil
 }
 
 // writeJudgeReport writes judge.json (next to the samples, under the GAN

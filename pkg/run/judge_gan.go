@@ -5,26 +5,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/eval"
 )
 
 // drawFromRun draws opt.N samples from the generative run opt.Run for the
-// judge, in the data's original units, with their shape [N, sample
-// shape...]. It refuses a run that is not generative (a classifier given
-// as --run by mistake) before anything is drawn, and fills in the run's
-// seed when none was given.
-func drawFromRun(ctx context.Context, opt *JudgeOptions) ([]float32, []int, error) {
+// judge, in the data's original units, with the class of each sample of
+// a conditional GAN. It refuses a run that is not generative (a
+// classifier given as --run by mistake) before anything is drawn, and
+// fills in the run's seed when none was given.
+func drawFromRun(ctx context.Context, opt *JudgeOptions) (*Generated, error) {
 	cfgPath := filepath.Join(opt.Run, "config.yaml")
 	if _, err := os.Stat(cfgPath); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
+		return nil, fmt.Errorf("%w: %s is not a run directory (no config.yaml)", config.ErrInvalid, opt.Run)
 	}
 	exp, err := loadSaved(cfgPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if exp.Data.Task != "generation" {
-		return nil, nil, fmt.Errorf("%w: eval --judge needs a GAN run (model.kind: gan, data.task: generation) to draw samples from; %s is a %s run (data.task: %s). To score samples from a file, give --samples FILE.npy instead of --run",
+		return nil, fmt.Errorf("%w: eval --judge needs a GAN run (model.kind: gan, data.task: generation) to draw samples from; %s is a %s run (data.task: %s). To score samples from a file, give --samples FILE.npy instead of --run",
 			config.ErrInvalid, opt.Run, exp.Data.Task, exp.Data.Task)
 	}
 	if !opt.SeedSet {
@@ -35,14 +38,29 @@ func drawFromRun(ctx context.Context, opt *JudgeOptions) ([]float32, []int, erro
 
 // generateSamples is the judge's one call into the GAN sampler: it draws
 // opt.N samples (opt.Seed, opt.Class) from opt.Run's opt.Checkpoint, in
-// the data's original units, with the shape [N, sample shape...].
-func generateSamples(ctx context.Context, opt JudgeOptions) ([]float32, []int, error) {
+// the data's original units.
+func generateSamples(ctx context.Context, opt JudgeOptions) (*Generated, error) {
 	if opt.Seed < 0 {
-		return nil, nil, fmt.Errorf("%w: eval --seed %d: expected a seed >= 0", config.ErrInvalid, opt.Seed)
+		return nil, fmt.Errorf("%w: eval --seed %d: expected a seed >= 0", config.ErrInvalid, opt.Seed)
 	}
-	x, shape, err := Generate(ctx, GenerateOptions{Run: opt.Run, Checkpoint: opt.Checkpoint, N: opt.N, Seed: uint64(opt.Seed), Class: opt.Class})
-	if err != nil {
-		return nil, nil, err
+	return GenerateClasses(ctx, GenerateOptions{Run: opt.Run, Checkpoint: opt.Checkpoint, N: opt.N, Seed: uint64(opt.Seed), Class: opt.Class})
+}
+
+// classAccuracy scores a conditional GAN's samples (their judge
+// probabilities probs) against the classes they were drawn for. The
+// GAN's classes are found among the judge's by name; a class the judge
+// does not know is an error naming both lists.
+func (j *judge) classAccuracy(g *Generated, probs []float64, opt JudgeOptions) (*eval.ClassAccuracy, error) {
+	toJudge := make([]int, len(g.Names))
+	for c, name := range g.Names {
+		if toJudge[c] = slices.Index(j.meta.Classes, name); toJudge[c] < 0 {
+			return nil, fmt.Errorf("%w: the GAN %s draws class %q, which the judge %s does not know (its classes: %s); the judge must be trained on the same classes",
+				config.ErrInvalid, opt.Run, name, j.dir, strings.Join(j.meta.Classes, ", "))
+		}
 	}
-	return x, append([]int{opt.N}, shape...), nil // Generate gives the shape of one sample
+	drawn := make([]int, len(g.Classes))
+	for i, c := range g.Classes {
+		drawn[i] = toJudge[c]
+	}
+	return eval.ScoreClasses(probs, j.meta.Classes, drawn, opt.Confidence), nil
 }

@@ -10,6 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
@@ -31,7 +34,20 @@ type GenerateOptions struct {
 	Checkpoint string // "best" (""), "last" or a checkpoint file
 	N          int    // samples to generate, >= 1
 	Seed       uint64 // the noise's seed: the same seed gives the same samples
-	Class      string // conditional GANs only; refused: none is built yet
+	// Class is the class a conditional GAN draws every sample of: a name
+	// of the data's classes or its index; "" draws each sample's class
+	// uniformly (seeded). An unconditional GAN refuses it.
+	Class string
+}
+
+// Generated is what a GAN drew: N samples one after the other, in the
+// data's original units, the per-sample shape, and for a conditional GAN
+// the class each sample was drawn for (nil otherwise) and the class names.
+type Generated struct {
+	Samples []float32
+	Shape   []int
+	Classes []int
+	Names   []string
 }
 
 // Generate draws N samples from a trained GAN: noise z ~ N(0, 1) from a
@@ -40,47 +56,106 @@ type GenerateOptions struct {
 // in the units of the source (0–255 for 8-bit images). It returns the N
 // samples one after the other and the per-sample shape (the data's,
 // data.shape). A run that is not a GAN is refused with config.ErrInvalid.
-func Generate(_ context.Context, opt GenerateOptions) ([]float32, []int, error) {
-	exp, ck, meta, path, err := openRun(opt.Run, opt.Checkpoint)
+func Generate(ctx context.Context, opt GenerateOptions) ([]float32, []int, error) {
+	g, err := GenerateClasses(ctx, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	if meta.Task != ganTask {
-		return nil, nil, fmt.Errorf("%w: run %s is a %s run (data.task: %s), not a GAN (data.task: %s)", config.ErrInvalid, opt.Run, meta.Task, meta.Task, ganTask)
-	}
-	return generateFrom(sampleRun{exp: exp, ck: ck, meta: meta, path: path}, opt)
+	return g.Samples, g.Shape, nil
 }
 
-// generateFrom is Generate for a run already opened.
-func generateFrom(s sampleRun, opt GenerateOptions) ([]float32, []int, error) {
-	if opt.N < 1 {
-		return nil, nil, fmt.Errorf("%w: sample: --n must be >= 1, got %d", config.ErrInvalid, opt.N)
+// GenerateClasses is Generate, also returning the class of each sample
+// of a conditional GAN.
+func GenerateClasses(_ context.Context, opt GenerateOptions) (*Generated, error) {
+	exp, ck, meta, path, err := openRun(opt.Run, opt.Checkpoint)
+	if err != nil {
+		return nil, err
 	}
-	if opt.Class != "" {
-		return nil, nil, fmt.Errorf("%w: sample: --class needs a conditional GAN, which is not built yet; this run's GAN is unconditional", config.ErrInvalid)
+	if meta.Task != ganTask {
+		return nil, fmt.Errorf("%w: run %s is a %s run (data.task: %s), not a GAN (data.task: %s)", config.ErrInvalid, opt.Run, meta.Task, meta.Task, ganTask)
+	}
+	s := sampleRun{exp: exp, ck: ck, meta: meta, path: path}
+	classes, err := sampleClasses(s.meta, opt.Class, opt.N, opt.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return generateFrom(s, opt, classes)
+}
+
+// sampleClasses are the classes n samples of a run are drawn for: none
+// for an unconditional GAN (which refuses a class), class for every
+// sample, or without one each drawn uniformly from a stream of seed (its
+// own, so that the noise of a seed is the same whatever the classes).
+func sampleClasses(meta data.Meta, class string, n int, seed uint64) ([]int, error) {
+	if !meta.Conditional {
+		if class != "" {
+			return nil, fmt.Errorf("%w: sample: --class %s needs a conditional GAN (model.conditional: true, trained on labelled data); this run's GAN is unconditional", config.ErrInvalid, class)
+		}
+		return nil, nil
+	}
+	out := make([]int, n)
+	if class == "" {
+		rng := data.RNG(seed, data.StreamSampleClass)
+		for i := range out {
+			out[i] = rng.IntN(len(meta.Classes))
+		}
+		return out, nil
+	}
+	k, err := classIndex(meta.Classes, class)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i] = k
+	}
+	return out, nil
+}
+
+// classIndex is the index of class among names: a name, or else an index
+// 0..len(names)−1; anything else is an error listing the classes.
+func classIndex(names []string, class string) (int, error) {
+	if k := slices.Index(names, class); k >= 0 {
+		return k, nil
+	}
+	if k, err := strconv.Atoi(class); err == nil && k >= 0 && k < len(names) {
+		return k, nil
+	}
+	return 0, fmt.Errorf("%w: --class %q is not a class of this run; its classes are %s (a name, or its index 0 to %d)",
+		config.ErrInvalid, class, strings.Join(names, ", "), len(names)-1)
+}
+
+// generateFrom draws opt.N samples from a run already opened, each of
+// its class of classes (nil: an unconditional GAN).
+func generateFrom(s sampleRun, opt GenerateOptions, classes []int) (*Generated, error) {
+	if opt.N < 1 {
+		return nil, fmt.Errorf("%w: sample: --n must be >= 1, got %d", config.ErrInvalid, opt.N)
 	}
 	st, err := build(s.exp, s.meta, false, min(opt.N, generateBatch))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := train.RestoreParams(st.model.Params(), s.ck.Params); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", s.path, err)
+		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
 	gan, err := ganModel(st.model)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	gen := newGenerator(gan)
-	vals, err := gen.run(data.RNG(opt.Seed, data.StreamSample), opt.N)
+	vals, err := gen.run(data.RNG(opt.Seed, data.StreamSample), opt.N, classes)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	s.meta.UnscaleInputs(vals)
 	out := make([]float32, len(vals))
 	for i, v := range vals {
 		out[i] = float32(v)
 	}
-	return out, gan.InputShape(), nil
+	g := &Generated{Samples: out, Shape: gan.InputShape(), Classes: classes}
+	if classes != nil {
+		g.Names = s.meta.Classes
+	}
+	return g, nil
 }
 
 // generator runs a GAN's generator in evaluation mode, one graph per
@@ -92,9 +167,9 @@ type generator struct {
 }
 
 type genGraph struct {
-	z   *tensor.Dense
-	out *G.Node
-	vm  *ops.Machine
+	z, labels *tensor.Dense // labels: a conditional GAN's classes, nil otherwise
+	out       *G.Node
+	vm        *ops.Machine
 }
 
 func newGenerator(gan *models.GAN) *generator {
@@ -102,8 +177,9 @@ func newGenerator(gan *models.GAN) *generator {
 }
 
 // run generates n samples from noise drawn from rng, in the model's
-// (scaled) units, one after the other.
-func (g *generator) run(rng *rand.Rand, n int) ([]float64, error) {
+// (scaled) units, one after the other; a conditional GAN's sample i is of
+// class classes[i] (classes is nil for an unconditional one).
+func (g *generator) run(rng *rand.Rand, n int, classes []int) ([]float64, error) {
 	size := g.gan.InputShape().Size()
 	out := make([]float64, 0, n*size)
 	for lo := 0; lo < n; lo += generateBatch {
@@ -118,6 +194,15 @@ func (g *generator) run(rng *rand.Rand, n int) ([]float64, error) {
 		}
 		if err := ops.Dispatch(gg.z.Dtype(), fillArgs{gg.z, z}, fillFrom[float32], fillFrom[float64]); err != nil {
 			return nil, err
+		}
+		if gg.labels != nil {
+			ls := make([]float64, b)
+			for i := range ls {
+				ls[i] = float64(classes[lo+i])
+			}
+			if err := ops.Dispatch(gg.labels.Dtype(), fillArgs{gg.labels, ls}, fillFrom[float32], fillFrom[float64]); err != nil {
+				return nil, err
+			}
 		}
 		if err := gg.vm.RunAll(); err != nil {
 			gg.vm.Reset()
@@ -140,7 +225,13 @@ func (g *generator) graph(b int) (*genGraph, error) {
 	zt := tensor.New(tensor.WithShape(b, g.gan.Latent()), tensor.Of(dt))
 	z := G.NewTensor(mg.G, dt, 2, G.WithShape(b, g.gan.Latent()), G.WithName("z"), G.WithValue(zt))
 	mg.Input = z
-	out, err := g.gan.Generate(mg, z)
+	var lt *tensor.Dense
+	var labels *G.Node
+	if g.gan.Conditional() {
+		lt = tensor.New(tensor.WithShape(b), tensor.Of(dt))
+		labels = G.NewTensor(mg.G, dt, 1, G.WithShape(b), G.WithName("labels"), G.WithValue(lt))
+	}
+	out, err := g.gan.GenerateClasses(mg, z, labels)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +239,7 @@ func (g *generator) graph(b int) (*genGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	gg := &genGraph{z: zt, out: out, vm: vm}
+	gg := &genGraph{z: zt, labels: lt, out: out, vm: vm}
 	g.graphs[b] = gg
 	return gg, nil
 }
@@ -184,32 +275,69 @@ func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error 
 			return err
 		}
 	}
-	vals, shape, err := generateFrom(s, GenerateOptions{Checkpoint: opt.Checkpoint, N: opt.N, Seed: seed, Class: opt.Class})
+	classes, err := sampleClasses(s.meta, opt.Class, opt.N, seed)
 	if err != nil {
 		return err
 	}
+	gopt := GenerateOptions{Checkpoint: opt.Checkpoint, N: opt.N, Seed: seed, Class: opt.Class}
+	var g *Generated
 	if opt.Output != "" {
+		if g, err = generateFrom(s, gopt, classes); err != nil {
+			return err
+		}
 		var b bytes.Buffer
-		if err := data.WriteNpy(&b, append([]int{opt.N}, shape...), vals); err != nil {
+		if err := data.WriteNpy(&b, append([]int{opt.N}, g.Shape...), g.Samples); err != nil {
 			return err
 		}
 		if err := writeOutput(opt.Output, b.Bytes()); err != nil {
 			return err
 		}
-		logSample(opt, "wrote %d samples of shape %v to %s", opt.N, shape, opt.Output)
+		logSample(opt, "wrote %d samples of shape %v to %s", opt.N, g.Shape, opt.Output)
 	}
-	if opt.Grid != "" {
-		lo, hi := pixelRange(s.meta, vals)
-		f64 := make([]float64, len(vals))
-		for i, v := range vals {
-			f64[i] = float64(v)
-		}
-		if err := writeGrid(opt.Grid, sampleGrid(f64, opt.N, c, h, w, lo, hi)); err != nil {
+	if opt.Grid == "" {
+		return nil
+	}
+	cols := squareColumns(opt.N)
+	if s.meta.Conditional && opt.Class == "" {
+		// One row per class: as many columns as n samples need, each
+		// row's samples of its class.
+		k := len(s.meta.Classes)
+		cols = (opt.N + k - 1) / k
+		gopt.N, classes, g = k*cols, classRows(k, cols), nil
+	}
+	if g == nil {
+		if g, err = generateFrom(s, gopt, classes); err != nil {
 			return err
 		}
-		logSample(opt, "wrote a grid of %d samples (%d×%d) to %s", opt.N, h, w, opt.Grid)
 	}
+	lo, hi := pixelRange(s.meta, g.Samples)
+	f64 := make([]float64, len(g.Samples))
+	for i, v := range g.Samples {
+		f64[i] = float64(v)
+	}
+	if err := writeGrid(opt.Grid, sampleGridCols(f64, gopt.N, cols, c, h, w, lo, hi)); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%d samples", gopt.N)
+	if g.Classes != nil && opt.Class == "" {
+		what = fmt.Sprintf("%d samples, one row of %d per class (%s)", gopt.N, cols, strings.Join(g.Names, ", "))
+	} else if g.Classes != nil {
+		what = fmt.Sprintf("%d samples of class %s", gopt.N, g.Names[g.Classes[0]])
+	}
+	logSample(opt, "wrote a grid of %s (%d×%d) to %s", what, h, w, opt.Grid)
 	return nil
+}
+
+// classRows are the classes of a grid of k rows of cols samples, row r
+// all of class r.
+func classRows(k, cols int) []int {
+	out := make([]int, 0, k*cols)
+	for r := range k {
+		for range cols {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func logSample(opt SampleOptions, format string, args ...any) {
@@ -251,13 +379,20 @@ func pixelRange(meta data.Meta, vals []float32) (lo, hi float64) {
 }
 
 // sampleGrid lays n samples of c×h×w values out in a square grid (as
-// many columns as the root of n, rounded up), each pixel a square of
-// about 56/h screen pixels, values from lo (black) to hi (white), with a
-// white margin around every image.
+// many columns as the root of n, rounded up): see sampleGridCols.
 func sampleGrid(vals []float64, n, c, h, w int, lo, hi float64) *image.RGBA {
+	return sampleGridCols(vals, n, squareColumns(n), c, h, w, lo, hi)
+}
+
+// squareColumns is the number of columns of a square grid of n samples.
+func squareColumns(n int) int { return int(math.Ceil(math.Sqrt(float64(n)))) }
+
+// sampleGridCols lays n samples of c×h×w values out in rows of cols,
+// each pixel a square of about 56/h screen pixels, values from lo
+// (black) to hi (white), with a white margin around every image.
+func sampleGridCols(vals []float64, n, cols, c, h, w int, lo, hi float64) *image.RGBA {
 	zoom := max(1, 56/max(h, w))
 	const gap = 2
-	cols := int(math.Ceil(math.Sqrt(float64(n))))
 	rows := (n + cols - 1) / cols
 	cellW, cellH := w*zoom+gap, h*zoom+gap
 	img := image.NewRGBA(image.Rect(0, 0, cols*cellW+gap, rows*cellH+gap))
@@ -301,15 +436,23 @@ type sampleGridHook struct {
 	c, h, w int
 }
 
-// gridSamples is how many samples a training grid shows.
-const gridSamples = 64
+// gridSamples is how many samples a training grid shows; a conditional
+// GAN's shows gridColumns samples of each class, one row per class.
+const (
+	gridSamples = 64
+	gridColumns = 8
+)
 
 // AfterEpoch implements train.Hook.
 func (k *sampleGridHook) AfterEpoch(_ *train.Loop, s train.EpochStats) error {
 	if s.Epoch%k.Every != 0 {
 		return nil
 	}
-	vals, err := k.gen.run(data.RNG(k.Seed, data.StreamSample), gridSamples)
+	n, cols, classes := gridSamples, squareColumns(gridSamples), []int(nil)
+	if k.gen.gan.Conditional() {
+		n, cols, classes = k.gen.gan.Classes()*gridColumns, gridColumns, classRows(k.gen.gan.Classes(), gridColumns)
+	}
+	vals, err := k.gen.run(data.RNG(k.Seed, data.StreamSample), n, classes)
 	if err != nil {
 		return err
 	}
@@ -323,7 +466,7 @@ func (k *sampleGridHook) AfterEpoch(_ *train.Loop, s train.EpochStats) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeGrid(path, sampleGrid(vals, gridSamples, k.c, k.h, k.w, lo, hi))
+	return writeGrid(path, sampleGridCols(vals, n, cols, k.c, k.h, k.w, lo, hi))
 }
 
 // newSampleGridHook is the hook of train.sample_every, or nil when it is
