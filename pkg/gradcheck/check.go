@@ -251,7 +251,11 @@ func build(m models.Model, obj *train.Objective, params []*models.Param, x, y *t
 	g.DropoutRNG = rand.New(rand.NewPCG(seed, 0x67726164))
 	xn := G.NewTensor(g.G, tensor.Float64, x.Dims(), G.WithShape(x.Shape()...), G.WithName("x"), G.WithValue(x))
 	yn := G.NewTensor(g.G, tensor.Float64, y.Dims(), G.WithShape(y.Shape()...), G.WithName("y"), G.WithValue(y))
-	outs, err := models.Run(g, m, models.Tensors{models.InputX: xn})
+	in := models.Tensors{models.InputX: xn}
+	if ins := m.Inputs(); len(ins) > 1 && ins[1].Name == models.InputLabels {
+		in[models.InputLabels] = yn // a conditional GAN's classes are its targets, as in a session
+	}
+	outs, err := models.Run(g, m, in)
 	if err != nil {
 		return nil, err
 	}

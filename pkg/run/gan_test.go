@@ -81,7 +81,7 @@ func TestGANTrainsDeterministicallyAndSamples(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, _, err := Generate(context.Background(), GenerateOptions{Run: dir, N: 4, Class: "3"}); !errors.Is(err, config.ErrInvalid) {
+	if _, _, err := Generate(context.Background(), GenerateOptions{Run: dir, N: 4, Class: "3"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "needs a conditional GAN") {
 		t.Errorf("--class on an unconditional GAN: %v", err)
 	}
 }
@@ -204,7 +204,7 @@ func TestGANBadInput(t *testing.T) {
 		{"discriminator steps 0", []string{"train.discriminator.steps=0"}, []string{"train.discriminator.steps", "got 0"}},
 		{"generator shape", []string{"model.generator=[{type: dense, units: 100, activation: tanh}]"}, []string{"model.generator", "(100)", "(784)"}},
 		{"discriminator shape", []string{"model.discriminator=[{type: dense, units: 2}]"}, []string{"model.discriminator", "(2)", "one score per sample"}},
-		{"conditional", []string{"model.conditional=true"}, []string{"model.conditional", "not built yet"}},
+		{"conditional without labels", []string{"model.conditional=true"}, []string{"data.source", "model.conditional", "idx:IMAGES,LABELS"}},
 		{"wgan_gp critic with dropout", []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8, activation: leaky_relu}, {type: dropout, rate: 0.3}, {type: dense, units: 1}]"},
 			[]string{"model.discriminator[1].type", "dropout", "wgan_gp"}},
 		{"wgan_gp critic with batch norm", []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8}, {type: batchnorm}, {type: leaky_relu}, {type: dense, units: 1}]"},

@@ -59,7 +59,7 @@ func GradCheck(ctx context.Context, opt GradCheckOptions) (*gradcheck.Report, er
 	ds, _, err := data.Load(exp)
 	switch {
 	case err == nil:
-		spec.Input, spec.Output, spec.Vocab = ds.Input, ds.ModelOutput(), ds.Vocab()
+		spec.Input, spec.Output, spec.Vocab, spec.Classes = ds.Input, ds.ModelOutput(), ds.Vocab(), conditionalClasses(ds.Meta)
 	case errors.Is(err, data.ErrBadData) && !errors.Is(err, config.ErrInvalid) && len(exp.Data.Shape) > 0:
 		note(opt.Stderr, "cannot read the data (%v); checking on seeded random inputs of shape %v instead", err, exp.Data.Shape)
 		spec.Input, ds = exp.Data.Shape, nil

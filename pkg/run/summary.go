@@ -22,12 +22,12 @@ func Summary(opt SummaryOptions) (*models.Summary, error) {
 		return nil, err
 	}
 	spec := models.Spec{Exp: exp, Input: exp.Data.Shape, InitRNG: data.RNG(exp.Seed, data.StreamInit), Check: memoryCheck(exp, true, 0)}
-	if len(exp.Data.Shape) == 0 {
+	if len(exp.Data.Shape) == 0 || data.KeepsClasses(exp) { // a conditional GAN's data also gives its classes
 		ds, _, err := data.Load(exp)
 		if err != nil {
 			return nil, err
 		}
-		spec.Input, spec.Output, spec.Vocab = ds.Input, ds.ModelOutput(), ds.Vocab()
+		spec.Input, spec.Output, spec.Vocab, spec.Classes = ds.Input, ds.ModelOutput(), ds.Vocab(), conditionalClasses(ds.Meta)
 		spec.Check = memoryCheck(exp, true, max(ds.Train.N, ds.Val.N, ds.Test.N))
 	}
 	m, err := models.Build(spec)

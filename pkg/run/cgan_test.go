@@ -1,0 +1,293 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dltrain/dltrain/pkg/config"
+	"github.com/dltrain/dltrain/pkg/data"
+	"github.com/dltrain/dltrain/pkg/models"
+	"github.com/dltrain/dltrain/pkg/train"
+)
+
+var mnistCGAN = filepath.Join("..", "..", "configs", "mnist-cgan.yaml")
+
+// TestConditionalGANTrainsDeterministicallyAndSamples: the conditional
+// config trains end to end; two runs of one seed write identical
+// checkpoints; the epoch grid has one row per class; samples of one seed
+// asked for two classes share their noise but differ; a class is given
+// by name or index, an unknown one is refused listing the classes; without
+// a class, each sample's class is drawn (seeded) and every class comes up.
+func TestConditionalGANTrainsDeterministicallyAndSamples(t *testing.T) {
+	sets := []string{"train.epochs=2", "train.batch_size=100", "train.sample_every=2"}
+	var ckpts [][]byte
+	var dir string
+	for range 2 {
+		res, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(res.Dir, "checkpoints", "last.ckpt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ckpts, dir = append(ckpts, b), res.Dir
+	}
+	if !bytes.Equal(ckpts[0], ckpts[1]) {
+		t.Error("two runs of one seed wrote different checkpoints")
+	}
+	ck, err := train.LoadCheckpoint(filepath.Join(dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ck.Params {
+		names = append(names, p.Name)
+	}
+	for _, want := range []string{"generator/label_embedding/weight", "discriminator/label_embedding/weight"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("the checkpoint has no %s: %v", want, names)
+		}
+	}
+	// 10 rows of 8 digits of 28×28 zoomed 2×, 2-pixel margins.
+	if w, h := pngSize(t, filepath.Join(dir, "plots", "samples-epoch-2.png")); w != 8*58+2 || h != 10*58+2 {
+		t.Errorf("the epoch grid is %d×%d pixels, want 8 columns by 10 rows (466×582)", w, h)
+	}
+	ctx := context.Background()
+	gen := func(class string, seed uint64) *Generated {
+		t.Helper()
+		g, err := GenerateClasses(ctx, GenerateOptions{Run: dir, N: 40, Seed: seed, Class: class})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	seven, sevenAgain, three := gen("7", 5), gen("7", 5), gen("3", 5)
+	if !slices.Equal(seven.Samples, sevenAgain.Samples) || slices.Equal(seven.Samples, three.Samples) {
+		t.Error("class 7 twice with one seed gave other samples, or class 3 the same ones")
+	}
+	if seven.Classes[0] != 7 || seven.Classes[39] != 7 || !slices.Equal(seven.Names, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}) {
+		t.Errorf("classes %v, names %v", seven.Classes, seven.Names)
+	}
+	mixed, mixedAgain := gen("", 5), gen("", 5)
+	if !slices.Equal(mixed.Classes, mixedAgain.Classes) || !slices.Equal(mixed.Samples, mixedAgain.Samples) {
+		t.Error("one seed drew other classes or samples")
+	}
+	seen := map[int]bool{}
+	for _, c := range mixed.Classes {
+		seen[c] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("40 samples without a class drew only the classes %v", seen)
+	}
+	for _, v := range mixed.Samples {
+		if v < -1e-3 || v > 255.001 {
+			t.Fatalf("sample value %v outside the data's 0–255", v)
+		}
+	}
+	_, _, err = Generate(ctx, GenerateOptions{Run: dir, N: 4, Class: "seven"})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `"seven" is not a class`) || !strings.Contains(err.Error(), "0, 1, 2, 3, 4, 5, 6, 7, 8, 9") {
+		t.Errorf("an unknown class: %v", err)
+	}
+	out := t.TempDir()
+	err = Sample(ctx, SampleOptions{Run: dir, N: 20, Class: "2", Output: filepath.Join(out, "twos.npy"), Grid: filepath.Join(out, "twos.png")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape, vals, err := data.ReadNpy(filepath.Join(out, "twos.npy"))
+	twos, gerr := GenerateClasses(ctx, GenerateOptions{Run: dir, N: 20, Seed: 1, Class: "2"}) // the run's seed
+	if err != nil || gerr != nil || !slices.Equal(shape, []int{20, 784}) || !slices.Equal(vals, twos.Samples) {
+		t.Errorf("twos.npy: shape %v, %v, %v; or not the samples of class 2 of the run's seed", shape, err, gerr)
+	}
+	if err := Sample(ctx, SampleOptions{Run: dir, N: 25, Grid: filepath.Join(out, "all.png")}); err != nil {
+		t.Fatal(err)
+	}
+	if w, h := pngSize(t, filepath.Join(out, "all.png")); w != 3*58+2 || h != 10*58+2 {
+		t.Errorf("sample --n 25 --grid of 10 classes is %d×%d pixels, want 3 columns by 10 rows", w, h)
+	}
+}
+
+// pngSize is the width and height of a PNG file.
+func pngSize(t *testing.T, path string) (int, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	return b.Dx(), b.Dy()
+}
+
+// TestConditionalGANResumeIsExact: a conditional GAN interrupted in the
+// middle of an epoch and resumed ends with the weights and metrics of an
+// uninterrupted run (the fake classes come from the saved stream too).
+func TestConditionalGANResumeIsExact(t *testing.T) {
+	sets := []string{"train.epochs=2", "train.batch_size=100", "train.sample_every=0"} // 20 steps per epoch
+	straight, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := Train(ctx, TrainOptions{Config: mnistCGAN, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 27, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: out, Resume: first.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(a.Params, b.Params) {
+		t.Error("the resumed run's weights differ from the straight run's")
+	}
+	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
+		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
+	}
+}
+
+// TestConditionalGANPhasesTouchOnlyTheirNetwork: an epoch of the
+// discriminator's phase alone changes none of the generator's
+// parameters (its label embedding included), and an epoch of the
+// generator's phase alone none of the discriminator's; each changes all
+// of its own, its label embedding included.
+func TestConditionalGANPhasesTouchOnlyTheirNetwork(t *testing.T) {
+	exp, err := Load(mnistCGAN, []string{"train.epochs=1", "train.sample_every=0", "train.batch_size=200",
+		"model.generator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
+		"model.discriminator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"discriminator", "generator"} {
+		t.Run(name, func(t *testing.T) {
+			s, _, err := prepare(exp, data.Open, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loop, err := newLoop(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gan := s.model.(*models.GAN)
+			own, other := gan.DiscriminatorParams(), gan.GeneratorParams()
+			if i == 1 {
+				own, other = other, own
+			}
+			before := map[string][]float64{}
+			for _, p := range s.model.Params().All() {
+				before[p.Name] = models.Float64s(p.Value)
+			}
+			loop.Phases = loop.Phases[i : i+1]
+			if err := loop.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			changed := func(p *models.Param) bool { return !slices.Equal(models.Float64s(p.Value), before[p.Name]) }
+			embeddings := 0
+			for _, p := range other {
+				if changed(p) {
+					t.Errorf("the %s phase changed %s", name, p.Name)
+				}
+			}
+			for _, p := range own {
+				if !changed(p) {
+					t.Errorf("the %s phase left its own %s as it was", name, p.Name)
+				}
+				if strings.Contains(p.Name, "label_embedding") {
+					embeddings++
+				}
+			}
+			if embeddings != 1 {
+				t.Errorf("the %s has %d label embeddings, want 1", name, embeddings)
+			}
+		})
+	}
+}
+
+// TestConditionalGANPhasesPassGradCheck: both phases' objectives of a
+// conditional GAN, with its labels (the real ones from the data, the
+// fake ones drawn and frozen), match finite differences over their own
+// parameters, each label embedding included; a convolutional
+// discriminator reads the labels as constant channels.
+func TestConditionalGANPhasesPassGradCheck(t *testing.T) {
+	for _, c := range []struct {
+		name, config string
+		sets         []string
+	}{
+		{"dense", mnistCGAN, []string{"model.latent=4", "model.label_dim=3",
+			"model.generator=[{type: dense, units: 8, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
+			"model.discriminator=[{type: dense, units: 4, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"}},
+		{"conv", digitsDCGAN, []string{"model.conditional=true", "model.latent=4", "model.label_dim=2", "train.sample_every=0",
+			"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
+			"model.discriminator=[{type: conv2d, filters: 3, kernel: 4, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: flatten}, {type: dense, units: 1}]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: c.config, Sets: c.sets, MaxElements: 100, Stderr: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var checked []string
+			for _, r := range rep.Results {
+				checked = append(checked, r.Param)
+			}
+			for _, want := range []string{"generator/label_embedding/weight", "discriminator/label_embedding/weight"} {
+				if !slices.Contains(checked, want) {
+					t.Errorf("%s was not checked (checked: %v)", want, checked)
+				}
+			}
+			if err := rep.Err(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestConditionalGANBadInput: each mistake is a config problem before
+// training, naming its key.
+func TestConditionalGANBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		config string
+		sets   []string
+		want   []string
+	}{
+		{"no labels", mnistGAN, []string{"model.conditional=true"}, []string{"data.source", "model.conditional", "idx:IMAGES,LABELS"}},
+		{"label_dim without conditional", mnistGAN, []string{"model.label_dim=4"}, []string{"model.label_dim", "conditional GAN only"}},
+		{"negative label_dim", mnistCGAN, []string{"model.label_dim=-1"}, []string{"model.label_dim", "got -1"}},
+		{"wgan_gp", mnistCGAN, []string{"train.loss=wgan_gp"}, []string{"model.conditional", "wgan_gp is not built yet"}},
+		{"discriminator shape", mnistCGAN, []string{"model.discriminator=[{type: dense, units: 2}]"}, []string{"model.discriminator", "(794)", "(2)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Train(context.Background(), TrainOptions{Config: c.config, Sets: append(c.sets, "train.epochs=1"), Out: t.TempDir()})
+			var ps config.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("want config problems, got %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q is not in: %v", w, err)
+				}
+			}
+		})
+	}
+}
