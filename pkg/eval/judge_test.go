@@ -92,3 +92,38 @@ func TestJudgeReportOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreClasses: a conditional GAN's samples against the classes they
+// were drawn for, worked by hand: right when the top class is the one
+// drawn, confident when also above the threshold (strictly); classes
+// never drawn are not listed; the text report shows the table.
+func TestScoreClasses(t *testing.T) {
+	classes := []string{"a", "b", "c"}
+	probs := []float64{
+		0.95, 0.03, 0.02, // drawn a: right, confident
+		0.90, 0.05, 0.05, // drawn a: right, not confident (0.9 is not above 0.9)
+		0.10, 0.85, 0.05, // drawn a: wrong (b)
+		0.05, 0.93, 0.02, // drawn b: right, confident
+	}
+	got := ScoreClasses(probs, classes, []int{0, 0, 0, 1}, 0.9)
+	want := &ClassAccuracy{N: 4, Correct: 3, Accuracy: 0.75, ConfidentCorrect: 2, PerClass: []DrawnClass{
+		{Class: "a", Drawn: 3, Correct: 2, Accuracy: 2.0 / 3, Confident: 1, ConfidentShare: 1.0 / 3},
+		{Class: "b", Drawn: 1, Correct: 1, Accuracy: 1, Confident: 1, ConfidentShare: 1},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	r := &JudgeReport{Samples: Judge("s", probs, classes, 0.9, 0.05), Real: Judge("r", probs, classes, 0.9, 0.05), ClassAccuracy: got}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"class accuracy (samples the judge puts in the class they were drawn for): 0.7500 (3/4); confident and right: 0.5000", "drawn class"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("%q is not in:\n%s", s, b.String())
+		}
+	}
+	if b, _ := (&JudgeReport{}).JSON(); strings.Contains(string(b), "class_accuracy") {
+		t.Error("an unconditional report has class_accuracy")
+	}
+}

@@ -291,3 +291,53 @@ func TestConditionalGANBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeConditionalGAN: eval --judge on a conditional GAN also scores
+// the samples against the classes they were drawn for: every class comes
+// up without --class, only the one asked for with it, and the counts add
+// up to the samples drawn; the report in judge.json holds it; an unknown
+// class is refused.
+func TestJudgeConditionalGAN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a judge and a GAN")
+	}
+	judge := trainJudge(t, "train.epochs=1")
+	ctx := context.Background()
+	res, err := Train(ctx, TrainOptions{Config: mnistCGAN, Sets: []string{"train.epochs=1", "train.sample_every=0"}, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	r, err := Judge(ctx, JudgeOptions{Judge: judge, Run: res.Dir, N: 200, Stdout: &text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.ClassAccuracy
+	if a == nil || a.N != 200 || len(a.PerClass) != 10 {
+		t.Fatalf("class accuracy %+v", a)
+	}
+	drawn, correct := 0, 0
+	for _, d := range a.PerClass {
+		drawn, correct = drawn+d.Drawn, correct+d.Correct
+	}
+	if drawn != 200 || correct != a.Correct || a.Accuracy != float64(a.Correct)/200 {
+		t.Errorf("per class: %d drawn, %d right; overall %d right, accuracy %v", drawn, correct, a.Correct, a.Accuracy)
+	}
+	if !strings.Contains(text.String(), "class accuracy") {
+		t.Errorf("the printed report has no class accuracy:\n%s", text.String())
+	}
+	b, err := os.ReadFile(filepath.Join(res.Dir, "eval", "judge.json"))
+	if err != nil || !bytes.Contains(b, []byte(`"class_accuracy"`)) {
+		t.Errorf("judge.json: %v\n%s", err, b)
+	}
+	r, err = Judge(ctx, JudgeOptions{Judge: judge, Run: res.Dir, N: 50, Class: "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.ClassAccuracy; a == nil || a.N != 50 || len(a.PerClass) != 1 || a.PerClass[0].Class != "3" || a.PerClass[0].Drawn != 50 {
+		t.Errorf("--class 3: %+v", a)
+	}
+	if _, err := Judge(ctx, JudgeOptions{Judge: judge, Run: res.Dir, N: 5, Class: "ten"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "its classes are 0, 1") {
+		t.Errorf("an unknown class: %v", err)
+	}
+}
