@@ -33,7 +33,8 @@ With --judge CLASSIFIER_RUN it scores generated samples instead: those of --samp
 from the GAN run --run. The classifier (a classification run trained by dltrain on the same
 kind of data) reports the share of samples it is confident about (top probability above
 --confidence) and the classes covered (holding at least --min-share of the samples), next
-to the same numbers for its own test split. The report is printed and written to
+to the same numbers for its own test split; for a conditional GAN (--class C draws one class)
+also the class accuracy, the share of samples it puts in the class they were drawn for. The report is printed and written to
 judge.json next to the samples file (RUN_DIR/eval/judge.json for a GAN run), or --output.`,
 		Example: `  dltrain eval --run runs/digits-mlp/20261127-101500
   dltrain eval --run runs/digits-mlp/20261127-101500 --checkpoint last --split val --json

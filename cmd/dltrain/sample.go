@@ -18,11 +18,14 @@ logits (0 picks the most likely token), --top-k samples among the K most likely 
 
 For a generative model (data.task: generation, model.kind: gan) it generates --n samples
 in the data's original units (the preprocessing undone): --output writes them as a .npy
-array, --grid as a PNG image grid; --class picks the class of a conditional GAN.
+array, --grid as a PNG image grid. --class picks the class of a conditional GAN (a class
+name or its index); without it each sample's class is drawn (seeded) and --grid has one row
+per class.
 
 The same --seed gives the same output. Any other run is refused (exit 2).`,
 		Example: `  dltrain sample --run runs/opticks-char-lstm/20261204-101500 --prompt "the light " --length 200 --seed 1
-  dltrain sample --run runs/mnist-gan/20261204-101500 --n 64 --seed 1 --output samples.npy --grid samples.png`,
+  dltrain sample --run runs/mnist-gan/20261204-101500 --n 64 --seed 1 --output samples.npy --grid samples.png
+  dltrain sample --run runs/mnist-cgan/20261205-101500 --n 16 --class 7 --grid sevens.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.begin(); err != nil {
