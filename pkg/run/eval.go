@@ -48,6 +48,12 @@ func Eval(ctx context.Context, opt EvalOptions) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if exp.Data.Task == ganTask {
+		// A GAN has no split to score (it trains on every sample) and no
+		// loss that says how good its samples are.
+		return nil, fmt.Errorf("%w: %s is a GAN run: it is judged by its samples, not on a data split; use dltrain eval --run %s --judge CLASSIFIER_RUN, or dltrain sample",
+			config.ErrInvalid, opt.Run, opt.Run)
+	}
 	path := opt.Checkpoint
 	switch path {
 	case "", "best":

@@ -81,6 +81,11 @@ func TestGANTrainsDeterministicallyAndSamples(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// eval without --judge has nothing to score (it used to panic in the
+	// reconstruction metrics).
+	if _, err := Eval(context.Background(), EvalOptions{Run: dir, Split: "train"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "judged by its samples") {
+		t.Errorf("eval of a GAN run: %v", err)
+	}
 	if _, _, err := Generate(context.Background(), GenerateOptions{Run: dir, N: 4, Class: "3"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "needs a conditional GAN") {
 		t.Errorf("--class on an unconditional GAN: %v", err)
 	}
