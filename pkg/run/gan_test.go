@@ -86,6 +86,9 @@ func TestGANTrainsDeterministicallyAndSamples(t *testing.T) {
 	if _, err := Eval(context.Background(), EvalOptions{Run: dir, Split: "train"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "judged by its samples") {
 		t.Errorf("eval of a GAN run: %v", err)
 	}
+	if _, err := Predict(context.Background(), PredictOptions{Run: dir, Input: filepath.Join(out, "s.npy")}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "nothing to predict") {
+		t.Errorf("predict on a GAN run: %v", err)
+	}
 	if _, _, err := Generate(context.Background(), GenerateOptions{Run: dir, N: 4, Class: "3"}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "needs a conditional GAN") {
 		t.Errorf("--class on an unconditional GAN: %v", err)
 	}

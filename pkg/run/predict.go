@@ -68,6 +68,12 @@ func Predict(_ context.Context, opt PredictOptions) ([]Prediction, error) {
 	if err != nil {
 		return nil, err
 	}
+	if meta.Task == ganTask {
+		// Its outputs are D's scores of its own generated samples, which
+		// do not depend on the inputs given.
+		return nil, fmt.Errorf("%w: %s is a GAN run: it has nothing to predict for inputs; dltrain sample generates from it, dltrain eval --judge scores its samples",
+			config.ErrInvalid, opt.Run)
+	}
 	if meta.Task == data.Seq2SeqTask {
 		return predictAndWriteSeq2Seq(exp, ck, meta, path, opt)
 	}
