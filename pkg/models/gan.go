@@ -41,7 +41,9 @@ const evalNoiseSeed = 0x9a17
 // = D(x) and "fake" = G(z), and for train.loss wgan_gp "gp", the critic's
 // gradient penalty per sample. It trains in two phases (pkg/run builds
 // them): the discriminator's, over its parameters, and the generator's,
-// over its own.
+// over its own. A conditional GAN (model.conditional) also takes each
+// real sample's class (input "labels"), and each network reads a learned
+// embedding of the class next to its input (gan_conditional.go).
 type GAN struct {
 	Signature
 	store                *ParamStore
@@ -265,7 +267,9 @@ func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	return outs, nil
 }
 
-// Generate adds the generator on noise z (batch, Latent) to g.
+// Generate adds the generator on its input z to g: the noise (batch,
+// Latent), or for a conditional GAN the noise with the label embedding
+// appended, which GenerateClasses adds.
 func (m *GAN) Generate(g *Graph, z *G.Node) (*G.Node, error) {
 	out, err := forwardStack(g, m.generator, z)
 	if err != nil {

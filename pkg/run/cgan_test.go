@@ -341,3 +341,35 @@ func TestJudgeConditionalGAN(t *testing.T) {
 		t.Errorf("an unknown class: %v", err)
 	}
 }
+
+// TestConditionalGANSummary: the summary lists each network's label
+// embedding ([classes, label_dim], label_dim defaulting to the number of
+// classes) before its layers, counts them in the total, and shows the
+// networks' widened inputs (noise + embedding, pixels + embedding).
+func TestConditionalGANSummary(t *testing.T) {
+	for _, c := range []struct {
+		sets []string
+		dim  int
+	}{{nil, 10}, {[]string{"model.label_dim=0"}, 10}, {[]string{"model.label_dim=3"}, 3}} {
+		s, err := Summary(SummaryOptions{Config: mnistCGAN, Sets: c.sets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		sum := 0
+		for _, l := range s.Layers {
+			rows = append(rows, l.Name)
+			sum += l.Params
+		}
+		want := []string{"generator/label_embedding", "generator/dense1", "generator/dense2",
+			"discriminator/label_embedding", "discriminator/dense1", "discriminator/dense2"}
+		if !slices.Equal(rows, want) {
+			t.Errorf("label_dim %d: rows %v, want %v", c.dim, rows, want)
+		}
+		// Embeddings 10×dim each; G: (64+dim)·256+256, 256·784+784; D: (784+dim)·256+256, 256+1.
+		params := 2*10*c.dim + (64+c.dim)*256 + 256 + 256*784 + 784 + (784+c.dim)*256 + 256 + 257
+		if sum != params || s.Params != params {
+			t.Errorf("label_dim %d: rows hold %d parameters, the summary %d; want %d", c.dim, sum, s.Params, params)
+		}
+	}
+}
