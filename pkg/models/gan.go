@@ -279,7 +279,7 @@ func (m *GAN) Generate(g *Graph, z *G.Node) (*G.Node, error) {
 }
 
 // Discriminate adds the discriminator on samples x to g: one score per
-// sample.
+// sample (a conditional GAN's x has the label embedding appended).
 func (m *GAN) Discriminate(g *Graph, x *G.Node) (*G.Node, error) {
 	out, err := forwardStack(g, m.discrim, x)
 	if err != nil {
