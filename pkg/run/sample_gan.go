@@ -55,7 +55,10 @@ type Generated struct {
 // its running statistics), the data's scaling undone, so the samples are
 // in the units of the source (0–255 for 8-bit images). It returns the N
 // samples one after the other and the per-sample shape (the data's,
-// data.shape). A run that is not a GAN is refused with config.ErrInvalid.
+// data.shape). A conditional GAN's samples are of Class, or each of a
+// class drawn uniformly (GenerateClasses also returns which). A run that
+// is not a GAN, or a class that is not one of the run's, is refused with
+// config.ErrInvalid.
 func Generate(ctx context.Context, opt GenerateOptions) ([]float32, []int, error) {
 	g, err := GenerateClasses(ctx, opt)
 	if err != nil {
