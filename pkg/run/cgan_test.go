@@ -113,6 +113,20 @@ func TestConditionalGANTrainsDeterministicallyAndSamples(t *testing.T) {
 	if w, h := pngSize(t, filepath.Join(out, "all.png")); w != 3*58+2 || h != 10*58+2 {
 		t.Errorf("sample --n 25 --grid of 10 classes is %d×%d pixels, want 3 columns by 10 rows", w, h)
 	}
+	// A grid's columns share their noise: two rows of one class are the
+	// same samples, a row of another class is not.
+	exp, ck2, meta, path, err := openRun(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := generateFrom(sampleRun{exp: exp, ck: ck2, meta: meta, path: path}, GenerateOptions{N: 12, Seed: 5}, nil, []int{3, 3, 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(r int) []float32 { return g.Samples[r*4*784 : (r+1)*4*784] }
+	if !slices.Equal(row(0), row(1)) || slices.Equal(row(0), row(2)) || !slices.Equal(g.Classes, []int{3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5}) {
+		t.Errorf("grid rows of classes 3, 3, 5: the two rows of 3 differ, or the row of 5 equals them; classes %v", g.Classes)
+	}
 }
 
 // pngSize is the width and height of a PNG file.

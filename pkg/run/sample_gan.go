@@ -82,7 +82,7 @@ func GenerateClasses(_ context.Context, opt GenerateOptions) (*Generated, error)
 	if err != nil {
 		return nil, err
 	}
-	return generateFrom(s, opt, classes)
+	return generateFrom(s, opt, classes, nil)
 }
 
 // sampleClasses are the classes n samples of a run are drawn for: none
@@ -128,8 +128,10 @@ func classIndex(names []string, class string) (int, error) {
 }
 
 // generateFrom draws opt.N samples from a run already opened, each of
-// its class of classes (nil: an unconditional GAN).
-func generateFrom(s sampleRun, opt GenerateOptions, classes []int) (*Generated, error) {
+// its class of classes (nil: an unconditional GAN); with rows (a
+// conditional GAN's grid), opt.N / len(rows) samples of each class of
+// rows instead, column j of every row from the same noise.
+func generateFrom(s sampleRun, opt GenerateOptions, classes, rows []int) (*Generated, error) {
 	if opt.N < 1 {
 		return nil, fmt.Errorf("%w: sample: --n must be >= 1, got %d", config.ErrInvalid, opt.N)
 	}
@@ -145,7 +147,20 @@ func generateFrom(s sampleRun, opt GenerateOptions, classes []int) (*Generated, 
 		return nil, err
 	}
 	gen := newGenerator(gan)
-	vals, err := gen.run(data.RNG(opt.Seed, data.StreamSample), opt.N, classes)
+	rng := data.RNG(opt.Seed, data.StreamSample)
+	var vals []float64
+	if rows != nil {
+		cols := opt.N / len(rows)
+		vals, err = gen.runRows(rng, rows, cols)
+		classes = make([]int, 0, opt.N)
+		for _, c := range rows {
+			for range cols {
+				classes = append(classes, c)
+			}
+		}
+	} else {
+		vals, err = gen.run(rng, opt.N, classes)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -183,19 +198,48 @@ func newGenerator(gan *models.GAN) *generator {
 // (scaled) units, one after the other; a conditional GAN's sample i is of
 // class classes[i] (classes is nil for an unconditional one).
 func (g *generator) run(rng *rand.Rand, n int, classes []int) ([]float64, error) {
-	size := g.gan.InputShape().Size()
-	out := make([]float64, 0, n*size)
+	return g.generate(drawNoise(rng, n*g.gan.Latent()), classes)
+}
+
+// runRows generates a conditional GAN's grid: a row of cols samples for
+// each class of rows, column j of every row from the same noise (drawn
+// from rng), so that a column shows one noise across the classes.
+func (g *generator) runRows(rng *rand.Rand, rows []int, cols int) ([]float64, error) {
+	col := drawNoise(rng, cols*g.gan.Latent())
+	z := make([]float64, 0, len(rows)*len(col))
+	classes := make([]int, 0, len(rows)*cols)
+	for _, c := range rows {
+		z = append(z, col...)
+		for range cols {
+			classes = append(classes, c)
+		}
+	}
+	return g.generate(z, classes)
+}
+
+// drawNoise draws n values z ~ N(0, 1) from rng.
+func drawNoise(rng *rand.Rand, n int) []float64 {
+	z := make([]float64, n)
+	for i := range z {
+		z[i] = rng.NormFloat64()
+	}
+	return z
+}
+
+// generate runs the generator on the noise z (Latent values per sample),
+// in batches of at most generateBatch samples, sample i of class
+// classes[i] for a conditional GAN.
+func (g *generator) generate(z []float64, classes []int) ([]float64, error) {
+	latent := g.gan.Latent()
+	n := len(z) / latent
+	out := make([]float64, 0, n*g.gan.InputShape().Size())
 	for lo := 0; lo < n; lo += generateBatch {
 		b := min(generateBatch, n-lo)
 		gg, err := g.graph(b)
 		if err != nil {
 			return nil, err
 		}
-		z := make([]float64, b*g.gan.Latent())
-		for i := range z {
-			z[i] = rng.NormFloat64()
-		}
-		if err := ops.Dispatch(gg.z.Dtype(), fillArgs{gg.z, z}, fillFrom[float32], fillFrom[float64]); err != nil {
+		if err := ops.Dispatch(gg.z.Dtype(), fillArgs{gg.z, z[lo*latent : (lo+b)*latent]}, fillFrom[float32], fillFrom[float64]); err != nil {
 			return nil, err
 		}
 		if gg.labels != nil {
@@ -285,7 +329,7 @@ func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error 
 	gopt := GenerateOptions{Checkpoint: opt.Checkpoint, N: opt.N, Seed: seed, Class: opt.Class}
 	var g *Generated
 	if opt.Output != "" {
-		if g, err = generateFrom(s, gopt, classes); err != nil {
+		if g, err = generateFrom(s, gopt, classes, nil); err != nil {
 			return err
 		}
 		var b bytes.Buffer
@@ -301,15 +345,16 @@ func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error 
 		return nil
 	}
 	cols := squareColumns(opt.N)
+	var rows []int
 	if s.meta.Conditional && opt.Class == "" {
-		// One row per class: as many columns as n samples need, each
-		// row's samples of its class.
+		// One row per class, as many columns as n samples need; a column
+		// shows one noise across the classes.
 		k := len(s.meta.Classes)
 		cols = (opt.N + k - 1) / k
-		gopt.N, classes, g = k*cols, classRows(k, cols), nil
+		gopt.N, rows, g = k*cols, allClasses(k), nil
 	}
 	if g == nil {
-		if g, err = generateFrom(s, gopt, classes); err != nil {
+		if g, err = generateFrom(s, gopt, classes, rows); err != nil {
 			return err
 		}
 	}
@@ -323,7 +368,7 @@ func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error 
 	}
 	what := fmt.Sprintf("%d samples", gopt.N)
 	if g.Classes != nil && opt.Class == "" {
-		what = fmt.Sprintf("%d samples, one row of %d per class (%s)", gopt.N, cols, strings.Join(g.Names, ", "))
+		what = fmt.Sprintf("%d samples, one row of %d per class (%s), each column from one noise", gopt.N, cols, strings.Join(g.Names, ", "))
 	} else if g.Classes != nil {
 		what = fmt.Sprintf("%d samples of class %s", gopt.N, g.Names[g.Classes[0]])
 	}
@@ -331,14 +376,11 @@ func sampleGenerated(ctx context.Context, s sampleRun, opt SampleOptions) error 
 	return nil
 }
 
-// classRows are the classes of a grid of k rows of cols samples, row r
-// all of class r.
-func classRows(k, cols int) []int {
-	out := make([]int, 0, k*cols)
-	for r := range k {
-		for range cols {
-			out = append(out, r)
-		}
+// allClasses is 0, 1, ..., k−1: a grid's rows, one per class.
+func allClasses(k int) []int {
+	out := make([]int, k)
+	for i := range out {
+		out[i] = i
 	}
 	return out
 }
@@ -451,11 +493,15 @@ func (k *sampleGridHook) AfterEpoch(_ *train.Loop, s train.EpochStats) error {
 	if s.Epoch%k.Every != 0 {
 		return nil
 	}
-	n, cols, classes := gridSamples, squareColumns(gridSamples), []int(nil)
+	n, cols := gridSamples, squareColumns(gridSamples)
+	var vals []float64
+	var err error
 	if k.gen.gan.Conditional() {
-		n, cols, classes = k.gen.gan.Classes()*gridColumns, gridColumns, classRows(k.gen.gan.Classes(), gridColumns)
+		n, cols = k.gen.gan.Classes()*gridColumns, gridColumns
+		vals, err = k.gen.runRows(data.RNG(k.Seed, data.StreamSample), allClasses(k.gen.gan.Classes()), cols)
+	} else {
+		vals, err = k.gen.run(data.RNG(k.Seed, data.StreamSample), n, nil)
 	}
-	vals, err := k.gen.run(data.RNG(k.Seed, data.StreamSample), n, classes)
 	if err != nil {
 		return err
 	}
