@@ -153,7 +153,7 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 			}
 			continue
 		}
-		if grad, err = G.HadamardProd(grad, s.slope); err != nil {
+		if grad, err = ops.Mul(grad, s.slope); err != nil {
 			return nil, err
 		}
 		switch {
@@ -162,11 +162,14 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 				return nil, err
 			}
 		case s.w != nil:
-			wt, err := G.Transpose(s.w)
+			// Wᵀ as a copy, then a plain product: the products of the
+			// penalty's forward and backward passes are then the ones
+			// they were with Gorgonia's Transpose and Mul, bit for bit.
+			wt, err := ops.Transpose(s.w, 0, 1)
 			if err != nil {
 				return nil, err
 			}
-			if grad, err = G.Mul(grad, wt); err != nil {
+			if grad, err = ops.MatMul(grad, wt, false, false); err != nil {
 				return nil, err
 			}
 		}
