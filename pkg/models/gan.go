@@ -69,7 +69,7 @@ func buildGAN(spec Spec) (Model, error) {
 		return nil, ps
 	}
 	store := spec.newStore()
-	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG}
+	root := &Scope{Store: store, Init: e.Model.Init, BiasInit: e.Model.BiasInit, RNG: spec.InitRNG}
 	latent := Shape{e.Model.Latent}
 	generator, out, ps := setupStack(gen, root.Child(GeneratorPart), latent)
 	if len(ps) > 0 {
