@@ -129,3 +129,42 @@ func TestBiasInitUnknownIsAProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasInitReachesEveryStack: the gan and autoencoder kinds pass
+// model.bias_init to the layers of each of their stacks.
+func TestBiasInitReachesEveryStack(t *testing.T) {
+	for _, c := range []struct{ name, data, model string }{
+		{"gan", "{source: builtin:digits, task: generation}",
+			"{kind: gan, bias_init: torch_linear, latent: 2, generator: [{type: dense, units: 4}, {type: reshape, shape: [1, 2, 2]}], discriminator: [{type: conv2d, filters: 3, kernel: 2}, {type: flatten}, {type: dense, units: 1}]}"},
+		{"autoencoder", "{source: builtin:digits, task: reconstruction}",
+			"{kind: autoencoder, bias_init: torch_linear, encoder: [{type: flatten}, {type: dense, units: 3}], decoder: [{type: dense, units: 4}, {type: reshape, shape: [1, 2, 2]}]}"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := config.Parse("m.yaml", []byte("name: t\ndata: "+c.data+"\nmodel: "+c.model+"\n"), nil, nil, Validate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := Shape{1, 2, 2}
+			if c.name == "gan" {
+				out = Shape{1}
+			}
+			m, err := Build(Spec{Exp: e, Input: Shape{1, 2, 2}, Output: out, InitRNG: rand.New(rand.NewPCG(1, 1))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, p := range m.Params().All() {
+				if p.Role != Bias {
+					continue
+				}
+				n++
+				if equalFloats(Float64s(p.Value), make([]float64, p.Value.Shape().TotalSize())) {
+					t.Errorf("%s starts at zero under bias_init: torch_linear", p.Name)
+				}
+			}
+			if n < 2 {
+				t.Errorf("%d biases, want one per layer of both stacks", n)
+			}
+		})
+	}
+}
