@@ -92,7 +92,8 @@ func ganLoop(t testing.TB, cfg string, sets []string) *train.Loop {
 // training step (the discriminator's phase, steps times, then the
 // generator's) allocates nothing, for each loss; with wgan_gp that
 // includes the critic's explicit input-gradient graph and its backward
-// pass, for an MLP critic and a strided conv2d one.
+// pass, for an MLP critic, a strided conv2d one and one with tanh,
+// sigmoid and pooling layers.
 func TestGANStepDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -115,6 +116,9 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		{"hinge", mnistGAN, append([]string{"train.loss=hinge"}, small...)},
 		{"wgan_gp mlp critic", mnistWGAN, append([]string{"train.discriminator.steps=2"}, small...)},
 		{"wgan_gp conv critic", digitsDCGAN, conv},
+		{"wgan_gp tanh sigmoid pooling critic", digitsDCGAN, append(conv[:len(conv)-1:len(conv)-1],
+			"model.discriminator=[{type: conv2d, filters: 3, kernel: 3, padding: 1, activation: tanh}, {type: maxpool2d, size: 2}, "+
+				"{type: conv2d, filters: 4, kernel: 3, padding: 1, activation: sigmoid}, {type: avgpool2d, size: 2}, {type: global_avgpool}, {type: dense, units: 1}]")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// One thread, as testing.AllocsPerRun measures: the ops'
