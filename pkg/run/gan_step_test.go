@@ -93,7 +93,8 @@ func ganLoop(t testing.TB, cfg string, sets []string) *train.Loop {
 // generator's) allocates nothing, for each loss; with wgan_gp that
 // includes the critic's explicit input-gradient graph and its backward
 // pass, for an MLP critic, a strided conv2d one and one with tanh,
-// sigmoid and pooling layers.
+// sigmoid and pooling layers; and the shipped DCGAN, whose generator's
+// batch norm layers run per channel on kept jobs.
 func TestGANStepDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -116,6 +117,8 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		{"hinge", mnistGAN, append([]string{"train.loss=hinge"}, small...)},
 		{"wgan_gp mlp critic", mnistWGAN, append([]string{"train.discriminator.steps=2"}, small...)},
 		{"wgan_gp conv critic", digitsDCGAN, conv},
+		{"digits-dcgan (batch norm generator)", digitsDCGAN, []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=300"}},
+		{"digits-dcgan wgan_gp", digitsDCGAN, []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp"}},
 		{"wgan_gp tanh sigmoid pooling critic", digitsDCGAN, append(conv[:len(conv)-1:len(conv)-1],
 			"model.discriminator=[{type: conv2d, filters: 3, kernel: 3, padding: 1, activation: tanh}, {type: maxpool2d, size: 2}, "+
 				"{type: conv2d, filters: 4, kernel: 3, padding: 1, activation: sigmoid}, {type: avgpool2d, size: 2}, {type: global_avgpool}, {type: dense, units: 1}]")},
