@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -18,17 +19,19 @@ var errStepsDone = errors.New("steps done")
 
 // stepMeter is a hook that counts the heap allocations and the time of
 // the steps after the first warm epochs (every batch size's graph and the
-// optimizers' state are built by then), and stops the loop after limit
-// measured steps (0: at the end of its epochs).
+// optimizers' state are built by then), per epoch, and stops the loop
+// after limit measured steps (0: at the end of its epochs). The first step
+// of each epoch is not counted: it follows endEpoch, which allocates (its
+// metrics map).
 type stepMeter struct {
 	train.NopHook
 	warm, limit int
 	steps       int
-	mallocs     uint64
+	epochAllocs []uint64 // allocations of each measured epoch's counted steps
 	elapsed     time.Duration
 	ms          runtime.MemStats
+	prev        uint64
 	last        time.Time
-	measuring   bool
 	onWarm      func()
 }
 
@@ -38,26 +41,20 @@ func (m *stepMeter) AfterStep(l *train.Loop, _ train.StepStats) error {
 	}
 	runtime.ReadMemStats(&m.ms)
 	now := time.Now()
-	if !m.measuring {
-		// The first step of the measured epoch ran after endEpoch and
-		// the next epoch's batch order: measure from here on.
-		m.measuring = true
-		if m.onWarm != nil {
-			m.onWarm()
-		}
+	if m.epochAllocs == nil && m.onWarm != nil {
+		m.onWarm()
 		runtime.ReadMemStats(&m.ms)
-		m.mallocs, m.last = m.ms.Mallocs, time.Now()
-		return nil
+		now = time.Now()
 	}
-	if l.State.Batch == 1 {
-		// A new epoch began in this step: endEpoch allocates (its
-		// metrics map), the steps do not. Skip it.
-		m.mallocs, m.last = m.ms.Mallocs, now
-		return nil
+	if l.State.Batch == 1 || m.epochAllocs == nil {
+		m.epochAllocs = append(m.epochAllocs, 0)
+		runtime.ReadMemStats(&m.ms) // after the append, which may allocate
+	} else {
+		m.epochAllocs[len(m.epochAllocs)-1] += m.ms.Mallocs - m.prev
+		m.steps++
+		m.elapsed += now.Sub(m.last)
 	}
-	m.steps++
-	m.elapsed += now.Sub(m.last)
-	m.last = now
+	m.prev, m.last = m.ms.Mallocs, now
 	if m.limit > 0 && m.steps >= m.limit {
 		return errStepsDone
 	}
@@ -66,7 +63,21 @@ func (m *stepMeter) AfterStep(l *train.Loop, _ train.StepStats) error {
 
 // allocsPerStep is the mean allocations of the measured steps.
 func (m *stepMeter) allocsPerStep() float64 {
-	return float64(m.ms.Mallocs-m.mallocs) / float64(m.steps)
+	var n uint64
+	for _, a := range m.epochAllocs {
+		n += a
+	}
+	return float64(n) / float64(m.steps)
+}
+
+// fewestEpochAllocs is the allocations of the measured epoch that had
+// the fewest.
+func (m *stepMeter) fewestEpochAllocs() uint64 {
+	least := m.epochAllocs[0]
+	for _, a := range m.epochAllocs {
+		least = min(least, a)
+	}
+	return least
 }
 
 // ganLoop builds the training loop of a GAN config as `dltrain train`
@@ -103,10 +114,10 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		t.Skip("this build's matrix products are gonum's, which allocate on every call")
 	}
 	mnistWGAN := filepath.Join("..", "..", "configs", "mnist-wgan-gp.yaml")
-	small := []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=200",
+	small := []string{"train.epochs=4", "train.sample_every=0", "train.batch_size=200",
 		"model.generator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
 		"model.discriminator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 8, activation: relu}, {type: dense, units: 1}]"}
-	conv := []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp",
+	conv := []string{"train.epochs=4", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp",
 		"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
 		"model.discriminator=[{type: conv2d, filters: 4, kernel: 4, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1}, {type: relu}, {type: flatten}, {type: dense, units: 1}]"}
 	for _, c := range []struct {
@@ -117,27 +128,37 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		{"hinge", mnistGAN, append([]string{"train.loss=hinge"}, small...)},
 		{"wgan_gp mlp critic", mnistWGAN, append([]string{"train.discriminator.steps=2"}, small...)},
 		{"wgan_gp conv critic", digitsDCGAN, conv},
-		{"digits-dcgan (batch norm generator)", digitsDCGAN, []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=300"}},
-		{"digits-dcgan wgan_gp", digitsDCGAN, []string{"train.epochs=3", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp"}},
+		{"digits-dcgan (batch norm generator)", digitsDCGAN, []string{"train.epochs=4", "train.sample_every=0", "train.batch_size=300"}},
+		{"digits-dcgan wgan_gp", digitsDCGAN, []string{"train.epochs=4", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp"}},
 		{"wgan_gp tanh sigmoid pooling critic", digitsDCGAN, append(conv[:len(conv)-1:len(conv)-1],
 			"model.discriminator=[{type: conv2d, filters: 3, kernel: 3, padding: 1, activation: tanh}, {type: maxpool2d, size: 2}, "+
 				"{type: conv2d, filters: 4, kernel: 3, padding: 1, activation: sigmoid}, {type: avgpool2d, size: 2}, {type: global_avgpool}, {type: dense, units: 1}]")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// One thread, as testing.AllocsPerRun measures: the ops'
-			// worker goroutines allocate when they start.
+			// worker goroutines allocate when they start. No garbage
+			// collection either: one empties the sync.Pools of
+			// pkg/compute, whose next Get allocates, and the runtime
+			// forces one every two minutes of a long test run.
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
 			loop := ganLoop(t, c.cfg, c.sets)
 			m := &stepMeter{warm: 1}
 			loop.Hooks = []train.Hook{m}
 			if err := loop.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if m.steps < 5 {
-				t.Fatalf("%d steps measured", m.steps)
+			if m.steps < 12 || len(m.epochAllocs) < 3 {
+				t.Fatalf("%d steps in %d epochs measured", m.steps, len(m.epochAllocs))
 			}
-			if n := m.allocsPerStep(); n != 0 {
-				t.Errorf("%v allocations per step over %d steps, want 0", n, m.steps)
+			// A step that allocates does so in every epoch. The Go
+			// runtime's type-assertion caches do not: one fills at a
+			// random miss of its call site (Gorgonia's node.isConstant,
+			// the loop's optional-interface checks), once, sometimes
+			// hundreds of steps in; so one epoch of steps without any
+			// allocation is the test.
+			if n := m.fewestEpochAllocs(); n != 0 {
+				t.Errorf("every measured epoch allocated (%v per step over %d steps; epochs %v), want one with 0", m.allocsPerStep(), m.steps, m.epochAllocs)
 			}
 		})
 	}
