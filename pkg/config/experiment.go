@@ -20,7 +20,7 @@ type Model struct {
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`
 	// BiasInit is how dense and convolution layers' biases start.
-	BiasInit string `yaml:"bias_init" doc:"bias initializer of dense, conv1d, conv2d and conv2d_transpose layers: zeros, or torch_linear (uniform in ±1/√fan_in, as PyTorch's nn.Linear and nn.Conv*)"`
+	BiasInit string `yaml:"bias_init" doc:"bias initializer of dense, conv1d, conv2d, conv1d_transpose and conv2d_transpose layers: zeros, or torch_linear (uniform in ±1/√fan_in, as PyTorch's nn.Linear and nn.Conv*)"`
 	// Encoder, Decoder and Corrupt are the autoencoder kind's.
 	Encoder []Block `yaml:"encoder" kindkey:"type" doc:"autoencoder: the layers from the input to the bottleneck (the code)"`
 	Decoder []Block `yaml:"decoder" kindkey:"type" doc:"autoencoder: the layers from the code back to the input's shape"`
