@@ -19,6 +19,8 @@ type Model struct {
 	Init   string  `yaml:"init" doc:"default weight initializer for every layer"`
 	DType  string  `yaml:"dtype" doc:"float32 or float64"`
 	Layers []Block `yaml:"layers" kindkey:"type" doc:"the layer stack, in order"`
+	// BiasInit is how dense and convolution layers' biases start.
+	BiasInit string `yaml:"bias_init" doc:"bias initializer of dense, conv1d, conv2d, conv1d_transpose and conv2d_transpose layers: zeros, or torch_linear (uniform in ±1/√fan_in, as PyTorch's nn.Linear and nn.Conv*)"`
 	// Encoder, Decoder and Corrupt are the autoencoder kind's.
 	Encoder []Block `yaml:"encoder" kindkey:"type" doc:"autoencoder: the layers from the input to the bottleneck (the code)"`
 	Decoder []Block `yaml:"decoder" kindkey:"type" doc:"autoencoder: the layers from the code back to the input's shape"`
@@ -117,7 +119,7 @@ func Default() Experiment {
 		Name: "experiment",
 		Seed: 1,
 		Data: DefaultData(),
-		Model: Model{Kind: "mlp", Init: "he_normal", DType: "float32",
+		Model: Model{Kind: "mlp", Init: "he_normal", BiasInit: "zeros", DType: "float32",
 			EncoderLayers: 2, DecoderLayers: 2, Dropout: 0.1, Norm: "post", Activation: "relu", Positional: "sinusoidal"},
 		Eval: Eval{LengthPenalty: 1},
 		Train: Train{

@@ -47,7 +47,7 @@ func buildAutoencoder(spec Spec) (Model, error) {
 		return nil, ps
 	}
 	store := spec.newStore()
-	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG, Vocab: spec.Vocab}
+	root := &Scope{Store: store, Init: e.Model.Init, BiasInit: e.Model.BiasInit, RNG: spec.InitRNG, Vocab: spec.Vocab}
 	encoder, code, ps := setupStack(enc, root.Child("encoder"), spec.Input)
 	if len(ps) > 0 {
 		return nil, ps

@@ -65,7 +65,7 @@ func (c *convLayer) Setup(s *Scope, in Shape) (Shape, error) {
 		return nil, err
 	}
 	if c.useBias {
-		if c.b, err = s.Bias("b", []int{c.filters}); err != nil {
+		if c.b, err = s.Bias("b", []int{c.filters}, ch*area); err != nil {
 			return nil, err
 		}
 	}

@@ -82,7 +82,7 @@ func (c *convTransposeLayer) Setup(s *Scope, in Shape) (Shape, error) {
 		return nil, err
 	}
 	if c.useBias {
-		if c.b, err = s.Bias("b", []int{c.filters}); err != nil {
+		if c.b, err = s.Bias("b", []int{c.filters}, c.filters*area); err != nil {
 			return nil, err
 		}
 	}

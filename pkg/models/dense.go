@@ -65,7 +65,7 @@ func (d *dense) Setup(s *Scope, in Shape) (Shape, error) {
 		return nil, err
 	}
 	if d.useBias {
-		if d.b, err = s.Bias("b", []int{d.units}); err != nil {
+		if d.b, err = s.Bias("b", []int{d.units}, f); err != nil {
 			return nil, err
 		}
 	}

@@ -75,7 +75,7 @@ func buildGAN(spec Spec) (Model, error) {
 		return nil, ps
 	}
 	store := spec.newStore()
-	root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG}
+	root := &Scope{Store: store, Init: e.Model.Init, BiasInit: e.Model.BiasInit, RNG: spec.InitRNG}
 	latent := Shape{e.Model.Latent}
 	genIn, disIn := latent, spec.Input
 	if e.Model.Conditional {

@@ -22,9 +22,9 @@ const penaltyLoss = "wgan_gp"
 // which is built as an explicit graph (inputGradient) and differentiated
 // once more with respect to the critic's weights: every layer needs its
 // input-gradient rule as graph ops whose own gradients exist. Dense and
-// convolution layers with a piecewise-linear activation (none, relu,
-// leaky_relu), those activations as layers, flatten and reshape have it;
-// the others are not built.
+// convolution layers with activation none, relu, leaky_relu, tanh or
+// sigmoid, those activations as layers, max and average pooling, global
+// average pooling, flatten and reshape have it; the others are not built.
 func checkPenaltyCritic(e *config.Experiment, layers []builtLayer) config.Problems {
 	var ps config.Problems
 	for i, l := range layers {
@@ -34,21 +34,21 @@ func checkPenaltyCritic(e *config.Experiment, layers []builtLayer) config.Proble
 			switch {
 			case t.perPosition:
 				ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp builds its critic's input gradient for dense layers on flat inputs only; this one reads a sequence: add {type: flatten} before it"))
-			case !piecewiseLinear(t.activation):
-				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s "+
-					"(a WGAN critic's last layer has no sigmoid: its score is unbounded)", t.activation))
+			case !penaltyActivation(t.activation):
+				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for %s only; got %s", penaltyActivations, t.activation))
 			}
 		case *convLayer:
-			if !piecewiseLinear(t.activation) {
-				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s", t.activation))
+			if !penaltyActivation(t.activation) {
+				ps = append(ps, e.Problem(key+".activation", "train.loss wgan_gp needs the second derivative of the critic's activations, built for %s only; got %s", penaltyActivations, t.activation))
 			}
 		case *activationLayer:
-			if !piecewiseLinear(t.fn) {
-				ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp needs the second derivative of the critic's activations, built for none, relu and leaky_relu only; got %s", t.fn))
+			if !penaltyActivation(t.fn) {
+				ps = append(ps, e.Problem(key+".type", "train.loss wgan_gp needs the second derivative of the critic's activations, built for %s only; got %s", penaltyActivations, t.fn))
 			}
-		case flatten, *reshape:
+		case flatten, *reshape, *poolLayer, globalAvgPool:
 		default:
-			why := "its input-gradient rule is not built yet for the gradient penalty (built: dense, conv2d, conv1d, relu, leaky_relu, flatten, reshape)"
+			why := "its input-gradient rule is not built yet for the gradient penalty (built: dense, conv2d, conv1d, the activations " + penaltyActivations +
+				", maxpool2d, avgpool2d, maxpool1d, avgpool1d, global_avgpool, flatten, reshape)"
 			switch l.info.Type {
 			case "batchnorm", "batch_norm":
 				why = "batch norm mixes the samples of a batch, so the per-sample gradient norm the penalty constrains is not defined (Gulrajani et al. use none in the critic; layer_norm would be the alternative)"
@@ -61,9 +61,13 @@ func checkPenaltyCritic(e *config.Experiment, layers []builtLayer) config.Proble
 	return ps
 }
 
-func piecewiseLinear(act string) bool {
+// penaltyActivations are the activations whose second derivative the
+// penalty's graph has (ops.Slope).
+const penaltyActivations = "none, relu, leaky_relu, tanh and sigmoid"
+
+func penaltyActivation(act string) bool {
 	switch act {
-	case "", "none", "linear", "relu", "leaky_relu":
+	case "", "none", "linear", "relu", "leaky_relu", "tanh", "sigmoid":
 		return true
 	}
 	return false
@@ -71,13 +75,15 @@ func piecewiseLinear(act string) bool {
 
 // penaltyStep is what inputGradient keeps of one critic layer at x̂ for
 // the backward pass: its activation slope (nil: none), and a dense
-// layer's weight, a convolution's kernels and window, or a reshape's
-// input shape.
+// layer's weight, a convolution's kernels and window, a pooling's input
+// and output, or a reshape's input shape.
 type penaltyStep struct {
-	slope, w *G.Node
-	conv     *ops.Window
-	outPad   [2]int
-	in       []int // a flatten or reshape: the shape to give the gradient back
+	slope, w        *G.Node
+	conv            *ops.Window
+	outPad          [2]int
+	poolIn, poolOut *G.Node
+	in              []int // a flatten or reshape: the shape to give the gradient back
+	global          bool  // global average pooling of an input of shape in
 }
 
 // inputGradient adds ∇ₓ Σᵢ D(xᵢ) at x to g, as graph ops over the
@@ -86,14 +92,24 @@ type penaltyStep struct {
 // activation slope, then from the ones of the scores back to x, through
 // gᵢₙ = (gₒᵤₜ ⊙ slope)·Wᵀ for a dense layer, the transposed convolution
 // of gₒᵤₜ ⊙ slope by the kernels for a convolution, gₒᵤₜ ⊙ slope for an
-// activation layer and a reshape for flatten and reshape.
-// checkPenaltyCritic has accepted the layers.
+// activation layer (slope = act′(z), itself a function of the weights for
+// tanh and sigmoid), the pooling's backward pass for a pooling layer
+// (ops.PoolGradient, ops.GlobalAvgPoolGradient) and a reshape for flatten
+// and reshape. checkPenaltyCritic has accepted the layers.
 func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 	steps := make([]penaltyStep, len(m.discrim))
+	// smooth[i]: a layer from i on has a tanh or sigmoid slope, a function
+	// of its input: the gradient then flows back through the forward pass
+	// from layer i's input (for piecewise-linear critics it is not built).
+	smooth := make([]bool, len(m.discrim)+1)
+	for i := len(m.discrim) - 1; i >= 0; i-- {
+		smooth[i] = smooth[i+1] || smoothSlope(m.discrim[i].Layer)
+	}
 	h := x
 	var err error
 	for i, l := range m.discrim {
 		s := &steps[i]
+		wrtIn := i > 0 && smooth[i]
 		in := append([]int(nil), h.Shape()...)
 		var z *G.Node
 		act, alpha := "", 0.0
@@ -104,7 +120,7 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 				b = g.Node(t.b)
 			}
 			s.w = g.Node(t.w)
-			z, err = ops.Linear(h, s.w, b, false)
+			z, err = ops.Linear(h, s.w, b, wrtIn)
 			act, alpha = t.activation, t.alpha
 		case *convLayer:
 			var b *G.Node
@@ -112,7 +128,7 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 				b = g.Node(t.b)
 			}
 			s.w, s.conv = g.Node(t.w), &t.resolved
-			z, err = ops.Conv(h, s.w, b, t.resolved, false)
+			z, err = ops.Conv(h, s.w, b, t.resolved, wrtIn)
 			if err == nil {
 				zs := z.Shape()
 				zh, zw := planeSize(zs)
@@ -123,6 +139,19 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 			act, alpha = t.activation, t.alpha
 		case *activationLayer:
 			z, act, alpha = h, t.fn, t.alpha
+		case *poolLayer:
+			s.poolIn = h
+			if h, err = l.Forward(g, h); err != nil {
+				return nil, err
+			}
+			s.poolOut = h
+			continue
+		case globalAvgPool:
+			s.in, s.global = in, true
+			if h, err = l.Forward(g, h); err != nil {
+				return nil, err
+			}
+			continue
 		default:
 			s.in = in
 			if h, err = l.Forward(g, h); err != nil {
@@ -133,7 +162,7 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.slope, err = ops.SlopeMask(z, act, alpha); err != nil {
+		if s.slope, err = ops.Slope(z, act, alpha); err != nil {
 			return nil, err
 		}
 		if h, err = ops.Activate(z, act, alpha); err != nil {
@@ -147,13 +176,25 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 	grad := G.NewTensor(g.G, g.Dtype(), h.Dims(), G.WithShape(h.Shape()...), G.WithName("gp_seed"), G.WithValue(ones))
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
+		switch {
+		case s.poolOut != nil:
+			if grad, err = ops.PoolGradient(s.poolIn, s.poolOut, grad); err != nil {
+				return nil, err
+			}
+			continue
+		case s.global:
+			if grad, err = ops.GlobalAvgPoolGradient(grad, s.in); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if s.in != nil {
 			if grad, err = ops.Reshape(grad, s.in); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if grad, err = G.HadamardProd(grad, s.slope); err != nil {
+		if grad, err = ops.Mul(grad, s.slope); err != nil {
 			return nil, err
 		}
 		switch {
@@ -162,16 +203,34 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 				return nil, err
 			}
 		case s.w != nil:
-			wt, err := G.Transpose(s.w)
+			// Wᵀ as a copy, then a plain product: the products of the
+			// penalty's forward and backward passes are then the ones
+			// they were with Gorgonia's Transpose and Mul, bit for bit.
+			wt, err := ops.Transpose(s.w, 0, 1)
 			if err != nil {
 				return nil, err
 			}
-			if grad, err = G.Mul(grad, wt); err != nil {
+			if grad, err = ops.MatMul(grad, wt, false, false); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return grad, nil
+}
+
+// smoothSlope reports whether a critic layer's activation slope is a
+// function of its input (tanh, sigmoid), not a constant mask.
+func smoothSlope(l Layer) bool {
+	var act string
+	switch t := l.(type) {
+	case *dense:
+		act = t.activation
+	case *convLayer:
+		act = t.activation
+	case *activationLayer:
+		act = t.fn
+	}
+	return act == "tanh" || act == "sigmoid"
 }
 
 // planeSize is the spatial size of a (batch, channels, H, W) or (batch,

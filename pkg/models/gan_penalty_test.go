@@ -225,8 +225,8 @@ func TestInterpolateDrawsEpsPerSample(t *testing.T) {
 }
 
 // TestInputGradientMatchesFiniteDifferences: the explicit input gradient
-// of critics of every built layer kind (conv1d included, which has no
-// PyTorch case) equals central differences of Σ D(x) over x.
+// of critics of every built layer kind (conv1d and 1-D pooling included,
+// which have no PyTorch case) equals central differences of Σ D(x) over x.
 func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -239,6 +239,14 @@ func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 		{"conv2d reshape", []int{12}, []map[string]any{
 			{"type": "reshape", "shape": []int{1, 3, 4}}, {"type": "conv2d", "filters": 2, "kernel": 2, "activation": "relu"},
 			{"type": "flatten"}, {"type": "dense", "units": 3, "activation": "leaky_relu", "alpha": 0.3}, {"type": "dense", "units": 1}}},
+		{"conv1d pools tanh sigmoid", []int{2, 12}, []map[string]any{
+			{"type": "conv1d", "filters": 3, "kernel": 3, "padding": 1, "activation": "tanh"}, {"type": "maxpool1d", "size": 2},
+			{"type": "conv1d", "filters": 2, "kernel": 2, "activation": "sigmoid"},
+			{"type": "avgpool1d", "size": 2, "stride": 1, "padding": 1, "include_pad": false}, {"type": "flatten"}, {"type": "dense", "units": 1}}},
+		{"conv2d global avgpool", []int{1, 6, 6}, []map[string]any{
+			{"type": "conv2d", "filters": 3, "kernel": 3, "padding": 1, "activation": "sigmoid"}, {"type": "avgpool2d", "size": 2},
+			{"type": "conv2d", "filters": 2, "kernel": 2}, {"type": "tanh"}, {"type": "global_avgpool"},
+			{"type": "dense", "units": 2, "activation": "tanh"}, {"type": "dense", "units": 1}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := buildWGAN(t, wganCase{Shape: c.shape, Layers: c.layers}, "float64")

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -39,6 +41,20 @@ var initializers = map[string]Initializer{
 		uniform(r, w, 1/math.Sqrt(float64(in)))
 	},
 }
+
+// biasInitializers is every bias initializer (model.bias_init), by config
+// name: zeros, the default, or PyTorch's nn.Linear and nn.Conv* bias,
+// uniform in ±1/√fanIn (fanIn of a transposed convolution taken as
+// PyTorch does, from its weight's second axis: filters × kernel area).
+var biasInitializers = map[string]Initializer{
+	"zeros": initializers["zeros"],
+	"torch_linear": func(r *rand.Rand, w []float64, in, _ int) {
+		uniform(r, w, 1/math.Sqrt(float64(in)))
+	},
+}
+
+// BiasInitializerNames lists the known bias initializers.
+func BiasInitializerNames() []string { return slices.Sorted(maps.Keys(biasInitializers)) }
 
 // InitializerNames lists the known initializers.
 func InitializerNames() []string {

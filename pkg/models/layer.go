@@ -218,7 +218,10 @@ type Scope struct {
 	Store *ParamStore
 	Name  string // the layer's name, prefix of its parameter names
 	Init  string // initializer for weights (layer option, else the model's)
-	RNG   *rand.Rand
+	// BiasInit is the initializer of the biases Bias declares
+	// (model.bias_init; "" is zeros).
+	BiasInit string
+	RNG      *rand.Rand
 	// Vocab is the data's vocabulary size when its inputs are token ids
 	// (Spec.Vocab), for an embedding that does not set its own.
 	Vocab int
@@ -231,7 +234,7 @@ func (s *Scope) Child(name string) *Scope {
 	if s.Name != "" {
 		name = s.Name + "/" + name
 	}
-	return &Scope{Store: s.Store, Name: name, Init: s.Init, RNG: s.RNG, Vocab: s.Vocab}
+	return &Scope{Store: s.Store, Name: name, Init: s.Init, BiasInit: s.BiasInit, RNG: s.RNG, Vocab: s.Vocab}
 }
 
 // Weight declares a weight initialized with the scope's initializer.
@@ -239,9 +242,15 @@ func (s *Scope) Weight(name string, shape []int, fanIn, fanOut int) (*Param, err
 	return s.add(name, Weight, shape, initializers[s.Init], fanIn, fanOut)
 }
 
-// Bias declares a bias initialized to zeros.
-func (s *Scope) Bias(name string, shape []int) (*Param, error) {
-	return s.add(name, Bias, shape, initializers["zeros"], 0, 0)
+// Bias declares the bias of a linear map (a dense layer, a convolution)
+// whose outputs each sum fanIn inputs, initialized with the scope's bias
+// initializer: zeros unless model.bias_init says otherwise.
+func (s *Scope) Bias(name string, shape []int, fanIn int) (*Param, error) {
+	init := biasInitializers[s.BiasInit]
+	if s.BiasInit == "" {
+		init = biasInitializers["zeros"]
+	}
+	return s.add(name, Bias, shape, init, fanIn, 0)
 }
 
 // Add declares a parameter with an explicit role and initializer name.

@@ -241,6 +241,9 @@ func Validate(e *config.Experiment) config.Problems {
 	if _, ok := initializers[e.Model.Init]; !ok {
 		ps = append(ps, e.Problem("model.init", "unknown initializer %q; known: %s", e.Model.Init, strings.Join(InitializerNames(), ", ")))
 	}
+	if _, ok := biasInitializers[e.Model.BiasInit]; !ok {
+		ps = append(ps, e.Problem("model.bias_init", "unknown bias initializer %q; known: %s", e.Model.BiasInit, strings.Join(BiasInitializerNames(), ", ")))
+	}
 	return append(ps, k.Validate(e)...)
 }
 

@@ -174,7 +174,7 @@ func buildSeq2Seq(spec Spec) (Model, error) {
 	s.srcPos = &positional{kind: m.Positional, maxLength: maxLen}
 	s.tgtPos = &positional{kind: m.Positional, maxLength: maxLen}
 	s.generator = &linear{units: sq.TargetVocab, activation: "none", useBias: true}
-	root := &Scope{Store: s.store, Init: e.Model.Init, RNG: spec.InitRNG}
+	root := &Scope{Store: s.store, Init: e.Model.Init, BiasInit: e.Model.BiasInit, RNG: spec.InitRNG}
 	src, tgt := Shape{sq.SourceLength}, Shape{sq.TargetLength}
 	steps := []struct {
 		name string

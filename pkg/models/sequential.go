@@ -38,7 +38,7 @@ func buildSequential(kind string, spec Spec) (*Sequential, error) {
 		if ps := autoUnits(ls, spec.Output); len(ps) > 0 {
 			return nil, ps
 		}
-		root := &Scope{Store: store, Init: e.Model.Init, RNG: spec.InitRNG, Vocab: spec.Vocab}
+		root := &Scope{Store: store, Init: e.Model.Init, BiasInit: e.Model.BiasInit, RNG: spec.InitRNG, Vocab: spec.Vocab}
 		layers, shape, ps := setupStack(ls, root, spec.Input)
 		if len(ps) == 0 && spec.Output != nil && !equalShapes(shape, spec.Output) {
 			last := e.Model.Layers[len(e.Model.Layers)-1]

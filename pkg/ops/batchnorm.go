@@ -50,6 +50,40 @@ func checkChannels(x tensor.Shape, vecs ...tensor.Shape) error {
 type batchNorm struct {
 	eps   float64
 	stats *RunningStats
+	jobs  channelJobs
+}
+
+// channelJobs are a batch norm pass cut by channels for compute.Parallel,
+// one per dtype, kept in the op so that handing them out allocates
+// nothing (a closure would, at every step).
+type channelJobs struct {
+	f32 channelJob[float32]
+	f64 channelJob[float64]
+}
+
+// channelJob is the forward pass (dy nil: y from x, moving the running
+// statistics rm and rv when they are not nil) or the input gradient (y is
+// dx, from x, gamma and dy) over channels lo to hi−1.
+type channelJob[T compute.Float] struct {
+	eps, mom                      float64
+	n, c, per                     int
+	y, x, gamma, beta, rm, rv, dy []T
+}
+
+// runChannels runs j over every channel and lets go of its slices.
+func runChannels[T compute.Float](j *channelJob[T]) {
+	compute.Parallel(j.c, max(1, (1<<14)/max(j.n*j.per, 1)), j)
+	*j = channelJob[T]{}
+}
+
+func (j *channelJob[T]) Run(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		if j.dy != nil {
+			batchNormBackXChannel(j, ch)
+		} else {
+			batchNormForwardChannel(j, ch)
+		}
+	}
 }
 
 func (*batchNorm) Name() string { return "batchnorm" }
@@ -78,8 +112,11 @@ func batchNormBody[T compute.Float](k *batchNorm, o []T, in []*tensor.Dense) err
 			return fmt.Errorf("running statistics are %v, the input %v", rm.Dtype(), in[0].Dtype())
 		}
 	}
-	batchNormForward(k.eps, mom, in[0].Shape(), o, data[T](in[0]), data[T](in[1]), data[T](in[2]),
-		optData[T](rm), optData[T](rv))
+	n, c, per := channelLayout(in[0].Shape())
+	j := jobOf[channelJob[T]](&k.jobs.f32, &k.jobs.f64)
+	*j = channelJob[T]{eps: k.eps, mom: mom, n: n, c: c, per: per, y: o, x: data[T](in[0]), gamma: data[T](in[1]), beta: data[T](in[2]),
+		rm: optData[T](rm), rv: optData[T](rv)}
+	runChannels(j)
 	return nil
 }
 
@@ -112,24 +149,21 @@ func channelStats[T compute.Float](x []T, n, c, per, ch int) (mean, variance flo
 	return mean, q / m
 }
 
-// batchNormForward normalizes with the batch statistics and, when rm and
-// rv are not nil, moves the running statistics by momentum mom.
-func batchNormForward[T compute.Float](eps, mom float64, s tensor.Shape, y, x, gamma, beta, rm, rv []T) {
-	n, c, per := channelLayout(s)
+// batchNormForwardChannel normalizes channel ch with its batch
+// statistics and, when j.rm and j.rv are not nil, moves its running
+// statistics by momentum j.mom.
+func batchNormForwardChannel[T compute.Float](j *channelJob[T], ch int) {
+	n, c, per := j.n, j.c, j.per
 	m := float64(n * per)
-	parallel(c, func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mean, variance := channelStats(x, n, c, per, ch)
-			inv := 1 / math.Sqrt(variance+eps)
-			scale := float64(gamma[ch]) * inv
-			shift := float64(beta[ch]) - mean*scale
-			affine(y, x, n, c, per, ch, scale, shift)
-			if rm != nil {
-				rm[ch] = T((1-mom)*float64(rm[ch]) + mom*mean)
-				rv[ch] = T((1-mom)*float64(rv[ch]) + mom*variance*m/(m-1))
-			}
-		}
-	})
+	mean, variance := channelStats(j.x, n, c, per, ch)
+	inv := 1 / math.Sqrt(variance+j.eps)
+	scale := float64(j.gamma[ch]) * inv
+	shift := float64(j.beta[ch]) - mean*scale
+	affine(j.y, j.x, n, c, per, ch, scale, shift)
+	if j.rm != nil {
+		j.rm[ch] = T((1-j.mom)*float64(j.rm[ch]) + j.mom*mean)
+		j.rv[ch] = T((1-j.mom)*float64(j.rv[ch]) + j.mom*variance*m/(m-1))
+	}
 }
 
 // affine writes y = scale·x + shift over channel ch.
@@ -147,7 +181,7 @@ func (k *batchNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, 
 	gs := make(G.Nodes, 3)
 	var err error
 	if wrt[0] {
-		if gs[0], err = Apply(batchNormGradX{eps: k.eps}, []bool{false, false, true}, in[0], in[1], grad); err != nil {
+		if gs[0], err = Apply(&batchNormGradX{eps: k.eps}, []bool{false, false, true}, in[0], in[1], grad); err != nil {
 			return nil, err
 		}
 	}
@@ -163,54 +197,58 @@ func (k *batchNorm) Backward(in G.Nodes, _, grad *G.Node, wrt []bool) (G.Nodes, 
 // batchNormGradX computes dx from (x, gamma, dy), the batch statistics
 // recomputed from x: with x̂ the normalized input and m the values per
 // channel, dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)).
-type batchNormGradX struct{ eps float64 }
+type batchNormGradX struct {
+	eps  float64
+	jobs channelJobs
+}
 
-func (batchNormGradX) Name() string { return "batchnorm_grad_x" }
+func (*batchNormGradX) Name() string { return "batchnorm_grad_x" }
 
-func (batchNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+func (*batchNormGradX) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	if err := checkChannels(in[0], in[1]); err != nil {
 		return nil, err
 	}
 	return in[0].Clone(), nil
 }
 
-func (k batchNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+func (k *batchNormGradX) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	return typed(k, out, in, batchNormGradXBody[float32], batchNormGradXBody[float64])
 }
 
-func batchNormGradXBody[T compute.Float](k batchNormGradX, o []T, in []*tensor.Dense) error {
-	batchNormBackX(k.eps, in[0].Shape(), o, data[T](in[0]), data[T](in[1]), data[T](in[2]))
+func batchNormGradXBody[T compute.Float](k *batchNormGradX, o []T, in []*tensor.Dense) error {
+	n, c, per := channelLayout(in[0].Shape())
+	j := jobOf[channelJob[T]](&k.jobs.f32, &k.jobs.f64)
+	*j = channelJob[T]{eps: k.eps, n: n, c: c, per: per, y: o, x: data[T](in[0]), gamma: data[T](in[1]), dy: data[T](in[2])}
+	runChannels(j)
 	return nil
 }
 
-func batchNormBackX[T compute.Float](eps float64, s tensor.Shape, dx, x, gamma, dy []T) {
-	n, c, per := channelLayout(s)
+// batchNormBackXChannel writes the input gradient of channel ch into j.y.
+func batchNormBackXChannel[T compute.Float](j *channelJob[T], ch int) {
+	n, c, per := j.n, j.c, j.per
 	m := float64(n * per)
-	parallel(c, func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mean, variance := channelStats(x, n, c, per, ch)
-			inv := 1 / math.Sqrt(variance+eps)
-			var sumDy, sumDyXhat float64
-			for i := 0; i < n; i++ {
-				for j := (i*c + ch) * per; j < (i*c+ch+1)*per; j++ {
-					g := float64(dy[j])
-					sumDy += g
-					sumDyXhat += g * (float64(x[j]) - mean) * inv
-				}
-			}
-			k := float64(gamma[ch]) * inv
-			meanDy, meanDyXhat := sumDy/m, sumDyXhat/m
-			for i := 0; i < n; i++ {
-				for j := (i*c + ch) * per; j < (i*c+ch+1)*per; j++ {
-					xhat := (float64(x[j]) - mean) * inv
-					dx[j] = T(k * (float64(dy[j]) - meanDy - xhat*meanDyXhat))
-				}
-			}
+	x, dy, dx := j.x, j.dy, j.y
+	mean, variance := channelStats(x, n, c, per, ch)
+	inv := 1 / math.Sqrt(variance+j.eps)
+	var sumDy, sumDyXhat float64
+	for i := 0; i < n; i++ {
+		for k := (i*c + ch) * per; k < (i*c+ch+1)*per; k++ {
+			g := float64(dy[k])
+			sumDy += g
+			sumDyXhat += g * (float64(x[k]) - mean) * inv
 		}
-	})
+	}
+	k := float64(j.gamma[ch]) * inv
+	meanDy, meanDyXhat := sumDy/m, sumDyXhat/m
+	for i := 0; i < n; i++ {
+		for l := (i*c + ch) * per; l < (i*c+ch+1)*per; l++ {
+			xhat := (float64(x[l]) - mean) * inv
+			dx[l] = T(k * (float64(dy[l]) - meanDy - xhat*meanDyXhat))
+		}
+	}
 }
 
-func (batchNormGradX) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+func (*batchNormGradX) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
 }
 

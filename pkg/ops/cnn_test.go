@@ -238,6 +238,9 @@ func TestPoolGradients(t *testing.T) {
 		{"avg_3x3_pad1_include", []int{2, 2, 7, 6}, func(x *G.Node) (*G.Node, error) { return AvgPool(x, win2D(3, 2, 1, 1), true) }},
 		{"avg_3x3_pad1_exclude", []int{2, 2, 7, 6}, func(x *G.Node) (*G.Node, error) { return AvgPool(x, win2D(3, 2, 1, 1), false) }},
 		{"avg_1d", []int{2, 3, 9}, func(x *G.Node) (*G.Node, error) { return AvgPool(x, win1D(2, 2, 1, 0), true) }},
+		// Padding with stride 1: more outputs than inputs (once out of range in the backward pass).
+		{"avg_1d_output_longer", []int{2, 2, 5}, func(x *G.Node) (*G.Node, error) { return AvgPool(x, win1D(2, 1, 1, 1), false) }},
+		{"max_2x2_pad1_output_larger", []int{1, 2, 3, 3}, func(x *G.Node) (*G.Node, error) { return MaxPool(x, win2D(2, 1, 1, 1)) }},
 		{"global_avg", []int{3, 4, 3, 5}, GlobalAvgPool},
 		{"global_avg_1d", []int{3, 4, 7}, GlobalAvgPool},
 	}

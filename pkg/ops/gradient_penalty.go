@@ -61,11 +61,15 @@ func (interpolate) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) 
 // Epsilons returns the ε of st's last draw (tests).
 func (st *NoiseState) Epsilons() []float64 { return st.last }
 
-// SlopeMask returns the derivative of a piecewise-linear activation at
-// its input z: 1 where z > 0, and below, 0 (relu), alpha (leaky_relu) or
-// 1 (none). It is constant almost everywhere, so no gradient flows
-// through it.
-func SlopeMask(z *G.Node, activation string, alpha float64) (*G.Node, error) {
+// Slope returns the derivative of an activation at its input z, what a
+// layer's input gradient is multiplied by. For the piecewise-linear ones
+// (none, relu, leaky_relu) it is a mask, 1 where z > 0 and below 0
+// (relu), alpha (leaky_relu) or 1 (none), constant almost everywhere: no
+// gradient flows through it. For tanh and sigmoid it is 1 − tanh²(z) and
+// σ(z)(1 − σ(z)), and its gradient, the second derivative, flows back to
+// z, so that a loss of an input gradient can be differentiated with
+// respect to the weights that made z.
+func Slope(z *G.Node, activation string, alpha float64) (*G.Node, error) {
 	var below float64
 	switch activation {
 	case "relu":
@@ -73,8 +77,10 @@ func SlopeMask(z *G.Node, activation string, alpha float64) (*G.Node, error) {
 		below = alpha
 	case "none", "linear", "":
 		below = 1
+	case "tanh", "sigmoid":
+		return Apply(smoothSlope{activation}, nil, z)
 	default:
-		return nil, fmt.Errorf("the slope mask of activation %q is not built (only none, relu, leaky_relu)", activation)
+		return nil, fmt.Errorf("the slope of activation %q is not built (only none, relu, leaky_relu, tanh, sigmoid)", activation)
 	}
 	return Apply(slopeMask{below}, []bool{false}, z)
 }
@@ -101,6 +107,74 @@ func slopeMaskBody[T compute.Float](k slopeMask, out []T, in []*tensor.Dense) er
 
 func (slopeMask) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return G.Nodes{nil}, nil
+}
+
+// smoothSlope is f′(z) for f tanh or sigmoid, computed in float64.
+type smoothSlope struct{ act string }
+
+func (k smoothSlope) Name() string { return k.act + "_slope" }
+
+func (smoothSlope) OutShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+
+func (k smoothSlope) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, smoothSlopeBody[float32], smoothSlopeBody[float64])
+}
+
+func smoothSlopeBody[T compute.Float](k smoothSlope, out []T, in []*tensor.Dense) error {
+	for i, v := range data[T](in[0]) {
+		d1, _ := smoothDerivatives(k.act, float64(v))
+		out[i] = T(d1)
+	}
+	return nil
+}
+
+// smoothDerivatives returns f′(z) and f″(z): for tanh, with t = tanh z,
+// 1 − t² and −2t(1 − t²); for sigmoid, with s = σ(z), s(1 − s) and
+// s(1 − s)(1 − 2s).
+func smoothDerivatives(act string, z float64) (d1, d2 float64) {
+	if act == "tanh" {
+		t := math.Tanh(z)
+		d1 = 1 - t*t
+		return d1, -2 * t * d1
+	}
+	s := sigmoid(z)
+	d1 = s * (1 - s)
+	return d1, d1 * (1 - 2*s)
+}
+
+// Backward: the gradient of f′(z) is dy·f″(z).
+func (k smoothSlope) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := Apply(smoothCurvature(k), []bool{false, false}, in[0], grad)
+	return G.Nodes{g}, err
+}
+
+// smoothCurvature is dy·f″(z) from (z, dy).
+type smoothCurvature struct{ act string }
+
+func (k smoothCurvature) Name() string { return k.act + "_slope_grad" }
+
+func (smoothCurvature) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if !in[0].Eq(in[1]) {
+		return nil, fmt.Errorf("input %v and gradient %v differ", in[0], in[1])
+	}
+	return in[0].Clone(), nil
+}
+
+func (k smoothCurvature) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(k, out, in, smoothCurvatureBody[float32], smoothCurvatureBody[float64])
+}
+
+func smoothCurvatureBody[T compute.Float](k smoothCurvature, out []T, in []*tensor.Dense) error {
+	dy := data[T](in[1])
+	for i, v := range data[T](in[0]) {
+		_, d2 := smoothDerivatives(k.act, float64(v))
+		out[i] = T(float64(dy[i]) * d2)
+	}
+	return nil
+}
+
+func (smoothCurvature) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+	return nil, errSecondOrder
 }
 
 // GradientPenalty returns (‖gᵢ‖₂ − 1)² for every sample i of g (batch,

@@ -112,13 +112,14 @@ func (j *poolJob[T]) Run(lo, hi int) {
 	p, d := j.p, j.d
 	for pl := lo; pl < hi; pl++ {
 		plane := j.x[pl*d.h*d.w : (pl+1)*d.h*d.w]
-		o := j.out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
-		switch {
-		case j.dy != nil:
+		if j.dy != nil { // out is dx, of the input's size
 			poolBackward(p, d, j.out[pl*d.h*d.w:(pl+1)*d.h*d.w], plane, j.dy[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow], pl, j.kept)
-		case p.avg:
+			continue
+		}
+		o := j.out[pl*d.oh*d.ow : (pl+1)*d.oh*d.ow]
+		if p.avg {
 			avgPoolForward(p, d, o, plane)
-		default:
+		} else {
 			maxPoolForward(p, d, o, plane, p.idx[pl*d.oh*d.ow:(pl+1)*d.oh*d.ow])
 		}
 	}
@@ -346,7 +347,81 @@ func poolBackward[T compute.Float](p *pool, d poolDims, g, plane, dyp []T, pl in
 	}
 }
 
-func (*poolGrad) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
+// PoolGradient returns the gradient of a pooling with respect to its
+// input x, given y = MaxPool or AvgPool of x (the node those returned) and
+// dy, the gradient with respect to y: the backward pass as a node of its
+// own, differentiable with respect to dy (a gradient penalty
+// differentiates a critic's input gradient once more).
+func PoolGradient(x, y, dy *G.Node) (*G.Node, error) {
+	o, ok := y.Op().(*op)
+	if !ok {
+		return nil, fmt.Errorf("pool gradient: %v is not a pooling", y.Op())
+	}
+	p, ok := o.k.(*pool)
+	if !ok {
+		return nil, fmt.Errorf("pool gradient: %s is not a pooling", o.k.Name())
+	}
+	return Apply(&poolGrad{fwd: p, x: x.Shape().Clone()}, []bool{false, false, true}, x, y, dy)
+}
+
+// Backward: dx is linear in dy, so its gradient with respect to dy is the
+// adjoint map on grad: grad read at each window's maximum of x (max
+// pooling; the maxima do not move under a small change of x, so no
+// gradient flows to x), or grad averaged over each window with the
+// forward pass's divisor (average pooling, which reads x only for its
+// shape).
+func (p *poolGrad) Backward(in G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	var g *G.Node
+	var err error
+	if p.fwd.avg {
+		g, err = AvgPool(grad, p.fwd.win, p.fwd.includePad)
+	} else {
+		g, err = Apply(&poolPick{fwd: p.fwd}, []bool{false, false}, in[0], grad)
+	}
+	return G.Nodes{nil, nil, g}, err
+}
+
+// poolPick reads g (x's shape) at the maximum of each window of x: the
+// gradient of max pooling's backward pass with respect to its dy.
+type poolPick struct{ fwd *pool }
+
+func (*poolPick) Name() string { return "maxpool_grad_grad" }
+
+func (p *poolPick) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if !in[0].Eq(in[1]) {
+		return nil, fmt.Errorf("input %v and gradient %v differ", in[0], in[1])
+	}
+	return p.fwd.OutShape(in[:1])
+}
+
+func (p *poolPick) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	return typed(p, out, in, poolPickBody[float32], poolPickBody[float64])
+}
+
+func poolPickBody[T compute.Float](p *poolPick, o []T, in []*tensor.Dense) error {
+	f := p.fwd
+	d := f.dims(in[0].Shape())
+	x, g := data[T](in[0]), data[T](in[1])
+	kept := len(x) > 0 && f.idxOf == unsafe.Pointer(&x[0]) && len(f.idx) == len(o)
+	for pl := range d.planes {
+		plane, gp := x[pl*d.h*d.w:(pl+1)*d.h*d.w], g[pl*d.h*d.w:(pl+1)*d.h*d.w]
+		for k := range d.oh * d.ow {
+			i := 0
+			if kept {
+				i = int(f.idx[pl*d.oh*d.ow+k])
+			} else {
+				i = argmax(plane, f.win, d, k/d.ow, k%d.ow)
+			}
+			o[pl*d.oh*d.ow+k] = 0
+			if i >= 0 {
+				o[pl*d.oh*d.ow+k] = gp[i]
+			}
+		}
+	}
+	return nil
+}
+
+func (*poolPick) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
 	return nil, errSecondOrder
 }
 
@@ -421,6 +496,15 @@ func spread[T compute.Float](out, g []T, per int) {
 	}
 }
 
-func (s spreadRuns) Backward(G.Nodes, *G.Node, *G.Node, []bool) (G.Nodes, error) {
-	return nil, errSecondOrder
+// GlobalAvgPoolGradient returns the gradient of GlobalAvgPool with
+// respect to its input of shape x, given dy (batch, C): the backward pass
+// as a node of its own, differentiable with respect to dy.
+func GlobalAvgPoolGradient(dy *G.Node, x tensor.Shape) (*G.Node, error) {
+	return Apply(spreadRuns{shape: x.Clone()}, nil, dy)
+}
+
+// Backward: spreading is linear; its adjoint is the mean over each run.
+func (s spreadRuns) Backward(_ G.Nodes, _, grad *G.Node, _ []bool) (G.Nodes, error) {
+	g, err := GlobalAvgPool(grad)
+	return G.Nodes{g}, err
 }

@@ -2,8 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/dltrain/dltrain/pkg/compute"
 	"gorgonia.org/tensor"
@@ -95,31 +93,6 @@ func (w Window) outShape(in tensor.Shape, c int) (tensor.Shape, error) {
 		return tensor.Shape{n, c, ow}, nil
 	}
 	return tensor.Shape{n, c, oh, ow}, nil
-}
-
-// parallel runs fn over [0, n) cut into at most GOMAXPROCS contiguous
-// chunks, one goroutine each; worker numbers the chunk. The cut depends
-// only on n and GOMAXPROCS, so results that combine per-worker partial
-// sums in worker order are reproducible for a given thread count.
-func parallel(n int, fn func(worker, lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		if n > 0 {
-			fn(0, 0, n)
-		}
-		return
-	}
-	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for k := 0; k*chunk < n; k++ {
-		lo, hi := k*chunk, min((k+1)*chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(k, lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 // scratch is working memory an op keeps between steps: numbered slots of

@@ -52,3 +52,29 @@ func TestWGANGPConvCriticPassesGradCheck(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestWGANGPSmoothPoolCriticPassesGradCheck: a critic with tanh and
+// sigmoid activations (whose second derivatives the penalty's gradient
+// goes through), max and average pooling and a global average pooling
+// passes the finite-difference check of its objective, penalty included.
+func TestWGANGPSmoothPoolCriticPassesGradCheck(t *testing.T) {
+	rep, err := GradCheck(context.Background(), GradCheckOptions{Config: digitsDCGAN, Sets: []string{
+		"train.loss=wgan_gp", "model.latent=4",
+		"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
+		"model.discriminator=[{type: conv2d, filters: 3, kernel: 3, padding: 1, activation: tanh}, {type: maxpool2d, size: 2}, " +
+			"{type: conv2d, filters: 4, kernel: 3, padding: 1, activation: sigmoid}, {type: avgpool2d, size: 2, stride: 1, padding: 1, include_pad: false}, " +
+			"{type: conv2d, filters: 3, kernel: 2}, {type: tanh}, {type: global_avgpool}, {type: dense, units: 3, activation: sigmoid}, {type: dense, units: 1}]"},
+		MaxElements: 100, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 12 {
+		t.Fatalf("%d parameters checked, want the 10 of the critic and 2 of the generator", len(rep.Results))
+	}
+	if err := rep.Err(); err != nil {
+		t.Error(err)
+	}
+	for _, r := range rep.Results {
+		t.Logf("%s: relative error %.3g", r.Param, r.RelErr)
+	}
+}

@@ -377,13 +377,24 @@ type Gradients struct {
 	Watched []Watched
 }
 
-// sumOf sums fn(v) (v itself when fn is nil) over the values of t.
+// sumOf sums fn(v) (v itself when fn is nil) over the values of t, in
+// float64, without copying them (it runs at every step).
 func sumOf(t *tensor.Dense, fn func(float64) float64) Watched {
-	vals := models.Float64s(t)
+	return ops.MustValue(ops.DispatchValue(t.Dtype(), watchArgs{t, fn}, watchSum[float32], watchSum[float64]))
+}
+
+type watchArgs struct {
+	t  *tensor.Dense
+	fn func(float64) float64
+}
+
+func watchSum[T compute.Float](a watchArgs) Watched {
+	vals := ops.Floats[T](a.t)
 	w := Watched{N: len(vals)}
-	for _, v := range vals {
-		if fn != nil {
-			v = fn(v)
+	for _, x := range vals {
+		v := float64(x)
+		if a.fn != nil {
+			v = a.fn(v)
 		}
 		w.Sum += v
 	}

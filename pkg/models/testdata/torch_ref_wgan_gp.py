@@ -3,8 +3,9 @@
 Run with PyTorch 1.13 (Debian's python3-torch):
     /usr/bin/python3 pkg/models/testdata/torch_ref_wgan_gp.py > pkg/models/testdata/torch_ref_wgan_gp.json
 
-For each case a critic of nn.Linear and nn.Conv2d layers (with leaky_relu
-/ relu, nn.Flatten) gets deterministic weights (seq() with a phase per
+For each case a critic of nn.Linear and nn.Conv2d layers (with leaky_relu,
+relu, tanh or sigmoid; max, average and global average pooling;
+nn.Flatten) gets deterministic weights (seq() with a phase per
 parameter, written in dltrain's layout: a dense W as [in, out]),
 real and fake samples and a fixed ε per sample, and the script writes
 the interpolates x̂ = ε·real + (1−ε)·fake, the per-sample penalty
@@ -28,9 +29,22 @@ def flat(t):
     return [float(v) for v in t.detach().reshape(-1)]
 
 
+class GlobalAvgPool(torch.nn.Module):
+    """dltrain's global_avgpool: (batch, C, H, W) -> (batch, C)."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
+def pool_out(m, f):
+    with torch.no_grad():
+        return list(m(torch.zeros(1, *f)).shape[1:])
+
+
 def case(name, shape, layers, batch, lam):
     """layers: dltrain layer dicts (dense, conv2d, flatten, relu,
-    leaky_relu) in order; shape: one sample's shape."""
+    leaky_relu, tanh, sigmoid, maxpool2d, avgpool2d, global_avgpool) in
+    order; shape: one sample's shape."""
     mods, keys = [], []
     counts = {}
     f, sp = list(shape), None
@@ -48,6 +62,19 @@ def case(name, shape, layers, batch, lam):
             keys.append(("conv2d%d" % counts[t], False))
             with torch.no_grad():
                 f = list(conv(torch.zeros(1, *f)).shape[1:])
+        elif t in ("maxpool2d", "avgpool2d"):
+            size, stride, pad = l["size"], l.get("stride", l["size"]), l.get("padding", 0)
+            if t == "maxpool2d":
+                m = torch.nn.MaxPool2d(size, stride=stride, padding=pad)
+            else:
+                m = torch.nn.AvgPool2d(size, stride=stride, padding=pad, count_include_pad=l.get("include_pad", True))
+            mods.append(m)
+            keys.append((None, None))
+            f = pool_out(m, f)
+        elif t == "global_avgpool":
+            mods.append(GlobalAvgPool())
+            keys.append((None, None))
+            f = [f[0]]
         elif t == "flatten":
             mods.append(torch.nn.Flatten())
             keys.append((None, None))
@@ -60,6 +87,12 @@ def case(name, shape, layers, batch, lam):
             keys.append((None, None))
         if t == "leaky_relu" or act == "leaky_relu":
             mods.append(torch.nn.LeakyReLU(l["alpha"]))
+            keys.append((None, None))
+        if t == "tanh" or act == "tanh":
+            mods.append(torch.nn.Tanh())
+            keys.append((None, None))
+        if t == "sigmoid" or act == "sigmoid":
+            mods.append(torch.nn.Sigmoid())
             keys.append((None, None))
     critic = torch.nn.Sequential(*mods)
     params = {}
@@ -110,4 +143,18 @@ print(json.dumps({"torch": torch.__version__, "cases": [
         {"type": "conv2d", "filters": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "leaky_relu", "alpha": 0.2},
         {"type": "conv2d", "filters": 2, "kernel": 2, "stride": 1, "padding": 0, "activation": "none"},
         {"type": "relu"}, {"type": "flatten"}, dense(1)], 3, 10.0),
+    case("mlp tanh sigmoid", [6], [dense(5, "tanh"), dense(4, "sigmoid"), dense(1)], 3, 10.0),
+    case("activation layers", [6], [dense(5), {"type": "sigmoid"}, dense(4), {"type": "tanh"}, dense(1)], 3, 10.0),
+    case("conv pool", [2, 8, 8], [
+        {"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": 1, "activation": "tanh"},
+        {"type": "maxpool2d", "size": 2},
+        {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 1, "padding": 1, "activation": "leaky_relu", "alpha": 0.2},
+        {"type": "avgpool2d", "size": 2},
+        {"type": "flatten"}, dense(1)], 3, 10.0),
+    case("conv pool padded", [2, 7, 7], [
+        {"type": "conv2d", "filters": 3, "kernel": 2, "stride": 1, "padding": 0, "activation": "sigmoid"},
+        {"type": "maxpool2d", "size": 3, "stride": 2, "padding": 1},
+        {"type": "avgpool2d", "size": 3, "stride": 1, "padding": 1, "include_pad": False},
+        {"type": "conv2d", "filters": 2, "kernel": 2, "stride": 1, "padding": 0, "activation": "relu"},
+        {"type": "global_avgpool"}, dense(1)], 4, 5.0),
 ]}, indent=1))
