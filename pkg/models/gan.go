@@ -260,7 +260,7 @@ func (m *GAN) Forward(g *Graph, in Tensors) (Tensors, error) {
 	if m.penalty {
 		// ε is drawn from the training stream (as z is), so a resumed or
 		// repeated run draws the same ε.
-		if outs[OutputGradientPenalty], err = m.gradientPenalty(g, x, fake, eps); err != nil {
+		if outs[OutputGradientPenalty], err = m.gradientPenalty(g, x, fake, realLabels, eps); err != nil {
 			return nil, err
 		}
 	}

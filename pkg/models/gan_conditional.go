@@ -112,15 +112,11 @@ func (m *GAN) discriminateClasses(g *Graph, x, labels *G.Node) (*G.Node, error) 
 }
 
 // conditionalOnly checks the conditional keys against the rest of the
-// config: label_dim needs conditional, and the gradient penalty is not
-// built for a conditional critic.
+// config: label_dim needs conditional.
 func conditionalOnly(e *config.Experiment) config.Problems {
 	var ps config.Problems
 	if e.Model.LabelDim != 0 && !e.Model.Conditional {
 		ps = append(ps, e.Problem("model.label_dim", "applies to a conditional GAN only: set model.conditional: true, or remove model.label_dim"))
-	}
-	if e.Model.Conditional && e.Train.Loss.Kind == penaltyLoss {
-		ps = append(ps, e.Problem("model.conditional", "a conditional GAN with train.loss wgan_gp is not built yet (the gradient penalty's critic input gradient does not take the labels); use loss bce or hinge"))
 	}
 	return ps
 }

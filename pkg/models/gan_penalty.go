@@ -96,7 +96,17 @@ type penaltyStep struct {
 // tanh and sigmoid), the pooling's backward pass for a pooling layer
 // (ops.PoolGradient, ops.GlobalAvgPoolGradient) and a reshape for flatten
 // and reshape. checkPenaltyCritic has accepted the layers.
-func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
+//
+// A conditional critic (labels not nil: [batch] class indices) scores x
+// with the labels' embedding appended as more channels (features), as
+// discriminateClasses does, and the gradient is with respect to x only:
+// the embedding's channels are not part of it, so the first dense or
+// convolution layer goes back through its weights of x's channels only
+// (any other first layer: the gradient's channels of x are kept). The
+// embedding is still in the graph: through a tanh or sigmoid slope the
+// penalty depends on it, and its gradient reaches the embedding's table,
+// as PyTorch's autograd.grad(D(cat(x̂, e)), x̂, create_graph=True) does.
+func (m *GAN) inputGradient(g *Graph, x, labels *G.Node) (*G.Node, error) {
 	steps := make([]penaltyStep, len(m.discrim))
 	// smooth[i]: a layer from i on has a tanh or sigmoid slope, a function
 	// of its input: the gradient then flows back through the forward pass
@@ -105,11 +115,21 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 	for i := len(m.discrim) - 1; i >= 0; i-- {
 		smooth[i] = smooth[i+1] || smoothSlope(m.discrim[i].Layer)
 	}
-	h := x
+	h, channels := x, 0
 	var err error
+	if labels != nil {
+		// x's channels (features), those the gradient is taken for.
+		channels = x.Shape()[1]
+		if h, err = embed(g, m.cond.dis, x, labels); err != nil {
+			return nil, err
+		}
+	}
 	for i, l := range m.discrim {
 		s := &steps[i]
-		wrtIn := i > 0 && smooth[i]
+		// The first layer's input is x (no gradient wanted) or, for a
+		// conditional critic, x with the embedding, which a smooth slope
+		// depends on.
+		wrtIn := (i > 0 || labels != nil) && smooth[i]
 		in := append([]int(nil), h.Shape()...)
 		var z *G.Node
 		act, alpha := "", 0.0
@@ -161,6 +181,19 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 && channels > 0 {
+			// Back to x's channels only: the rows (a dense layer) or
+			// input channels (a convolution) of the weights that read
+			// them, the label channels being left out of the gradient.
+			axis := 0
+			if s.conv != nil {
+				axis = 1
+			}
+			if s.w, err = ops.Slice(s.w, axis, 0, channels); err != nil {
+				return nil, err
+			}
+			channels = 0
 		}
 		if s.slope, err = ops.Slope(z, act, alpha); err != nil {
 			return nil, err
@@ -215,6 +248,9 @@ func (m *GAN) inputGradient(g *Graph, x *G.Node) (*G.Node, error) {
 			}
 		}
 	}
+	if channels > 0 { // a conditional critic whose first layer has no weights
+		return ops.Slice(grad, 1, 0, channels)
+	}
 	return grad, nil
 }
 
@@ -251,13 +287,17 @@ func oneOf(dt tensor.Dtype) any {
 }
 
 // gradientPenalty adds the per-sample penalty output to g: x̂ between the
-// data x and the samples fake, ε drawn from st, and (‖∇D(x̂)‖ − 1)².
-func (m *GAN) gradientPenalty(g *Graph, x, fake *G.Node, st *ops.NoiseState) (*G.Node, error) {
+// data x and the samples fake, ε drawn from st, and (‖∇D(x̂)‖ − 1)². A
+// conditional critic scores x̂ with the real samples' labels (nil for an
+// unconditional one), as the common cWGAN-GP implementations do
+// (D(interpolates, labels) with the real batch's labels): the penalty
+// constrains the critic's slope at the classes of the data.
+func (m *GAN) gradientPenalty(g *Graph, x, fake, labels *G.Node, st *ops.NoiseState) (*G.Node, error) {
 	xh, err := ops.Interpolate(x, fake, st)
 	if err != nil {
 		return nil, err
 	}
-	grad, err := m.inputGradient(g, xh)
+	grad, err := m.inputGradient(g, xh, labels)
 	if err != nil {
 		return nil, fmt.Errorf("gradient penalty: %w", err)
 	}

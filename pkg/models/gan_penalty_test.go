@@ -27,6 +27,12 @@ type wganCase struct {
 	InputGrad                              []float64 `json:"input_grad"`
 	Loss                                   float64
 	Params, Grads                          map[string][]float64
+	// A conditional critic's classes, embedding size and each sample's
+	// labels (the interpolates are scored with the real ones).
+	Classes    int
+	LabelDim   int   `json:"label_dim"`
+	RealLabels []int `json:"real_labels"`
+	FakeLabels []int `json:"fake_labels"`
 }
 
 // buildWGAN builds a wgan_gp GAN whose critic is the case's, with
@@ -46,13 +52,17 @@ func buildWGAN(t *testing.T, c wganCase, dt string) *GAN {
 	if len(c.Shape) > 1 {
 		gen += fmt.Sprintf(", {type: reshape, shape: %v}", strings.ReplaceAll(fmt.Sprint(c.Shape), " ", ", "))
 	}
-	y := fmt.Sprintf("name: t\ndata: {source: builtin:iris}\nmodel: {kind: gan, dtype: %s, latent: 2, generator: [%s], discriminator: [%s]}\n", dt, gen, strings.Join(dis, ", "))
+	cond := ""
+	if c.Classes > 0 {
+		cond = fmt.Sprintf("conditional: true, label_dim: %d, ", c.LabelDim)
+	}
+	y := fmt.Sprintf("name: t\ndata: {source: builtin:iris}\nmodel: {kind: gan, dtype: %s, latent: 2, %sgenerator: [%s], discriminator: [%s]}\n", dt, cond, gen, strings.Join(dis, ", "))
 	e, err := config.Parse("m.yaml", []byte(y), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Train.Loss = config.Block{Kind: "wgan_gp"}
-	m, err := Build(Spec{Exp: e, Input: Shape(c.Shape), Output: Shape{1}, InitRNG: rand.New(rand.NewPCG(1, 1))})
+	m, err := Build(Spec{Exp: e, Input: Shape(c.Shape), Output: Shape{1}, Classes: c.Classes, InitRNG: rand.New(rand.NewPCG(1, 1))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +86,11 @@ func buildWGAN(t *testing.T, c wganCase, dt string) *GAN {
 // x̂ (torch.autograd.grad), per-sample penalty, critic loss mean D(fake)
 // − mean D(real) + λ·mean penalty, and the loss's gradient with respect
 // to every critic weight (PyTorch's backward through create_graph=True),
-// in float64 and float32.
+// in float64 and float32. The conditional cases' critics read a label
+// embedding (features of a flat sample, channels of an image): x̂ is
+// scored with the real samples' labels, the gradient is with respect to
+// x̂ alone, and the embedding's gradient includes the penalty's, which
+// is not zero through tanh and sigmoid slopes.
 func TestGradientPenaltyMatchesPyTorch(t *testing.T) {
 	b, err := os.ReadFile("testdata/torch_ref_wgan_gp.json")
 	if err != nil {
@@ -104,7 +118,20 @@ func TestGradientPenaltyMatchesPyTorch(t *testing.T) {
 				}
 				real, fake := node("real", c.Real), node("fake", c.Fake)
 				xh := node("xh", c.Interpolates)
-				grad, err := m.inputGradient(g, xh)
+				labels := func(name string, v []int) *G.Node {
+					if c.Classes == 0 {
+						return nil
+					}
+					f := make([]float64, len(v))
+					for i, l := range v {
+						f[i] = float64(l)
+					}
+					tv := tensor.New(tensor.WithShape(len(v)), tensor.Of(dtype))
+					setValues(tv, f)
+					return G.NewTensor(g.G, dtype, 1, G.WithShape(len(v)), G.WithName(name), G.WithValue(tv))
+				}
+				realLabels, fakeLabels := labels("real_labels", c.RealLabels), labels("fake_labels", c.FakeLabels)
+				grad, err := m.inputGradient(g, xh, realLabels)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -112,11 +139,11 @@ func TestGradientPenaltyMatchesPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				dReal, err := m.Discriminate(g, real)
+				dReal, err := m.discriminateClasses(g, real, realLabels)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dFake, err := m.Discriminate(g, fake)
+				dFake, err := m.discriminateClasses(g, fake, fakeLabels)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -264,7 +291,7 @@ func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 			}
 			g := NewGraph(m.Params(), true)
 			x := G.NewTensor(g.G, tensor.Float64, len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(xv))
-			grad, err := m.inputGradient(g, x)
+			grad, err := m.inputGradient(g, x, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
