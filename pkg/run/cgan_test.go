@@ -147,12 +147,44 @@ func pngSize(t *testing.T, path string) (int, int) {
 
 // TestConditionalGANResumeIsExact: a conditional GAN interrupted in the
 // middle of an epoch and resumed ends with the weights and metrics of an
-// uninterrupted run (the fake classes come from the saved stream too).
+// uninterrupted run (the fake classes come from the saved stream too), for
+// bce and for wgan_gp.
 func TestConditionalGANResumeIsExact(t *testing.T) {
-	sets := []string{"train.epochs=2", "train.batch_size=100", "train.sample_every=0"} // 20 steps per epoch
+	for _, c := range []struct {
+		name string
+		sets []string
+	}{
+		{"bce", nil},
+		// wgan_gp: ε and the penalty's labels come from the saved
+		// stream and the batch too; two straight runs of one seed are
+		// also identical.
+		{"wgan_gp", []string{"train.loss=wgan_gp", "train.discriminator.steps=3",
+			"model.discriminator=[{type: dense, units: 64, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			testConditionalResume(t, append([]string{"train.epochs=2", "train.batch_size=100", "train.sample_every=0"}, c.sets...)) // 20 steps per epoch
+		})
+	}
+}
+
+// testConditionalResume trains mnist-cgan with sets straight, and
+// interrupted at step 27 and resumed, and compares the two; with
+// wgan_gp, also a second straight run's checkpoint with the first's.
+func testConditionalResume(t *testing.T, sets []string) {
 	straight, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if slices.Contains(sets, "train.loss=wgan_gp") {
+		again, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, aerr := os.ReadFile(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
+		b, berr := os.ReadFile(filepath.Join(again.Dir, "checkpoints", "last.ckpt"))
+		if aerr != nil || berr != nil || !bytes.Equal(a, b) {
+			t.Errorf("two runs of one seed wrote different checkpoints (%v, %v)", aerr, berr)
+		}
 	}
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,9 +217,18 @@ func TestConditionalGANResumeIsExact(t *testing.T) {
 // discriminator's phase alone changes none of the generator's
 // parameters (its label embedding included), and an epoch of the
 // generator's phase alone none of the discriminator's; each changes all
-// of its own, its label embedding included.
+// of its own, its label embedding included; for bce and for wgan_gp
+// (whose critic phase also differentiates the penalty).
 func TestConditionalGANPhasesTouchOnlyTheirNetwork(t *testing.T) {
-	exp, err := Load(mnistCGAN, []string{"train.epochs=1", "train.sample_every=0", "train.batch_size=200",
+	for _, loss := range []string{"bce", "wgan_gp"} {
+		t.Run(loss, func(t *testing.T) { testConditionalPhaseIsolation(t, loss) })
+	}
+}
+
+// testConditionalPhaseIsolation runs each phase of a small mnist-cgan of
+// the loss alone for an epoch and checks which parameters it changed.
+func testConditionalPhaseIsolation(t *testing.T, loss string) {
+	exp, err := Load(mnistCGAN, []string{"train.epochs=1", "train.sample_every=0", "train.batch_size=200", "train.loss=" + loss,
 		"model.generator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
 		"model.discriminator=[{type: dense, units: 16, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"})
 	if err != nil {
@@ -224,6 +265,15 @@ func TestConditionalGANPhasesTouchOnlyTheirNetwork(t *testing.T) {
 				}
 			}
 			for _, p := range own {
+				// A Wasserstein critic's last bias adds to D(real) and
+				// D(fake) alike: its gradient is 0 (in PyTorch too), and
+				// Adam leaves it as it was.
+				if loss == "wgan_gp" && p.Name == "discriminator/dense2/b" {
+					if changed(p) {
+						t.Errorf("the wgan_gp critic's last bias moved; its gradient is 0")
+					}
+					continue
+				}
 				if !changed(p) {
 					t.Errorf("the %s phase left its own %s as it was", name, p.Name)
 				}
@@ -242,7 +292,8 @@ func TestConditionalGANPhasesTouchOnlyTheirNetwork(t *testing.T) {
 // conditional GAN, with its labels (the real ones from the data, the
 // fake ones drawn and frozen), match finite differences over their own
 // parameters, each label embedding included; a convolutional
-// discriminator reads the labels as constant channels.
+// discriminator reads the labels as constant channels. With wgan_gp the
+// critic's objective includes the gradient penalty (ε frozen too).
 func TestConditionalGANPhasesPassGradCheck(t *testing.T) {
 	for _, c := range []struct {
 		name, config string
@@ -254,6 +305,15 @@ func TestConditionalGANPhasesPassGradCheck(t *testing.T) {
 		{"conv", digitsDCGAN, []string{"model.conditional=true", "model.latent=4", "model.label_dim=2", "train.sample_every=0",
 			"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
 			"model.discriminator=[{type: conv2d, filters: 3, kernel: 4, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: flatten}, {type: dense, units: 1}]"}},
+		// wgan_gp: the penalty of x̂ scored with the real labels, its
+		// gradient through the critic's input-gradient graph; with a tanh
+		// or sigmoid first layer it reaches the label embedding too.
+		{"wgan_gp dense", mnistCGAN, []string{"train.loss=wgan_gp", "model.latent=4", "model.label_dim=3",
+			"model.generator=[{type: dense, units: 8, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 784, activation: tanh}]",
+			"model.discriminator=[{type: dense, units: 4, activation: tanh}, {type: dense, units: 3, activation: leaky_relu, alpha: 0.2}, {type: dense, units: 1}]"}},
+		{"wgan_gp conv", digitsDCGAN, []string{"train.loss=wgan_gp", "model.conditional=true", "model.latent=4", "model.label_dim=2", "train.sample_every=0",
+			"model.generator=[{type: dense, units: 64, activation: tanh}, {type: reshape, shape: [1, 8, 8]}]",
+			"model.discriminator=[{type: conv2d, filters: 3, kernel: 4, stride: 2, padding: 1, activation: sigmoid}, {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: 1, activation: leaky_relu, alpha: 0.2}, {type: flatten}, {type: dense, units: 1}]"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rep, err := GradCheck(context.Background(), GradCheckOptions{Config: c.config, Sets: c.sets, MaxElements: 100, Stderr: io.Discard})
@@ -261,9 +321,12 @@ func TestConditionalGANPhasesPassGradCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			var checked []string
+			worst := 0.0
 			for _, r := range rep.Results {
 				checked = append(checked, r.Param)
+				worst = max(worst, r.RelErr)
 			}
+			t.Logf("%d parameters, worst relative error %.3g", len(checked), worst)
 			for _, want := range []string{"generator/label_embedding/weight", "discriminator/label_embedding/weight"} {
 				if !slices.Contains(checked, want) {
 					t.Errorf("%s was not checked (checked: %v)", want, checked)
@@ -288,7 +351,8 @@ func TestConditionalGANBadInput(t *testing.T) {
 		{"no labels", mnistGAN, []string{"model.conditional=true"}, []string{"data.source", "model.conditional", "idx:IMAGES,LABELS"}},
 		{"label_dim without conditional", mnistGAN, []string{"model.label_dim=4"}, []string{"model.label_dim", "conditional GAN only"}},
 		{"negative label_dim", mnistCGAN, []string{"model.label_dim=-1"}, []string{"model.label_dim", "got -1"}},
-		{"wgan_gp", mnistCGAN, []string{"train.loss=wgan_gp"}, []string{"model.conditional", "wgan_gp is not built yet"}},
+		{"wgan_gp batch norm critic", mnistCGAN, []string{"train.loss=wgan_gp", "model.discriminator=[{type: dense, units: 8}, {type: batchnorm}, {type: dense, units: 1}]"},
+			[]string{"model.discriminator[1].type", "batchnorm", "per-sample gradient norm"}},
 		{"discriminator shape", mnistCGAN, []string{"model.discriminator=[{type: dense, units: 2}]"}, []string{"model.discriminator", "(794)", "(2)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -105,7 +105,9 @@ func ganLoop(t testing.TB, cfg string, sets []string) *train.Loop {
 // includes the critic's explicit input-gradient graph and its backward
 // pass, for an MLP critic, a strided conv2d one and one with tanh,
 // sigmoid and pooling layers; and the shipped DCGAN, whose generator's
-// batch norm layers run per channel on kept jobs.
+// batch norm layers run per channel on kept jobs. Conditional wgan_gp
+// critics (the label embedding appended to the sample and to x̂, the
+// gradient sliced to the sample's channels) allocate nothing either.
 func TestGANStepDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -133,6 +135,10 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		{"wgan_gp tanh sigmoid pooling critic", digitsDCGAN, append(conv[:len(conv)-1:len(conv)-1],
 			"model.discriminator=[{type: conv2d, filters: 3, kernel: 3, padding: 1, activation: tanh}, {type: maxpool2d, size: 2}, "+
 				"{type: conv2d, filters: 4, kernel: 3, padding: 1, activation: sigmoid}, {type: avgpool2d, size: 2}, {type: global_avgpool}, {type: dense, units: 1}]")},
+		{"conditional wgan_gp mlp critic", mnistCGAN, append([]string{"train.loss=wgan_gp", "train.discriminator.steps=2"}, small...)},
+		{"conditional wgan_gp tanh critic", mnistCGAN, append([]string{"train.loss=wgan_gp"}, append(small[:len(small)-1:len(small)-1],
+			"model.discriminator=[{type: dense, units: 16, activation: tanh}, {type: dense, units: 8, activation: sigmoid}, {type: dense, units: 1}]")...)},
+		{"conditional wgan_gp conv critic", digitsDCGAN, append([]string{"model.conditional=true"}, conv...)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// One thread, as testing.AllocsPerRun measures: the ops'
