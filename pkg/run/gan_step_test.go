@@ -139,6 +139,7 @@ func TestGANStepDoesNotAllocate(t *testing.T) {
 		{"conditional wgan_gp tanh critic", mnistCGAN, append([]string{"train.loss=wgan_gp"}, append(small[:len(small)-1:len(small)-1],
 			"model.discriminator=[{type: dense, units: 16, activation: tanh}, {type: dense, units: 8, activation: sigmoid}, {type: dense, units: 1}]")...)},
 		{"conditional wgan_gp conv critic", digitsDCGAN, append([]string{"model.conditional=true"}, conv...)},
+		{"digits-cdcgan wgan_gp", digitsCDCGAN, []string{"train.epochs=4", "train.sample_every=0", "train.batch_size=300", "train.loss=wgan_gp"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// One thread, as testing.AllocsPerRun measures: the ops'
