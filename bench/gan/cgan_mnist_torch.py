@@ -30,10 +30,9 @@ Usage: /usr/bin/python3 bench/gan/cgan_mnist_torch.py --data DIR --out DIR [--ep
        [--seed 1] [--threads 1] [--g-step fresh|reuse] [--init torch|dltrain_he_normal]
 """
 import argparse
-import gzip
 import json
 import os
-import struct
+import sys
 import time
 
 import numpy as np
@@ -41,19 +40,10 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gan_mnist_torch import read_idx  # noqa: E402 (bench/, the unconditional GAN's reader)
+
 LATENT, CLASSES, LABEL_DIM = 64, 10, 10
-
-
-def read_idx(path):
-    """An IDX file (gzip or raw) of unsigned bytes as a numpy array of its shape."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        b = f.read()
-    zero, kind, rank = struct.unpack(">HBB", b[:4])
-    if zero != 0 or kind != 0x08:
-        raise SystemExit(f"{path}: not an IDX file of unsigned bytes (magic {b[:4].hex()})")
-    dims = struct.unpack(">" + "I" * rank, b[4:4 + 4 * rank])
-    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
 
 
 class Generator(nn.Module):

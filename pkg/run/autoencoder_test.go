@@ -17,7 +17,6 @@ import (
 
 	"github.com/dltrain/dltrain/pkg/config"
 	"github.com/dltrain/dltrain/pkg/data"
-	"github.com/dltrain/dltrain/pkg/train"
 )
 
 // TestAutoencodersBeatPCA trains each shipped autoencoder config and
@@ -432,31 +431,7 @@ func TestDenoisingResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	first, err := Train(ctx, TrainOptions{Config: cfg, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 40, cancel: cancel}}})
-	if !errors.Is(err, train.ErrInterrupted) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	resumed, err := Train(context.Background(), TrainOptions{Config: cfg, Sets: sets, Out: out, Resume: first.Dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameParams(a.Params, b.Params) {
-		t.Error("the resumed run's weights differ from the straight run's")
-	}
-	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
-		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
-	}
+	resumed := resumeMatches(t, cfg, sets, 40, straight)
 	if straight.Report.Reconstruction.MSE != resumed.Report.Reconstruction.MSE {
 		t.Errorf("test MSE %v straight, %v resumed", straight.Report.Reconstruction.MSE, resumed.Report.Reconstruction.MSE)
 	}

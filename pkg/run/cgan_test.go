@@ -197,31 +197,7 @@ func testConditionalResume(t *testing.T, sets []string) {
 			t.Errorf("two runs of one seed wrote different checkpoints (%v, %v)", aerr, berr)
 		}
 	}
-	out := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	first, err := Train(ctx, TrainOptions{Config: mnistCGAN, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 27, cancel: cancel}}})
-	if !errors.Is(err, train.ErrInterrupted) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	resumed, err := Train(context.Background(), TrainOptions{Config: mnistCGAN, Sets: sets, Out: out, Resume: first.Dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameParams(a.Params, b.Params) {
-		t.Error("the resumed run's weights differ from the straight run's")
-	}
-	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
-		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
-	}
+	resumeMatches(t, mnistCGAN, sets, 27, straight)
 }
 
 // TestConditionalGANPhasesTouchOnlyTheirNetwork: an epoch of the
@@ -481,21 +457,7 @@ func TestConditionalGANLearnsTheClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Judge(ctx, JudgeOptions{Judge: judge, Run: res.Dir, N: 500, Seed: 2, SeedSet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := r.ClassAccuracy
-	above := 0
-	for _, d := range a.PerClass {
-		if d.Accuracy > 0.25 {
-			above++
-		}
-	}
-	t.Logf("class accuracy %.3f (%d/%d), confident and right %d; %d classes above 0.25", a.Accuracy, a.Correct, a.N, a.ConfidentCorrect, above)
-	if a.Accuracy < 0.2 || above < 4 {
-		t.Errorf("class accuracy %.3f, %d classes above 0.25: the samples do not follow their classes", a.Accuracy, above)
-	}
+	followsClasses(t, judge, res.Dir, 0.2, 0.25, 4)
 }
 
 var digitsCDCGAN = filepath.Join("..", "..", "configs", "digits-cdcgan.yaml")
@@ -530,19 +492,27 @@ func TestConditionalDCGANLearnsTheClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Judge(ctx, JudgeOptions{Judge: judge.Dir, Run: res.Dir, N: 500, Seed: 2, SeedSet: true})
+	followsClasses(t, judge.Dir, res.Dir, 0.4, 0.5, 5)
+}
+
+// followsClasses judges 500 samples (seed 2) of the conditional GAN run
+// with the classifier run judge, and fails the test unless their class
+// accuracy is at least acc and more than n-1 classes are above perClass.
+func followsClasses(t *testing.T, judge, run string, acc, perClass float64, n int) {
+	t.Helper()
+	r, err := Judge(context.Background(), JudgeOptions{Judge: judge, Run: run, N: 500, Seed: 2, SeedSet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := r.ClassAccuracy
 	above := 0
 	for _, d := range a.PerClass {
-		if d.Accuracy > 0.5 {
+		if d.Accuracy > perClass {
 			above++
 		}
 	}
-	t.Logf("class accuracy %.3f (%d/%d), confident and right %d; %d classes above 0.5", a.Accuracy, a.Correct, a.N, a.ConfidentCorrect, above)
-	if a.Accuracy < 0.4 || above < 5 {
-		t.Errorf("class accuracy %.3f, %d classes above 0.5: the samples do not follow their classes", a.Accuracy, above)
+	t.Logf("class accuracy %.3f (%d/%d), confident and right %d; %d classes above %g", a.Accuracy, a.Correct, a.N, a.ConfidentCorrect, above, perClass)
+	if a.Accuracy < acc || above < n {
+		t.Errorf("class accuracy %.3f, %d classes above %g: the samples do not follow their classes", a.Accuracy, above, perClass)
 	}
 }

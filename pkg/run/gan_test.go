@@ -104,31 +104,7 @@ func TestGANResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	first, err := Train(ctx, TrainOptions{Config: mnistGAN, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: 27, cancel: cancel}}})
-	if !errors.Is(err, train.ErrInterrupted) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	resumed, err := Train(context.Background(), TrainOptions{Config: mnistGAN, Sets: sets, Out: out, Resume: first.Dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameParams(a.Params, b.Params) {
-		t.Error("the resumed run's weights differ from the straight run's")
-	}
-	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
-		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
-	}
+	resumeMatches(t, mnistGAN, sets, 27, straight)
 }
 
 // TestGANPhasesTouchOnlyTheirNetwork: an epoch of the discriminator's

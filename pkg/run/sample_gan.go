@@ -151,13 +151,7 @@ func generateFrom(s sampleRun, opt GenerateOptions, classes, rows []int) (*Gener
 	var vals []float64
 	if rows != nil {
 		cols := opt.N / len(rows)
-		vals, err = gen.runRows(rng, rows, cols)
-		classes = make([]int, 0, opt.N)
-		for _, c := range rows {
-			for range cols {
-				classes = append(classes, c)
-			}
-		}
+		vals, classes, err = gen.runRows(rng, rows, cols)
 	} else {
 		vals, err = gen.run(rng, opt.N, classes)
 	}
@@ -203,8 +197,9 @@ func (g *generator) run(rng *rand.Rand, n int, classes []int) ([]float64, error)
 
 // runRows generates a conditional GAN's grid: a row of cols samples for
 // each class of rows, column j of every row from the same noise (drawn
-// from rng), so that a column shows one noise across the classes.
-func (g *generator) runRows(rng *rand.Rand, rows []int, cols int) ([]float64, error) {
+// from rng), so that a column shows one noise across the classes; it
+// also returns each sample's class.
+func (g *generator) runRows(rng *rand.Rand, rows []int, cols int) ([]float64, []int, error) {
 	col := drawNoise(rng, cols*g.gan.Latent())
 	z := make([]float64, 0, len(rows)*len(col))
 	classes := make([]int, 0, len(rows)*cols)
@@ -214,7 +209,8 @@ func (g *generator) runRows(rng *rand.Rand, rows []int, cols int) ([]float64, er
 			classes = append(classes, c)
 		}
 	}
-	return g.generate(z, classes)
+	vals, err := g.generate(z, classes)
+	return vals, classes, err
 }
 
 // drawNoise draws n values z ~ N(0, 1) from rng.
@@ -498,7 +494,7 @@ func (k *sampleGridHook) AfterEpoch(_ *train.Loop, s train.EpochStats) error {
 	var err error
 	if k.gen.gan.Conditional() {
 		n, cols = k.gen.gan.Classes()*gridColumns, gridColumns
-		vals, err = k.gen.runRows(data.RNG(k.Seed, data.StreamSample), allClasses(k.gen.gan.Classes()), cols)
+		vals, _, err = k.gen.runRows(data.RNG(k.Seed, data.StreamSample), allClasses(k.gen.gan.Classes()), cols)
 	} else {
 		vals, err = k.gen.run(data.RNG(k.Seed, data.StreamSample), n, nil)
 	}

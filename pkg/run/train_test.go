@@ -49,6 +49,40 @@ func writeConfig(t *testing.T, text string) string {
 	return path
 }
 
+// resumeMatches trains cfg with sets interrupted after step and resumed,
+// and checks that the resumed run ends with the weights and metrics of
+// straight, an uninterrupted run of the same cfg and sets; it returns
+// the resumed run.
+func resumeMatches(t *testing.T, cfg string, sets []string, step int64, straight *TrainResult) *TrainResult {
+	t.Helper()
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := Train(ctx, TrainOptions{Config: cfg, Sets: sets, Out: out, Hooks: []train.Hook{&stopAt{step: step, cancel: cancel}}})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Train(context.Background(), TrainOptions{Config: cfg, Sets: sets, Out: out, Resume: first.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.LoadCheckpoint(filepath.Join(straight.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.LoadCheckpoint(filepath.Join(resumed.Dir, "checkpoints", "last.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(a.Params, b.Params) {
+		t.Error("the resumed run's weights differ from the straight run's")
+	}
+	if x, y := metricsWithoutTime(t, straight.Dir), metricsWithoutTime(t, resumed.Dir); x != y {
+		t.Errorf("metrics differ:\nstraight\n%s\nresumed\n%s", x, y)
+	}
+	return resumed
+}
+
 // stopAt cancels the run after a chosen optimizer step, as SIGTERM does.
 type stopAt struct {
 	train.NopHook
